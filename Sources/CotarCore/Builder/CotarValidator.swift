@@ -1,0 +1,75 @@
+/// The outcome of cross-checking a tar against an index.
+public struct ValidationReport: Sendable {
+  /// Paths the tar says should be indexed (unique, last occurrence wins).
+  public var indexedPaths = 0
+  /// Filled slots found in the index.
+  public var filledSlots = 0
+  /// One line per problem found (at most ``CotarValidator/maximumProblems``).
+  public var problems: [String] = []
+  /// Problems found beyond those listed.
+  public var unlistedProblems = 0
+
+  /// Whether the index matches the tar exactly.
+  public var isValid: Bool { problems.isEmpty && unlistedProblems == 0 }
+}
+
+/// Checks that an index describes a tar exactly (what `cotar validate` runs).
+public enum CotarValidator {
+  /// Problems listed in a report before the rest are only counted.
+  public static let maximumProblems = 100
+
+  /// Scans `tar` and checks every indexed path resolves to its exact offset and size, and
+  /// that the index has no other filled slots.
+  ///
+  /// - Parameters:
+  ///   - tar: the archive.
+  ///   - index: the index to check; it is loaded into memory once.
+  /// - Returns: the report; a mismatch is a problem in the report, not a thrown error.
+  /// - Throws: `CotarError` when the tar itself cannot be read or parsed.
+  public static func validate(
+    tar: any RangeSource, index: CotarIndex, scanOptions: TarScanner.Options = .init()
+  ) async throws -> ValidationReport {
+    struct Expected {
+      var headerOffset: UInt64
+      var entry: CotarEntry
+    }
+    var expected: [UInt64: Expected] = [:]
+    var report = ValidationReport()
+    func problem(_ text: String) {
+      if report.problems.count < maximumProblems { report.problems.append(text) } else { report.unlistedProblems += 1 }
+    }
+    let scanner = TarScanner(source: tar, options: scanOptions)
+    _ = try await scanner.scan { member in
+      guard member.kind.isIndexed else { return }
+      let hash = PathHash.fnv1a64(bytes: member.pathBytes)
+      if member.kind == .hardLink {
+        let targetHash = PathHash.fnv1a64(bytes: member.linkTargetBytes ?? [])
+        guard let target = expected[targetHash] else {
+          problem("'\(member.path)' (header at \(member.headerOffset)): hard link to '\(member.linkTarget ?? "")', which does not appear earlier")
+          return
+        }
+        expected[hash] = Expected(headerOffset: member.headerOffset, entry: target.entry)
+      } else {
+        expected[hash] = Expected(
+          headerOffset: member.headerOffset, entry: CotarEntry(offset: member.dataOffset, size: member.size))
+      }
+    }
+    report.indexedPaths = expected.count
+    let loaded = try await index.loadedIntoMemory()
+    for (hash, want) in expected.sorted(by: { $0.value.headerOffset < $1.value.headerOffset }) {
+      let found = try await loaded.lookup(hash: hash)
+      guard found != want.entry else { continue }
+      let path = (try? await scanner.entry(atHeaderOffset: want.headerOffset).path) ?? "0x\(String(hash, radix: 16))"
+      if let found {
+        problem("'\(path)': index says offset \(found.offset) size \(found.size), tar has offset \(want.entry.offset) size \(want.entry.size)")
+      } else {
+        problem("'\(path)' (data at \(want.entry.offset), \(want.entry.size) bytes) is not in the index")
+      }
+    }
+    report.filledSlots = try await loaded.allRecords().reduce(0) { $0 + ($1.isEmpty ? 0 : 1) }
+    if report.filledSlots != report.indexedPaths {
+      problem("index has \(report.filledSlots) filled slots but the tar has \(report.indexedPaths) indexed paths")
+    }
+    return report
+  }
+}

@@ -1,0 +1,55 @@
+/// What scanning a tar and building its index produced.
+public struct IndexBuildResult: Sendable {
+  /// The serialized index and its statistics.
+  public var index: BuiltIndex
+  /// What the tar walk found (end offset, members, skipped kinds).
+  public var scan: TarScanSummary
+}
+
+/// Progress of a long scan, reported every few thousand members.
+public struct ScanProgress: Sendable {
+  /// Members read so far.
+  public var members: Int
+  /// Byte offset reached in the tar.
+  public var offset: UInt64
+}
+
+extension CotarIndexBuilder {
+  /// Scans `tar` from the start and builds its index.
+  ///
+  /// - Parameters:
+  ///   - tar: the archive (a `.tar`, or a `.tar.co` whose old index is ignored).
+  ///   - options: packing and max search.
+  ///   - scanOptions: read-ahead and extended-header limits.
+  ///   - progress: called every 65,536 members, on the scanning task.
+  /// - Returns: the index bytes, build statistics and scan summary.
+  /// - Throws: `CotarError` from the scan (`.invalidTar`, `.truncated`) or the build
+  ///   (`.hashCollision`, `.indexTooDense`, `.limitExceeded`).
+  public static func build(
+    tar: any RangeSource, options: Options = Options(), scanOptions: TarScanner.Options = .init(),
+    progress: ((ScanProgress) -> Void)? = nil
+  ) async throws -> IndexBuildResult {
+    var builder = try CotarIndexBuilder(options: options)
+    let scanner = TarScanner(source: tar, options: scanOptions)
+    var members = 0
+    let summary = try await scanner.scan { entry in
+      do {
+        try builder.add(entry)
+      } catch let error as CotarError {
+        throw error.withSource(tar.identity)
+      }
+      members += 1
+      if let progress, members & 0xFFFF == 0 {
+        progress(ScanProgress(members: members, offset: entry.dataOffset))
+      }
+    }
+    do {
+      let index = try await builder.build { headerOffset in
+        try await scanner.entry(atHeaderOffset: headerOffset).pathBytes
+      }
+      return IndexBuildResult(index: index, scan: summary)
+    } catch let error as CotarError {
+      throw error.withSource(tar.identity)
+    }
+  }
+}

@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Writes a file atomically: bytes go to a temporary file beside the destination, which is
+/// flushed (`fsync`) and then moved into place. Until ``commit()`` the destination is
+/// untouched; a writer released or ``discard()``ed before that removes its temporary file.
+public final class AtomicFileWriter {
+  /// The final path.
+  public let destination: String
+  /// The temporary path being written.
+  public let temporaryPath: String
+  private let overwrite: Bool
+  private var descriptor: Int32
+  private var finished = false
+  /// Bytes written so far.
+  public private(set) var bytesWritten: UInt64 = 0
+
+  /// Creates the temporary file.
+  ///
+  /// - Parameters:
+  ///   - destination: the file to produce.
+  ///   - overwrite: replace an existing destination; otherwise an existing one is an error.
+  /// - Throws: `CotarError` `.outputExists` when the destination exists and `overwrite` is
+  ///   false; `.io` when the temporary file cannot be created.
+  public init(destination: String, overwrite: Bool) throws {
+    self.destination = destination
+    self.overwrite = overwrite
+    if !overwrite && access(destination, F_OK) == 0 {
+      throw CotarError(.outputExists, "output exists; pass --force to replace it", source: destination)
+    }
+    let slash = destination.lastIndex(of: "/")
+    let directory = slash.map { String(destination[...$0]) } ?? ""
+    let name = slash.map { String(destination[destination.index(after: $0)...]) } ?? destination
+    var template = Array("\(directory).\(name).tmp-XXXXXX".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { buffer in
+      buffer.baseAddress.map { mkstemp($0) } ?? -1
+    }
+    guard fd >= 0 else {
+      throw CotarError(.io, "cannot create a temporary file: \(errnoDescription(errno))", source: destination)
+    }
+    self.descriptor = fd
+    self.temporaryPath = template.withUnsafeBufferPointer { buffer in
+      buffer.baseAddress.map { String(cString: $0) } ?? ""
+    }
+    fchmod(fd, 0o644)
+  }
+
+  deinit {
+    if !finished { discard() }
+  }
+
+  /// Appends `bytes`, looping until all are written.
+  ///
+  /// - Throws: `CotarError` `.io` (for example when the disk is full).
+  public func write(_ bytes: [UInt8]) throws {
+    try bytes.withUnsafeBytes { raw in
+      var done = 0
+      while done < raw.count {
+        let n = Glibc.write(descriptor, raw.baseAddress.map { $0 + done }, raw.count - done)
+        if n < 0 {
+          if errno == EINTR { continue }
+          throw CotarError(.io, "write failed: \(errnoDescription(errno))", source: temporaryPath)
+        }
+        done += n
+      }
+    }
+    bytesWritten += UInt64(bytes.count)
+  }
+
+  /// Copies `range` of `source` into the file in 1 MiB chunks.
+  ///
+  /// - Throws: `CotarError` from the read or the write.
+  public func copy(from source: any RangeSource, range: Range<UInt64>) async throws {
+    var offset = range.lowerBound
+    while offset < range.upperBound {
+      let end = min(offset + (1 << 20), range.upperBound)
+      try write(try await source.read(offset..<end))
+      offset = end
+    }
+  }
+
+  /// Flushes the file and moves it into place.
+  ///
+  /// - Throws: `CotarError` `.io` on a flush or rename failure, `.outputExists` when the
+  ///   destination appeared meanwhile and overwriting was not requested. The temporary file
+  ///   is removed on failure.
+  public func commit() throws {
+    guard !finished else { return }
+    defer { if !finished { discard() } }
+    guard fsync(descriptor) == 0 else {
+      throw CotarError(.io, "fsync failed: \(errnoDescription(errno))", source: temporaryPath)
+    }
+    close(descriptor)
+    descriptor = -1
+    if overwrite {
+      guard rename(temporaryPath, destination) == 0 else {
+        throw CotarError(.io, "cannot move the output into place: \(errnoDescription(errno))", source: destination)
+      }
+    } else {
+      guard link(temporaryPath, destination) == 0 else {
+        let code = errno
+        if code == EEXIST {
+          throw CotarError(.outputExists, "output exists; pass --force to replace it", source: destination)
+        }
+        throw CotarError(.io, "cannot move the output into place: \(errnoDescription(code))", source: destination)
+      }
+      unlink(temporaryPath)
+    }
+    finished = true
+  }
+
+  /// Removes the temporary file; the destination is untouched.
+  public func discard() {
+    if descriptor >= 0 {
+      close(descriptor)
+      descriptor = -1
+    }
+    unlink(temporaryPath)
+    finished = true
+  }
+}

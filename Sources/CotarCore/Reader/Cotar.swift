@@ -1,0 +1,104 @@
+/// A tar archive plus its Cotar index, resolving entries with a few range reads.
+///
+/// Open a combined `.tar.co` with ``open(_:options:)`` or a `.tar` with its `.tar.index`
+/// sidecar with ``open(tar:index:options:)``. A cold lookup on a large index costs one read
+/// of the footer or header (done at open), one window read, and one data read.
+public struct Cotar: Sendable {
+  /// How to open an archive.
+  public struct OpenOptions: Sendable, Hashable {
+    /// Bytes read speculatively at open (suffix for `.tar.co`, prefix for a sidecar).
+    public var speculativeBytes: Int = 64 << 10
+    /// Read the whole index into memory at open, so lookups do no index I/O.
+    public var loadIndexIntoMemory = false
+    /// Lookup tuning.
+    public var lookup = CotarIndex.LookupOptions()
+
+    /// Creates options with the defaults.
+    public init(speculativeBytes: Int = 64 << 10, loadIndexIntoMemory: Bool = false, lookup: CotarIndex.LookupOptions = .init()) {
+      self.speculativeBytes = speculativeBytes
+      self.loadIndexIntoMemory = loadIndexIntoMemory
+      self.lookup = lookup
+    }
+  }
+
+  /// The hash index.
+  public let index: CotarIndex
+  /// The source holding the tar bytes (the same source as the index for a `.tar.co`).
+  public let data: any RangeSource
+  /// Where the tar bytes end, when known (the index start in a `.tar.co`); data past it is rejected.
+  public let dataLimit: UInt64?
+
+  /// Wraps an already opened index and data source.
+  public init(index: CotarIndex, data: any RangeSource, dataLimit: UInt64? = nil) {
+    self.index = index
+    self.data = data
+    self.dataLimit = dataLimit
+  }
+
+  /// Opens a single-file `.tar.co` (tar bytes followed by the index) with one suffix read.
+  ///
+  /// - Throws: `CotarError` as ``CotarIndex/trailing(in:speculativeBytes:lookupOptions:)``.
+  public static func open(_ source: any RangeSource, options: OpenOptions = OpenOptions()) async throws -> Cotar {
+    var index = try await CotarIndex.trailing(
+      in: source, speculativeBytes: options.speculativeBytes, lookupOptions: options.lookup)
+    if options.loadIndexIntoMemory { index = try await index.loadedIntoMemory() }
+    return Cotar(index: index, data: source, dataLimit: index.baseOffset)
+  }
+
+  /// Opens a `.tar` with a separate `.tar.index` with one read of the index.
+  ///
+  /// - Throws: `CotarError` as ``CotarIndex/open(sidecar:speculativeBytes:lookupOptions:)``.
+  public static func open(
+    tar: any RangeSource, index indexSource: any RangeSource, options: OpenOptions = OpenOptions()
+  ) async throws -> Cotar {
+    var index = try await CotarIndex.open(
+      sidecar: indexSource, speculativeBytes: options.speculativeBytes, lookupOptions: options.lookup)
+    if options.loadIndexIntoMemory { index = try await index.loadedIntoMemory() }
+    return Cotar(index: index, data: tar, dataLimit: nil)
+  }
+
+  /// Where `path`'s bytes are, or `nil` when it is not indexed.
+  ///
+  /// - Throws: `CotarError` from the source, or `.corruptIndex` when the record points
+  ///   outside the tar.
+  public func entry(_ path: String) async throws -> CotarEntry? {
+    try await entry(pathBytes: Array(path.utf8))
+  }
+
+  /// Where the entry with raw path bytes is, or `nil` when it is not indexed.
+  ///
+  /// - Throws: as ``entry(_:)``.
+  public func entry(pathBytes: [UInt8]) async throws -> CotarEntry? {
+    guard let entry = try await index.lookup(pathBytes: pathBytes) else { return nil }
+    if let dataLimit, entry.offset + entry.size > dataLimit {
+      throw CotarError(
+        .corruptIndex,
+        "index points at bytes \(entry.offset)..<\(entry.offset + entry.size), past the end of the tar data (\(dataLimit))",
+        offset: entry.offset, path: String(decoding: pathBytes, as: UTF8.self), source: data.identity)
+    }
+    return entry
+  }
+
+  /// The bytes of `path`, or `nil` when it is not indexed. A 0-byte entry does no data read.
+  ///
+  /// - Throws: as ``entry(_:)`` and ``RangeSource/read(_:)``.
+  public func read(_ path: String) async throws -> [UInt8]? {
+    try await read(pathBytes: Array(path.utf8))
+  }
+
+  /// The bytes of the entry with raw path bytes, or `nil` when it is not indexed.
+  ///
+  /// - Throws: as ``read(_:)``.
+  public func read(pathBytes: [UInt8]) async throws -> [UInt8]? {
+    guard let entry = try await entry(pathBytes: pathBytes) else { return nil }
+    return try await read(entry)
+  }
+
+  /// The bytes of a located entry; a 0-byte entry does no read.
+  ///
+  /// - Throws: as ``RangeSource/read(_:)``.
+  public func read(_ entry: CotarEntry) async throws -> [UInt8] {
+    if entry.size == 0 { return [] }
+    return try await data.read(entry.range)
+  }
+}

@@ -1,0 +1,220 @@
+/// A read-only view of a Cotar v2 hash index stored in a ``RangeSource``.
+///
+/// A lookup reads one window of consecutive slots starting at the path's home slot
+/// (`hash % slotCount`, wrapping at the end of the table) and continues with further windows
+/// only when the window held neither the path nor an empty slot. Slots already in memory
+/// (from the speculative first read, or ``loadedIntoMemory()``) cost no I/O.
+public struct CotarIndex: Sendable {
+  /// Tuning of lookups.
+  public struct LookupOptions: Sendable, Hashable {
+    /// Slots fetched per read (default 64 slots = 1 KiB, more than the default max search + 1).
+    public var windowSlots: Int = 64
+
+    /// Creates options.
+    public init(windowSlots: Int = 64) { self.windowSlots = max(1, windowSlots) }
+  }
+
+  /// Slots whose bytes are already in memory.
+  struct ResidentSlots: Sendable {
+    /// Index of the first slot held.
+    var firstSlot: UInt64
+    /// Bytes of consecutive slots, a multiple of 16.
+    var bytes: [UInt8]
+    var slotCount: UInt64 { UInt64(bytes.count / CotarFormat.recordSize) }
+
+    func covers(_ slots: Range<UInt64>) -> Bool {
+      slots.lowerBound >= firstSlot && slots.upperBound <= firstSlot + slotCount
+    }
+  }
+
+  /// The validated header.
+  public let header: CotarIndexHeader
+  /// Byte offset of the index header within the source (0 for a sidecar).
+  public let baseOffset: UInt64
+  /// The source holding the index.
+  public let source: any RangeSource
+  /// Lookup tuning.
+  public var lookupOptions: LookupOptions
+  let resident: ResidentSlots?
+
+  /// Trusts already-known metadata and performs no I/O.
+  public init(
+    source: any RangeSource, baseOffset: UInt64, header: CotarIndexHeader,
+    lookupOptions: LookupOptions = LookupOptions()
+  ) {
+    self.init(source: source, baseOffset: baseOffset, header: header, lookupOptions: lookupOptions, resident: nil)
+  }
+
+  init(
+    source: any RangeSource, baseOffset: UInt64, header: CotarIndexHeader, lookupOptions: LookupOptions,
+    resident: ResidentSlots?
+  ) {
+    self.source = source
+    self.baseOffset = baseOffset
+    self.header = header
+    self.lookupOptions = lookupOptions
+    self.resident = resident
+  }
+
+  /// The number of slots.
+  public var slotCount: UInt64 { UInt64(header.slotCount) }
+
+  /// Whether every slot is in memory (lookups then do no index I/O).
+  public var isResident: Bool { resident?.covers(0..<slotCount) ?? (slotCount == 0) }
+
+  /// Opens a standalone index (`.tar.index`, header at byte 0) with one prefix read.
+  ///
+  /// The first `speculativeBytes` are read at once; when the whole index fits, it stays in
+  /// memory and lookups need no further index reads.
+  /// - Throws: `CotarError` `.invalidMagic`, `.unsupportedVersion`, `.truncated`, or
+  ///   `.corruptIndex` when the file size does not match the slot count or the footer differs.
+  public static func open(
+    sidecar source: any RangeSource, speculativeBytes: Int = 64 << 10, lookupOptions: LookupOptions = LookupOptions()
+  ) async throws -> CotarIndex {
+    let (bytes, totalSize) = try await source.readPrefix(count: max(speculativeBytes, CotarFormat.headerSize))
+    let header: CotarIndexHeader
+    do {
+      header = try CotarIndexHeader(parsing: bytes, at: 0, sourceOffset: 0)
+    } catch {
+      throw error.withSource(source.identity)
+    }
+    guard totalSize == header.indexSize else {
+      throw CotarError(
+        .corruptIndex,
+        "index file is \(totalSize) bytes but its header announces \(header.slotCount) slots (\(header.indexSize) bytes); the file is truncated or not a sidecar index",
+        offset: 0, source: source.identity)
+    }
+    if UInt64(bytes.count) == totalSize {
+      try checkFooter(bytes, at: bytes.count - CotarFormat.headerSize, matches: header, offset: totalSize - 8, source: source)
+    }
+    let slotBytes = min(bytes.count - CotarFormat.headerSize, Int(header.slotCount) * CotarFormat.recordSize)
+    let whole = slotBytes / CotarFormat.recordSize * CotarFormat.recordSize
+    let resident = ResidentSlots(
+      firstSlot: 0, bytes: Array(bytes[CotarFormat.headerSize..<(CotarFormat.headerSize + whole)]))
+    return CotarIndex(
+      source: source, baseOffset: 0, header: header, lookupOptions: lookupOptions, resident: resident)
+  }
+
+  /// Locates an index appended to the end of `source` (a `.tar.co`) through its footer.
+  ///
+  /// One suffix read of `speculativeBytes` returns the footer and the total size; the index
+  /// starts at `size − (slots × 16 + 16)`. When the whole index fits in that read it stays in
+  /// memory and the header is checked against the footer.
+  /// - Throws: `CotarError` `.invalidMagic` when there is no footer, `.unsupportedVersion`,
+  ///   `.truncated`, or `.corruptIndex` when the index would not fit the source or header and
+  ///   footer differ.
+  public static func trailing(
+    in source: any RangeSource, speculativeBytes: Int = 64 << 10, lookupOptions: LookupOptions = LookupOptions()
+  ) async throws -> CotarIndex {
+    let (bytes, totalSize) = try await source.readSuffix(count: max(speculativeBytes, CotarFormat.headerSize))
+    let footerStart = bytes.count - CotarFormat.headerSize
+    let header: CotarIndexHeader
+    do {
+      header = try CotarIndexHeader(
+        parsing: bytes, at: max(0, footerStart), sourceOffset: totalSize - UInt64(min(bytes.count, 8)))
+    } catch {
+      throw error.withSource(source.identity)
+    }
+    guard header.indexSize <= totalSize else {
+      throw CotarError(
+        .corruptIndex,
+        "footer announces \(header.slotCount) slots (\(header.indexSize) bytes) but the file is only \(totalSize) bytes",
+        offset: totalSize - 8, source: source.identity)
+    }
+    let baseOffset = totalSize - header.indexSize
+    let suffixStart = totalSize - UInt64(bytes.count)
+    let resident: ResidentSlots
+    if suffixStart <= baseOffset {
+      let headerAt = Int(baseOffset - suffixStart)
+      try checkFooter(bytes, at: headerAt, matches: header, offset: baseOffset, source: source)
+      resident = ResidentSlots(
+        firstSlot: 0, bytes: Array(bytes[(headerAt + CotarFormat.headerSize)..<footerStart]))
+    } else {
+      let slotsStart = baseOffset + UInt64(CotarFormat.headerSize)
+      let delta = suffixStart > slotsStart ? suffixStart - slotsStart : 0
+      let skip = Int((delta + 15) / 16) * 16
+      let firstByte = Int(slotsStart + UInt64(skip) - suffixStart)
+      resident = ResidentSlots(
+        firstSlot: UInt64(skip / 16), bytes: firstByte < footerStart ? Array(bytes[firstByte..<footerStart]) : [])
+    }
+    return CotarIndex(
+      source: source, baseOffset: baseOffset, header: header, lookupOptions: lookupOptions, resident: resident)
+  }
+
+  private static func checkFooter(
+    _ bytes: [UInt8], at position: Int, matches header: CotarIndexHeader, offset: UInt64, source: any RangeSource
+  ) throws {
+    guard Array(bytes[position..<(position + 8)]) == header.serialized() else {
+      throw CotarError(
+        .corruptIndex, "index header and footer differ; the index is damaged, rebuild it", offset: offset,
+        source: source.identity)
+    }
+  }
+
+  /// A copy with every slot in memory (one read of the whole table), for hot local use.
+  ///
+  /// - Throws: as ``RangeSource/read(_:)``.
+  public func loadedIntoMemory() async throws -> CotarIndex {
+    if isResident { return self }
+    let start = baseOffset + UInt64(CotarFormat.headerSize)
+    let bytes = try await source.read(start..<(start + slotCount * 16))
+    return CotarIndex(
+      source: source, baseOffset: baseOffset, header: header, lookupOptions: lookupOptions,
+      resident: ResidentSlots(firstSlot: 0, bytes: bytes))
+  }
+
+  /// Resolves `path` (hashed as its UTF-8 bytes); `nil` when it is not indexed.
+  ///
+  /// - Throws: `CotarError` from the source.
+  public func lookup(_ path: String) async throws -> CotarEntry? {
+    try await lookup(hash: PathHash.fnv1a64(path))
+  }
+
+  /// Resolves raw path bytes (for names that are not valid UTF-8); `nil` when not indexed.
+  ///
+  /// - Throws: `CotarError` from the source.
+  public func lookup(pathBytes: [UInt8]) async throws -> CotarEntry? {
+    try await lookup(hash: PathHash.fnv1a64(bytes: pathBytes))
+  }
+
+  /// Resolves a path hash; `nil` when no slot holds it. Probes at most `slotCount` slots.
+  ///
+  /// - Throws: `CotarError` from the source.
+  public func lookup(hash: UInt64) async throws -> CotarEntry? {
+    guard slotCount > 0, hash != 0 else { return nil }
+    var slot = hash % slotCount
+    var visited: UInt64 = 0
+    let window = UInt64(lookupOptions.windowSlots)
+    while visited < slotCount {
+      let count = min(window, slotCount - slot, slotCount - visited)
+      let (bytes, start) = try await slotBytes(slot..<(slot + count))
+      for index in 0..<Int(count) {
+        let at = start + index * CotarFormat.recordSize
+        guard let record = CotarIndexRecord(bytes: bytes, at: at) else { break }
+        if record.hash == hash { return record.entry }
+        if record.hash == 0 { return nil }
+      }
+      visited += count
+      slot = (slot + count) % slotCount
+    }
+    return nil
+  }
+
+  /// Bytes covering `slots` and the position of the first one in them.
+  private func slotBytes(_ slots: Range<UInt64>) async throws -> (bytes: [UInt8], start: Int) {
+    if let resident, resident.covers(slots) {
+      return (resident.bytes, Int(slots.lowerBound - resident.firstSlot) * CotarFormat.recordSize)
+    }
+    let first = baseOffset + UInt64(CotarFormat.headerSize) + slots.lowerBound * 16
+    return (try await source.read(first..<(first + UInt64(slots.count) * 16)), 0)
+  }
+
+  /// Every slot in table order, empty ones included (reads the whole table once).
+  ///
+  /// - Throws: as ``RangeSource/read(_:)``.
+  public func allRecords() async throws -> [CotarIndexRecord] {
+    let loaded = try await loadedIntoMemory()
+    guard let bytes = loaded.resident?.bytes else { return [] }
+    return (0..<Int(slotCount)).compactMap { CotarIndexRecord(bytes: bytes, at: $0 * CotarFormat.recordSize) }
+  }
+}

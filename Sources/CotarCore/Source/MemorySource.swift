@@ -1,0 +1,28 @@
+/// A source backed by bytes in memory: tests, small indexes, or a whole archive already loaded.
+public struct MemorySource: RangeSource {
+  /// The bytes served.
+  public let bytes: [UInt8]
+  /// The identity used in messages and cache keys.
+  public let identity: String
+
+  /// Creates a source serving `bytes`.
+  public init(_ bytes: [UInt8], identity: String = "memory") {
+    self.bytes = bytes
+    self.identity = identity
+  }
+
+  /// The byte count; never throws.
+  public func size() async throws -> UInt64 { UInt64(bytes.count) }
+
+  /// A copy of the bytes in `range`.
+  ///
+  /// - Throws: `CotarError` `.truncated` when `range` ends past the end of the bytes.
+  public func read(_ range: Range<UInt64>) async throws -> [UInt8] {
+    guard range.upperBound <= UInt64(bytes.count) else {
+      throw CotarError(
+        .truncated, "source ends at byte \(bytes.count) but bytes up to \(range.upperBound) were requested",
+        offset: range.lowerBound, source: identity)
+    }
+    return Array(bytes[Int(range.lowerBound)..<Int(range.upperBound)])
+  }
+}

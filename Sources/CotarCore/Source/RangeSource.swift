@@ -1,0 +1,63 @@
+/// A read-only, random-access byte source: a local file, a buffer, or a remote object.
+///
+/// Reads are independent of each other (there is no shared cursor), so conformers must be
+/// safe to call concurrently. Implement ``identity``, ``size()`` and ``read(_:)``;
+/// ``readSuffix(count:)`` and ``readPrefix(count:)`` are customisation points that a remote
+/// source answers with one request each, learning the total size on the way.
+public protocol RangeSource: Sendable {
+  /// A stable key for caches and messages, such as a path or a URL without credentials.
+  var identity: String { get }
+
+  /// The total length of the source in bytes.
+  ///
+  /// The first call may cost a round trip; conformers cache the answer.
+  /// - Throws: `CotarError` (`.io`, `.httpStatus`, …).
+  func size() async throws -> UInt64
+
+  /// Returns exactly `range.count` bytes starting at `range.lowerBound`.
+  ///
+  /// An empty range returns `[]` without I/O.
+  /// - Throws: `CotarError` `.truncated` when the source ends before `range.upperBound`,
+  ///   `.io` on an operating-system error, `.rangeNotHonoured` or `.sourceChanged` for remote
+  ///   sources.
+  func read(_ range: Range<UInt64>) async throws -> [UInt8]
+
+  /// Returns the last `count` bytes (all of them if the source is shorter) and the total size.
+  ///
+  /// The default calls ``size()`` and then ``read(_:)``.
+  /// - Throws: as ``read(_:)``.
+  func readSuffix(count: Int) async throws -> (bytes: [UInt8], totalSize: UInt64)
+
+  /// Returns the first `count` bytes (all of them if the source is shorter) and the total size.
+  ///
+  /// The default calls ``size()`` and then ``read(_:)``.
+  /// - Throws: as ``read(_:)``.
+  func readPrefix(count: Int) async throws -> (bytes: [UInt8], totalSize: UInt64)
+}
+
+extension RangeSource {
+  /// Default suffix read: the size, then one range read.
+  public func readSuffix(count: Int) async throws -> (bytes: [UInt8], totalSize: UInt64) {
+    let total = try await size()
+    let length = min(UInt64(max(0, count)), total)
+    return (try await read((total - length)..<total), total)
+  }
+
+  /// Default prefix read: the size, then one range read.
+  public func readPrefix(count: Int) async throws -> (bytes: [UInt8], totalSize: UInt64) {
+    let total = try await size()
+    let length = min(UInt64(max(0, count)), total)
+    return (try await read(0..<length), total)
+  }
+
+  /// Returns exactly `count` bytes starting at `offset`.
+  ///
+  /// - Throws: `CotarError` `.limitExceeded` if the range overflows, else as ``read(_:)``.
+  public func read(offset: UInt64, count: Int) async throws -> [UInt8] {
+    let (end, overflow) = offset.addingReportingOverflow(UInt64(max(0, count)))
+    guard !overflow else {
+      throw CotarError(.limitExceeded, "range of \(count) bytes at \(offset) overflows", offset: offset, source: identity)
+    }
+    return try await read(offset..<end)
+  }
+}

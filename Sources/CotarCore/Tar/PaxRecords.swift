@@ -1,0 +1,90 @@
+/// The keys of a PAX extended header (`x` or `g`) that affect indexing.
+struct PaxRecords {
+  var path: [UInt8]?
+  var linkPath: [UInt8]?
+  var size: UInt64?
+  var isSparse = false
+  /// Keys whose empty value means "remove" (POSIX: an empty value deletes a global setting).
+  var deleted: Set<String> = []
+
+  /// Parses PAX records `"<length> <key>=<value>\n"` from `data`.
+  ///
+  /// - Throws: `CotarError` `.invalidTar` naming the record's offset when a length is not a
+  ///   decimal number, does not match the record, or a record lacks `=` or the final newline.
+  init(parsing data: [UInt8], dataOffset: UInt64) throws(CotarError) {
+    var position = 0
+    while position < data.count {
+      if data[position] == 0 { break }  // NUL padding after the last record
+      let recordStart = position
+      var length = 0
+      while position < data.count, data[position] >= 0x30, data[position] <= 0x39 {
+        length = length * 10 + Int(data[position] - 0x30)
+        guard length <= data.count else { break }
+        position += 1
+      }
+      let malformed = CotarError(
+        .invalidTar, "malformed PAX extended header record", offset: dataOffset + UInt64(recordStart))
+      guard position > recordStart, position < data.count, data[position] == 0x20 else { throw malformed }
+      let recordEnd = recordStart + length
+      guard length > 0, recordEnd <= data.count, data[recordEnd - 1] == 0x0A else { throw malformed }
+      let body = data[(position + 1)..<(recordEnd - 1)]
+      guard let equals = body.firstIndex(of: 0x3D) else { throw malformed }
+      let key = String(decoding: body[body.startIndex..<equals], as: UTF8.self)
+      let value = Array(body[(equals + 1)...])
+      try apply(key: key, value: value, offset: dataOffset + UInt64(recordStart))
+      position = recordEnd
+    }
+  }
+
+  init() {}
+
+  private mutating func apply(key: String, value: [UInt8], offset: UInt64) throws(CotarError) {
+    if value.isEmpty {
+      deleted.insert(key)
+    } else {
+      deleted.remove(key)
+    }
+    switch key {
+    case "path": path = value.isEmpty ? nil : value
+    case "linkpath": linkPath = value.isEmpty ? nil : value
+    case "size":
+      if value.isEmpty {
+        size = nil
+        return
+      }
+      var number: UInt64 = 0
+      for byte in value {
+        guard byte >= 0x30, byte <= 0x39 else {
+          throw CotarError(.invalidTar, "PAX size record is not a decimal number", offset: offset)
+        }
+        let (shifted, overflow) = number.multipliedReportingOverflow(by: 10)
+        let (sum, overflow2) = shifted.addingReportingOverflow(UInt64(byte - 0x30))
+        guard !overflow, !overflow2 else {
+          throw CotarError(.invalidTar, "PAX size record overflows 64 bits", offset: offset)
+        }
+        number = sum
+      }
+      size = number
+    default:
+      if key.hasPrefix("GNU.sparse.") { isSparse = true }
+    }
+  }
+
+  /// These records with `override`'s values taking precedence (per-entry over global).
+  func merged(with override: PaxRecords) -> PaxRecords {
+    var result = self
+    for key in override.deleted {
+      switch key {
+      case "path": result.path = nil
+      case "linkpath": result.linkPath = nil
+      case "size": result.size = nil
+      default: break
+      }
+    }
+    if let path = override.path { result.path = path }
+    if let linkPath = override.linkPath { result.linkPath = linkPath }
+    if let size = override.size { result.size = size }
+    result.isSparse = result.isSparse || override.isSparse
+    return result
+  }
+}

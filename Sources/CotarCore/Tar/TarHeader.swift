@@ -1,0 +1,109 @@
+/// Parsing of one 512-byte tar header block (v7, ustar, GNU), independent of I/O.
+struct TarHeader {
+  /// Raw name bytes (NUL-terminated field, prefix applied for POSIX ustar).
+  var name: [UInt8]
+  var linkName: [UInt8]
+  var typeflag: UInt8
+  var size: UInt64
+
+  static let blockSize = 512
+
+  /// Whether the 512 bytes at `offset` are all zero (end-of-archive marker).
+  static func isZeroBlock(_ block: UnsafeRawBufferPointer) -> Bool {
+    var accumulator: UInt64 = 0
+    for index in stride(from: 0, to: blockSize, by: 8) {
+      accumulator |= block.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+    }
+    return accumulator == 0
+  }
+
+  /// Parses the header in `block` (exactly 512 bytes) found at `offset` in the source.
+  ///
+  /// - Throws: `CotarError` `.invalidTar` for a bad checksum or a malformed numeric field.
+  init(block: UnsafeRawBufferPointer, offset: UInt64) throws(CotarError) {
+    try Self.verifyChecksum(block, offset: offset)
+    typeflag = block[156]
+    size = try Self.parseNumber(block, field: 124..<136, name: "size", offset: offset)
+    name = Self.cString(block, 0..<100)
+    linkName = Self.cString(block, 157..<257)
+    // POSIX ustar ("ustar\0") has a 155-byte prefix; GNU ("ustar  \0") uses that area for other data.
+    let isPosixUstar = block[257] == 0x75 && block[258] == 0x73 && block[259] == 0x74 && block[260] == 0x61
+      && block[261] == 0x72 && block[262] == 0
+    if isPosixUstar {
+      let prefix = Self.cString(block, 345..<500)
+      if !prefix.isEmpty { name = prefix + [0x2F] + name }
+    }
+  }
+
+  /// Checks the header checksum, accepting the unsigned and the signed byte sum as GNU tar does.
+  static func verifyChecksum(_ block: UnsafeRawBufferPointer, offset: UInt64) throws(CotarError) {
+    let stored = try parseNumber(block, field: 148..<156, name: "checksum", offset: offset)
+    var unsignedSum: Int = 0
+    var signedSum: Int = 0
+    for index in 0..<blockSize {
+      let byte = (148..<156).contains(index) ? 0x20 : block[index]
+      unsignedSum &+= Int(byte)
+      signedSum &+= Int(Int8(bitPattern: byte))
+    }
+    guard stored == UInt64(unsignedSum) || Int(truncatingIfNeeded: stored) == signedSum else {
+      throw CotarError(
+        .invalidTar,
+        "bad tar header checksum (stored \(stored), computed \(unsignedSum)); the archive is corrupt or not a tar",
+        offset: offset)
+    }
+  }
+
+  /// The bytes of `range` up to the first NUL.
+  static func cString(_ block: UnsafeRawBufferPointer, _ range: Range<Int>) -> [UInt8] {
+    var end = range.lowerBound
+    while end < range.upperBound && block[end] != 0 { end += 1 }
+    return Array(block[range.lowerBound..<end])
+  }
+
+  /// Parses an octal numeric field (spaces/NUL padded) or a GNU base-256 field.
+  ///
+  /// - Throws: `CotarError` `.invalidTar` on a bad digit, a negative base-256 value or overflow.
+  static func parseNumber(
+    _ block: UnsafeRawBufferPointer, field: Range<Int>, name: String, offset: UInt64
+  ) throws(CotarError) -> UInt64 {
+    let first = block[field.lowerBound]
+    if first & 0x80 != 0 {
+      guard first == 0x80 else {
+        throw CotarError(.invalidTar, "negative base-256 \(name) field in tar header", offset: offset)
+      }
+      var value: UInt64 = 0
+      for index in (field.lowerBound + 1)..<field.upperBound {
+        let (shifted, overflow) = value.multipliedReportingOverflow(by: 256)
+        guard !overflow else {
+          throw CotarError(.invalidTar, "base-256 \(name) field in tar header overflows 64 bits", offset: offset)
+        }
+        value = shifted | UInt64(block[index])
+      }
+      return value
+    }
+    var index = field.lowerBound
+    while index < field.upperBound && (block[index] == 0x20 || block[index] == 0) {
+      if block[index] == 0 && index == field.lowerBound { break }
+      index += 1
+    }
+    var value: UInt64 = 0
+    var digits = 0
+    while index < field.upperBound {
+      let byte = block[index]
+      if byte == 0 || byte == 0x20 { break }
+      guard byte >= 0x30 && byte <= 0x37 else {
+        throw CotarError(
+          .invalidTar, "invalid \(name) field in tar header (byte 0x\(String(byte, radix: 16)) is not an octal digit)",
+          offset: offset + UInt64(index))
+      }
+      let (shifted, overflow) = value.multipliedReportingOverflow(by: 8)
+      guard !overflow else {
+        throw CotarError(.invalidTar, "\(name) field in tar header overflows 64 bits", offset: offset)
+      }
+      value = shifted | UInt64(byte - 0x30)
+      digits += 1
+      index += 1
+    }
+    return value
+  }
+}

@@ -1,0 +1,286 @@
+/// Streams the members of a tar archive from a ``RangeSource`` without reading entry data.
+///
+/// Handles v7, ustar (with the 155-byte prefix), GNU (`L` long names, `K` long links,
+/// base-256 numbers) and PAX (`x` per-entry and `g` global records). Every header checksum
+/// is verified. The archive ends at the first all-zero block, or at end of file exactly on a
+/// header boundary. Headers are read through a read-ahead buffer (default 1 MiB), so a local
+/// scan is a sequential read; entries whose data is larger than the buffer are hopped over.
+public struct TarScanner: Sendable {
+  /// Tuning and safety limits.
+  public struct Options: Sendable {
+    /// Bytes fetched per read while walking headers.
+    public var readAheadBytes: Int = 1 << 20
+    /// Largest GNU long name or PAX extended header accepted, in bytes.
+    public var maximumExtendedHeaderBytes: Int = 1 << 20
+
+    /// Creates options with the defaults.
+    public init() {}
+  }
+
+  /// The archive being scanned.
+  public let source: any RangeSource
+  /// The options in use.
+  public let options: Options
+
+  /// Creates a scanner over `source`.
+  public init(source: any RangeSource, options: Options = Options()) {
+    self.source = source
+    self.options = options
+  }
+
+  /// The members in archive order, as an async sequence.
+  public func entries() -> TarEntrySequence { TarEntrySequence(scanner: self) }
+
+  /// Calls `body` for every member in archive order and returns what the walk found.
+  ///
+  /// - Parameters:
+  ///   - startOffset: where to start walking (a header boundary; 0 for the whole archive).
+  ///   - body: called once per member, indexed or not.
+  /// - Returns: the end-of-archive offset and counts.
+  /// - Throws: `CotarError` `.invalidTar` or `.truncated` naming the offset (and entry, when
+  ///   known), or whatever `body` throws.
+  public func scan(
+    from startOffset: UInt64 = 0, _ body: (TarEntry) throws -> Void
+  ) async throws -> TarScanSummary {
+    var walker = try await TarWalker(scanner: self, offset: startOffset)
+    while let entry = try await walker.next() { try body(entry) }
+    return walker.summary
+  }
+
+  /// Reads the single member whose first header block is at `headerOffset`.
+  ///
+  /// - Throws: `CotarError` when there is no valid member there.
+  public func entry(atHeaderOffset headerOffset: UInt64) async throws -> TarEntry {
+    var walker = try await TarWalker(scanner: self, offset: headerOffset)
+    guard let entry = try await walker.next() else {
+      throw CotarError(.invalidTar, "no tar member at this offset", offset: headerOffset, source: source.identity)
+    }
+    return entry
+  }
+}
+
+/// What a full scan found besides the entries themselves.
+public struct TarScanSummary: Hashable, Sendable {
+  /// Offset of the end-of-archive zero block, or the file size when the archive ends at EOF.
+  public var endOffset: UInt64 = 0
+  /// Number of members seen (all kinds).
+  public var members = 0
+  /// Members not indexed, by kind description (`directory`, `symlink`, …).
+  public var skipped: [String: Int] = [:]
+
+  /// Total number of members not indexed.
+  public var skippedCount: Int { skipped.values.reduce(0, +) }
+}
+
+/// An async sequence of the members of a tar archive; see ``TarScanner/entries()``.
+public struct TarEntrySequence: AsyncSequence, Sendable {
+  /// The element type.
+  public typealias Element = TarEntry
+  let scanner: TarScanner
+
+  /// The iterator.
+  public struct AsyncIterator: AsyncIteratorProtocol {
+    let scanner: TarScanner
+    var walker: TarWalker?
+    var finished = false
+
+    /// The next member, or `nil` at the end of the archive.
+    ///
+    /// - Throws: `CotarError` on malformed or truncated input.
+    public mutating func next() async throws -> TarEntry? {
+      if finished { return nil }
+      if walker == nil { walker = try await TarWalker(scanner: scanner, offset: 0) }
+      guard var current = walker else { return nil }
+      let entry = try await current.next()
+      walker = current
+      if entry == nil { finished = true }
+      return entry
+    }
+  }
+
+  /// Makes an iterator starting at the beginning of the archive.
+  public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(scanner: scanner) }
+}
+
+/// The header-walking state machine behind ``TarScanner``.
+struct TarWalker {
+  private let source: any RangeSource
+  private let options: TarScanner.Options
+  private let totalSize: UInt64
+  private var offset: UInt64
+  private var buffer: [UInt8] = []
+  private var bufferStart: UInt64 = 0
+  private var globalPax = PaxRecords()
+  private var ended = false
+  private(set) var summary = TarScanSummary()
+
+  init(scanner: TarScanner, offset: UInt64) async throws {
+    self.source = scanner.source
+    self.options = scanner.options
+    self.totalSize = try await scanner.source.size()
+    self.offset = offset
+  }
+
+  /// The next member, or `nil` at the end of the archive.
+  mutating func next() async throws -> TarEntry? {
+    guard !ended else { return nil }
+    var longName: [UInt8]?
+    var longLink: [UInt8]?
+    var entryPax: PaxRecords?
+    let memberStart = offset
+    while true {
+      let headerOffset = offset
+      guard try await loadBlock(at: headerOffset) else {
+        return try finish(at: headerOffset, pending: longName != nil || longLink != nil || entryPax != nil)
+      }
+      let identity = source.identity
+      let header = try withBlock(at: headerOffset) { block throws -> TarHeader? in
+        if TarHeader.isZeroBlock(block) { return nil }
+        do {
+          return try TarHeader(block: block, offset: headerOffset)
+        } catch let error as CotarError {
+          throw error.withSource(identity)
+        }
+      }
+      guard let header else {
+        return try finish(at: headerOffset, pending: longName != nil || longLink != nil || entryPax != nil)
+      }
+      let dataOffset = headerOffset + UInt64(TarHeader.blockSize)
+      switch header.typeflag {
+      case UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "x"), UInt8(ascii: "g"):
+        let data = try await extendedData(header, dataOffset: dataOffset)
+        switch header.typeflag {
+        case UInt8(ascii: "L"): longName = Self.trimNul(data)
+        case UInt8(ascii: "K"): longLink = Self.trimNul(data)
+        case UInt8(ascii: "x"):
+          let records = try parsePax(data, dataOffset: dataOffset)
+          entryPax = (entryPax ?? PaxRecords()).merged(with: records)
+        default:
+          globalPax = globalPax.merged(with: try parsePax(data, dataOffset: dataOffset))
+        }
+        offset = try nextHeader(after: dataOffset, size: header.size, path: nil)
+        continue
+      default:
+        break
+      }
+
+      let pax = globalPax.merged(with: entryPax ?? PaxRecords())
+      let path = pax.path ?? longName ?? header.name
+      let link = pax.linkPath ?? longLink ?? header.linkName
+      let storedSize = pax.size ?? header.size
+      let kind = Self.kind(of: header.typeflag, isSparse: pax.isSparse)
+      let hasData = Self.hasData(header.typeflag)
+      let size = hasData ? storedSize : 0
+      offset = try nextHeader(after: dataOffset, size: size, path: path)
+      summary.members += 1
+      if !kind.isIndexed { summary.skipped[kind.description, default: 0] += 1 }
+      let isLink = kind == .hardLink || kind == .symbolicLink
+      return TarEntry(
+        pathBytes: path, kind: kind, headerOffset: memberStart, dataOffset: dataOffset,
+        size: kind == .hardLink ? 0 : size, linkTargetBytes: isLink ? link : nil)
+    }
+  }
+
+  private mutating func finish(at endOffset: UInt64, pending: Bool) throws -> TarEntry? {
+    if pending {
+      throw CotarError(
+        .invalidTar, "extended header (GNU long name or PAX) is not followed by a member",
+        offset: endOffset, source: source.identity)
+    }
+    ended = true
+    summary.endOffset = endOffset
+    return nil
+  }
+
+  private static func kind(of typeflag: UInt8, isSparse: Bool) -> TarEntry.Kind {
+    switch typeflag {
+    case UInt8(ascii: "0"), 0, UInt8(ascii: "7"): isSparse ? .sparse : .file
+    case UInt8(ascii: "1"): .hardLink
+    case UInt8(ascii: "2"): .symbolicLink
+    case UInt8(ascii: "3"), UInt8(ascii: "4"): .device
+    case UInt8(ascii: "5"), UInt8(ascii: "D"): .directory
+    case UInt8(ascii: "6"): .fifo
+    case UInt8(ascii: "S"): .sparse
+    default: .other(typeflag)
+    }
+  }
+
+  /// Whether data blocks follow a header of this type (as Python `tarfile` decides).
+  private static func hasData(_ typeflag: UInt8) -> Bool {
+    switch typeflag {
+    case UInt8(ascii: "1"), UInt8(ascii: "2"), UInt8(ascii: "3"), UInt8(ascii: "4"),
+      UInt8(ascii: "5"), UInt8(ascii: "6"):
+      false
+    default: true
+    }
+  }
+
+  private static func trimNul(_ bytes: [UInt8]) -> [UInt8] {
+    guard let end = bytes.firstIndex(of: 0) else { return bytes }
+    return Array(bytes[..<end])
+  }
+
+  private func parsePax(_ data: [UInt8], dataOffset: UInt64) throws -> PaxRecords {
+    do {
+      return try PaxRecords(parsing: data, dataOffset: dataOffset)
+    } catch {
+      throw error.withSource(source.identity)
+    }
+  }
+
+  /// The offset of the header after data of `size` bytes at `dataOffset`, checking bounds.
+  private func nextHeader(after dataOffset: UInt64, size: UInt64, path: [UInt8]?) throws -> UInt64 {
+    let name = path.map { String(decoding: $0, as: UTF8.self) }
+    let (end, overflow) = dataOffset.addingReportingOverflow(size)
+    guard !overflow, end <= totalSize else {
+      throw CotarError(
+        .truncated,
+        "archive is truncated: member data of \(size) bytes at \(dataOffset) runs past the end of the file (\(totalSize) bytes)",
+        offset: dataOffset, path: name, source: source.identity)
+    }
+    let padded = (end + 511) & ~511
+    return padded < end ? end : padded
+  }
+
+  /// The data of an extended header (GNU long name/link, PAX record set).
+  private mutating func extendedData(_ header: TarHeader, dataOffset: UInt64) async throws -> [UInt8] {
+    guard header.size <= UInt64(options.maximumExtendedHeaderBytes) else {
+      throw CotarError(
+        .invalidTar,
+        "extended header of \(header.size) bytes exceeds the limit of \(options.maximumExtendedHeaderBytes) bytes",
+        offset: dataOffset - 512, source: source.identity)
+    }
+    _ = try nextHeader(after: dataOffset, size: header.size, path: nil)
+    let end = dataOffset + header.size
+    if dataOffset >= bufferStart, end <= bufferStart + UInt64(buffer.count) {
+      let start = Int(dataOffset - bufferStart)
+      return Array(buffer[start..<(start + Int(header.size))])
+    }
+    return try await source.read(dataOffset..<end)
+  }
+
+  /// Makes the 512 bytes at `blockOffset` available; `false` at end of file exactly there.
+  private mutating func loadBlock(at blockOffset: UInt64) async throws -> Bool {
+    if blockOffset >= bufferStart, blockOffset + 512 <= bufferStart + UInt64(buffer.count) { return true }
+    if blockOffset == totalSize { return false }
+    guard blockOffset + 512 <= totalSize else {
+      throw CotarError(
+        .truncated,
+        "archive is truncated: a tar header at \(blockOffset) needs 512 bytes but the file ends at \(totalSize)",
+        offset: blockOffset, source: source.identity)
+    }
+    let length = min(UInt64(max(options.readAheadBytes, 512)), totalSize - blockOffset)
+    buffer = try await source.read(blockOffset..<(blockOffset + length))
+    bufferStart = blockOffset
+    return true
+  }
+
+  private func withBlock<T>(
+    at blockOffset: UInt64, _ body: (UnsafeRawBufferPointer) throws -> T
+  ) rethrows -> T {
+    let start = Int(blockOffset - bufferStart)
+    return try buffer.withUnsafeBytes { raw in
+      try body(UnsafeRawBufferPointer(rebasing: raw[start..<(start + 512)]))
+    }
+  }
+}
