@@ -134,7 +134,15 @@ public struct CotarIndexBuilder: Sendable {
     records = []
     latestByHash = nil
     let duplicates = try await Self.removeDuplicates(&unique, pathAt: pathAt)
-    return try Self.layOut(unique, duplicates: duplicates, options: options)
+    switch Self.layOut(unique, duplicates: duplicates, options: options) {
+    case .success(let built):
+      return built
+    case .failure(var error):
+      if let headerOffset = error.offset {
+        error.path = String(decoding: try await pathAt(headerOffset), as: UTF8.self)
+      }
+      throw error
+    }
   }
 
   /// Sorts by (hash, header offset) and keeps the last member of each path; returns how many were dropped.
@@ -170,15 +178,18 @@ public struct CotarIndexBuilder: Sendable {
   }
 
   /// Places records into slots in linz order: by (home slot, data offset, hash), linear probing.
-  private static func layOut(_ records: [PendingRecord], duplicates: Int, options: Options) throws(CotarError) -> BuiltIndex {
+  /// A failure carries the offending member's header offset in `offset`.
+  private static func layOut(
+    _ records: [PendingRecord], duplicates: Int, options: Options
+  ) -> Result<BuiltIndex, CotarError> {
     let fileCount = records.count
     let slotsDouble = (Double(fileCount) * options.packingFactor).rounded(.up)
     guard slotsDouble <= Double(UInt32.max), let slotCount32 = UInt32(exactly: slotsDouble) else {
-      throw CotarError(
-        .limitExceeded, "\(fileCount) files need \(slotsDouble) slots, more than a v2 index can hold (2^32 − 1)")
+      return .failure(CotarError(
+        .limitExceeded, "\(fileCount) files need \(slotsDouble) slots, more than a v2 index can hold (2^32 − 1)"))
     }
     guard Int(slotCount32) >= fileCount else {
-      throw CotarError(.indexTooDense, "\(fileCount) files do not fit in \(slotCount32) slots; use a larger packing")
+      return .failure(CotarError(.indexTooDense, "\(fileCount) files do not fit in \(slotCount32) slots; use a larger packing"))
     }
     let slotCount = Int(slotCount32)
     let ordered = orderForPlacement(records, slotCount: slotCount)
@@ -205,8 +216,8 @@ public struct CotarIndexBuilder: Sendable {
           if search > options.maxSearch || slot == home {
             failure = CotarError(
               .indexTooDense,
-              "no free slot within \(options.maxSearch) probes of slot \(home) for the entry at data offset \(UInt64(record.blockOffset) * 512) (\(fileCount) files in \(slotCount) slots); rebuild with a larger --packing (e.g. \(Int(options.packing * 2 + 25))) or --max-search",
-              offset: UInt64(record.blockOffset) * 512)
+              "no free slot within \(options.maxSearch) probes of its home slot \(home) (\(fileCount) files in \(slotCount) slots); rebuild with a larger --packing (e.g. \(Int(options.packing * 2 + 25))) or --max-search",
+              offset: record.headerOffset)
             return
           }
         }
@@ -218,11 +229,11 @@ public struct CotarIndexBuilder: Sendable {
         slots.storeBytes(of: record.size.littleEndian, toByteOffset: at + 12, as: UInt32.self)
       }
     }
-    if let failure { throw failure }
+    if let failure { return .failure(failure) }
     let stats = IndexBuildStats(
       files: fileCount, slots: slotCount, longestProbe: longestProbe,
       meanProbe: fileCount == 0 ? 0 : Double(totalProbe) / Double(fileCount), duplicatesDropped: duplicates)
-    return BuiltIndex(bytes: bytes, stats: stats)
+    return .success(BuiltIndex(bytes: bytes, stats: stats))
   }
 
   /// Records sorted by (home slot, block offset, hash), using a counting sort on the home slot.

@@ -168,8 +168,10 @@ struct TarWalker {
       let path = pax.path ?? longName ?? header.name
       let link = pax.linkPath ?? longLink ?? header.linkName
       let storedSize = pax.size ?? header.size
-      let kind = Self.kind(of: header.typeflag, isSparse: pax.isSparse)
-      let hasData = Self.hasData(header.typeflag)
+      var kind = Self.kind(of: header.typeflag, isSparse: pax.isSparse)
+      // Old (v7) archives store a directory as a NUL-typed regular file whose name ends in '/'.
+      if header.typeflag == 0 && path.last == UInt8(ascii: "/") { kind = .directory }
+      let hasData = Self.hasData(header.typeflag) && kind != .directory
       let size = hasData ? storedSize : 0
       offset = try nextHeader(after: dataOffset, size: size, path: path)
       summary.members += 1

@@ -1,0 +1,40 @@
+import ArgumentParser
+import CotarCore
+
+/// `cotar index TAR`: writes a `.tar.index` sidecar.
+struct IndexCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "index", abstract: "Build a .tar.index sidecar for a tar.")
+
+  @Argument(help: "The tar to index.", completion: .file())
+  var tar: String
+
+  @Option(name: .shortAndLong, help: "Output path (default: TAR.index).")
+  var output: String?
+
+  @OptionGroup var build: BuildOptions
+
+  func run() async throws {
+    let destination = output ?? tar + ".index"
+    let writer = try AtomicFileWriter(destination: destination, overwrite: build.force)
+    let source = try FileSource(path: tar)
+    let progress = scanProgressPrinter("indexing")
+    let result = try await CotarIndexBuilder.build(tar: source, options: build.builderOptions, progress: progress)
+    endProgressLine(progress)
+    try writer.write(result.index.bytes)
+    try writer.commit()
+    printError(buildSummary(result, output: destination))
+  }
+}
+
+/// The one-line summary printed by `index` and `create`.
+func buildSummary(_ result: IndexBuildResult, output: String) -> String {
+  let stats = result.index.stats
+  var line = "\(output): \(stats.files) entries, \(stats.slots) slots, longest probe \(stats.longestProbe)"
+  line += ", skipped \(result.scan.skippedCount)"
+  if !result.scan.skipped.isEmpty {
+    line += " (" + result.scan.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")"
+  }
+  if stats.duplicatesDropped > 0 { line += ", \(stats.duplicatesDropped) superseded duplicates" }
+  return line
+}

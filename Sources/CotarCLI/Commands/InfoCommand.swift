@@ -1,0 +1,33 @@
+import ArgumentParser
+import CotarCore
+
+/// `cotar info ARCHIVE`: prints the index's figures.
+struct InfoCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "info", abstract: "Print the index version, slots, entries, load factor and probe distances.")
+
+  @OptionGroup var archive: ArchiveArguments
+
+  func run() async throws {
+    let cotar = try await archive.location().open()
+    let stats = try await cotar.index.statistics()
+    let lines = [
+      "version: \(cotar.index.header.version)",
+      "layout: \(cotar.dataLimit == nil ? "tar + sidecar index" : "tar.co (index at byte \(cotar.index.baseOffset))")",
+      "slots: \(stats.slots)",
+      "entries: \(stats.entries)",
+      "load factor: \(formatted(stats.loadFactor))",
+      "longest probe: \(stats.longestProbe)",
+      "mean probe: \(formatted(stats.meanProbe))",
+      "index bytes: \(stats.indexBytes)",
+    ]
+    try writeStandardOutput(Array((lines.joined(separator: "\n") + "\n").utf8))
+  }
+}
+
+/// `value` with three decimals.
+func formatted(_ value: Double) -> String {
+  let scaled = Int((value * 1000).rounded())
+  let fraction = String(scaled % 1000)
+  return "\(scaled / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import CotarCore
+
+/// `cotar ls ARCHIVE`: lists members by scanning the tar headers.
+struct ListCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "ls", abstract: "List the members of a tar or .tar.co by scanning its headers.")
+
+  @Argument(help: "A .tar or .tar.co.", completion: .file())
+  var archive: String
+
+  @Flag(name: .shortAndLong, help: "Also show type, data offset and size.")
+  var long = false
+
+  @Flag(help: "One JSON object per line: path, type, offset, size (and link target).")
+  var json = false
+
+  func run() async throws {
+    let scanner = TarScanner(source: try FileSource(path: archive))
+    var pending: [UInt8] = []
+    pending.reserveCapacity(1 << 16)
+    _ = try await scanner.scan { entry in
+      if json {
+        pending += Array(jsonLine(entry).utf8)
+      } else if long {
+        pending += Array("\(entry.kind)\t\(entry.dataOffset)\t\(entry.size)\t".utf8) + entry.pathBytes
+        if let target = entry.linkTargetBytes { pending += Array(" -> ".utf8) + target }
+      } else {
+        pending += entry.pathBytes
+      }
+      pending.append(0x0A)
+      if pending.count >= 1 << 16 {
+        try writeStandardOutput(pending)
+        pending.removeAll(keepingCapacity: true)
+      }
+    }
+    try writeStandardOutput(pending)
+  }
+
+  private func jsonLine(_ entry: TarEntry) -> String {
+    var line = "{\"path\":\(jsonString(entry.path)),\"type\":\"\(entry.kind)\",\"offset\":\(entry.dataOffset),\"size\":\(entry.size)"
+    if let target = entry.linkTarget { line += ",\"link\":\(jsonString(target))" }
+    return line + "}"
+  }
+}
+
+/// `text` as a JSON string literal.
+func jsonString(_ text: String) -> String {
+  var out = "\""
+  for scalar in text.unicodeScalars {
+    switch scalar {
+    case "\"": out += "\\\""
+    case "\\": out += "\\\\"
+    case "\n": out += "\\n"
+    case "\r": out += "\\r"
+    case "\t": out += "\\t"
+    case _ where scalar.value < 0x20:
+      out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+    default: out.unicodeScalars.append(scalar)
+    }
+  }
+  return out + "\""
+}

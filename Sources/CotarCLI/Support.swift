@@ -1,0 +1,130 @@
+import ArgumentParser
+import CotarCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Index build options shared by `index` and `create`.
+struct BuildOptions: ParsableArguments {
+  @Option(help: "Extra hash-table slots in percent (slots = ceil(files × (1 + packing/100))).")
+  var packing: Double = 25
+
+  @Option(name: .customLong("max-search"), help: "Longest probe run allowed before the build fails.")
+  var maxSearch: Int = 50
+
+  @Flag(help: "Replace the output if it exists.")
+  var force = false
+
+  func validate() throws {
+    guard packing.isFinite, packing >= 0 else { throw ValidationError("--packing must be ≥ 0") }
+    guard maxSearch >= 0 else { throw ValidationError("--max-search must be ≥ 0") }
+  }
+
+  var builderOptions: CotarIndexBuilder.Options {
+    CotarIndexBuilder.Options(packing: packing, maxSearch: maxSearch)
+  }
+}
+
+/// Writes text to standard error.
+func printError(_ text: String) {
+  var line = text
+  if !line.hasSuffix("\n") { line += "\n" }
+  writeStandardError(line)
+}
+
+/// Writes text to standard error without buffering.
+func writeStandardError(_ text: String) {
+  var copy = text
+  copy.withUTF8 { raw in
+    var done = 0
+    while done < raw.count {
+      let n = write(2, raw.baseAddress.map { $0 + done }, raw.count - done)
+      if n <= 0 { return }
+      done += n
+    }
+  }
+}
+
+/// Writes raw bytes to standard output.
+func writeStandardOutput(_ bytes: [UInt8]) throws {
+  try bytes.withUnsafeBytes { raw in
+    var done = 0
+    while done < raw.count {
+      let n = write(1, raw.baseAddress.map { $0 + done }, raw.count - done)
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw CotarError(.io, "cannot write to standard output: \(String(cString: strerror(errno)))")
+      }
+      done += n
+    }
+  }
+}
+
+/// Whether standard error is a terminal (progress is shown only then).
+var standardErrorIsTerminal: Bool { isatty(2) == 1 }
+
+/// A progress printer for long scans; silent when stderr is not a terminal.
+func scanProgressPrinter(_ label: String) -> ((ScanProgress) -> Void)? {
+  guard standardErrorIsTerminal else { return nil }
+  let start = ContinuousClock.now
+  return { progress in
+    let seconds = max(0.001, Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+      + Double((ContinuousClock.now - start).components.seconds))
+    let rate = Int(Double(progress.members) / seconds)
+    writeStandardError("\r\(label): \(progress.members) members, \(progress.offset >> 20) MiB, \(rate) members/s")
+  }
+}
+
+/// Ends a progress line if one was drawn.
+func endProgressLine(_ printer: ((ScanProgress) -> Void)?) {
+  if printer != nil { writeStandardError("\r\u{1B}[K") }
+}
+
+/// Raw bytes of a command-line argument, recovered from `argv` when the argument is not
+/// valid UTF-8 (Swift decodes arguments lossily), so such paths can still be looked up.
+func rawArgumentBytes(_ argument: String) -> [UInt8] {
+  for index in 0..<Int(CommandLine.argc) {
+    guard let pointer = CommandLine.unsafeArgv[index] else { continue }
+    let length = strlen(pointer)
+    let bytes = pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    if String(decoding: bytes, as: UTF8.self) == argument { return bytes }
+  }
+  return Array(argument.utf8)
+}
+
+/// Paths and sources of an archive given on the command line.
+struct ArchiveLocation {
+  /// The tar (or `.tar.co`) source.
+  var tar: any RangeSource
+  /// The sidecar index source, when the index is separate.
+  var sidecar: (any RangeSource)?
+
+  /// Resolves `archive` and an optional `--index`: a `.tar.co` (index at its end), or a
+  /// `.tar` with `--index`, defaulting to `ARCHIVE.index` when that file exists.
+  static func resolve(_ archive: String, index: String?) throws -> ArchiveLocation {
+    let tar = try FileSource(path: archive)
+    if let index { return ArchiveLocation(tar: tar, sidecar: try FileSource(path: index)) }
+    if access(archive + ".index", R_OK) == 0 {
+      return ArchiveLocation(tar: tar, sidecar: try FileSource(path: archive + ".index"))
+    }
+    return ArchiveLocation(tar: tar, sidecar: nil)
+  }
+
+  /// Opens the archive with its index.
+  func open(options: Cotar.OpenOptions = .init()) async throws -> Cotar {
+    if let sidecar { return try await Cotar.open(tar: tar, index: sidecar, options: options) }
+    return try await Cotar.open(tar, options: options)
+  }
+}
+
+/// Options naming an archive and its optional sidecar index.
+struct ArchiveArguments: ParsableArguments {
+  @Argument(help: "A .tar.co, or a .tar with a .tar.index sidecar.", completion: .file())
+  var archive: String
+
+  @Option(help: "The sidecar index (default: ARCHIVE.index when it exists).", completion: .file())
+  var index: String?
+
+  func location() throws -> ArchiveLocation { try ArchiveLocation.resolve(archive, index: index) }
+}
