@@ -95,6 +95,26 @@ def build_index(files, packing=25, max_search=50) -> bytes:
     return bytes(out)
 
 
+def lookup(index: bytes, path: bytes, max_search=50):
+    """Reader side: (data_offset, size) for path, or None. Probes linearly from
+    hash % slotCount until the hash matches or an empty slot is reached."""
+    assert index[:4] == b"COT\x02" and index[-8:] == index[:8]
+    slots = struct.unpack("<I", index[4:8])[0]
+    assert len(index) == 16 + 16 * slots
+    if slots == 0:
+        return None
+    h = fnv1a64(path)
+    i = h % slots
+    for _ in range(max_search + 1):
+        rh, off, size = struct.unpack_from("<QII", index, 8 + 16 * i)
+        if rh == h:
+            return off * BLOCK, size
+        if rh == 0:
+            return None
+        i = (i + 1) % slots
+    return None
+
+
 def self_test():
     assert fnv1a64(b"tiles/0/0/0.pbf.gz") == 0xA7B488B45B076326
     files = [(fnv1a64(b"tiles/0/0/0.pbf.gz"), 0, 1),
@@ -357,8 +377,8 @@ FIXTURES = {
     "no-eof-marker.tar": dict(producer=HAND + ": ends at a header boundary, no zero blocks",
                               absent=[]),
     "lone-zero-block.tar": dict(producer=HAND + ": a single zero block then EOF", absent=[]),
-    "eof-only.tar": dict(producer=HAND + ": only the two zero blocks", absent=[""]),
-    "empty.tar": dict(producer="0-byte file", absent=[""]),
+    "eof-only.tar": dict(producer=HAND + ": only the two zero blocks", absent=["", "a.txt"]),
+    "empty.tar": dict(producer="0-byte file", absent=["", "a.txt"]),
     "probe-max.tar": dict(producer=PY + " USTAR_FORMAT (51 names with one start slot: 50 probes)",
                           absent=[]),
     "probe-overflow.tar": dict(producer=PY + " USTAR_FORMAT (52 names with one start slot)",
@@ -450,10 +470,14 @@ def run_fixtures(folder):
         present = {e["path"] for e in entries}
         for a in meta.get("absent", []):
             assert a.encode() not in present, "%s: absent path %r is indexed" % (name, a)
+            assert index is None or lookup(index, a.encode()) is None, (name, a)
+        for e in entries:
+            assert index is None or lookup(index, e["path"]) == (e["offset"], e["size"]), (name, e)
         item["absent"] = meta.get("absent", [])
         manifest.append(item)
     with open(os.path.join(folder, "manifest.json"), "w", encoding="utf-8") as f:
-        json.dump({"fixtures": manifest}, f, indent=1, ensure_ascii=False, sort_keys=False)
+        json.dump({"options": {"packing": 25, "max_search": 50, "hash": "fnv1a64"},
+                   "fixtures": manifest}, f, indent=1, ensure_ascii=False, sort_keys=False)
         f.write("\n")
     print("reference_index: %d fixtures, manifest.json written" % len(manifest))
 
