@@ -93,8 +93,9 @@ struct TarHeader {
       if byte == 0 || byte == 0x20 { break }
       guard byte >= 0x30 && byte <= 0x37 else {
         throw CotarError(
-          .invalidTar, "invalid \(name) field in tar header (byte 0x\(String(byte, radix: 16)) is not an octal digit)",
-          offset: offset + UInt64(index))
+          .invalidTar,
+          "invalid \(name) field in tar header (byte 0x\(String(byte, radix: 16)) at header position \(index) is not an octal digit); the archive is corrupt or not a tar",
+          offset: offset)
       }
       let (shifted, overflow) = value.multipliedReportingOverflow(by: 8)
       guard !overflow else {

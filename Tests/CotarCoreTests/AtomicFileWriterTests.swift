@@ -1,0 +1,54 @@
+import CotarCore
+import Foundation
+import Testing
+
+@Suite("Atomic output files")
+struct AtomicFileWriterTests {
+  private func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-writer-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+  }
+
+  @Test("a committed file appears whole; nothing else is left behind")
+  func commit() throws {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let destination = directory.appendingPathComponent("out.bin").path
+    let writer = try AtomicFileWriter(destination: destination, overwrite: false)
+    try writer.write([1, 2, 3])
+    #expect(!FileManager.default.fileExists(atPath: destination))
+    try writer.commit()
+    #expect(try Data(contentsOf: URL(fileURLWithPath: destination)) == Data([1, 2, 3]))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.bin"])
+  }
+
+  @Test("an existing file is kept unless overwrite is asked for")
+  func noClobber() throws {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let destination = directory.appendingPathComponent("out.bin").path
+    try Data([9]).write(to: URL(fileURLWithPath: destination))
+    let error = #expect(throws: CotarError.self) { try AtomicFileWriter(destination: destination, overwrite: false) }
+    #expect(error?.code == .outputExists)
+    let writer = try AtomicFileWriter(destination: destination, overwrite: true)
+    try writer.write([7, 7])
+    try writer.commit()
+    #expect(try Data(contentsOf: URL(fileURLWithPath: destination)) == Data([7, 7]))
+  }
+
+  @Test("a discarded or abandoned writer leaves no file")
+  func discard() throws {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let destination = directory.appendingPathComponent("out.bin").path
+    do {
+      let writer = try AtomicFileWriter(destination: destination, overwrite: false)
+      try writer.write([1])
+    }
+    let writer = try AtomicFileWriter(destination: destination, overwrite: false)
+    try writer.write([1])
+    writer.discard()
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+  }
+}

@@ -1,0 +1,112 @@
+import CotarCore
+import Foundation
+import Testing
+
+@Suite("Tar scanner")
+struct TarScannerTests {
+  @Test("indexed entries match Python tarfile's view of every fixture", arguments: FixtureManifest.valid)
+  func matchesManifest(fixture: FixtureManifest.Fixture) async throws {
+    let found = try await indexedEntries(of: FileSource(path: fixturePath(fixture.name)))
+    let expected = fixture.entries ?? []
+    #expect(found.map(\.path) == expected.map(\.pathBytes))
+    #expect(found.map(\.entry) == expected.map { CotarEntry(offset: $0.offset, size: $0.size) })
+    #expect(found.map { $0.kind.description } == expected.map(\.kind))
+  }
+
+  @Test("broken archives fail with the documented error and offset", arguments: FixtureManifest.broken)
+  func brokenArchives(fixture: FixtureManifest.Fixture) async throws {
+    let error = await #expect(throws: CotarError.self) {
+      try await CotarIndexBuilder.build(tar: FileSource(path: fixturePath(fixture.name)))
+    }
+    let offset = try #require(error?.offset)
+    let expectedOffset = try #require(fixture.error_offset)
+    switch fixture.error {
+    case "checksum", "garbage":
+      #expect(error?.code == .invalidTar)
+      #expect(offset == expectedOffset)
+      #expect(error?.message.contains("checksum") == true)
+    case "truncated":
+      #expect(error?.code == .truncated)
+      #expect(offset >= expectedOffset && offset <= expectedOffset + 512)
+    case "pax":
+      #expect(error?.code == .invalidTar)
+      #expect(error?.message.contains("PAX") == true)
+      #expect(offset >= expectedOffset && offset < expectedOffset + 1024)
+    case "hardlink":
+      #expect(error?.code == .invalidTar)
+      #expect(offset == expectedOffset)
+    default:
+      Issue.record("unknown error kind \(fixture.error ?? "nil")")
+    }
+    #expect(error?.source == fixturePath(fixture.name))
+  }
+
+  @Test("GNU long names, ustar prefix and PAX paths are resolved in full")
+  func longNames() async throws {
+    for name in ["gnu-longname.tar", "gnu-posix.tar", "gnu-ustar.tar", "python-pax.tar"] {
+      let paths = try await indexedEntries(of: FileSource(path: fixturePath(name))).map(\.path)
+      #expect(paths.contains { $0.count > 100 }, "\(name) should hold a path longer than 100 bytes")
+    }
+    let gnuPaths = try await indexedEntries(of: FileSource(path: fixturePath("gnu-longname.tar"))).map(\.path)
+    #expect(gnuPaths.contains { $0.count > 255 })
+  }
+
+  @Test("non-indexed kinds are reported, not indexed")
+  func skippedKinds() async throws {
+    var kinds: [String: Int] = [:]
+    let summary = try await TarScanner(source: FileSource(path: fixturePath("python-special.tar"))).scan { entry in
+      if !entry.kind.isIndexed { kinds[entry.kind.description, default: 0] += 1 }
+    }
+    #expect(summary.skipped == kinds)
+    #expect(summary.skippedCount == 5)
+  }
+
+  @Test("the archive ends at a zero block or at EOF on a header boundary")
+  func endOfArchive() async throws {
+    var tar = TestTar()
+    tar.add("a.txt", "hello")
+    let withoutMarker = tar.bytes
+    let summary = try await TarScanner(source: MemorySource(withoutMarker)).scan { _ in }
+    #expect(summary.endOffset == UInt64(withoutMarker.count))
+    #expect(summary.members == 1)
+    let withMarker = try await TarScanner(source: MemorySource(tar.finished + [1, 2, 3])).scan { _ in }
+    #expect(withMarker.endOffset == 1024)
+  }
+
+  @Test("the async sequence yields the same members as scan")
+  func asyncSequence() async throws {
+    let source = try FileSource(path: fixturePath("gnu-basic.tar"))
+    var viaSequence: [TarEntry] = []
+    for try await entry in TarScanner(source: source).entries() { viaSequence.append(entry) }
+    var viaScan: [TarEntry] = []
+    _ = try await TarScanner(source: source).scan { viaScan.append($0) }
+    #expect(viaSequence == viaScan)
+    #expect(viaSequence.count == 9)
+  }
+
+  @Test("a small read-ahead buffer gives the same result as the default")
+  func readAheadIndependence() async throws {
+    var options = TarScanner.Options()
+    options.readAheadBytes = 512
+    let source = try FileSource(path: fixturePath("gnu-longname.tar"))
+    var small: [TarEntry] = []
+    _ = try await TarScanner(source: source, options: options).scan { small.append($0) }
+    var large: [TarEntry] = []
+    _ = try await TarScanner(source: source).scan { large.append($0) }
+    #expect(small == large)
+  }
+
+  @Test("oversized extended headers are refused instead of allocated")
+  func extendedHeaderLimit() async throws {
+    var tar = TestTar()
+    tar.add(Array("././@LongLink".utf8), data: [UInt8](repeating: 0x61, count: 4096), typeflag: UInt8(ascii: "L"))
+    tar.add("short", "x")
+    var options = TarScanner.Options()
+    options.maximumExtendedHeaderBytes = 1024
+    let error = await #expect(throws: CotarError.self) {
+      try await TarScanner(source: MemorySource(tar.finished), options: options).scan { _ in }
+    }
+    #expect(error?.code == .invalidTar)
+    #expect(error?.offset == 0)
+  }
+}
