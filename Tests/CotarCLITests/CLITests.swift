@@ -1,0 +1,182 @@
+import Foundation
+import Testing
+
+/// Expected entries of a fixture, from `Fixtures/manifest.json`.
+struct ManifestFixture: Decodable, Sendable, CustomStringConvertible {
+  struct Entry: Decodable, Sendable {
+    var path_hex: String
+    var path: String?
+    var offset: Int
+    var size: Int
+  }
+  var name: String
+  var valid: Bool
+  var index: String?
+  var co: String?
+  var entries: [Entry]?
+  var absent: [String]?
+  var error: String?
+  var description: String { name }
+
+  static let all: [ManifestFixture] = {
+    struct Manifest: Decodable { var fixtures: [ManifestFixture] }
+    let url = CLI.repositoryRoot.appendingPathComponent("Fixtures/manifest.json")
+    guard let data = try? Data(contentsOf: url), let manifest = try? JSONDecoder().decode(Manifest.self, from: data) else {
+      return []
+    }
+    return manifest.fixtures
+  }()
+  static var indexed: [ManifestFixture] { all.filter { $0.valid && $0.index != nil } }
+  static var broken: [ManifestFixture] { all.filter { !$0.valid } }
+}
+
+@Suite("cotar command line")
+struct CLITests {
+  @Test("`cotar index` writes the reference index byte for byte", arguments: ManifestFixture.indexed)
+  func indexMatchesReference(fixture: ManifestFixture) throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let output = directory.appendingPathComponent("out.index").path
+    let result = try CLI.run(["index", CLI.fixture(fixture.name), "-o", output])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdout.isEmpty)
+    #expect(result.stderr.contains("\(fixture.entries?.count ?? -1) entries"))
+    let expected = try Data(contentsOf: URL(fileURLWithPath: CLI.fixture(try #require(fixture.index))))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == expected)
+  }
+
+  @Test("`cotar create` writes tar + index that GNU tar, bsdtar and Python still list", arguments: ["gnu-basic.tar", "python-pax.tar", "gnu-longname.tar"])
+  func createCombined(name: String) throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let output = directory.appendingPathComponent("out.tar.co").path
+    let result = try CLI.run(["create", CLI.fixture(name), "-o", output])
+    #expect(result.status == 0, "\(result.stderr)")
+    let tar = try Data(contentsOf: URL(fileURLWithPath: CLI.fixture(name)))
+    let index = try Data(contentsOf: URL(fileURLWithPath: CLI.fixture(name + ".index")))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == tar + index)
+    let listings = [
+      ("/usr/bin/tar", ["-tf", output]), ("/usr/bin/bsdtar", ["-tf", output]),
+      ("/usr/bin/env", ["python3", "-m", "tarfile", "-l", output]),
+    ]
+    for (program, arguments) in listings {
+      let listed = try CLI.launch(URL(fileURLWithPath: program), arguments)
+      #expect(listed.status == 0, "\(program) failed: \(listed.stderr)")
+      #expect(!listed.stdout.isEmpty)
+    }
+    let gnuList = try CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-tf", CLI.fixture(name)])
+    #expect(try CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-tf", output]).stdout == gnuList.stdout)
+  }
+
+  @Test("`cotar get` returns every entry byte-exact from both layouts", arguments: ManifestFixture.indexed)
+  func getEveryEntry(fixture: ManifestFixture) throws {
+    let tar = try Data(contentsOf: URL(fileURLWithPath: CLI.fixture(fixture.name)))
+    for entry in fixture.entries ?? [] {
+      let expected = tar.subdata(in: entry.offset..<(entry.offset + entry.size))
+      let result: CommandResult
+      if let path = entry.path {
+        result = try CLI.run(["get", CLI.fixture(fixture.name), path])
+      } else {
+        let escaped = stride(from: 0, to: entry.path_hex.count, by: 2).map { offset -> String in
+          let start = entry.path_hex.index(entry.path_hex.startIndex, offsetBy: offset)
+          let byte = UInt8(entry.path_hex[start..<entry.path_hex.index(start, offsetBy: 2)], radix: 16) ?? 0
+          return "\\" + String(byte, radix: 8)
+        }.joined()
+        result = try CLI.shell("'\(CLI.executable.path)' get '\(CLI.fixture(fixture.name))' \"$(printf '\(escaped)')\"")
+      }
+      #expect(result.status == 0, "\(entry.path ?? entry.path_hex): \(result.stderr)")
+      #expect(result.stdout == expected)
+    }
+    if let co = fixture.co, let first = fixture.entries?.first(where: { $0.path != nil }), let path = first.path {
+      let result = try CLI.run(["get", CLI.fixture(co), path])
+      #expect(result.stdout == tar.subdata(in: first.offset..<(first.offset + first.size)))
+    }
+  }
+
+  @Test("an absent path prints a message and exits 1")
+  func getAbsent() throws {
+    let result = try CLI.run(["get", CLI.fixture("gnu-basic.tar.co"), "no/such/file"])
+    #expect(result.status == 1)
+    #expect(result.stdout.isEmpty)
+    #expect(result.stderr.contains("'no/such/file' is not in"))
+  }
+
+  @Test("broken inputs give one clear line, exit 1 and leave no file", arguments: ManifestFixture.broken)
+  func brokenInputs(fixture: ManifestFixture) throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    for command in ["index", "create"] {
+      let result = try CLI.run([command, CLI.fixture(fixture.name), "-o", directory.appendingPathComponent("out").path])
+      #expect(result.status == 1)
+      let lines = result.stderr.split(separator: "\n")
+      #expect(lines.count == 1, "\(result.stderr)")
+      #expect(result.stderr.contains(fixture.name))
+      #expect(result.stderr.contains("byte "))
+      #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+  }
+
+  @Test("an existing output is kept unless --force")
+  func noClobber() throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let output = directory.appendingPathComponent("out.index")
+    try Data("precious".utf8).write(to: output)
+    let refused = try CLI.run(["index", CLI.fixture("gnu-basic.tar"), "-o", output.path])
+    #expect(refused.status == 1)
+    #expect(refused.stderr.contains("--force"))
+    #expect(try Data(contentsOf: output) == Data("precious".utf8))
+    let forced = try CLI.run(["index", CLI.fixture("gnu-basic.tar"), "-o", output.path, "--force"])
+    #expect(forced.status == 0)
+    #expect(try Data(contentsOf: output) == Data(contentsOf: URL(fileURLWithPath: CLI.fixture("gnu-basic.tar.index"))))
+  }
+
+  @Test("`cotar validate` accepts a matching index and lists problems for a wrong one")
+  func validate() throws {
+    let good = try CLI.run(["validate", CLI.fixture("gnu-basic.tar.co")])
+    #expect(good.status == 0)
+    #expect(good.stdoutText == "valid: 6 entries, 6 filled slots\n")
+    let wrong = try CLI.run(["validate", CLI.fixture("gnu-basic.tar"), "--index", CLI.fixture("python-basic.tar.index")])
+    #expect(wrong.status == 1)
+    #expect(wrong.stdoutText.hasPrefix("invalid: "))
+    #expect(wrong.stdoutText.contains("is not in the index"))
+  }
+
+  @Test("`cotar info` prints the index figures")
+  func info() throws {
+    let result = try CLI.run(["info", CLI.fixture("gnu-basic.tar.co")])
+    #expect(result.status == 0)
+    let text = result.stdoutText
+    #expect(text.contains("version: 2\n"))
+    #expect(text.contains("slots: 8\n"))
+    #expect(text.contains("entries: 6\n"))
+    #expect(text.contains("load factor: 0.750\n"))
+    #expect(text.contains("index bytes: 144\n"))
+  }
+
+  @Test("`cotar ls` lists members; --long adds kind, offset and size")
+  func list() throws {
+    let plain = try CLI.run(["ls", CLI.fixture("gnu-basic.tar")])
+    let gnu = try CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-tf", CLI.fixture("gnu-basic.tar")])
+    #expect(plain.status == 0)
+    #expect(plain.stdout == gnu.stdout)
+    let long = try CLI.run(["ls", "--long", CLI.fixture("gnu-basic.tar")])
+    #expect(long.stdoutText.contains("file\t3584\t14\tdir/hello.txt\n"))
+    let json = try CLI.run(["ls", "--json", CLI.fixture("gnu-basic.tar")])
+    #expect(json.stdoutText.contains("{\"path\":\"dir/hello.txt\",\"type\":\"file\",\"offset\":3584,\"size\":14}"))
+  }
+
+  @Test("usage errors exit 64")
+  func usage() throws {
+    #expect(try CLI.run(["index"]).status == 64)
+    #expect(try CLI.run(["index", CLI.fixture("gnu-basic.tar"), "--packing", "-5"]).status == 64)
+    #expect(try CLI.run(["get", CLI.fixture("gnu-basic.tar.co")]).status == 64)
+  }
+
+  @Test("`cotar demo` runs on the bundled sample")
+  func demo() throws {
+    let result = try CLI.run(["demo"], in: CLI.repositoryRoot)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stdoutText.contains("OK: 6 entries read back byte-exact"))
+  }
+}
