@@ -110,3 +110,21 @@ struct TarScannerTests {
     #expect(error?.offset == 0)
   }
 }
+
+@Suite("Tar scanner edge cases")
+struct TarScannerEdgeTests {
+  @Test("final data without its 512-byte padding still ends the archive cleanly")
+  func unpaddedFinalMember() async throws {
+    var tar = TestTar()
+    tar.add("a.txt", "hello")
+    let unpadded = Array(tar.bytes.prefix(512 + 5))
+    var paths: [String] = []
+    let summary = try await TarScanner(source: MemorySource(unpadded)).scan { paths.append($0.path) }
+    #expect(paths == ["a.txt"])
+    #expect(summary.endOffset >= UInt64(unpadded.count))
+    let cut = Array(tar.bytes.prefix(512 + 4))
+    let error = await #expect(throws: CotarError.self) { try await TarScanner(source: MemorySource(cut)).scan { _ in } }
+    #expect(error?.code == .truncated)
+    #expect(error?.path == "a.txt")
+  }
+}

@@ -264,7 +264,7 @@ struct TarWalker {
   /// Makes the 512 bytes at `blockOffset` available; `false` at end of file exactly there.
   private mutating func loadBlock(at blockOffset: UInt64) async throws -> Bool {
     if blockOffset >= bufferStart, blockOffset + 512 <= bufferStart + UInt64(buffer.count) { return true }
-    if blockOffset == totalSize { return false }
+    if blockOffset >= totalSize { return false }  // EOF on a header boundary, or after unpadded final data
     guard blockOffset + 512 <= totalSize else {
       throw CotarError(
         .truncated,
