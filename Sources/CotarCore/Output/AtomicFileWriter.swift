@@ -15,10 +15,10 @@ public final class AtomicFileWriter {
   /// The temporary path being written.
   public let temporaryPath: String
   private let overwrite: Bool
-  private var descriptor: Int32
+  var descriptor: Int32
   private var finished = false
   /// Bytes written so far.
-  public private(set) var bytesWritten: UInt64 = 0
+  public internal(set) var bytesWritten: UInt64 = 0
 
   /// Creates the temporary file.
   ///
