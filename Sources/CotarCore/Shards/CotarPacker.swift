@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// Packs many files into numbered shards (`cotar pack`), each a reproducible tar with its
 /// index and at most a given size, plus a manifest mapping path ranges to shards.
 ///
@@ -128,6 +136,7 @@ public enum CotarPacker {
     let directory = options.prefix.lastIndex(of: "/").map { String(options.prefix[...$0]) } ?? ""
     let stem = options.prefix.lastIndex(of: "/").map { String(options.prefix[options.prefix.index(after: $0)...]) } ?? options.prefix
     guard !stem.isEmpty else { throw CotarError(.invalidArgument, "the output prefix needs a file name part, such as out/shards") }
+    try makeDirectories(directory)
     var shards: [ShardManifest.Shard] = []
     var done = 0
     var doneBytes: UInt64 = 0
@@ -165,6 +174,17 @@ public enum CotarPacker {
     try writer.write(manifest.serialized())
     try writer.commit()
     return Summary(manifest: manifest, manifestPath: manifestPath, warnings: warnings)
+  }
+
+  /// Creates `path` and its missing parents (`mkdir -p`).
+  static func makeDirectories(_ path: String) throws {
+    var current = path.hasPrefix("/") ? "/" : ""
+    for component in path.split(separator: "/") {
+      current += component + "/"
+      if mkdir(current, 0o755) != 0 && errno != EEXIST {
+        throw CotarError(.io, "cannot create directory: \(errnoDescription(errno))", source: current)
+      }
+    }
   }
 
   private struct GroupKey: Hashable {
