@@ -14,7 +14,8 @@ let package = Package(
     .executable(name: "cotar-bench", targets: ["CotarBench"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
   ],
   targets: [
     .target(name: "CotarCore", swiftSettings: strictSettings),
@@ -23,6 +24,7 @@ let package = Package(
       dependencies: [
         "CotarCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Crypto", package: "swift-crypto"),
       ],
       swiftSettings: strictSettings
     ),

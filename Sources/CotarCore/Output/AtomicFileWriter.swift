@@ -16,10 +16,10 @@ public final class AtomicFileWriter {
   /// The temporary path being written.
   public let temporaryPath: String
   private let overwrite: Bool
-  private var descriptor: Int32
+  var descriptor: Int32
   private var finished = false
   /// Bytes written so far.
-  public private(set) var bytesWritten: UInt64 = 0
+  public internal(set) var bytesWritten: UInt64 = 0
 
   /// Temporary files of writers not yet committed or discarded, for cleanup on a signal.
   private static let pending = Mutex<Set<String>>([])
