@@ -93,6 +93,8 @@ public final class HTTPRangeSource: RangeSource {
         throw pastEnd(range, size: complete)
       }
       throw mismatch(asked: "\(range.lowerBound)-\(range.upperBound - 1)", first: first, last: last)
+    case .oversized(let first, let last, _):
+      throw mismatch(asked: "\(range.lowerBound)-\(range.upperBound - 1)", first: first, last: last)
     }
   }
 
@@ -121,6 +123,10 @@ public final class HTTPRangeSource: RangeSource {
       if first == start, last == complete - 1 { return (body, complete) }
       // A server that mangles suffix ranges (bytes=-N read as 0-N) still told us the size.
       return (try await read(start..<complete), complete)
+    case .oversized(let first, let last, let complete):
+      guard let complete else { throw mismatch(asked: "-\(count)", first: first, last: last) }
+      let start = complete - min(UInt64(count), complete)
+      return (try await read(start..<complete), complete)
     }
   }
 
@@ -147,6 +153,8 @@ public final class HTTPRangeSource: RangeSource {
         throw mismatch(asked: "0-\(count - 1)", first: first, last: last)
       }
       return (body, complete)
+    case .oversized(let first, let last, _):
+      throw mismatch(asked: "0-\(count - 1)", first: first, last: last)
     }
   }
 
@@ -178,6 +186,8 @@ public final class HTTPRangeSource: RangeSource {
     case whole([UInt8])
     /// 416 with the object size.
     case unsatisfiable(UInt64)
+    /// 206 for more bytes than asked (body not read): a mangled range.
+    case oversized(first: UInt64, last: UInt64, complete: UInt64?)
   }
 
   /// Sends `GET` with `Range: range`, retrying transient failures.
@@ -255,7 +265,8 @@ public final class HTTPRangeSource: RangeSource {
           .rangeNotHonoured, "server answered 206 without a usable Content-Range for \(range)", source: identity)
       }
       let length = Int(last - first + 1)
-      guard length <= max(count, 1) else { throw mismatch(asked: String(range.dropFirst(6)), first: first, last: last) }
+      if let complete { state.withLock { $0.size = complete } }
+      guard length <= max(count, 1) else { return .oversized(first: first, last: last, complete: complete) }
       let body = try await collect(response, upTo: length)
       guard body.count == length else {
         throw Transient(
