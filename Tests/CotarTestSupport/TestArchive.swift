@@ -71,3 +71,17 @@ public enum TarBytes {
     return block
   }
 }
+
+extension TestArchive {
+  /// The home slot of `path` in this archive's index.
+  public func homeSlot(of path: String) -> UInt64 {
+    let slots = UInt64((index.count - 16) / 16)
+    return slots == 0 ? 0 : PathHash.fnv1a64(path) % slots
+  }
+
+  /// A non-empty file whose home slot is among the first slots of the table, so its window
+  /// is never part of a speculative read of the index's tail.
+  public var fileAtTableStart: (path: String, bytes: [UInt8]) {
+    files.filter { !$0.bytes.isEmpty }.min { homeSlot(of: $0.path) < homeSlot(of: $1.path) } ?? files[0]
+  }
+}
