@@ -27,6 +27,12 @@ public struct CoalescedRead: Hashable, Sendable {
   public var range: Range<UInt64>
   /// Positions (in the input array) of the entries inside ``range``.
   public var members: [Int]
+
+  /// Creates a read of `range` serving the entries at `members`.
+  public init(range: Range<UInt64>, members: [Int]) {
+    self.range = range
+    self.members = members
+  }
 }
 
 extension Cotar {
