@@ -183,6 +183,21 @@ import Testing
     #expect(server.log.last?.authorization == "Bearer letmein")
   }
 
+  @Test func stalledRequestTimesOutAndIsRetried() async throws {
+    let archive = try await Fixtures.small.value
+    var configuration = quickConfiguration(attempts: 2)
+    configuration.requestTimeout = .milliseconds(300)
+    let (server, source) = try await serve("small.tar.co", archive.combined, configuration: configuration)
+    defer { Task { await server.stop() } }
+    server.misbehave { $0.stallNext = 1 }
+    let cotar = try await Cotar.open(source)
+    #expect(try await cotar.read(archive.files[9].path) == archive.files[9].bytes)
+    #expect(source.statistics.retries == 1)
+    server.misbehave { $0.stallNext = 2 }
+    let error = await cotarError { _ = try await source.read(0..<10) }
+    #expect(error?.code == .io)
+  }
+
   @Test func readsPastTheEndAreTruncatedErrors() async throws {
     let (server, source) = try await serve("blob", Array(repeating: 7, count: 1000))
     defer { Task { await server.stop() } }

@@ -24,6 +24,8 @@ public final class RangeServer: Sendable {
     public var throttleNext = 0
     /// For this many next requests, send the head and half the body, then close.
     public var closeMidBodyNext = 0
+    /// Never answer this many next requests (the client must time out).
+    public var stallNext = 0
     /// Mark ETags weak (`W/"…"`).
     public var weakETags = false
     /// Send no ETag at all.
@@ -127,6 +129,7 @@ public final class RangeServer: Sendable {
     var headers: HTTPHeaders
     var body: [UInt8]
     var closeAfterBytes: Int?
+    var stall = false
   }
 
   func respond(to head: HTTPRequestHead) -> Reply {
@@ -146,6 +149,10 @@ public final class RangeServer: Sendable {
     defer { state.misbehaviour = bad }
     if let required = bad.requiredAuthorization, head.headers.first(name: "Authorization") != required {
       return Reply(status: .unauthorized, headers: headers, body: [], closeAfterBytes: nil)
+    }
+    if bad.stallNext > 0 {
+      bad.stallNext -= 1
+      return Reply(status: .ok, headers: headers, body: [], closeAfterBytes: nil, stall: true)
     }
     if bad.failNext > 0 {
       bad.failNext -= 1
@@ -236,6 +243,7 @@ final class RangeHandler: ChannelInboundHandler {
       guard let head, let server = box.server.withLock({ $0 }) else { return }
       self.head = nil
       let reply = server.respond(to: head)
+      if reply.stall { return }
       var headers = reply.headers
       headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.count))
       context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
