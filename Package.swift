@@ -10,21 +10,37 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "CotarCore", targets: ["CotarCore"]),
+    .library(name: "CotarHTTP", targets: ["CotarHTTP"]),
     .executable(name: "cotar", targets: ["CotarCLI"]),
     .executable(name: "cotar-bench", targets: ["CotarBench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.26.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
   ],
   targets: [
     .target(name: "CotarCore", swiftSettings: strictSettings),
+    .target(
+      name: "CotarHTTP",
+      dependencies: [
+        "CotarCore",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      swiftSettings: strictSettings
+    ),
     .executableTarget(
       name: "CotarCLI",
       dependencies: [
         "CotarCore",
+        "CotarHTTP",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
       ],
       swiftSettings: strictSettings
     ),
@@ -35,6 +51,29 @@ let package = Package(
       swiftSettings: strictSettings
     ),
     .testTarget(name: "CotarCoreTests", dependencies: ["CotarCore"], swiftSettings: strictSettings),
-    .testTarget(name: "CotarCLITests", dependencies: ["CotarCLI", "CotarCore"], swiftSettings: strictSettings),
+    .target(
+      name: "CotarTestSupport",
+      dependencies: [
+        "CotarCore",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      path: "Tests/CotarTestSupport",
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "CotarHTTPTests",
+      dependencies: [
+        "CotarHTTP", "CotarCore", "CotarTestSupport",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "CotarCLITests",
+      dependencies: ["CotarCLI", "CotarCore", "CotarTestSupport"],
+      swiftSettings: strictSettings
+    ),
   ]
 )
