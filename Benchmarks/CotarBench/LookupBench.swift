@@ -1,0 +1,144 @@
+import CotarCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Section 2: local lookups plus reads, against `pread` of ranges known in advance.
+enum LookupBench {
+  /// Paths looked up and their expected locations.
+  struct Workload {
+    /// Existing paths, picked at random (with repeats) from the corpus.
+    var present: [CorpusEntry]
+    /// Paths that are not in the archive.
+    var absent: [String]
+    /// Existing paths for the linear-scan baseline.
+    var scanned: [CorpusEntry]
+  }
+
+  /// Picks the paths with a generator seeded from the corpus seed.
+  static func workload(corpus: Corpus, lookups: Int, scans: Int) -> Workload {
+    var random = SplitMix64(seed: corpus.seed ^ 0x100C_0B5E_ED00_0000)
+    let present = (0..<lookups).map { _ in corpus.entries[Int(random.next() % UInt64(corpus.entries.count))] }
+    // Every corpus path ends in `.pbf`, so these are absent (and hash to unrelated slots).
+    let absent = (0..<lookups).map { _ in
+      "tiles/\(random.next() % 19)/\(random.next() % 262_144)/\(random.next() % 262_144).png"
+    }
+    let scanned = (0..<scans).map { _ in corpus.entries[Int(random.next() % UInt64(corpus.entries.count))] }
+    return Workload(present: present, absent: absent, scanned: scanned)
+  }
+
+  /// Measures lookups+reads with the index in memory and read through `FileSource`, absent
+  /// lookups, the `pread` limit and the linear scan.
+  ///
+  /// - Throws: `BenchError` when a lookup returns the wrong bytes, or I/O errors.
+  static func run(corpus: Corpus, repetitions: Int, lookups: Int, scans: Int) async throws -> Section {
+    let work = workload(corpus: corpus, lookups: lookups, scans: scans)
+    var section = Section(
+      key: "lookup",
+      title: "2. Local lookups+reads (\(lookups) random paths, concurrency 1)")
+    let count = Double(lookups)
+
+    let inMemory = try await Cotar.open(
+      FileSource(path: corpus.cotarPath), options: Cotar.OpenOptions(loadIndexIntoMemory: true))
+    let viaFile = try await Cotar.open(FileSource(path: corpus.cotarPath))
+
+    let memoryRates = try await Stopwatch.rates(repetitions: repetitions, work: count) {
+      try await readAll(work.present, from: inMemory)
+    }
+    let fileRates = try await Stopwatch.rates(repetitions: repetitions, work: count) {
+      try await readAll(work.present, from: viaFile)
+    }
+    let limitRates = try await Stopwatch.rates(repetitions: repetitions, work: count) {
+      try preadAll(work.present, path: corpus.cotarPath)
+    }
+    let memoryAbsent = try await Stopwatch.rates(repetitions: repetitions, work: count) {
+      try await expectAbsent(work.absent, in: inMemory)
+    }
+    let fileAbsent = try await Stopwatch.rates(repetitions: repetitions, work: count) {
+      try await expectAbsent(work.absent, in: viaFile)
+    }
+    let scanRates = try await Stopwatch.rates(repetitions: repetitions, work: Double(scans)) {
+      try await linearScan(work.scanned, path: corpus.tarPath)
+    }
+
+    section.figures = [
+      Figure(key: "lookup.memory_per_s", label: "Cotar, index in memory", unit: "lookups+reads/s", samples: memoryRates),
+      Figure(key: "lookup.file_per_s", label: "Cotar, index via FileSource (.tar.co)", unit: "lookups+reads/s", samples: fileRates),
+      Figure(key: "lookup.limit_per_s", label: "limit: pread of known (offset, size)", unit: "reads/s", samples: limitRates),
+      Figure(key: "lookup.memory_absent_per_s", label: "Cotar, absent paths, index in memory", unit: "lookups/s", samples: memoryAbsent),
+      Figure(key: "lookup.file_absent_per_s", label: "Cotar, absent paths, index via file", unit: "lookups/s", samples: fileAbsent),
+      Figure(key: "lookup.linear_scan_per_s", label: "linear scan of the tar (\(scans) paths)", unit: "lookups+reads/s", samples: scanRates),
+    ]
+    let limit = section.figures[2].median
+    section.ratios = [
+      Ratio(key: "lookup.memory_over_limit", label: "in memory / limit", value: section.figures[0].median / limit, target: 0.8),
+      Ratio(key: "lookup.file_over_limit", label: "via FileSource / limit", value: section.figures[1].median / limit, target: 0.5),
+      Ratio(
+        key: "lookup.memory_over_linear_scan", label: "in memory / linear scan",
+        value: section.figures[0].median / section.figures[5].median, target: nil),
+    ]
+    return section
+  }
+
+  /// Looks up and reads every entry, checking the size of what comes back.
+  private static func readAll(_ entries: [CorpusEntry], from archive: Cotar) async throws {
+    var total = 0
+    for entry in entries {
+      guard let bytes = try await archive.read(entry.path), bytes.count == entry.size else {
+        throw BenchError("lookup of \(entry.path) did not return its \(entry.size) bytes")
+      }
+      total &+= Int(bytes[0])
+    }
+    blackHole(total)
+  }
+
+  /// Checks that none of `paths` resolves.
+  private static func expectAbsent(_ paths: [String], in archive: Cotar) async throws {
+    for path in paths where try await archive.entry(path) != nil {
+      throw BenchError("absent path \(path) was found")
+    }
+  }
+
+  /// The limit: one `pread` per entry, at offsets known in advance, into one reused buffer.
+  private static func preadAll(_ entries: [CorpusEntry], path: String) throws {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw BenchError.system("open", path) }
+    defer { close(descriptor) }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Corpus.sizeRange.upperBound, alignment: 64)
+    defer { buffer.deallocate() }
+    var total = 0
+    for entry in entries {
+      let n = pread(descriptor, buffer.baseAddress, entry.size, off_t(entry.dataOffset))
+      guard n == entry.size else { throw BenchError.system("pread", path) }
+      total &+= Int(buffer[0])
+    }
+    blackHole(total)
+  }
+
+  /// What a tar without an index costs: walk the headers from the start until the path
+  /// appears, then read its data.
+  private static func linearScan(_ entries: [CorpusEntry], path: String) async throws {
+    struct Found: Error { var entry: TarEntry }
+    let source = try FileSource(path: path)
+    let scanner = TarScanner(source: source)
+    for wanted in entries {
+      let target = Array(wanted.path.utf8)
+      do {
+        _ = try await scanner.scan { entry in
+          if entry.pathBytes == target { throw Found(entry: entry) }
+        }
+        throw BenchError("linear scan did not find \(wanted.path)")
+      } catch let found as Found {
+        let bytes = try await source.read(found.entry.dataOffset..<(found.entry.dataOffset + found.entry.size))
+        guard bytes.count == wanted.size else { throw BenchError("linear scan read the wrong size for \(wanted.path)") }
+      }
+    }
+  }
+}
+
+/// Keeps `value` alive so the optimiser cannot drop the work that produced it.
+@inline(never)
+func blackHole(_ value: Int) {
+  if value == Int.min { print("") }
+}

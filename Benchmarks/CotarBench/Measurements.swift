@@ -1,0 +1,75 @@
+/// One measured figure: the value of each repetition, summarised by median, min and max.
+struct Figure {
+  /// Dotted JSON key, `section.name` (for example `build.cotar_entries_per_s`).
+  var key: String
+  /// Row label in the table.
+  var label: String
+  /// Unit shown in the table (`entries/s`, `B/entry`, …).
+  var unit: String
+  /// One value per repetition, in run order.
+  var samples: [Double]
+
+  /// The median of the samples (mean of the middle two for an even count); 0 when empty.
+  var median: Double {
+    let sorted = samples.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    let middle = sorted.count / 2
+    return sorted.count.isMultiple(of: 2) ? (sorted[middle - 1] + sorted[middle]) / 2 : sorted[middle]
+  }
+
+  /// The smallest sample; 0 when empty.
+  var min: Double { samples.min() ?? 0 }
+  /// The largest sample; 0 when empty.
+  var max: Double { samples.max() ?? 0 }
+}
+
+/// A quotient of two figures' medians, with the target it is checked against, if any.
+struct Ratio {
+  /// Dotted JSON key (for example `build.cotar_over_limit`).
+  var key: String
+  /// Row label in the table.
+  var label: String
+  /// The quotient.
+  var value: Double
+  /// The minimum the issue asks for; `nil` when there is no target.
+  var target: Double?
+
+  /// Whether the target is met (true when there is none).
+  var meetsTarget: Bool { target.map { value >= $0 } ?? true }
+}
+
+/// Timing helpers built on `ContinuousClock`.
+enum Stopwatch {
+  /// Seconds taken by `body`.
+  static func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    try body()
+    return (clock.now - start).seconds
+  }
+
+  /// Seconds taken by the async `body`.
+  static func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+    let clock = ContinuousClock()
+    let start = clock.now
+    try await body()
+    return (clock.now - start).seconds
+  }
+
+  /// Runs `body` once untimed (to warm caches and allocators), then `repetitions` times,
+  /// and returns `work / seconds` of each timed run.
+  static func rates(repetitions: Int, work: Double, _ body: () async throws -> Void) async rethrows -> [Double] {
+    try await body()
+    var rates: [Double] = []
+    for _ in 0..<repetitions { rates.append(work / (try await seconds(body))) }
+    return rates
+  }
+}
+
+extension Duration {
+  /// The duration in seconds as a `Double`.
+  var seconds: Double {
+    let parts = components
+    return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
+  }
+}
