@@ -18,6 +18,8 @@ struct BenchArguments {
   var peers = false
   /// The Python interpreter for the peers.
   var python = "python3"
+  /// Sections to run (`build`, `lookup`, `remote`, `size`); all when empty.
+  var only: Set<String> = []
   /// Hidden child mode: build the index of this tar and exit.
   var childBuild: String?
   /// Hidden child mode: start and exit (baseline RSS).
@@ -37,12 +39,14 @@ struct BenchArguments {
       --json FILE      also write the results as JSON (schema in Benchmarks/README.md)
       --peers          also measure Python tarfile and ratarmountcore (see Benchmarks/peers.sh)
       --python PATH    interpreter for --peers (default python3)
+      --only LIST      run only these sections, comma-separated: build,lookup,remote,size
     """
 
   /// Parses `arguments` (without the program name).
   ///
   /// - Throws: `BenchError` with the usage text on an unknown option or a bad value.
   init(parsing arguments: [String]) throws {
+    defer { if only.isEmpty { only = ["build", "lookup", "remote", "size"] } }
     var quick = false
     var entriesGiven = false
     var remaining = arguments[...]
@@ -71,6 +75,7 @@ struct BenchArguments {
       case "--json": jsonPath = try value(argument)
       case "--peers": peers = true
       case "--python": python = try value(argument)
+      case "--only": only = Set(try value(argument).split(separator: ",").map(String.init))
       case "--child-build": childBuild = try value(argument)
       case "--child-idle": childIdle = true
       case "-h", "--help": throw BenchError(Self.usage)

@@ -18,24 +18,35 @@ func runBench(_ arguments: BenchArguments) async throws {
   try warmPageCache(corpus.cotarPath)
   try warmPageCache(corpus.indexPath)
 
-  log("1/4 index build")
-  var build = try await BuildBench.run(corpus: corpus, repetitions: arguments.repetitions)
+  var sections: [Section] = []
   var peers: PeersBench.Results?
-  if arguments.peers {
-    log("    peers (\(arguments.python))")
-    let results = try PeersBench.run(corpus: corpus, repetitions: arguments.repetitions, python: arguments.python)
-    PeersBench.addBuildFigures(results, to: &build)
-    peers = results
-  } else {
-    build.notes.append("Python tarfile and ratarmountcore not measured (pass --peers, or run Benchmarks/peers.sh)")
+  if arguments.only.contains("build") {
+    log("1/4 index build")
+    var build = try await BuildBench.run(corpus: corpus, repetitions: arguments.repetitions)
+    if arguments.peers {
+      log("    peers (\(arguments.python))")
+      let results = try PeersBench.run(corpus: corpus, repetitions: arguments.repetitions, python: arguments.python)
+      PeersBench.addBuildFigures(results, to: &build)
+      peers = results
+    } else {
+      build.notes.append("Python tarfile and ratarmountcore not measured (pass --peers, or run Benchmarks/peers.sh)")
+    }
+    sections.append(build)
   }
-  log("2/4 local lookups")
-  let lookup = try await LookupBench.run(
-    corpus: corpus, repetitions: arguments.repetitions, lookups: arguments.lookups, scans: arguments.scans)
-  log("3/4 remote lookups")
-  let remote = try await RemoteBench.run(corpus: corpus, repetitions: arguments.repetitions)
-  log("4/4 index size")
-  let size = PeersBench.indexSizeSection(corpus: corpus, peers: peers)
+  if arguments.only.contains("lookup") {
+    log("2/4 local lookups")
+    sections.append(
+      try await LookupBench.run(
+        corpus: corpus, repetitions: arguments.repetitions, lookups: arguments.lookups, scans: arguments.scans))
+  }
+  if arguments.only.contains("remote") {
+    log("3/4 remote lookups")
+    sections.append(try await RemoteBench.run(corpus: corpus, repetitions: arguments.repetitions))
+  }
+  if arguments.only.contains("size") {
+    log("4/4 index size")
+    sections.append(PeersBench.indexSizeSection(corpus: corpus, peers: peers))
+  }
 
   let report = Report(
     parameters: [
@@ -44,7 +55,7 @@ func runBench(_ arguments: BenchArguments) async throws {
       ("build", "release"),
     ],
     machine: MachineInfo.describe(),
-    sections: [build, lookup, remote, size])
+    sections: sections)
   print(report.table(), terminator: "")
   if let jsonPath = arguments.jsonPath {
     try writeSmallFile(jsonPath, report.json())

@@ -192,7 +192,7 @@ public struct CotarIndexBuilder: Sendable {
       return .failure(CotarError(.indexTooDense, "\(fileCount) files do not fit in \(slotCount32) slots; use a larger packing"))
     }
     let slotCount = Int(slotCount32)
-    let ordered = orderForPlacement(records, slotCount: slotCount)
+    let order = orderForPlacement(records, slotCount: slotCount)
 
     var bytes = [UInt8](repeating: 0, count: Int(CotarFormat.indexSize(slotCount: slotCount32)))
     let header = CotarIndexHeader(slotCount: slotCount32).serialized()
@@ -205,7 +205,8 @@ public struct CotarIndexBuilder: Sendable {
     bytes.withUnsafeMutableBytes { table in
       let slots = table.baseAddress.map { $0 + CotarFormat.headerSize }
       guard let slots else { return }
-      for record in ordered {
+      for position in order {
+        let record = records[Int(position)]
         let home = Int(record.hash % UInt64(slotCount))
         var slot = home
         var search = 0
@@ -236,29 +237,36 @@ public struct CotarIndexBuilder: Sendable {
     return .success(BuiltIndex(bytes: bytes, stats: stats))
   }
 
-  /// Records sorted by (home slot, block offset, hash), using a counting sort on the home slot.
-  private static func orderForPlacement(_ records: [PendingRecord], slotCount: Int) -> [PendingRecord] {
+  /// The positions in `records` sorted by (home slot, block offset, hash): a counting sort
+  /// on the home slot, then a sort of each slot's (usually tiny) group.
+  ///
+  /// Positions (4 bytes each) rather than record copies (24 bytes) keep the build's peak
+  /// memory low; the counting array doubles as the cursor, so only one slot-sized array exists.
+  private static func orderForPlacement(_ records: [PendingRecord], slotCount: Int) -> [UInt32] {
     guard slotCount > 0 else { return [] }
-    var starts = [Int32](repeating: 0, count: slotCount + 1)
-    var homes = [UInt32](repeating: 0, count: records.count)
-    for (index, record) in records.enumerated() {
+    // cursor[home + 1] counts the records of `home`; the prefix sum turns cursor[home] into
+    // where the group of `home` begins. Filling advances cursor[home] to the group's end,
+    // which is where the group of `home + 1` begins.
+    var cursor = [UInt32](repeating: 0, count: slotCount + 1)
+    for record in records { cursor[Int(record.hash % UInt64(slotCount)) + 1] += 1 }
+    for slot in 0..<slotCount { cursor[slot + 1] += cursor[slot] }
+    var order = [UInt32](repeating: 0, count: records.count)
+    for (position, record) in records.enumerated() {
       let home = Int(record.hash % UInt64(slotCount))
-      homes[index] = UInt32(home)
-      starts[home + 1] += 1
+      order[Int(cursor[home])] = UInt32(position)
+      cursor[home] += 1
     }
-    for slot in 0..<slotCount { starts[slot + 1] += starts[slot] }
-    var next = starts
-    var ordered = [PendingRecord](
-      repeating: PendingRecord(hash: 0, blockOffset: 0, size: 0, headerOffset: 0), count: records.count)
-    for (index, record) in records.enumerated() {
-      let home = Int(homes[index])
-      ordered[Int(next[home])] = record
-      next[home] += 1
+    var groupStart = 0
+    for slot in 0..<slotCount {
+      let groupEnd = Int(cursor[slot])
+      if groupEnd - groupStart > 1 {
+        order[groupStart..<groupEnd].sort {
+          (records[Int($0)].blockOffset, records[Int($0)].hash) < (records[Int($1)].blockOffset, records[Int($1)].hash)
+        }
+      }
+      groupStart = groupEnd
     }
-    for slot in 0..<slotCount where starts[slot + 1] - starts[slot] > 1 {
-      ordered[Int(starts[slot])..<Int(starts[slot + 1])].sort { ($0.blockOffset, $0.hash) < ($1.blockOffset, $1.hash) }
-    }
-    return ordered
+    return order
   }
 }
 

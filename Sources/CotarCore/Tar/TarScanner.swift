@@ -133,13 +133,12 @@ struct TarWalker {
       guard try await loadBlock(at: headerOffset) else {
         return try finish(at: headerOffset, pending: longName != nil || longLink != nil || entryPax != nil)
       }
-      let identity = source.identity
       let header = try withBlock(at: headerOffset) { block throws -> TarHeader? in
         if TarHeader.isZeroBlock(block) { return nil }
         do {
           return try TarHeader(block: block, offset: headerOffset)
         } catch let error as CotarError {
-          throw error.withSource(identity)
+          throw error.withSource(source.identity)
         }
       }
       guard let header else {
@@ -164,11 +163,13 @@ struct TarWalker {
         break
       }
 
-      let pax = globalPax.merged(with: entryPax ?? PaxRecords())
-      let path = pax.path ?? longName ?? header.name
-      let link = pax.linkPath ?? longLink ?? header.linkName
-      let storedSize = pax.size ?? header.size
-      var kind = Self.kind(of: header.typeflag, isSparse: pax.isSparse)
+      // Most archives have no PAX records at all; skip the merge (and its copies) for them.
+      let pax: PaxRecords? =
+        if let entryPax { globalPax.merged(with: entryPax) } else if globalPax.isEmpty { nil } else { globalPax }
+      let path = pax?.path ?? longName ?? header.name
+      let link = pax?.linkPath ?? longLink ?? header.linkName
+      let storedSize = pax?.size ?? header.size
+      var kind = Self.kind(of: header.typeflag, isSparse: pax?.isSparse ?? false)
       // Old (v7) archives store a directory as a NUL-typed regular file whose name ends in '/'.
       if header.typeflag == 0 && path.last == UInt8(ascii: "/") { kind = .directory }
       let hasData = Self.hasData(header.typeflag) && kind != .directory
@@ -232,13 +233,12 @@ struct TarWalker {
 
   /// The offset of the header after data of `size` bytes at `dataOffset`, checking bounds.
   private func nextHeader(after dataOffset: UInt64, size: UInt64, path: [UInt8]?) throws -> UInt64 {
-    let name = path.map { String(decoding: $0, as: UTF8.self) }
     let (end, overflow) = dataOffset.addingReportingOverflow(size)
     guard !overflow, end <= totalSize else {
       throw CotarError(
         .truncated,
         "archive is truncated: member data of \(size) bytes at \(dataOffset) runs past the end of the file (\(totalSize) bytes)",
-        offset: dataOffset, path: name, source: source.identity)
+        offset: dataOffset, path: path.map { String(decoding: $0, as: UTF8.self) }, source: source.identity)
     }
     let padded = (end + 511) & ~511
     return padded < end ? end : padded
