@@ -145,36 +145,86 @@ public struct CotarIndexBuilder: Sendable {
     }
   }
 
-  /// Sorts by (hash, header offset) and keeps the last member of each path; returns how many were dropped.
+  /// Keeps the last member (highest header offset) of each path and returns how many were dropped.
+  ///
+  /// Runs of records sharing a hash are handled in ascending hash order, and within a run by
+  /// header offset, so errors name the same pair a full sort by (hash, header offset) would.
+  /// The order of the kept records is not significant: ``orderForPlacement(_:slotCount:)``
+  /// imposes its own total order.
   private static func removeDuplicates(
     _ records: inout [PendingRecord], pathAt: (UInt64) async throws -> [UInt8]
   ) async throws -> Int {
-    records.sort { ($0.hash, $0.headerOffset) < ($1.hash, $1.headerOffset) }
-    var kept = 0
-    var index = 0
+    let runs = sharedHashRuns(records)
+    guard !runs.isEmpty else { return 0 }
+    var isDropped = [Bool](repeating: false, count: records.count)
     var dropped = 0
-    while index < records.count {
-      var runEnd = index + 1
-      while runEnd < records.count && records[runEnd].hash == records[index].hash { runEnd += 1 }
-      if runEnd - index > 1 {
-        let lastPath = try await pathAt(records[runEnd - 1].headerOffset)
-        for other in index..<(runEnd - 1) {
-          let otherPath = try await pathAt(records[other].headerOffset)
-          guard otherPath == lastPath else {
-            throw CotarError(
-              .hashCollision,
-              "paths '\(String(decoding: otherPath, as: UTF8.self))' (header at \(records[other].headerOffset)) and '\(String(decoding: lastPath, as: UTF8.self))' (header at \(records[runEnd - 1].headerOffset)) have the same FNV-1a 64 hash 0x\(String(records[index].hash, radix: 16)); rename one of them",
-              offset: records[runEnd - 1].headerOffset, path: String(decoding: lastPath, as: UTF8.self))
-          }
+    for run in runs {
+      guard let lastPosition = run.last else { continue }
+      let last = records[lastPosition]
+      let lastPath = try await pathAt(last.headerOffset)
+      for position in run.dropLast() {
+        let other = records[position]
+        let otherPath = try await pathAt(other.headerOffset)
+        guard otherPath == lastPath else {
+          throw CotarError(
+            .hashCollision,
+            "paths '\(String(decoding: otherPath, as: UTF8.self))' (header at \(other.headerOffset)) and '\(String(decoding: lastPath, as: UTF8.self))' (header at \(last.headerOffset)) have the same FNV-1a 64 hash 0x\(String(last.hash, radix: 16)); rename one of them",
+            offset: last.headerOffset, path: String(decoding: lastPath, as: UTF8.self))
         }
-        dropped += runEnd - index - 1
+        isDropped[position] = true
       }
-      records[kept] = records[runEnd - 1]
+      dropped += run.count - 1
+    }
+    var kept = 0
+    for position in records.indices where !isDropped[position] {
+      records[kept] = records[position]
       kept += 1
-      index = runEnd
     }
     records.removeLast(records.count - kept)
     return dropped
+  }
+
+  /// The positions of records that share their hash with another record: one run per hash,
+  /// each ordered by (header offset, position), the runs in ascending hash order.
+  ///
+  /// Equal hashes land in the same bucket of a counting sort on `hash % count`, so only the
+  /// (tiny) buckets holding two or more records are compared; no full sort is needed.
+  private static func sharedHashRuns(_ records: [PendingRecord]) -> [[Int]] {
+    let bucketCount = records.count
+    guard bucketCount > 1 else { return [] }
+    var cursor = [UInt32](repeating: 0, count: bucketCount + 1)
+    for record in records { cursor[Int(record.hash % UInt64(bucketCount)) + 1] += 1 }
+    for bucket in 0..<bucketCount { cursor[bucket + 1] += cursor[bucket] }
+    var order = [UInt32](repeating: 0, count: records.count)
+    for (position, record) in records.enumerated() {
+      let bucket = Int(record.hash % UInt64(bucketCount))
+      order[Int(cursor[bucket])] = UInt32(position)
+      cursor[bucket] += 1
+    }
+    var runs: [[Int]] = []
+    var groupStart = 0
+    for bucket in 0..<bucketCount {
+      let groupEnd = Int(cursor[bucket])
+      defer { groupStart = groupEnd }
+      guard groupEnd - groupStart > 1 else { continue }
+      let group = order[groupStart..<groupEnd]
+      let hasSharedHash = group.indices.contains { first in
+        group[(first + 1)...].contains { records[Int($0)].hash == records[Int(group[first])].hash }
+      }
+      guard hasSharedHash else { continue }
+      let sorted = group.map(Int.init).sorted {
+        (records[$0].hash, records[$0].headerOffset, $0) < (records[$1].hash, records[$1].headerOffset, $1)
+      }
+      var runStart = 0
+      while runStart < sorted.count {
+        var runEnd = runStart + 1
+        while runEnd < sorted.count && records[sorted[runEnd]].hash == records[sorted[runStart]].hash { runEnd += 1 }
+        if runEnd - runStart > 1 { runs.append(Array(sorted[runStart..<runEnd])) }
+        runStart = runEnd
+      }
+    }
+    runs.sort { records[$0[0]].hash < records[$1[0]].hash }
+    return runs
   }
 
   /// Places records into slots in linz order: by (home slot, data offset, hash), linear probing.
