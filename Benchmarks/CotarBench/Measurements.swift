@@ -56,6 +56,22 @@ enum Stopwatch {
     return (clock.now - start).seconds
   }
 
+  /// Runs each of `bodies` once untimed, then `repetitions` rounds in which every body runs
+  /// once, in turn, and returns `work / seconds` per body and round.
+  ///
+  /// Interleaving puts the contenders of a ratio under the same conditions: on a shared
+  /// machine a burst of load slows one round of all of them, not all rounds of one.
+  static func interleavedRates(
+    repetitions: Int, work: [Double], _ bodies: [() async throws -> Void]
+  ) async throws -> [[Double]] {
+    for body in bodies { try await body() }
+    var rates = [[Double]](repeating: [], count: bodies.count)
+    for _ in 0..<repetitions {
+      for (index, body) in bodies.enumerated() { rates[index].append(work[index] / (try await seconds(body))) }
+    }
+    return rates
+  }
+
   /// Runs `body` once untimed (to warm caches and allocators), then `repetitions` times,
   /// and returns `work / seconds` of each timed run.
   static func rates(repetitions: Int, work: Double, _ body: () async throws -> Void) async rethrows -> [Double] {
