@@ -174,6 +174,9 @@ struct TarWalker {
     switch request {
     case .block(let blockOffset):
       let length = min(UInt64(max(options.readAheadBytes, 512)), totalSize - blockOffset)
+      // Release the old buffer first, so the allocator can hand the same (cache- and
+      // TLB-warm) memory to the new one, and only one buffer is alive at a time.
+      buffer = []
       buffer = try await source.read(blockOffset..<(blockOffset + length))
       bufferStart = blockOffset
     case .extendedData(let range):
