@@ -60,7 +60,7 @@ struct Report {
   /// The JSON document described in `Benchmarks/README.md`.
   func json() -> String {
     var top: [(String, String)] = []
-    top.append(("parameters", Self.object(parameters.map { ($0.0, Self.string($0.1)) })))
+    top.append(("parameters", Self.object(parameters.map { ($0.0, Int($0.1) != nil ? $0.1 : Self.string($0.1)) })))
     top.append(("machine", Self.object(machine.map { ($0.0, Self.string($0.1)) })))
     var allFigures: [(String, String)] = []
     var allRatios: [(String, String)] = []
