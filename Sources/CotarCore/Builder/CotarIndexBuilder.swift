@@ -133,8 +133,24 @@ public struct CotarIndexBuilder: Sendable {
     var unique = records
     records = []
     latestByHash = nil
-    let duplicates = try await Self.removeDuplicates(&unique, pathAt: pathAt)
-    switch Self.layOut(unique, duplicates: duplicates, options: options) {
+    // Fast path: order every record for placement at once. Records sharing a hash always
+    // share a home slot, so the placement groups reveal duplicates; only when there are
+    // some (rare) are they removed first and the records ordered again for the smaller
+    // slot count, exactly as the general path does.
+    var duplicates = 0
+    let ordered: [PendingRecord]
+    let slotCount: UInt32
+    if case .success(let count) = Self.slotCount(files: unique.count, options: options),
+      case let attempt = Self.orderForPlacement(unique, slotCount: Int(count)), !attempt.hasSharedHash
+    {
+      (ordered, slotCount) = (attempt.ordered, count)
+    } else {
+      duplicates = try await Self.removeDuplicates(&unique, pathAt: pathAt)
+      slotCount = try Self.slotCount(files: unique.count, options: options).get()
+      ordered = Self.orderForPlacement(unique, slotCount: Int(slotCount)).ordered
+    }
+    unique = []  // release the unordered records before the table is allocated
+    switch Self.layOut(ordered, slotCount: slotCount, duplicates: duplicates, options: options) {
     case .success(let built):
       return built
     case .failure(var error):
@@ -227,12 +243,8 @@ public struct CotarIndexBuilder: Sendable {
     return runs
   }
 
-  /// Places records into slots in linz order: by (home slot, data offset, hash), linear probing.
-  /// A failure carries the offending member's header offset in `offset`.
-  private static func layOut(
-    _ records: [PendingRecord], duplicates: Int, options: Options
-  ) -> Result<BuiltIndex, CotarError> {
-    let fileCount = records.count
+  /// The slot count for `files` indexed paths: `ceil(files × packingFactor)`, checked.
+  private static func slotCount(files fileCount: Int, options: Options) -> Result<UInt32, CotarError> {
     let slotsDouble = (Double(fileCount) * options.packingFactor).rounded(.up)
     guard slotsDouble <= Double(UInt32.max), let slotCount32 = UInt32(exactly: slotsDouble) else {
       return .failure(CotarError(
@@ -241,8 +253,16 @@ public struct CotarIndexBuilder: Sendable {
     guard Int(slotCount32) >= fileCount else {
       return .failure(CotarError(.indexTooDense, "\(fileCount) files do not fit in \(slotCount32) slots; use a larger packing"))
     }
+    return .success(slotCount32)
+  }
+
+  /// Places records, already in placement order, into slots: linear probing from each
+  /// record's home slot. A failure carries the offending member's header offset in `offset`.
+  private static func layOut(
+    _ ordered: [PendingRecord], slotCount slotCount32: UInt32, duplicates: Int, options: Options
+  ) -> Result<BuiltIndex, CotarError> {
+    let fileCount = ordered.count
     let slotCount = Int(slotCount32)
-    let order = orderForPlacement(records, slotCount: slotCount)
 
     var bytes = [UInt8](repeating: 0, count: Int(CotarFormat.indexSize(slotCount: slotCount32)))
     let header = CotarIndexHeader(slotCount: slotCount32).serialized()
@@ -255,8 +275,7 @@ public struct CotarIndexBuilder: Sendable {
     bytes.withUnsafeMutableBytes { table in
       let slots = table.baseAddress.map { $0 + CotarFormat.headerSize }
       guard let slots else { return }
-      for position in order {
-        let record = records[Int(position)]
+      for record in ordered {
         let home = Int(record.hash % UInt64(slotCount))
         var slot = home
         var search = 0
@@ -287,36 +306,42 @@ public struct CotarIndexBuilder: Sendable {
     return .success(BuiltIndex(bytes: bytes, stats: stats))
   }
 
-  /// The positions in `records` sorted by (home slot, block offset, hash): a counting sort
-  /// on the home slot, then a sort of each slot's (usually tiny) group.
+  /// The records sorted by (home slot, block offset, hash) — linz placement order — and
+  /// whether two of them share a hash (possible only within a home slot's group).
   ///
-  /// Positions (4 bytes each) rather than record copies (24 bytes) keep the build's peak
-  /// memory low; the counting array doubles as the cursor, so only one slot-sized array exists.
-  private static func orderForPlacement(_ records: [PendingRecord], slotCount: Int) -> [UInt32] {
-    guard slotCount > 0 else { return [] }
+  /// A counting sort on the home slot, then a sort of each slot's (usually tiny) group. The
+  /// counting array doubles as the cursor, so only one slot-sized array exists; the copies
+  /// are contiguous, so the group sorts and the layout read memory sequentially.
+  private static func orderForPlacement(
+    _ records: [PendingRecord], slotCount: Int
+  ) -> (ordered: [PendingRecord], hasSharedHash: Bool) {
+    guard slotCount > 0 else { return ([], false) }
     // cursor[home + 1] counts the records of `home`; the prefix sum turns cursor[home] into
     // where the group of `home` begins. Filling advances cursor[home] to the group's end,
     // which is where the group of `home + 1` begins.
     var cursor = [UInt32](repeating: 0, count: slotCount + 1)
     for record in records { cursor[Int(record.hash % UInt64(slotCount)) + 1] += 1 }
     for slot in 0..<slotCount { cursor[slot + 1] += cursor[slot] }
-    var order = [UInt32](repeating: 0, count: records.count)
-    for (position, record) in records.enumerated() {
+    var ordered = [PendingRecord](
+      repeating: PendingRecord(hash: 0, blockOffset: 0, size: 0, headerOffset: 0), count: records.count)
+    for record in records {
       let home = Int(record.hash % UInt64(slotCount))
-      order[Int(cursor[home])] = UInt32(position)
+      ordered[Int(cursor[home])] = record
       cursor[home] += 1
     }
+    var hasSharedHash = false
     var groupStart = 0
     for slot in 0..<slotCount {
       let groupEnd = Int(cursor[slot])
       if groupEnd - groupStart > 1 {
-        order[groupStart..<groupEnd].sort {
-          (records[Int($0)].blockOffset, records[Int($0)].hash) < (records[Int($1)].blockOffset, records[Int($1)].hash)
+        ordered[groupStart..<groupEnd].sort { ($0.blockOffset, $0.hash) < ($1.blockOffset, $1.hash) }
+        for first in groupStart..<(groupEnd - 1) where !hasSharedHash {
+          hasSharedHash = ordered[(first + 1)..<groupEnd].contains { $0.hash == ordered[first].hash }
         }
       }
       groupStart = groupEnd
     }
-    return order
+    return (ordered, hasSharedHash)
   }
 }
 
