@@ -18,6 +18,8 @@ struct BenchArguments {
   var peers = false
   /// The Python interpreter for the peers.
   var python = "python3"
+  /// What times measure: wall time (default) or CPU time.
+  var clock = BenchClock.wall
   /// Sections to run (`build`, `lookup`, `remote`, `size`); all when empty.
   var only: Set<String> = []
   /// Hidden child mode: build the index of this tar and exit.
@@ -40,6 +42,8 @@ struct BenchArguments {
       --peers          also measure Python tarfile and ratarmountcore (see Benchmarks/peers.sh)
       --python PATH    interpreter for --peers (default python3)
       --only LIST      run only these sections, comma-separated: build,lookup,remote,size
+      --clock wall|cpu time in wall-clock seconds (default) or in CPU seconds (user + system,
+                       children included): steadier on a machine shared with other work
     """
 
   /// Parses `arguments` (without the program name).
@@ -75,6 +79,10 @@ struct BenchArguments {
       case "--json": jsonPath = try value(argument)
       case "--peers": peers = true
       case "--python": python = try value(argument)
+      case "--clock":
+        let text = try value(argument)
+        guard let parsed = BenchClock(rawValue: text) else { throw BenchError("--clock needs wall or cpu, got '\(text)'") }
+        clock = parsed
       case "--only": only = Set(try value(argument).split(separator: ",").map(String.init))
       case "--child-build": childBuild = try value(argument)
       case "--child-idle": childIdle = true

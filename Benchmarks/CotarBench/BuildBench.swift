@@ -6,7 +6,7 @@ enum BuildBench {
   /// the builder's peak RSS in a child process.
   ///
   /// - Throws: `BenchError` when a walker disagrees about the member count, or I/O errors.
-  static func run(corpus: Corpus, repetitions: Int) async throws -> Section {
+  static func run(corpus: Corpus, repetitions: Int, stopwatch: Stopwatch) async throws -> Section {
     let count = Double(corpus.entryCount)
     var section = Section(key: "build", title: "1. Index build (\(corpus.entryCount) entries)")
 
@@ -31,7 +31,7 @@ enum BuildBench {
         guard result.status == 0 else { throw BenchError("tar -tf exited with status \(result.status)") }
       }
     }
-    let rates = try await Stopwatch.interleavedRates(
+    let rates = try await stopwatch.interleavedRates(
       repetitions: repetitions, work: [Double](repeating: count, count: bodies.count), bodies)
     section.figures.append(Figure(key: "build.cotar_entries_per_s", label: "Cotar builder", unit: "entries/s", samples: rates[0]))
     section.figures.append(

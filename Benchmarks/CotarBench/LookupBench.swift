@@ -42,7 +42,9 @@ enum LookupBench {
   /// lookups, the `pread` limit and the linear scan.
   ///
   /// - Throws: `BenchError` when a lookup returns the wrong bytes, or I/O errors.
-  static func run(corpus: Corpus, repetitions: Int, lookups: Int, scans: Int) async throws -> Section {
+  static func run(
+    corpus: Corpus, repetitions: Int, lookups: Int, scans: Int, stopwatch: Stopwatch
+  ) async throws -> Section {
     let work = workload(corpus: corpus, lookups: lookups, scans: scans)
     var section = Section(
       key: "lookup",
@@ -54,7 +56,7 @@ enum LookupBench {
     let viaFile = try await Cotar.open(FileSource(path: corpus.cotarPath))
 
     let source = try FileSource(path: corpus.cotarPath)
-    let rates = try await Stopwatch.interleavedRates(
+    let rates = try await stopwatch.interleavedRates(
       repetitions: repetitions, work: [count, count, count, count, count, count, Double(scans)],
       [
         { try await readAll(work.present, from: inMemory) },

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// One measured figure: the value of each repetition, summarised by median, min and max.
 struct Figure {
   /// Dotted JSON key, `section.name` (for example `build.cotar_entries_per_s`).
@@ -38,22 +42,44 @@ struct Ratio {
   var meetsTarget: Bool { target.map { value >= $0 } ?? true }
 }
 
-/// Timing helpers built on `ContinuousClock`.
-enum Stopwatch {
-  /// Seconds taken by `body`.
-  static func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let clock = ContinuousClock()
-    let start = clock.now
-    try body()
-    return (clock.now - start).seconds
-  }
+/// What the bench's times measure (`--clock`).
+enum BenchClock: String, Sendable {
+  /// Elapsed wall time (`CLOCK_MONOTONIC`): what a user waits.
+  case wall
+  /// CPU time, user plus system, of the bench and of its waited-for children
+  /// (`getrusage`): what the work costs, unaffected by time spent waiting for a CPU on a
+  /// shared machine.
+  case cpu
 
-  /// Seconds taken by the async `body`.
-  static func seconds(_ body: () async throws -> Void) async rethrows -> Double {
-    let clock = ContinuousClock()
-    let start = clock.now
+  /// Seconds since an arbitrary origin.
+  func now() -> Double {
+    switch self {
+    case .wall:
+      var time = timespec()
+      clock_gettime(CLOCK_MONOTONIC, &time)
+      return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    case .cpu:
+      var own = rusage()
+      var children = rusage()
+      getrusage(RUSAGE_SELF.rawValue, &own)
+      getrusage(RUSAGE_CHILDREN.rawValue, &children)
+      return [own.ru_utime, own.ru_stime, children.ru_utime, children.ru_stime].reduce(0) {
+        $0 + Double($1.tv_sec) + Double($1.tv_usec) * 1e-6
+      }
+    }
+  }
+}
+
+/// Timing helpers.
+struct Stopwatch {
+  /// The clock read around each run.
+  var clock: BenchClock
+
+  /// Seconds taken by `body`.
+  func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+    let start = clock.now()
     try await body()
-    return (clock.now - start).seconds
+    return clock.now() - start
   }
 
   /// Runs each of `bodies` once untimed, then `repetitions` rounds in which every body runs
@@ -61,7 +87,7 @@ enum Stopwatch {
   ///
   /// Interleaving puts the contenders of a ratio under the same conditions: on a shared
   /// machine a burst of load slows one round of all of them, not all rounds of one.
-  static func interleavedRates(
+  func interleavedRates(
     repetitions: Int, work: [Double], _ bodies: [() async throws -> Void]
   ) async throws -> [[Double]] {
     for body in bodies { try await body() }
@@ -69,15 +95,6 @@ enum Stopwatch {
     for _ in 0..<repetitions {
       for (index, body) in bodies.enumerated() { rates[index].append(work[index] / (try await seconds(body))) }
     }
-    return rates
-  }
-
-  /// Runs `body` once untimed (to warm caches and allocators), then `repetitions` times,
-  /// and returns `work / seconds` of each timed run.
-  static func rates(repetitions: Int, work: Double, _ body: () async throws -> Void) async rethrows -> [Double] {
-    try await body()
-    var rates: [Double] = []
-    for _ in 0..<repetitions { rates.append(work / (try await seconds(body))) }
     return rates
   }
 }

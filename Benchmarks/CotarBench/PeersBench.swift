@@ -2,7 +2,8 @@
 ///
 /// They run in one child Python process (the interpreter given by `--python`, which
 /// `Benchmarks/peers.sh` points at its virtual environment); each repetition is timed inside
-/// Python with `time.perf_counter`, so interpreter start-up is not counted against them.
+/// Python with `time.perf_counter` (or `time.process_time` with `--clock cpu`), so
+/// interpreter start-up is not counted against them.
 enum PeersBench {
   /// What the peers measured.
   struct Results {
@@ -20,11 +21,12 @@ enum PeersBench {
   static let script = """
     import os, sys, tarfile, time
     path, reps, workdir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    clock = time.process_time if sys.argv[4] == "cpu" else time.perf_counter
     for _ in range(reps):
-        start = time.perf_counter()
+        start = clock()
         with tarfile.open(path, "r:") as archive:
             members = len(archive.getmembers())
-        print("tarfile", members, time.perf_counter() - start, flush=True)
+        print("tarfile", members, clock() - start, flush=True)
     try:
         try:
             from ratarmountcore.mountsource.formats.tar import SQLiteIndexedTar
@@ -37,9 +39,9 @@ enum PeersBench {
     for _ in range(reps):
         if os.path.exists(index):
             os.remove(index)
-        start = time.perf_counter()
+        start = clock()
         mounted = SQLiteIndexedTar(path, writeIndex=True, indexFilePath=index, clearIndexCache=True)
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         members = len(mounted.list("/") or [])
         mounted.__exit__(None, None, None)
         print("ratarmount", members, elapsed, os.path.getsize(index), flush=True)
@@ -48,7 +50,7 @@ enum PeersBench {
   /// Runs the peers on the corpus tar with `python`.
   ///
   /// - Throws: `BenchError` when the script cannot be written or the interpreter not spawned.
-  static func run(corpus: Corpus, repetitions: Int, python: String) throws -> Results {
+  static func run(corpus: Corpus, repetitions: Int, python: String, clock: BenchClock) throws -> Results {
     var results = Results()
     guard Spawn.isAvailable(python) else {
       results.notes.append("\(python) not found; Python peers skipped (run Benchmarks/peers.sh)")
@@ -57,7 +59,7 @@ enum PeersBench {
     let scriptPath = corpus.directory + "/peers.py"
     try writeSmallFile(scriptPath, script)
     let child = try Spawn.run(
-      python, [scriptPath, corpus.tarPath, String(repetitions), corpus.directory], captureOutput: true)
+      python, [scriptPath, corpus.tarPath, String(repetitions), corpus.directory, clock.rawValue], captureOutput: true)
     let count = Double(corpus.entryCount)
     for line in child.output.split(separator: "\n") {
       let fields = line.split(separator: " ").map(String.init)

@@ -18,14 +18,16 @@ func runBench(_ arguments: BenchArguments) async throws {
   try warmPageCache(corpus.cotarPath)
   try warmPageCache(corpus.indexPath)
 
+  let stopwatch = Stopwatch(clock: arguments.clock)
   var sections: [Section] = []
   var peers: PeersBench.Results?
   if arguments.only.contains("build") {
     log("1/4 index build")
-    var build = try await BuildBench.run(corpus: corpus, repetitions: arguments.repetitions)
+    var build = try await BuildBench.run(corpus: corpus, repetitions: arguments.repetitions, stopwatch: stopwatch)
     if arguments.peers {
       log("    peers (\(arguments.python))")
-      let results = try PeersBench.run(corpus: corpus, repetitions: arguments.repetitions, python: arguments.python)
+      let results = try PeersBench.run(
+        corpus: corpus, repetitions: arguments.repetitions, python: arguments.python, clock: arguments.clock)
       PeersBench.addBuildFigures(results, to: &build)
       peers = results
     } else {
@@ -37,7 +39,8 @@ func runBench(_ arguments: BenchArguments) async throws {
     log("2/4 local lookups")
     sections.append(
       try await LookupBench.run(
-        corpus: corpus, repetitions: arguments.repetitions, lookups: arguments.lookups, scans: arguments.scans))
+        corpus: corpus, repetitions: arguments.repetitions, lookups: arguments.lookups, scans: arguments.scans,
+        stopwatch: stopwatch))
   }
   if arguments.only.contains("remote") {
     log("3/4 remote lookups")
@@ -52,6 +55,7 @@ func runBench(_ arguments: BenchArguments) async throws {
     parameters: [
       ("entries", String(corpus.entryCount)), ("seed", String(corpus.seed)),
       ("repetitions", String(arguments.repetitions)), ("tar_bytes", String(corpus.tarSize)),
+      ("clock", arguments.clock.rawValue),
       ("build", "release"),
     ],
     machine: MachineInfo.describe(),
