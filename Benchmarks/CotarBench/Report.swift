@@ -145,10 +145,13 @@ struct Report {
     return String(out.reversed())
   }
 
-  /// A ratio with two decimals and an `x` suffix.
+  /// A ratio with an `x` suffix: three decimals below 1 (so 0.599 is not shown as 0.6 next
+  /// to a 0.6 target), two decimals below 100, none above.
   static func formatRatio(_ value: Double) -> String {
     guard value.isFinite else { return "-" }
-    return String(Double(Int((value * 100).rounded())) / 100) + "x"
+    if value >= 100 { return String(Int(value.rounded())) + "x" }
+    let scale: Double = value < 1 ? 1000 : 100
+    return String((value * scale).rounded() / scale) + "x"
   }
 
   private func pad(_ text: String, _ width: Int) -> String {
