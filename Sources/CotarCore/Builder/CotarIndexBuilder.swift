@@ -152,8 +152,24 @@ public struct CotarIndexBuilder: Sendable {
     var unique = records
     records = []
     latestByHash = nil
-    let duplicates = try await Self.removeDuplicates(&unique, pathAt: pathAt)
-    switch Self.layOut(unique, duplicates: duplicates, options: options) {
+    // Fast path: order every record for placement at once. Records sharing a hash always
+    // share a home slot, so the placement groups reveal duplicates; only when there are
+    // some (rare) are they removed first and the records ordered again for the smaller
+    // slot count, exactly as the general path does.
+    var duplicates = 0
+    let ordered: [PendingRecord]
+    let slotCount: UInt32
+    if case .success(let count) = Self.slotCount(files: unique.count, options: options),
+      case let attempt = Self.orderForPlacement(unique, slotCount: Int(count)), !attempt.hasSharedHash
+    {
+      (ordered, slotCount) = (attempt.ordered, count)
+    } else {
+      duplicates = try await Self.removeDuplicates(&unique, pathAt: pathAt)
+      slotCount = try Self.slotCount(files: unique.count, options: options).get()
+      ordered = Self.orderForPlacement(unique, slotCount: Int(slotCount)).ordered
+    }
+    unique = []  // release the unordered records before the table is allocated
+    switch Self.layOut(ordered, slotCount: slotCount, duplicates: duplicates, options: options) {
     case .success(let built):
       return built
     case .failure(var error):
@@ -164,44 +180,92 @@ public struct CotarIndexBuilder: Sendable {
     }
   }
 
-  /// Sorts by (hash, header offset) and keeps the last member of each path; returns how many were dropped.
+  /// Keeps the last member (highest header offset) of each path and returns how many were dropped.
+  ///
+  /// Runs of records sharing a hash are handled in ascending hash order, and within a run by
+  /// header offset, so errors name the same pair a full sort by (hash, header offset) would.
+  /// The order of the kept records is not significant: ``orderForPlacement(_:slotCount:)``
+  /// imposes its own total order.
   private static func removeDuplicates(
     _ records: inout [PendingRecord], pathAt: (UInt64) async throws -> [UInt8]
   ) async throws -> Int {
-    records.sort { ($0.hash, order($0)) < ($1.hash, order($1)) }
-    var kept = 0
-    var index = 0
+    let runs = sharedHashRuns(records)
+    guard !runs.isEmpty else { return 0 }
+    var isDropped = [Bool](repeating: false, count: records.count)
     var dropped = 0
-    while index < records.count {
-      var runEnd = index + 1
-      while runEnd < records.count && records[runEnd].hash == records[index].hash { runEnd += 1 }
-      if runEnd - index > 1 && records[runEnd - 1].headerOffset != unknownHeaderOffset {
-        let lastPath = try await pathAt(records[runEnd - 1].headerOffset)
-        for other in index..<(runEnd - 1) where records[other].headerOffset != unknownHeaderOffset {
-          let otherPath = try await pathAt(records[other].headerOffset)
-          guard otherPath == lastPath else {
-            throw CotarError(
-              .hashCollision,
-              "paths '\(String(decoding: otherPath, as: UTF8.self))' (header at \(records[other].headerOffset)) and '\(String(decoding: lastPath, as: UTF8.self))' (header at \(records[runEnd - 1].headerOffset)) have the same FNV-1a 64 hash 0x\(String(records[index].hash, radix: 16)); rename one of them",
-              offset: records[runEnd - 1].headerOffset, path: String(decoding: lastPath, as: UTF8.self))
-          }
+    for run in runs {
+      guard let lastPosition = run.last else { continue }
+      let last = records[lastPosition]
+      let pathKnown = last.headerOffset != unknownHeaderOffset
+      let lastPath = pathKnown ? try await pathAt(last.headerOffset) : []
+      for position in run.dropLast() {
+        let other = records[position]
+        isDropped[position] = true
+        guard pathKnown, other.headerOffset != unknownHeaderOffset else { continue }
+        let otherPath = try await pathAt(other.headerOffset)
+        guard otherPath == lastPath else {
+          throw CotarError(
+            .hashCollision,
+            "paths '\(String(decoding: otherPath, as: UTF8.self))' (header at \(other.headerOffset)) and '\(String(decoding: lastPath, as: UTF8.self))' (header at \(last.headerOffset)) have the same FNV-1a 64 hash 0x\(String(last.hash, radix: 16)); rename one of them",
+            offset: last.headerOffset, path: String(decoding: lastPath, as: UTF8.self))
         }
       }
-      dropped += runEnd - index - 1
-      records[kept] = records[runEnd - 1]
+      dropped += run.count - 1
+    }
+    var kept = 0
+    for position in records.indices where !isDropped[position] {
+      records[kept] = records[position]
       kept += 1
-      index = runEnd
     }
     records.removeLast(records.count - kept)
     return dropped
   }
 
-  /// Places records into slots in linz order: by (home slot, data offset, hash), linear probing.
-  /// A failure carries the offending member's header offset in `offset`.
-  private static func layOut(
-    _ records: [PendingRecord], duplicates: Int, options: Options
-  ) -> Result<BuiltIndex, CotarError> {
-    let fileCount = records.count
+  /// The positions of records that share their hash with another record: one run per hash,
+  /// each ordered by (header offset, position), the runs in ascending hash order.
+  ///
+  /// Equal hashes land in the same bucket of a counting sort on `hash % count`, so only the
+  /// (tiny) buckets holding two or more records are compared; no full sort is needed.
+  private static func sharedHashRuns(_ records: [PendingRecord]) -> [[Int]] {
+    let bucketCount = records.count
+    guard bucketCount > 1 else { return [] }
+    var cursor = [UInt32](repeating: 0, count: bucketCount + 1)
+    for record in records { cursor[Int(record.hash % UInt64(bucketCount)) + 1] += 1 }
+    for bucket in 0..<bucketCount { cursor[bucket + 1] += cursor[bucket] }
+    var order = [UInt32](repeating: 0, count: records.count)
+    for (position, record) in records.enumerated() {
+      let bucket = Int(record.hash % UInt64(bucketCount))
+      order[Int(cursor[bucket])] = UInt32(position)
+      cursor[bucket] += 1
+    }
+    var runs: [[Int]] = []
+    var groupStart = 0
+    for bucket in 0..<bucketCount {
+      let groupEnd = Int(cursor[bucket])
+      defer { groupStart = groupEnd }
+      guard groupEnd - groupStart > 1 else { continue }
+      let group = order[groupStart..<groupEnd]
+      let hasSharedHash = group.indices.contains { first in
+        group[(first + 1)...].contains { records[Int($0)].hash == records[Int(group[first])].hash }
+      }
+      guard hasSharedHash else { continue }
+      let sorted = group.map(Int.init).sorted {
+        (records[$0].hash, Self.order(records[$0]), $0) < (records[$1].hash, Self.order(records[$1]), $1)
+      }
+      var runStart = 0
+      while runStart < sorted.count {
+        var runEnd = runStart + 1
+        while runEnd < sorted.count && records[sorted[runEnd]].hash == records[sorted[runStart]].hash { runEnd += 1 }
+        if runEnd - runStart > 1 { runs.append(Array(sorted[runStart..<runEnd])) }
+        runStart = runEnd
+      }
+    }
+    runs.sort { records[$0[0]].hash < records[$1[0]].hash }
+    return runs
+  }
+
+  /// The slot count for `files` indexed paths: `ceil(files × packingFactor)`, checked.
+  private static func slotCount(files fileCount: Int, options: Options) -> Result<UInt32, CotarError> {
     let slotsDouble = (Double(fileCount) * options.packingFactor).rounded(.up)
     guard slotsDouble <= Double(UInt32.max), let slotCount32 = UInt32(exactly: slotsDouble) else {
       return .failure(CotarError(
@@ -210,8 +274,16 @@ public struct CotarIndexBuilder: Sendable {
     guard Int(slotCount32) >= fileCount else {
       return .failure(CotarError(.indexTooDense, "\(fileCount) files do not fit in \(slotCount32) slots; use a larger packing"))
     }
+    return .success(slotCount32)
+  }
+
+  /// Places records, already in placement order, into slots: linear probing from each
+  /// record's home slot. A failure carries the offending member's header offset in `offset`.
+  private static func layOut(
+    _ ordered: [PendingRecord], slotCount slotCount32: UInt32, duplicates: Int, options: Options
+  ) -> Result<BuiltIndex, CotarError> {
+    let fileCount = ordered.count
     let slotCount = Int(slotCount32)
-    let ordered = orderForPlacement(records, slotCount: slotCount)
 
     var bytes = [UInt8](repeating: 0, count: Int(CotarFormat.indexSize(slotCount: slotCount32)))
     let header = CotarIndexHeader(slotCount: slotCount32).serialized()
@@ -255,29 +327,42 @@ public struct CotarIndexBuilder: Sendable {
     return .success(BuiltIndex(bytes: bytes, stats: stats))
   }
 
-  /// Records sorted by (home slot, block offset, hash), using a counting sort on the home slot.
-  private static func orderForPlacement(_ records: [PendingRecord], slotCount: Int) -> [PendingRecord] {
-    guard slotCount > 0 else { return [] }
-    var starts = [Int32](repeating: 0, count: slotCount + 1)
-    var homes = [UInt32](repeating: 0, count: records.count)
-    for (index, record) in records.enumerated() {
-      let home = Int(record.hash % UInt64(slotCount))
-      homes[index] = UInt32(home)
-      starts[home + 1] += 1
-    }
-    for slot in 0..<slotCount { starts[slot + 1] += starts[slot] }
-    var next = starts
+  /// The records sorted by (home slot, block offset, hash) — linz placement order — and
+  /// whether two of them share a hash (possible only within a home slot's group).
+  ///
+  /// A counting sort on the home slot, then a sort of each slot's (usually tiny) group. The
+  /// counting array doubles as the cursor, so only one slot-sized array exists; the copies
+  /// are contiguous, so the group sorts and the layout read memory sequentially.
+  private static func orderForPlacement(
+    _ records: [PendingRecord], slotCount: Int
+  ) -> (ordered: [PendingRecord], hasSharedHash: Bool) {
+    guard slotCount > 0 else { return ([], false) }
+    // cursor[home + 1] counts the records of `home`; the prefix sum turns cursor[home] into
+    // where the group of `home` begins. Filling advances cursor[home] to the group's end,
+    // which is where the group of `home + 1` begins.
+    var cursor = [UInt32](repeating: 0, count: slotCount + 1)
+    for record in records { cursor[Int(record.hash % UInt64(slotCount)) + 1] += 1 }
+    for slot in 0..<slotCount { cursor[slot + 1] += cursor[slot] }
     var ordered = [PendingRecord](
       repeating: PendingRecord(hash: 0, blockOffset: 0, size: 0, headerOffset: 0), count: records.count)
-    for (index, record) in records.enumerated() {
-      let home = Int(homes[index])
-      ordered[Int(next[home])] = record
-      next[home] += 1
+    for record in records {
+      let home = Int(record.hash % UInt64(slotCount))
+      ordered[Int(cursor[home])] = record
+      cursor[home] += 1
     }
-    for slot in 0..<slotCount where starts[slot + 1] - starts[slot] > 1 {
-      ordered[Int(starts[slot])..<Int(starts[slot + 1])].sort { ($0.blockOffset, $0.hash) < ($1.blockOffset, $1.hash) }
+    var hasSharedHash = false
+    var groupStart = 0
+    for slot in 0..<slotCount {
+      let groupEnd = Int(cursor[slot])
+      if groupEnd - groupStart > 1 {
+        ordered[groupStart..<groupEnd].sort { ($0.blockOffset, $0.hash) < ($1.blockOffset, $1.hash) }
+        for first in groupStart..<(groupEnd - 1) where !hasSharedHash {
+          hasSharedHash = ordered[(first + 1)..<groupEnd].contains { $0.hash == ordered[first].hash }
+        }
+      }
+      groupStart = groupEnd
     }
-    return ordered
+    return (ordered, hasSharedHash)
   }
 }
 

@@ -78,19 +78,24 @@ public struct Cotar: Sendable {
   /// - Throws: `CotarError` from the source, or `.corruptIndex` when the record points
   ///   outside the tar.
   public func entry(_ path: String) async throws -> CotarEntry? {
-    try await entry(pathBytes: Array(path.utf8))
+    try await entry(hash: PathHash.fnv1a64(path), path: path)
   }
 
   /// Where the entry with raw path bytes is, or `nil` when it is not indexed.
   ///
   /// - Throws: as ``entry(_:)``.
   public func entry(pathBytes: [UInt8]) async throws -> CotarEntry? {
-    guard let entry = try await index.lookup(pathBytes: pathBytes) else { return nil }
+    try await entry(hash: PathHash.fnv1a64(bytes: pathBytes), path: String(decoding: pathBytes, as: UTF8.self))
+  }
+
+  /// Resolves a path hash; `path` (evaluated only for an error) names the path in errors.
+  private func entry(hash: UInt64, path: @autoclosure () -> String) async throws -> CotarEntry? {
+    guard let entry = try await index.lookup(hash: hash) else { return nil }
     if let dataLimit, entry.offset + entry.size > dataLimit {
       throw CotarError(
         .corruptIndex,
         "index points at bytes \(entry.offset)..<\(entry.offset + entry.size), past the end of the tar data (\(dataLimit))",
-        offset: entry.offset, path: String(decoding: pathBytes, as: UTF8.self), source: data.identity)
+        offset: entry.offset, path: path(), source: data.identity)
     }
     return entry
   }
@@ -99,7 +104,8 @@ public struct Cotar: Sendable {
   ///
   /// - Throws: as ``entry(_:)`` and ``RangeSource/read(_:)``.
   public func read(_ path: String) async throws -> [UInt8]? {
-    try await read(pathBytes: Array(path.utf8))
+    guard let entry = try await entry(path) else { return nil }
+    return try await read(entry)
   }
 
   /// The bytes of the entry with raw path bytes, or `nil` when it is not indexed.

@@ -193,6 +193,7 @@ public struct CotarIndex: Sendable {
   /// - Throws: `CotarError` from the source.
   public func lookup(hash: UInt64) async throws -> CotarEntry? {
     guard slotCount > 0, hash != 0 else { return nil }
+    if let resident, resident.covers(0..<slotCount) { return Self.probe(resident.bytes, slotCount: slotCount, hash: hash) }
     var slot = hash % slotCount
     var visited: UInt64 = 0
     let window = UInt64(lookupOptions.windowSlots)
@@ -209,6 +210,26 @@ public struct CotarIndex: Sendable {
       slot = (slot + count) % slotCount
     }
     return nil
+  }
+
+  /// The probe of ``lookup(hash:)`` over a table wholly in memory: no windows, no I/O.
+  private static func probe(_ table: [UInt8], slotCount: UInt64, hash: UInt64) -> CotarEntry? {
+    table.withUnsafeBytes { slots in
+      var slot = Int(hash % slotCount)
+      for _ in 0..<Int(slotCount) {
+        let at = slot * CotarFormat.recordSize
+        let slotHash = UInt64(littleEndian: slots.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+        if slotHash == hash {
+          let block = UInt32(littleEndian: slots.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self))
+          let size = UInt32(littleEndian: slots.loadUnaligned(fromByteOffset: at + 12, as: UInt32.self))
+          return CotarIndexRecord(hash: slotHash, blockOffset: block, size: size).entry
+        }
+        if slotHash == 0 { return nil }
+        slot += 1
+        if slot == Int(slotCount) { slot = 0 }
+      }
+      return nil
+    }
   }
 
   /// Bytes covering `slots` and the position of the first one in them.

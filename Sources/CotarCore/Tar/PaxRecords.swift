@@ -38,6 +38,9 @@ struct PaxRecords {
 
   init() {}
 
+  /// Whether no record is set (the state of an archive without PAX headers).
+  var isEmpty: Bool { path == nil && linkPath == nil && size == nil && !isSparse && deleted.isEmpty }
+
   private mutating func apply(key: String, value: [UInt8], offset: UInt64) throws(CotarError) {
     if value.isEmpty {
       deleted.insert(key)

@@ -43,8 +43,15 @@ public struct TarScanner: Sendable {
     from startOffset: UInt64 = 0, _ body: (TarEntry) throws -> Void
   ) async throws -> TarScanSummary {
     var walker = try await TarWalker(scanner: self, offset: startOffset)
-    while let entry = try await walker.next() { try body(entry) }
-    return walker.summary
+    // Drive the synchronous walker directly: an async call per member would cost more than
+    // parsing the member itself; only reads suspend.
+    while true {
+      switch try walker.step() {
+      case .member(let entry): try body(entry)
+      case .end: return walker.summary
+      case .needs(let request): try await walker.fulfil(request)
+      }
+    }
   }
 
   /// Reads the single member whose first header block is at `headerOffset`.
@@ -103,7 +110,30 @@ public struct TarEntrySequence: AsyncSequence, Sendable {
 }
 
 /// The header-walking state machine behind ``TarScanner``.
+///
+/// ``step()`` is synchronous: it parses what is already buffered and either yields a member,
+/// reports the end, or names the read it needs, which ``fulfil(_:)`` performs. Extended
+/// headers (GNU `L`/`K`, PAX `x`/`g`) seen so far for the member being assembled are kept
+/// between steps, so a step can resume after a read.
 struct TarWalker {
+  /// The outcome of one ``step()``.
+  enum Step {
+    /// The next member.
+    case member(TarEntry)
+    /// The end of the archive (the summary is complete).
+    case end
+    /// Bytes that must be read before stepping again.
+    case needs(Request)
+  }
+
+  /// A read the walker needs.
+  enum Request {
+    /// Fill the read-ahead buffer starting at this header offset.
+    case block(UInt64)
+    /// The data of an extended header that is not in the buffer.
+    case extendedData(Range<UInt64>)
+  }
+
   private let source: any RangeSource
   private let options: TarScanner.Options
   private let totalSize: UInt64
@@ -113,6 +143,13 @@ struct TarWalker {
   private var globalPax = PaxRecords()
   private var ended = false
   private(set) var summary = TarScanSummary()
+  // The member being assembled: where its first header is, and its extended headers so far.
+  private var memberStart: UInt64?
+  private var longName: [UInt8]?
+  private var longLink: [UInt8]?
+  private var entryPax: PaxRecords?
+  /// Extended-header data read outside the buffer, with its offset.
+  private var fetchedData: (offset: UInt64, bytes: [UInt8])?
 
   init(scanner: TarScanner, offset: UInt64) async throws {
     self.source = scanner.source
@@ -123,32 +160,55 @@ struct TarWalker {
 
   /// The next member, or `nil` at the end of the archive.
   mutating func next() async throws -> TarEntry? {
-    guard !ended else { return nil }
-    var longName: [UInt8]?
-    var longLink: [UInt8]?
-    var entryPax: PaxRecords?
-    let memberStart = offset
+    while true {
+      switch try step() {
+      case .member(let entry): return entry
+      case .end: return nil
+      case .needs(let request): try await fulfil(request)
+      }
+    }
+  }
+
+  /// Performs a read asked for by ``step()``.
+  mutating func fulfil(_ request: Request) async throws {
+    switch request {
+    case .block(let blockOffset):
+      let length = min(UInt64(max(options.readAheadBytes, 512)), totalSize - blockOffset)
+      // Release the old buffer first, so the allocator can hand the same (cache- and
+      // TLB-warm) memory to the new one, and only one buffer is alive at a time.
+      buffer = []
+      buffer = try await source.read(blockOffset..<(blockOffset + length))
+      bufferStart = blockOffset
+    case .extendedData(let range):
+      fetchedData = (range.lowerBound, try await source.read(range))
+    }
+  }
+
+  /// Advances over buffered headers until a member, the end, or a needed read.
+  mutating func step() throws -> Step {
+    guard !ended else { return .end }
+    if memberStart == nil { memberStart = offset }
     while true {
       let headerOffset = offset
-      guard try await loadBlock(at: headerOffset) else {
-        return try finish(at: headerOffset, pending: longName != nil || longLink != nil || entryPax != nil)
+      guard try isBlockBuffered(at: headerOffset) else {
+        if headerOffset >= totalSize { return try finish(at: headerOffset) }
+        return .needs(.block(headerOffset))
       }
-      let identity = source.identity
       let header = try withBlock(at: headerOffset) { block throws -> TarHeader? in
         if TarHeader.isZeroBlock(block) { return nil }
         do {
           return try TarHeader(block: block, offset: headerOffset)
         } catch let error as CotarError {
-          throw error.withSource(identity)
+          throw error.withSource(source.identity)
         }
       }
-      guard let header else {
-        return try finish(at: headerOffset, pending: longName != nil || longLink != nil || entryPax != nil)
-      }
+      guard let header else { return try finish(at: headerOffset) }
       let dataOffset = headerOffset + UInt64(TarHeader.blockSize)
       switch header.typeflag {
       case UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "x"), UInt8(ascii: "g"):
-        let data = try await extendedData(header, dataOffset: dataOffset)
+        guard let data = try extendedData(header, dataOffset: dataOffset) else {
+          return .needs(.extendedData(dataOffset..<(dataOffset + header.size)))
+        }
         switch header.typeflag {
         case UInt8(ascii: "L"): longName = Self.trimNul(data)
         case UInt8(ascii: "K"): longLink = Self.trimNul(data)
@@ -164,11 +224,13 @@ struct TarWalker {
         break
       }
 
-      let pax = globalPax.merged(with: entryPax ?? PaxRecords())
-      let path = pax.path ?? longName ?? header.name
-      let link = pax.linkPath ?? longLink ?? header.linkName
-      let storedSize = pax.size ?? header.size
-      var kind = Self.kind(of: header.typeflag, isSparse: pax.isSparse)
+      // Most archives have no PAX records at all; skip the merge (and its copies) for them.
+      let pax: PaxRecords? =
+        if let entryPax { globalPax.merged(with: entryPax) } else if globalPax.isEmpty { nil } else { globalPax }
+      let path = pax?.path ?? longName ?? header.name
+      let link = pax?.linkPath ?? longLink ?? header.linkName
+      let storedSize = pax?.size ?? header.size
+      var kind = Self.kind(of: header.typeflag, isSparse: pax?.isSparse ?? false)
       // Old (v7) archives store a directory as a NUL-typed regular file whose name ends in '/'.
       if header.typeflag == 0 && path.last == UInt8(ascii: "/") { kind = .directory }
       let hasData = Self.hasData(header.typeflag) && kind != .directory
@@ -177,21 +239,26 @@ struct TarWalker {
       summary.members += 1
       if !kind.isIndexed { summary.skipped[kind.description, default: 0] += 1 }
       let isLink = kind == .hardLink || kind == .symbolicLink
-      return TarEntry(
-        pathBytes: path, kind: kind, headerOffset: memberStart, dataOffset: dataOffset,
+      let entry = TarEntry(
+        pathBytes: path, kind: kind, headerOffset: memberStart ?? headerOffset, dataOffset: dataOffset,
         size: kind == .hardLink ? 0 : size, linkTargetBytes: isLink ? link : nil)
+      memberStart = nil
+      longName = nil
+      longLink = nil
+      entryPax = nil
+      return .member(entry)
     }
   }
 
-  private mutating func finish(at endOffset: UInt64, pending: Bool) throws -> TarEntry? {
-    if pending {
+  private mutating func finish(at endOffset: UInt64) throws -> Step {
+    if longName != nil || longLink != nil || entryPax != nil {
       throw CotarError(
         .invalidTar, "extended header (GNU long name or PAX) is not followed by a member",
         offset: endOffset, source: source.identity)
     }
     ended = true
     summary.endOffset = endOffset
-    return nil
+    return .end
   }
 
   private static func kind(of typeflag: UInt8, isSparse: Bool) -> TarEntry.Kind {
@@ -232,20 +299,20 @@ struct TarWalker {
 
   /// The offset of the header after data of `size` bytes at `dataOffset`, checking bounds.
   private func nextHeader(after dataOffset: UInt64, size: UInt64, path: [UInt8]?) throws -> UInt64 {
-    let name = path.map { String(decoding: $0, as: UTF8.self) }
     let (end, overflow) = dataOffset.addingReportingOverflow(size)
     guard !overflow, end <= totalSize else {
       throw CotarError(
         .truncated,
         "archive is truncated: member data of \(size) bytes at \(dataOffset) runs past the end of the file (\(totalSize) bytes)",
-        offset: dataOffset, path: name, source: source.identity)
+        offset: dataOffset, path: path.map { String(decoding: $0, as: UTF8.self) }, source: source.identity)
     }
     let padded = (end + 511) & ~511
     return padded < end ? end : padded
   }
 
-  /// The data of an extended header (GNU long name/link, PAX record set).
-  private mutating func extendedData(_ header: TarHeader, dataOffset: UInt64) async throws -> [UInt8] {
+  /// The data of an extended header (GNU long name/link, PAX record set), or `nil` when it
+  /// must first be read (``Request/extendedData(_:)``).
+  private mutating func extendedData(_ header: TarHeader, dataOffset: UInt64) throws -> [UInt8]? {
     guard header.size <= UInt64(options.maximumExtendedHeaderBytes) else {
       throw CotarError(
         .invalidTar,
@@ -258,11 +325,18 @@ struct TarWalker {
       let start = Int(dataOffset - bufferStart)
       return Array(buffer[start..<(start + Int(header.size))])
     }
-    return try await source.read(dataOffset..<end)
+    if let fetched = fetchedData, fetched.offset == dataOffset, fetched.bytes.count == Int(header.size) {
+      fetchedData = nil
+      return fetched.bytes
+    }
+    return nil
   }
 
-  /// Makes the 512 bytes at `blockOffset` available; `false` at end of file exactly there.
-  private mutating func loadBlock(at blockOffset: UInt64) async throws -> Bool {
+  /// Whether the 512 bytes at `blockOffset` are buffered; `false` when they must be read or
+  /// the file ends exactly there.
+  ///
+  /// - Throws: `.truncated` when the file ends inside the block.
+  private func isBlockBuffered(at blockOffset: UInt64) throws -> Bool {
     if blockOffset >= bufferStart, blockOffset + 512 <= bufferStart + UInt64(buffer.count) { return true }
     if blockOffset >= totalSize { return false }  // EOF on a header boundary, or after unpadded final data
     guard blockOffset + 512 <= totalSize else {
@@ -271,10 +345,7 @@ struct TarWalker {
         "archive is truncated: a tar header at \(blockOffset) needs 512 bytes but the file ends at \(totalSize)",
         offset: blockOffset, source: source.identity)
     }
-    let length = min(UInt64(max(options.readAheadBytes, 512)), totalSize - blockOffset)
-    buffer = try await source.read(blockOffset..<(blockOffset + length))
-    bufferStart = blockOffset
-    return true
+    return false
   }
 
   private func withBlock<T>(

@@ -1,0 +1,169 @@
+import CotarCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Section 2: local lookups plus reads, against `pread` of ranges known in advance.
+enum LookupBench {
+  /// Paths looked up and their expected locations.
+  ///
+  /// The lists are built fresh, in lookup order, so that walking them costs every contender
+  /// the same (the corpus's own path strings are scattered over the heap, and touching them
+  /// in random order would add cache misses that belong to the bench, not to the lookup).
+  struct Workload {
+    /// Existing paths, picked at random (with repeats) from the corpus.
+    var present: [CorpusEntry]
+    /// The (offset, size) of each of `present`, known in advance: the limit's input.
+    var ranges: [(offset: UInt64, size: Int)]
+    /// Paths that are not in the archive.
+    var absent: [String]
+    /// Existing paths for the linear-scan baseline.
+    var scanned: [CorpusEntry]
+  }
+
+  /// Picks the paths with a generator seeded from the corpus seed.
+  static func workload(corpus: Corpus, lookups: Int, scans: Int) -> Workload {
+    var random = SplitMix64(seed: corpus.seed ^ 0x100C_0B5E_ED00_0000)
+    let present = (0..<lookups).map { _ in
+      let entry = corpus.entries[Int(random.next() % UInt64(corpus.entries.count))]
+      return CorpusEntry(path: String(decoding: Array(entry.path.utf8), as: UTF8.self), dataOffset: entry.dataOffset, size: entry.size)
+    }
+    // Every corpus path ends in `.pbf`, so these are absent (and hash to unrelated slots).
+    let absent = (0..<lookups).map { _ in
+      "tiles/\(random.next() % 19)/\(random.next() % 262_144)/\(random.next() % 262_144).png"
+    }
+    let scanned = (0..<scans).map { _ in corpus.entries[Int(random.next() % UInt64(corpus.entries.count))] }
+    return Workload(
+      present: present, ranges: present.map { ($0.dataOffset, $0.size) }, absent: absent, scanned: scanned)
+  }
+
+  /// Measures lookups+reads with the index in memory and read through `FileSource`, absent
+  /// lookups, the `pread` limit and the linear scan.
+  ///
+  /// - Throws: `BenchError` when a lookup returns the wrong bytes, or I/O errors.
+  static func run(
+    corpus: Corpus, repetitions: Int, lookups: Int, scans: Int, stopwatch: Stopwatch
+  ) async throws -> Section {
+    let work = workload(corpus: corpus, lookups: lookups, scans: scans)
+    var section = Section(
+      key: "lookup",
+      title: "2. Local lookups+reads (\(lookups) random paths, concurrency 1)")
+    let count = Double(lookups)
+
+    let inMemory = try await Cotar.open(
+      FileSource(path: corpus.cotarPath), options: Cotar.OpenOptions(loadIndexIntoMemory: true))
+    let viaFile = try await Cotar.open(FileSource(path: corpus.cotarPath))
+
+    let source = try FileSource(path: corpus.cotarPath)
+    let rates = try await stopwatch.interleavedRates(
+      repetitions: repetitions, work: [count, count, count, count, count, count, Double(scans)],
+      [
+        { try await readAll(work.present, from: inMemory) },
+        { try await readAll(work.present, from: viaFile) },
+        { try preadAll(work.ranges, path: corpus.cotarPath) },
+        { try await sourceReadAll(work.ranges, from: source) },
+        { try await expectAbsent(work.absent, in: inMemory) },
+        { try await expectAbsent(work.absent, in: viaFile) },
+        { try await linearScan(work.scanned, path: corpus.tarPath) },
+      ])
+    let (memoryRates, fileRates, limitRates, sourceRates) = (rates[0], rates[1], rates[2], rates[3])
+    let (memoryAbsent, fileAbsent, scanRates) = (rates[4], rates[5], rates[6])
+
+    section.figures = [
+      Figure(key: "lookup.memory_per_s", label: "Cotar, index in memory", unit: "lookups+reads/s", samples: memoryRates),
+      Figure(key: "lookup.file_per_s", label: "Cotar, index via FileSource (.tar.co)", unit: "lookups+reads/s", samples: fileRates),
+      Figure(key: "lookup.limit_per_s", label: "limit: pread of known (offset, size)", unit: "reads/s", samples: limitRates),
+      Figure(
+        key: "lookup.source_read_per_s", label: "FileSource.read of known (offset, size)", unit: "reads/s",
+        samples: sourceRates),
+      Figure(key: "lookup.memory_absent_per_s", label: "Cotar, absent paths, index in memory", unit: "lookups/s", samples: memoryAbsent),
+      Figure(key: "lookup.file_absent_per_s", label: "Cotar, absent paths, index via file", unit: "lookups/s", samples: fileAbsent),
+      Figure(key: "lookup.linear_scan_per_s", label: "linear scan of the tar (\(scans) paths)", unit: "lookups+reads/s", samples: scanRates),
+    ]
+    let limit = section.figures[2].median
+    section.ratios = [
+      Ratio(key: "lookup.memory_over_limit", label: "in memory / limit", value: section.figures[0].median / limit, target: 0.8),
+      Ratio(key: "lookup.file_over_limit", label: "via FileSource / limit", value: section.figures[1].median / limit, target: 0.5),
+      Ratio(
+        key: "lookup.memory_over_linear_scan", label: "in memory / linear scan",
+        value: section.figures[0].median / section.figures[6].median, target: nil),
+      Ratio(
+        key: "lookup.source_read_over_limit", label: "FileSource.read alone / limit",
+        value: section.figures[3].median / limit, target: nil),
+    ]
+    return section
+  }
+
+  /// Looks up and reads every entry, checking the size of what comes back.
+  private static func readAll(_ entries: [CorpusEntry], from archive: Cotar) async throws {
+    var total = 0
+    for entry in entries {
+      guard let bytes = try await archive.read(entry.path), bytes.count == entry.size else {
+        throw BenchError("lookup of \(entry.path) did not return its \(entry.size) bytes")
+      }
+      total &+= Int(bytes[0])
+    }
+    blackHole(total)
+  }
+
+  /// Reads every range through the `RangeSource` API (a fresh array per read), without a
+  /// lookup: what the API costs over a bare `pread`.
+  private static func sourceReadAll(_ ranges: [(offset: UInt64, size: Int)], from source: any RangeSource) async throws {
+    var total = 0
+    for range in ranges {
+      let bytes = try await source.read(offset: range.offset, count: range.size)
+      total &+= Int(bytes[0])
+    }
+    blackHole(total)
+  }
+
+  /// Checks that none of `paths` resolves.
+  private static func expectAbsent(_ paths: [String], in archive: Cotar) async throws {
+    for path in paths where try await archive.entry(path) != nil {
+      throw BenchError("absent path \(path) was found")
+    }
+  }
+
+  /// The limit: one `pread` per entry, at offsets known in advance, into one reused buffer.
+  private static func preadAll(_ ranges: [(offset: UInt64, size: Int)], path: String) throws {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { throw BenchError.system("open", path) }
+    defer { close(descriptor) }
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Corpus.sizeRange.upperBound, alignment: 64)
+    defer { buffer.deallocate() }
+    var total = 0
+    for range in ranges {
+      let n = pread(descriptor, buffer.baseAddress, range.size, off_t(range.offset))
+      guard n == range.size else { throw BenchError.system("pread", path) }
+      total &+= Int(buffer[0])
+    }
+    blackHole(total)
+  }
+
+  /// What a tar without an index costs: walk the headers from the start until the path
+  /// appears, then read its data.
+  private static func linearScan(_ entries: [CorpusEntry], path: String) async throws {
+    struct Found: Error { var entry: TarEntry }
+    let source = try FileSource(path: path)
+    let scanner = TarScanner(source: source)
+    for wanted in entries {
+      let target = Array(wanted.path.utf8)
+      do {
+        _ = try await scanner.scan { entry in
+          if entry.pathBytes == target { throw Found(entry: entry) }
+        }
+        throw BenchError("linear scan did not find \(wanted.path)")
+      } catch let found as Found {
+        let bytes = try await source.read(found.entry.dataOffset..<(found.entry.dataOffset + found.entry.size))
+        guard bytes.count == wanted.size else { throw BenchError("linear scan read the wrong size for \(wanted.path)") }
+      }
+    }
+  }
+}
+
+/// Keeps `value` alive so the optimiser cannot drop the work that produced it.
+@inline(never)
+func blackHole(_ value: Int) {
+  if value == Int.min { print("") }
+}

@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// An error of the bench itself (not of CotarCore).
+struct BenchError: Error, CustomStringConvertible {
+  /// What went wrong.
+  var description: String
+
+  /// Creates an error with `description`.
+  init(_ description: String) { self.description = description }
+
+  /// An error naming the failed call, the path and the current `errno`.
+  static func system(_ call: String, _ path: String) -> BenchError {
+    let text = strerror(errno).map { String(cString: $0) } ?? "errno \(errno)"
+    return BenchError("\(call) \(path): \(text)")
+  }
+}
+
+/// A file written sequentially with `write(2)`, truncated at open.
+final class OutputFile {
+  private var descriptor: Int32
+  private let path: String
+
+  /// Creates or truncates `path`.
+  init(path: String) throws {
+    self.path = path
+    descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else { throw BenchError.system("open", path) }
+  }
+
+  deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
+
+  /// Appends the first `count` bytes of `bytes`.
+  func append(_ bytes: [UInt8], count: Int) throws {
+    try bytes.withUnsafeBytes { raw in
+      var written = 0
+      while written < count {
+        let n = write(descriptor, raw.baseAddress.map { $0 + written }, count - written)
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { throw BenchError.system("write", path) }
+        written += n
+      }
+    }
+  }
+
+  /// Closes the file.
+  func close() throws {
+    let result = Glibc.close(descriptor)
+    descriptor = -1
+    guard result == 0 else { throw BenchError.system("close", path) }
+  }
+}
+
+/// The size of the regular file at `path`, or `nil` when there is none.
+func fileSize(_ path: String) -> UInt64? {
+  var info = stat()
+  guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+  return UInt64(info.st_size)
+}
+
+/// Creates `path` and its parents (like `mkdir -p`).
+func makeDirectory(_ path: String) throws {
+  var prefix = path.hasPrefix("/") ? "/" : ""
+  for component in path.split(separator: "/") {
+    prefix += component + "/"
+    if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw BenchError.system("mkdir", prefix) }
+  }
+}
+
+/// The whole content of a small text file.
+func readSmallFile(_ path: String) throws -> String {
+  let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+  guard descriptor >= 0 else { throw BenchError.system("open", path) }
+  defer { close(descriptor) }
+  var bytes: [UInt8] = []
+  var chunk = [UInt8](repeating: 0, count: 4096)
+  while true {
+    let n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+    if n < 0 && errno == EINTR { continue }
+    guard n >= 0 else { throw BenchError.system("read", path) }
+    if n == 0 { break }
+    bytes += chunk[0..<n]
+  }
+  return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Replaces `path` with `text`.
+func writeSmallFile(_ path: String, _ text: String) throws {
+  let output = try OutputFile(path: path)
+  let bytes = Array(text.utf8)
+  try output.append(bytes, count: bytes.count)
+  try output.close()
+}
+
+/// Reads all of `path` once in 1 MiB chunks so later measurements find it in the page cache.
+///
+/// - Returns: the number of bytes read.
+@discardableResult
+func warmPageCache(_ path: String) throws -> UInt64 {
+  let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+  guard descriptor >= 0 else { throw BenchError.system("open", path) }
+  defer { close(descriptor) }
+  var buffer = [UInt8](repeating: 0, count: 1 << 20)
+  var total: UInt64 = 0
+  while true {
+    let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+    if n < 0 && errno == EINTR { continue }
+    guard n >= 0 else { throw BenchError.system("read", path) }
+    if n == 0 { return total }
+    total += UInt64(n)
+  }
+}
