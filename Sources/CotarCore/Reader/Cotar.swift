@@ -47,10 +47,15 @@ public struct Cotar: Sendable {
   public let dataLimit: UInt64?
 
   /// Wraps an already opened index and data source.
+  /// `data`, when it can read without suspending (local files, memory).
+  private let synchronousData: (any SynchronousRangeSource)?
+
+  /// Wraps an already opened index and data source.
   public init(index: CotarIndex, data: any RangeSource, dataLimit: UInt64? = nil) {
     self.index = index
     self.data = data
     self.dataLimit = dataLimit
+    self.synchronousData = data as? any SynchronousRangeSource
   }
 
   /// Opens a single-file `.tar.co` (tar bytes followed by the index) with one suffix read.
@@ -91,13 +96,18 @@ public struct Cotar: Sendable {
   /// Resolves a path hash; `path` (evaluated only for an error) names the path in errors.
   private func entry(hash: UInt64, path: @autoclosure () -> String) async throws -> CotarEntry? {
     guard let entry = try await index.lookup(hash: hash) else { return nil }
+    try checkWithinData(entry, path: path())
+    return entry
+  }
+
+  /// Throws when `entry` points past the end of the tar data.
+  private func checkWithinData(_ entry: CotarEntry, path: @autoclosure () -> String) throws {
     if let dataLimit, entry.offset + entry.size > dataLimit {
       throw CotarError(
         .corruptIndex,
         "index points at bytes \(entry.offset)..<\(entry.offset + entry.size), past the end of the tar data (\(dataLimit))",
         offset: entry.offset, path: path(), source: data.identity)
     }
-    return entry
   }
 
   /// The bytes of `path`, or `nil` when it is not indexed. A 0-byte entry does no data read.
@@ -122,5 +132,51 @@ public struct Cotar: Sendable {
   public func read(_ entry: CotarEntry) async throws -> [UInt8] {
     if entry.size == 0 { return [] }
     return try await data.read(entry.range)
+  }
+
+  /// Reads `path`'s bytes into the start of `buffer`, reusing the caller's memory (what a
+  /// data loader reading many entries wants); `nil` when the path is not indexed.
+  ///
+  /// - Returns: the number of bytes written, or `nil` for an absent path.
+  /// - Throws: `CotarError` `.invalidArgument` when the entry does not fit `buffer`, else as
+  ///   ``read(_:)``.
+  public func read(_ path: String, into buffer: UnsafeMutableRawBufferPointer) async throws -> Int? {
+    if case .resolved(let count) = try readWithoutSuspending(path, into: buffer) { return count }
+    guard let entry = try await entry(path) else { return nil }
+    try await read(entry, into: buffer)
+    return Int(entry.size)
+  }
+
+  /// Reads `path` into `buffer` synchronously when that needs no I/O that could suspend: the
+  /// index is wholly in memory and the data source is a ``SynchronousRangeSource`` (a local
+  /// file or memory). The hottest local path: no async call at all.
+  ///
+  /// - Returns: `.resolved(count)` (`nil` count: absent), or `.needsAsync` when the index is
+  ///   not in memory or the source is remote; then call ``read(_:into:)``.
+  /// - Throws: as ``read(_:into:)``.
+  public func readWithoutSuspending(_ path: String, into buffer: UnsafeMutableRawBufferPointer) throws -> SynchronousRead {
+    guard let synchronousData, case .resolved(let found) = index.lookupInMemory(hash: PathHash.fnv1a64(path)) else {
+      return .needsAsync
+    }
+    guard let entry = found else { return .resolved(nil) }
+    try checkWithinData(entry, path: path)
+    if entry.size > 0 { try synchronousData.readSync(entry.range, into: buffer) }
+    return .resolved(Int(entry.size))
+  }
+
+  /// The outcome of ``readWithoutSuspending(_:into:)``.
+  public enum SynchronousRead: Sendable, Hashable {
+    /// The read finished: the byte count, or `nil` when the path is absent.
+    case resolved(Int?)
+    /// The index or the data needs I/O that may suspend; use ``read(_:into:)``.
+    case needsAsync
+  }
+
+  /// Reads a located entry into the start of `buffer`; a 0-byte entry does no read.
+  ///
+  /// - Throws: as ``read(_:into:)``.
+  public func read(_ entry: CotarEntry, into buffer: UnsafeMutableRawBufferPointer) async throws {
+    if entry.size == 0 { return }
+    try await data.read(entry.range, into: buffer)
   }
 }

@@ -174,6 +174,24 @@ public struct CotarIndex: Sendable {
       resident: ResidentSlots(firstSlot: 0, bytes: bytes))
   }
 
+  /// Resolves a path hash without I/O when every slot is in memory.
+  ///
+  /// - Returns: `.resolved(entry)` (`nil` entry: absent), or `.needsIO` when the table is not
+  ///   fully in memory (use ``lookup(hash:)``).
+  public func lookupInMemory(hash: UInt64) -> InMemoryLookup {
+    guard slotCount > 0, hash != 0 else { return .resolved(nil) }
+    guard let resident, resident.covers(0..<slotCount) else { return .needsIO }
+    return .resolved(Self.probe(resident.bytes, slotCount: slotCount, hash: hash))
+  }
+
+  /// The outcome of ``lookupInMemory(hash:)``.
+  public enum InMemoryLookup: Sendable, Hashable {
+    /// The lookup finished: the entry, or `nil` when the path is absent.
+    case resolved(CotarEntry?)
+    /// Some slots are not in memory; an I/O lookup is needed.
+    case needsIO
+  }
+
   /// Resolves `path` (hashed as its UTF-8 bytes); `nil` when it is not indexed.
   ///
   /// - Throws: `CotarError` from the source.

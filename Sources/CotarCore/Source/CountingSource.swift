@@ -44,6 +44,12 @@ public final class CountingSource: RangeSource {
   }
 
   /// Forwards to the base source and counts one read.
+  public func read(_ range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) async throws {
+    try await base.read(range, into: buffer)
+    record(Int(range.upperBound - range.lowerBound))
+  }
+
+  /// Forwards to the base source and counts one read.
   public func readSuffix(count: Int) async throws -> (bytes: [UInt8], totalSize: UInt64) {
     let result = try await base.readSuffix(count: count)
     record(result.bytes.count)

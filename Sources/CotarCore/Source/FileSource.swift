@@ -11,7 +11,7 @@
 /// The descriptor is opened read-only at initialisation and closed when the source is
 /// released. Short reads and `EINTR` are retried; end of file before the requested end
 /// throws `.truncated`. The size is taken once, at open.
-public final class FileSource: RangeSource {
+public final class FileSource: SynchronousRangeSource {
   /// The path the source was opened with.
   public let path: String
   private let descriptor: Int32
@@ -56,6 +56,14 @@ public final class FileSource: RangeSource {
     try readSync(range)
   }
 
+  /// Reads exactly `range` with `pread(2)` straight into `buffer`, with no allocation.
+  ///
+  /// - Throws: `CotarError` `.invalidArgument` when `buffer` is too small, `.truncated` if the
+  ///   file ends early, `.io` on a read error.
+  public func read(_ range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) async throws {
+    try readSync(range, into: buffer)
+  }
+
   /// Synchronous form of ``read(_:)`` for callers already off the cooperative pool.
   ///
   /// - Throws: as ``read(_:)``.
@@ -63,23 +71,38 @@ public final class FileSource: RangeSource {
     let count = Int(range.upperBound - range.lowerBound)
     if count == 0 { return [] }
     return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-      initialized = 0
-      while initialized < count {
-        let n = pread(
-          descriptor, buffer.baseAddress.map { $0 + initialized }, count - initialized,
-          off_t(range.lowerBound) + off_t(initialized))
-        if n < 0 {
-          if errno == EINTR { continue }
-          throw CotarError(
-            .io, "read failed: \(errnoDescription(errno))", offset: range.lowerBound + UInt64(initialized), source: path)
-        }
-        if n == 0 {
-          throw CotarError(
-            .truncated, "file ends at byte \(range.lowerBound + UInt64(initialized)) but bytes up to \(range.upperBound) were needed",
-            offset: range.lowerBound + UInt64(initialized), source: path)
-        }
-        initialized += n
+      try fill(UnsafeMutableRawBufferPointer(buffer), from: range)
+      initialized = count
+    }
+  }
+
+  /// Reads exactly `range` with `pread(2)` into the start of `buffer`, without suspending.
+  ///
+  /// - Throws: as ``read(_:into:)``.
+  public func readSync(_ range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) throws {
+    try checkCapacity(of: buffer, for: range)
+    try fill(buffer, from: range)
+  }
+
+  /// Fills the first `range.count` bytes of `buffer` with `pread(2)`, looping on short reads
+  /// and `EINTR`.
+  private func fill(_ buffer: UnsafeMutableRawBufferPointer, from range: Range<UInt64>) throws {
+    let count = Int(range.upperBound - range.lowerBound)
+    var done = 0
+    while done < count {
+      let n = pread(descriptor, buffer.baseAddress.map { $0 + done }, count - done, off_t(range.lowerBound) + off_t(done))
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw CotarError(
+          .io, "read failed: \(errnoDescription(errno))", offset: range.lowerBound + UInt64(done), source: path)
       }
+      if n == 0 {
+        throw CotarError(
+          .truncated,
+          "file ends at byte \(range.lowerBound + UInt64(done)) but bytes up to \(range.upperBound) were needed",
+          offset: range.lowerBound + UInt64(done), source: path)
+      }
+      done += n
     }
   }
 }

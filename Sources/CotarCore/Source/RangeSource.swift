@@ -33,6 +33,14 @@ public protocol RangeSource: Sendable {
   /// The default calls ``size()`` and then ``read(_:)``.
   /// - Throws: as ``read(_:)``.
   func readPrefix(count: Int) async throws -> (bytes: [UInt8], totalSize: UInt64)
+
+  /// Reads exactly `range.count` bytes starting at `range.lowerBound` into the start of
+  /// `buffer`, so a caller can reuse one buffer for many reads.
+  ///
+  /// The default calls ``read(_:)`` and copies; ``FileSource`` reads straight into `buffer`.
+  /// - Throws: `CotarError` `.invalidArgument` when `buffer` is smaller than the range, else
+  ///   as ``read(_:)``.
+  func read(_ range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) async throws
 }
 
 extension RangeSource {
@@ -50,6 +58,24 @@ extension RangeSource {
     return (try await read(0..<length), total)
   }
 
+  /// Default buffer read: ``read(_:)``, then a copy into `buffer`.
+  public func read(_ range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) async throws {
+    try checkCapacity(of: buffer, for: range)
+    let bytes = try await read(range)
+    bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+  }
+
+  /// Throws unless `buffer` can hold `range`.
+  ///
+  /// - Throws: `CotarError` `.invalidArgument`.
+  public func checkCapacity(of buffer: UnsafeMutableRawBufferPointer, for range: Range<UInt64>) throws {
+    guard UInt64(buffer.count) >= range.upperBound - range.lowerBound else {
+      throw CotarError(
+        .invalidArgument, "buffer of \(buffer.count) bytes cannot hold \(range.upperBound - range.lowerBound) bytes",
+        offset: range.lowerBound, source: identity)
+    }
+  }
+
   /// Returns exactly `count` bytes starting at `offset`.
   ///
   /// - Throws: `CotarError` `.limitExceeded` if the range overflows, else as ``read(_:)``.
@@ -60,4 +86,16 @@ extension RangeSource {
     }
     return try await read(offset..<end)
   }
+}
+
+/// A source that can also read without suspending (a local file, memory).
+///
+/// ``Cotar`` uses it for an all-synchronous lookup-and-read when the index is in memory,
+/// saving the cost of the async calls on the hottest local path.
+public protocol SynchronousRangeSource: RangeSource {
+  /// Reads exactly `range.count` bytes at `range.lowerBound` into the start of `buffer`.
+  ///
+  /// - Throws: `CotarError` `.invalidArgument` when `buffer` is too small, `.truncated` when
+  ///   the source ends early, `.io` on an operating-system error.
+  func readSync(_ range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) throws
 }
