@@ -144,8 +144,9 @@ struct ArchiveLocation {
   /// Open options (speculative read size).
   var options = Cotar.OpenOptions()
 
-  /// Resolves `archive` and an optional `--index`: a `.tar.co` (index at its end), or a
-  /// `.tar` with `--index`, defaulting to `ARCHIVE.index` when that file exists (for a
+  /// Resolves `archive` and an optional `--index`: a `.tar.co` (index at its end, even when a
+  /// `.tar.co.index` copy exists), or a `.tar` with `--index`, defaulting to `ARCHIVE.index`
+  /// when that file exists (for a
   /// `.tar` URL, `URL.index` is tried and the archive is read as a `.tar.co` if it is absent).
   static func resolve(_ archive: String, index: String?, session: SourceSession, options: Cotar.OpenOptions = .init()) throws
     -> ArchiveLocation
@@ -160,7 +161,7 @@ struct ArchiveLocation {
         location.sidecar = try session.source(base + ".index" + query)
         location.sidecarIsGuess = true
       }
-    } else if access(archive + ".index", R_OK) == 0 {
+    } else if !archive.lowercased().hasSuffix(".co"), access(archive + ".index", R_OK) == 0 {
       location.sidecar = try session.source(archive + ".index")
     }
     return location

@@ -216,3 +216,23 @@ struct CLIInterruptTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: output.path).isEmpty)
   }
 }
+
+@Suite("cotar tar --co --index followed by append")
+struct CombinedWithSidecarTests {
+  @Test("append keeps a .tar.co and its sidecar copy in step; readers use the footer of a .tar.co")
+  func appendUpdatesBoth() throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tree = directory.appendingPathComponent("tree")
+    try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+    try Data("one".utf8).write(to: tree.appendingPathComponent("one.txt"))
+    try Data("two".utf8).write(to: directory.appendingPathComponent("two.txt"))
+    let archive = directory.appendingPathComponent("out.tar.co").path
+    #expect(try CLI.run(["tar", archive, "--base", tree.path, ".", "--co", "--index"]).status == 0)
+    #expect(try CLI.run(["append", archive, "--base", directory.path, directory.appendingPathComponent("two.txt").path]).status == 0)
+    #expect(try CLI.run(["get", archive, "two.txt"]).stdout == Data("two".utf8))
+    #expect(try CLI.run(["validate", archive]).status == 0)
+    let viaSidecar = try CLI.run(["validate", archive, "--index", archive + ".index"])
+    #expect(viaSidecar.status == 0, "\(viaSidecar.stdoutText)")
+  }
+}

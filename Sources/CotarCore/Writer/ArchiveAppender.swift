@@ -139,7 +139,10 @@ public enum ArchiveAppender {
       stats = built.stats
       if old.layout == .combined {
         try output.write(built.bytes)
-      } else {
+      }
+      // A sidecar is rewritten for a plain tar, and kept in step for a `.tar.co` that has one
+      // (as `cotar tar --co --index` writes).
+      if old.layout != .combined || access(path + ".index", F_OK) == 0 {
         let indexWriter = try AtomicFileWriter(destination: path + ".index", overwrite: true)
         try indexWriter.write(built.bytes)
         try indexWriter.flush()
