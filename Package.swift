@@ -10,19 +10,40 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "CotarCore", targets: ["CotarCore"]),
+    .library(name: "CotarServer", targets: ["CotarServer"]),
     .executable(name: "cotar", targets: ["CotarCLI"]),
     .executable(name: "cotar-bench", targets: ["CotarBench"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+    .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
   ],
   targets: [
     .target(name: "CotarCore", swiftSettings: strictSettings),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .target(
+      name: "CotarServer",
+      dependencies: [
+        "CotarCore",
+        "CZlib",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+      ],
+      swiftSettings: strictSettings
+    ),
     .executableTarget(
       name: "CotarCLI",
       dependencies: [
         "CotarCore",
+        "CotarServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
       ],
       swiftSettings: strictSettings
     ),
@@ -34,5 +55,18 @@ let package = Package(
     ),
     .testTarget(name: "CotarCoreTests", dependencies: ["CotarCore"], swiftSettings: strictSettings),
     .testTarget(name: "CotarCLITests", dependencies: ["CotarCLI", "CotarCore"], swiftSettings: strictSettings),
+    .testTarget(
+      name: "CotarServerTests",
+      dependencies: [
+        "CotarServer",
+        "CotarCore",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+      ],
+      swiftSettings: strictSettings
+    ),
   ]
 )

@@ -9,7 +9,7 @@ struct CotarCommand: AsyncParsableCommand {
     version: "0.1.0",
     subcommands: [
       DemoCommand.self, IndexCommand.self, CreateCommand.self, GetCommand.self, ListCommand.self,
-      InfoCommand.self, ValidateCommand.self,
+      InfoCommand.self, ValidateCommand.self, ServeCommand.self,
     ]
   )
 }
