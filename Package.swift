@@ -60,6 +60,7 @@ let package = Package(
       dependencies: [
         "CotarServer",
         "CotarCore",
+        "CZlib",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),

@@ -131,11 +131,17 @@ public struct CotarResponder: HTTPResponder {
     let body = ListingJSON(
       directory: children, baseURL: configuration.baseURL, archiveSegment: archive == 0 ? "" : "/" + served.name,
       chunkSize: configuration.chunkSize)
-    return Reply(
-      Response(status: .ok, headers: headers, body: ResponseBody { writer in
-        for chunk in body { try await writer.write(chunk) }
-        try await writer.finish(nil)
-      }), streamed: true)
+    return Reply(Response(status: .ok, headers: headers, body: Self.listingBody(body)), streamed: true)
+  }
+
+  /// A chunked body that writes `json` one chunk at a time; each write waits for the
+  /// connection to accept it, so a slow client holds back production instead of growing a
+  /// buffer.
+  static func listingBody(_ json: ListingJSON) -> ResponseBody {
+    ResponseBody { writer in
+      for chunk in json { try await writer.write(chunk) }
+      try await writer.finish(nil)
+    }
   }
 
   // MARK: Helpers
