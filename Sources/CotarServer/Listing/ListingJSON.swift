@@ -59,30 +59,32 @@ public struct ListingJSON: Sequence, Sendable {
       }
       var chunk = pending
       pending = []
-      chunk.reserveCapacity(chunkSize)
+      chunk.reserveCapacity(chunkSize + 256)
       while true {
         guard let child = children.next() else {
           chunk += Array("]}".utf8)
           state = .done
           return ByteBuffer(bytes: chunk)
         }
-        var item: [UInt8] = needsComma ? [UInt8(ascii: ",")] : []
+        let itemStart = chunk.count
+        if needsComma { chunk.append(UInt8(ascii: ",")) }
         needsComma = true
-        item.append(UInt8(ascii: "\""))
+        chunk.append(UInt8(ascii: "\""))
         switch child {
         case .file(let path):
-          item += filePrefix
-          PercentEncoding.appendEncodedPath(path, to: &item)
+          chunk += filePrefix
+          PercentEncoding.appendEncodedPath(path, to: &chunk)
         case .directory(let path):
-          item += listPrefix
-          PercentEncoding.appendEncodedPath(path, to: &item)
+          chunk += listPrefix
+          PercentEncoding.appendEncodedPath(path, to: &chunk)
         }
-        item.append(UInt8(ascii: "\""))
-        if chunk.count + item.count > chunkSize, !chunk.isEmpty {
-          pending = item
+        chunk.append(UInt8(ascii: "\""))
+        if chunk.count > chunkSize, itemStart > 0 {
+          // Keep this chunk within the limit: the item that overflowed starts the next one.
+          pending = Array(chunk[itemStart...])
+          chunk.removeSubrange(itemStart...)
           return ByteBuffer(bytes: chunk)
         }
-        chunk += item
       }
     }
   }
