@@ -76,6 +76,12 @@ struct RouterTests {
       try await client.execute(uri: "/v1/file//abs.txt", method: .get) { response in
         #expect(Array(response.body.readableBytesView) == TestFiles.absolute)
       }
+      try await client.execute(uri: "/v1/file/dot.txt", method: .get) { response in
+        #expect(Array(response.body.readableBytesView) == TestFiles.json)
+      }
+      try await client.execute(uri: "/v1/file/%2E/dot.txt", method: .get) { response in
+        #expect(Array(response.body.readableBytesView) == TestFiles.json)
+      }
       try await client.execute(uri: "/v1/file/sp%20ace.txt", method: .get) { response in
         #expect(Array(response.body.readableBytesView) == TestFiles.hello)
       }
@@ -260,6 +266,7 @@ struct RouterTests {
         #expect(text.contains(#""/v1/list/dir/""#))
         #expect(text.contains(#""/v1/file/odd%FF.bin""#))
         #expect(text.contains(#""/v1/file/sp%20ace.txt""#))
+        #expect(text.contains(#""/v1/file/dot.txt""#))
       }
       try await client.execute(uri: "/v1/list/dir/", method: .get) { response in
         #expect(String(buffer: response.body) == #"{"files":["/v1/file/dir/b.json","/v1/list/dir/sub/"]}"#)

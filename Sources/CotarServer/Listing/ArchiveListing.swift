@@ -2,8 +2,8 @@ import CotarCore
 
 /// The file names of an archive, sorted, in one compact byte buffer, for directory listings.
 ///
-/// Each path is stored once with its leading `/` characters removed (linz/cotar lists `a`
-/// and `/a` both as `/a`); directories are implied by the paths, not stored. Memory is the
+/// Each path is stored once with its leading `/` and `./` removed (linz/cotar lists `a` and
+/// `/a` both as `/a`; `/v1/file/a` finds all three forms); directories are implied by the paths, not stored. Memory is the
 /// path bytes plus four bytes per path: about 36 MB for a million 32-byte paths. Listing a
 /// directory binary-searches the sorted paths, so its cost is proportional to its children
 /// (a sub-directory is skipped as a whole), not to the archive.
@@ -135,6 +135,20 @@ public struct ArchiveListing: Sendable {
     return low
   }
 
+  /// `path` without leading `/` and `./` (so `/a`, `./a` and `a` are listed as `a`).
+  static func withoutLeadingRoot(_ path: [UInt8]) -> ArraySlice<UInt8> {
+    var rest = path[...]
+    while true {
+      if rest.first == UInt8(ascii: "/") {
+        rest = rest.dropFirst()
+      } else if rest.starts(with: [UInt8(ascii: "."), UInt8(ascii: "/")]) {
+        rest = rest.dropFirst(2)
+      } else {
+        return rest
+      }
+    }
+  }
+
   static func compare(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Int {
     let common = min(lhs.count, rhs.count)
     if common > 0, let left = lhs.baseAddress, let right = rhs.baseAddress {
@@ -153,7 +167,7 @@ public struct ArchiveListing: Sendable {
     var lastStart = 0
 
     mutating func append(_ path: [UInt8]) throws {
-      let trimmed = path.drop(while: { $0 == UInt8(ascii: "/") })
+      let trimmed = ArchiveListing.withoutLeadingRoot(path)
       guard !trimmed.isEmpty, trimmed.last != UInt8(ascii: "/") else { return }
       let start = bytes.count
       bytes.append(contentsOf: trimmed)

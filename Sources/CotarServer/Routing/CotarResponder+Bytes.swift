@@ -4,12 +4,16 @@ import Hummingbird
 import NIOCore
 
 extension CotarResponder {
-  /// Serves an entry: `path` first, then `/path` (as linz/cotar does).
+  /// Serves an entry: `path` first, then `/path` (as linz/cotar does), then `./path` (as
+  /// stored by `tar -C dir .`).
   func entry(_ path: [UInt8], in archive: ServedArchive, request: Request) async throws -> Reply {
     let isHead = request.method == .head
     var found = try await archive.cotar.entry(pathBytes: path)
     if found == nil, path.first != UInt8(ascii: "/") {
       found = try await archive.cotar.entry(pathBytes: [UInt8(ascii: "/")] + path)
+      if found == nil, !path.starts(with: Array("./".utf8)) {
+        found = try await archive.cotar.entry(pathBytes: Array("./".utf8) + path)
+      }
     }
     guard let entry = found else { return Reply(Self.error(.notFound, "no such entry", head: isHead)) }
 

@@ -60,6 +60,7 @@ enum TestFiles {
     tar.add("/abs.txt", absolute)
     tar.add(nonUTF8Name, [1, 2, 3])
     tar.add("sp ace.txt", hello)
+    tar.add("./dot.txt", json)
     tar.add("empty.txt", [])
     return tar.finished
   }
