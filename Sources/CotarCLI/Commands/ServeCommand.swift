@@ -67,11 +67,14 @@ struct ServeCommand: AsyncParsableCommand {
       let start = ContinuousClock.now
       let location = try ArchiveLocation.resolve(archive, index: position == 0 ? index : nil)
       let stamp = LocalFileStamp(path: archive)
+      // Local archives: index in memory, listing from one sequential header scan. A remote
+      // source (once ArchiveLocation resolves URLs) keeps its index remote and is not scanned.
+      let isLocal = stamp != nil
       let opened = try await ServedArchive.open(
         name: Self.urlName(archive), tar: location.tar, sidecar: location.sidecar, version: stamp?.version ?? "",
-        lastModified: stamp?.modified, buildListing: list,
-        options: Cotar.OpenOptions(loadIndexIntoMemory: stamp != nil))
-      let listed = opened.listing.map { ", \($0.count) files listed" } ?? ""
+        lastModified: stamp?.modified, buildListing: list && isLocal,
+        options: Cotar.OpenOptions(loadIndexIntoMemory: isLocal))
+      let listed = opened.listing.map { ", \($0.count) files listed" } ?? (list ? ", not listed (remote)" : "")
       logger.info("opened \(archive) as /v1/\(opened.name)/ in \(start.duration(to: .now))\(listed)")
       served.append(opened)
     }
@@ -84,12 +87,18 @@ struct ServeCommand: AsyncParsableCommand {
       let port = channel.localAddress?.port ?? self.port
       startupLogger.info("listening on http://\(host):\(port)/v1/list")
     }
+    logger.info("stopped")
   }
 
-  /// The URL name of an archive: its file name.
+  /// The URL name of an archive: its file name (for a URL, the last path segment without
+  /// query or fragment).
   static func urlName(_ archive: String) -> String {
-    let trimmed = archive.hasSuffix("/") ? String(archive.dropLast()) : archive
-    return trimmed.split(separator: "/").last.map(String.init) ?? trimmed
+    var trimmed = Substring(archive)
+    if let cut = trimmed.firstIndex(where: { $0 == "?" || $0 == "#" }), archive.contains("://") {
+      trimmed = trimmed[..<cut]
+    }
+    while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    return trimmed.split(separator: "/").last.map(String.init) ?? String(trimmed)
   }
 }
 
