@@ -36,16 +36,16 @@ struct ServeCommand: AsyncParsableCommand {
   @Flag(inversion: .prefixedNo, help: "Build the /v1/list listing from the tar headers at start-up.")
   var list = true
 
-  @Option(help: "Allow cross-origin requests from ORIGIN (`*` for any); repeatable.")
+  @Option(help: ArgumentHelp("Allow cross-origin requests from ORIGIN (`*` for any); repeatable.", valueName: "origin"))
   var cors: [String] = []
 
-  @Option(name: .customLong("cache-control"), help: "Cache-Control header for entries and archives ('' for none).")
+  @Option(name: .customLong("cache-control"), help: ArgumentHelp("Cache-Control header for entries and archives ('' for none).", valueName: "value"))
   var cacheControl = "public, max-age=3600"
 
-  @Option(name: .customLong("base-url"), help: "Prefix of the URLs in listings, e.g. http://localhost:8080 (default: relative URLs).")
+  @Option(name: .customLong("base-url"), help: ArgumentHelp("Prefix of the URLs in listings, e.g. http://localhost:8080 (default: relative URLs).", valueName: "url"))
   var baseURL = ""
 
-  @Option(name: .customLong("chunk-size"), help: "Bytes read from the archive and sent per write (default 65536).")
+  @Option(name: .customLong("chunk-size"), help: ArgumentHelp("Bytes read from the archive and sent per write.", valueName: "bytes"))
   var chunkSize = 64 << 10
 
   @Flag(help: "Do not log one line per request.")
