@@ -328,6 +328,31 @@ struct RouterTests {
     }
   }
 
+  @Test("I/O per request: one read for a small entry, none for 304 or HEAD")
+  func readCounts() async throws {
+    let tar = TestFiles.tar()
+    let index = try await CotarIndexBuilder.build(tar: MemorySource(tar)).index.bytes
+    let counting = CountingSource(MemorySource(tar + index, identity: "counted.tar.co"))
+    let archive = try await ServedArchive.open(name: "counted.tar.co", tar: counting, buildListing: false)
+    let app = try TestServer.application([archive])
+    try await app.test(.router) { client in
+      counting.reset()
+      let etag = try await client.execute(uri: "/v1/file/a.txt", method: .get) { try #require($0.headers[.eTag]) }
+      #expect(counting.counts.reads == 1)
+      #expect(counting.counts.bytes == UInt64(TestFiles.hello.count))
+      counting.reset()
+      try await client.execute(uri: "/v1/file/a.txt", method: .get, headers: [.ifNoneMatch: etag]) {
+        #expect($0.status == .notModified)
+      }
+      try await client.execute(uri: "/v1/file/big.bin", method: .head) { #expect($0.status == .ok) }
+      #expect(counting.counts.reads == 0)
+      try await client.execute(uri: "/v1/file/big.bin", method: .get, headers: [.range: "bytes=-10"]) {
+        #expect($0.status == .partialContent)
+      }
+      #expect(counting.counts.bytes == 10)
+    }
+  }
+
   @Test("Duplicate or reserved archive names are refused")
   func names() async throws {
     let one = try await TestServer.tarCo()

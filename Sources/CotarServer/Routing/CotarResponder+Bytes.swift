@@ -17,11 +17,10 @@ extension CotarResponder {
     }
     guard let entry = found else { return Reply(Self.error(.notFound, "no such entry", head: isHead)) }
 
-    // Small entries are read whole up front (one read; errors become a 500, not a cut
-    // connection); .gz entries need their first bytes to confirm the gzip magic.
+    // A .gz entry needs its first bytes to confirm the gzip magic; a small one is read whole.
     let isGzipName = MediaTypes.fileExtension(of: path) == "gz"
     var prefetched: [UInt8]?
-    if entry.size <= UInt64(configuration.chunkSize), !isHead || isGzipName {
+    if isGzipName, entry.size <= UInt64(configuration.chunkSize) {
       prefetched = try await archive.cotar.read(entry)
     }
     let isGzip: Bool
@@ -52,7 +51,7 @@ extension CotarResponder {
       headers[.contentType] = MediaTypes.type(forPath: path)
     }
     let tag = EntityTag.entry(archiveTag: archive.tag, offset: entry.offset, size: entry.size)
-    return representation(
+    return try await representation(
       archive.cotar.data, span: entry.range, prefetched: prefetched, tag: tag, lastModified: archive.lastModified,
       headers: headers, request: request)
   }
@@ -65,18 +64,21 @@ extension CotarResponder {
     if let cacheControl = configuration.cacheControl { headers[.cacheControl] = cacheControl }
     if let lastModified = archive.lastModified { headers[.lastModified] = lastModified.description }
     let tag = EntityTag(opaque: variant.map { "\(archive.tag)-\($0)" } ?? archive.tag)
-    return representation(
+    return try await representation(
       source, span: 0..<size, prefetched: nil, tag: tag, lastModified: archive.lastModified, headers: headers,
       request: request)
   }
 
   /// Answers for `span` of `source` with conditional requests and single byte ranges.
   ///
+  /// Selected bytes up to the chunk size are read before answering (one read, and a read
+  /// error becomes a 500 rather than a cut connection); larger ones are streamed.
   /// - Parameter prefetched: the bytes of `span` when already read.
+  /// - Throws: `CotarError` from reading `source`.
   func representation(
     _ source: any RangeSource, span: Range<UInt64>, prefetched: [UInt8]?, tag: EntityTag, lastModified: HTTPDate?,
     headers: HTTPFields, request: Request
-  ) -> Reply {
+  ) async throws -> Reply {
     var headers = headers
     headers[.eTag] = tag.description
     if isNotModified(request, tag: tag, lastModified: lastModified) { return Reply(Self.notModified(headers)) }
@@ -111,12 +113,8 @@ extension CotarResponder {
     let absolute = (span.lowerBound + selected.lowerBound)..<(span.lowerBound + selected.upperBound)
     let chunkSize = UInt64(configuration.chunkSize)
     if absolute.count <= configuration.chunkSize {
-      // Small: one read inside the body writer keeps HEAD-free GETs to a single read.
-      return Reply(
-        Response(status: status, headers: headers, body: ResponseBody(contentLength: absolute.count) { writer in
-          try await writer.write(ByteBuffer(bytes: try await source.read(absolute)))
-          try await writer.finish(nil)
-        }), streamed: true)
+      let bytes = try await source.read(absolute)
+      return Reply(Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))))
     }
     let body = ResponseBody(contentLength: absolute.count) { writer in
       var offset = absolute.lowerBound
