@@ -10,19 +10,32 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "CotarCore", targets: ["CotarCore"]),
+    .library(name: "CotarHTTP", targets: ["CotarHTTP"]),
     .library(name: "CotarServer", targets: ["CotarServer"]),
     .executable(name: "cotar", targets: ["CotarCLI"]),
     .executable(name: "cotar-bench", targets: ["CotarBench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    .package(url: "https://github.com/swift-server/async-http-client", from: "1.26.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
-    .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
   ],
   targets: [
     .target(name: "CotarCore", swiftSettings: strictSettings),
+    .target(
+      name: "CotarHTTP",
+      dependencies: [
+        "CotarCore",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      swiftSettings: strictSettings
+    ),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .target(
       name: "CotarServer",
@@ -40,10 +53,13 @@ let package = Package(
       name: "CotarCLI",
       dependencies: [
         "CotarCore",
+        "CotarHTTP",
         "CotarServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSettings
     ),
@@ -54,7 +70,30 @@ let package = Package(
       swiftSettings: strictSettings
     ),
     .testTarget(name: "CotarCoreTests", dependencies: ["CotarCore"], swiftSettings: strictSettings),
-    .testTarget(name: "CotarCLITests", dependencies: ["CotarCLI", "CotarCore"], swiftSettings: strictSettings),
+    .target(
+      name: "CotarTestSupport",
+      dependencies: [
+        "CotarCore",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      path: "Tests/CotarTestSupport",
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "CotarHTTPTests",
+      dependencies: [
+        "CotarHTTP", "CotarCore", "CotarTestSupport",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+      ],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "CotarCLITests",
+      dependencies: ["CotarCLI", "CotarCore", "CotarTestSupport"],
+      swiftSettings: strictSettings
+    ),
     .testTarget(
       name: "CotarServerTests",
       dependencies: [

@@ -92,39 +92,3 @@ func rawArgumentBytes(_ argument: String) -> [UInt8] {
   }
   return Array(argument.utf8)
 }
-
-/// Paths and sources of an archive given on the command line.
-struct ArchiveLocation {
-  /// The tar (or `.tar.co`) source.
-  var tar: any RangeSource
-  /// The sidecar index source, when the index is separate.
-  var sidecar: (any RangeSource)?
-
-  /// Resolves `archive` and an optional `--index`: a `.tar.co` (index at its end), or a
-  /// `.tar` with `--index`, defaulting to `ARCHIVE.index` when that file exists.
-  static func resolve(_ archive: String, index: String?) throws -> ArchiveLocation {
-    let tar = try FileSource(path: archive)
-    if let index { return ArchiveLocation(tar: tar, sidecar: try FileSource(path: index)) }
-    if access(archive + ".index", R_OK) == 0 {
-      return ArchiveLocation(tar: tar, sidecar: try FileSource(path: archive + ".index"))
-    }
-    return ArchiveLocation(tar: tar, sidecar: nil)
-  }
-
-  /// Opens the archive with its index.
-  func open(options: Cotar.OpenOptions = .init()) async throws -> Cotar {
-    if let sidecar { return try await Cotar.open(tar: tar, index: sidecar, options: options) }
-    return try await Cotar.open(tar, options: options)
-  }
-}
-
-/// Options naming an archive and its optional sidecar index.
-struct ArchiveArguments: ParsableArguments {
-  @Argument(help: "A .tar.co, or a .tar with a .tar.index sidecar.", completion: .file())
-  var archive: String
-
-  @Option(help: "The sidecar index (default: ARCHIVE.index when it exists).", completion: .file())
-  var index: String?
-
-  func location() throws -> ArchiveLocation { try ArchiveLocation.resolve(archive, index: index) }
-}

@@ -180,3 +180,39 @@ struct CLITests {
     #expect(result.stdoutText.contains("OK: 6 entries read back byte-exact"))
   }
 }
+
+@Suite("cotar command line interruption")
+struct CLIInterruptTests {
+  @Test("SIGINT during `cotar create` removes the temporary output", .timeLimit(.minutes(1)))
+  func interruptedCreate() throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tar = directory.appendingPathComponent("sparse.tar").path
+    // One 1 GiB member stored sparsely: cheap on disk, slow enough to copy that the signal lands mid-run.
+    let made = try CLI.shell(
+      """
+      python3 -c "
+      import sys
+      h = bytearray(512); h[0:7] = b'big.bin'; h[100:108] = b'0000644\\0'; h[124:136] = b'%011o\\0' % (1 << 30)
+      h[156] = 48; h[257:265] = b'ustar\\x0000'; h[148:156] = b' ' * 8; h[148:156] = b'%06o\\0 ' % sum(h)
+      f = open(sys.argv[1], 'wb'); f.write(h); f.truncate(512 + (1 << 30) + 1024)
+      " '\(tar)'
+      """)
+    #expect(made.status == 0, "\(made.stderr)")
+    let output = directory.appendingPathComponent("out")
+    try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+    let process = Process()
+    process.executableURL = CLI.executable
+    process.arguments = ["create", tar, "-o", output.appendingPathComponent("big.tar.co").path]
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(20)
+    while try FileManager.default.contentsOfDirectory(atPath: output.path).isEmpty, Date() < deadline {
+      usleep(2_000)
+    }
+    process.interrupt()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 130)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: output.path).isEmpty)
+  }
+}

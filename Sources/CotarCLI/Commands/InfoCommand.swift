@@ -9,18 +9,20 @@ struct InfoCommand: AsyncParsableCommand {
   @OptionGroup var archive: ArchiveArguments
 
   func run() async throws {
-    let cotar = try await archive.location().open()
-    let stats = try await cotar.index.statistics()
-    let lines = [
-      "version: \(cotar.index.header.version)",
-      "layout: \(cotar.dataLimit == nil ? "tar + sidecar index" : "tar.co (index at byte \(cotar.index.baseOffset))")",
-      "slots: \(stats.slots)",
-      "entries: \(stats.entries)",
-      "load factor: \(formatted(stats.loadFactor))",
-      "longest probe: \(stats.longestProbe)",
-      "mean probe: \(formatted(stats.meanProbe))",
-      "index bytes: \(stats.indexBytes)",
-    ]
+    let lines = try await archive.withArchive { location in
+      let cotar = try await location.open()
+      let stats = try await cotar.index.statistics()
+      return [
+        "version: \(cotar.index.header.version)",
+        "layout: \(cotar.dataLimit == nil ? "tar + sidecar index" : "tar.co (index at byte \(cotar.index.baseOffset))")",
+        "slots: \(stats.slots)",
+        "entries: \(stats.entries)",
+        "load factor: \(formatted(stats.loadFactor))",
+        "longest probe: \(stats.longestProbe)",
+        "mean probe: \(formatted(stats.meanProbe))",
+        "index bytes: \(stats.indexBytes)",
+      ]
+    }
     try writeStandardOutput(Array((lines.joined(separator: "\n") + "\n").utf8))
   }
 }

@@ -1,13 +1,16 @@
 import ArgumentParser
 import CotarCore
+import CotarHTTP
 
 /// `cotar ls ARCHIVE`: lists members by scanning the tar headers.
 struct ListCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ls", abstract: "List the members of a tar or .tar.co by scanning its headers.")
 
-  @Argument(help: "A .tar or .tar.co.", completion: .file())
+  @Argument(help: "A .tar or .tar.co: a path or an http(s):// URL.", completion: .file())
   var archive: String
+
+  @OptionGroup var remote: RemoteArguments
 
   @Flag(name: .shortAndLong, help: "Also show type, data offset and size.")
   var long = false
@@ -16,7 +19,12 @@ struct ListCommand: AsyncParsableCommand {
   var json = false
 
   func run() async throws {
-    let scanner = TarScanner(source: try FileSource(path: archive))
+    try await remote.withSession(needed: isRemoteLocation(archive)) { session in
+      try await list(TarScanner(source: try session.source(archive)))
+    }
+  }
+
+  private func list(_ scanner: TarScanner) async throws {
     var pending: [UInt8] = []
     pending.reserveCapacity(1 << 16)
     _ = try await scanner.scan { entry in

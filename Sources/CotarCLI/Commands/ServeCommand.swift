@@ -1,5 +1,6 @@
 import ArgumentParser
 import CotarCore
+import CotarHTTP
 import CotarServer
 import Logging
 import NIOCore
@@ -21,11 +22,15 @@ struct ServeCommand: AsyncParsableCommand {
       Stops gracefully on SIGINT or SIGTERM.
       """)
 
-  @Argument(help: "One or more .tar.co files, or .tar files with a .tar.index sidecar.", completion: .file())
+  @Argument(
+    help: "One or more .tar.co files, or .tar files with a .tar.index sidecar: paths or http(s):// URLs.",
+    completion: .file())
   var archives: [String]
 
-  @Option(help: "The sidecar index of a single .tar (default: ARCHIVE.index when it exists).", completion: .file())
+  @Option(help: "The sidecar index of a single .tar, path or URL (default: ARCHIVE.index when it exists).", completion: .file())
   var index: String?
+
+  @OptionGroup var remote: RemoteArguments
 
   @Option(help: "Address to listen on.")
   var host = "127.0.0.1"
@@ -62,32 +67,55 @@ struct ServeCommand: AsyncParsableCommand {
     LoggingSystem.bootstrap(StreamLogHandler.standardError)
     var logger = Logger(label: "cotar.serve")
     logger.logLevel = .info
-    var served: [ServedArchive] = []
-    for (position, archive) in archives.enumerated() {
-      let start = ContinuousClock.now
-      let location = try ArchiveLocation.resolve(archive, index: position == 0 ? index : nil)
-      let stamp = LocalFileStamp(path: archive)
-      // Local archives: index in memory, listing from one sequential header scan. A remote
-      // source (once ArchiveLocation resolves URLs) keeps its index remote and is not scanned.
-      let isLocal = stamp != nil
-      let opened = try await ServedArchive.open(
-        name: Self.urlName(archive), tar: location.tar, sidecar: location.sidecar, version: stamp?.version ?? "",
-        lastModified: stamp?.modified, buildListing: list && isLocal,
-        options: Cotar.OpenOptions(loadIndexIntoMemory: isLocal))
-      let listed = opened.listing.map { ", \($0.count) files listed" } ?? (list ? ", not listed (remote)" : "")
-      logger.info("opened \(archive) as /v1/\(opened.name)/ in \(start.duration(to: .now))\(listed)")
-      served.append(opened)
+    let needsClient = archives.contains(where: isRemoteLocation) || index.map(isRemoteLocation) == true
+    try await remote.withSession(needed: needsClient) { session in
+      var served: [ServedArchive] = []
+      for (position, archive) in archives.enumerated() {
+        let start = ContinuousClock.now
+        let location = try ArchiveLocation.resolve(
+          archive, index: position == 0 ? index : nil, session: session, options: remote.openOptions)
+        let opened = try await open(archive, location: location)
+        let listed = opened.listing.map { ", \($0.count) files listed" } ?? (list ? ", not listed (remote)" : "")
+        logger.info("opened \(opened.tar.identity) as /v1/\(opened.name)/ in \(start.duration(to: .now))\(listed)")
+        served.append(opened)
+      }
+      let configuration = CotarServerConfiguration(
+        host: host, port: port, cacheControl: cacheControl.isEmpty ? nil : cacheControl, corsOrigins: cors,
+        baseURL: baseURL, chunkSize: chunkSize, listingEnabled: list, accessLog: !quiet)
+      let server = try CotarServer(archives: served, configuration: configuration, logger: logger)
+      InterruptPolicy.handOverToCommand()  // the service group shuts down gracefully
+      let startupLogger = logger
+      try await server.run { channel in
+        let port = channel.localAddress?.port ?? self.port
+        startupLogger.info("listening on http://\(host):\(port)/v1/list")
+      }
+      logger.info("stopped")
     }
-    let configuration = CotarServerConfiguration(
-      host: host, port: port, cacheControl: cacheControl.isEmpty ? nil : cacheControl, corsOrigins: cors,
-      baseURL: baseURL, chunkSize: chunkSize, listingEnabled: list, accessLog: !quiet)
-    let server = try CotarServer(archives: served, configuration: configuration, logger: logger)
-    let startupLogger = logger
-    try await server.run { channel in
-      let port = channel.localAddress?.port ?? self.port
-      startupLogger.info("listening on http://\(host):\(port)/v1/list")
+  }
+
+  /// Opens one archive for serving. Local archives get their index in memory, a listing
+  /// from one sequential header scan, and validators from `stat`; a remote archive keeps its
+  /// index remote, is not scanned, and takes its validator from the server's ETag.
+  private func open(_ archive: String, location: ArchiveLocation) async throws -> ServedArchive {
+    let stamp = isRemoteLocation(archive) ? nil : LocalFileStamp(path: archive)
+    let isLocal = stamp != nil
+    var options = location.options
+    options.loadIndexIntoMemory = isLocal
+    func open(sidecar: (any RangeSource)?) async throws -> ServedArchive {
+      try await ServedArchive.open(
+        name: Self.urlName(archive), tar: location.tar, sidecar: sidecar, version: stamp?.version ?? "",
+        lastModified: stamp?.modified, buildListing: list && isLocal, options: options)
     }
-    logger.info("stopped")
+    var opened: ServedArchive
+    do {
+      opened = try await open(sidecar: location.sidecar)
+    } catch let error as CotarError where location.sidecarIsGuess && error.code == .httpStatus {
+      opened = try await open(sidecar: nil)  // no URL.index next to the .tar URL: read it as a .tar.co
+    }
+    if let remote = location.tar as? HTTPRangeSource, let etag = remote.pinnedETag {
+      opened = opened.retagged(version: etag)
+    }
+    return opened
   }
 
   /// The URL name of an archive: its file name (for a URL, the last path segment without

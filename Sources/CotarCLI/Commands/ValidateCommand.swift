@@ -10,11 +10,13 @@ struct ValidateCommand: AsyncParsableCommand {
   @OptionGroup var archive: ArchiveArguments
 
   func run() async throws {
-    let location = try archive.location()
-    let cotar = try await location.open()
-    let progress = scanProgressPrinter("validating")
-    let report = try await CotarValidator.validate(tar: location.tar, index: cotar.index)
-    endProgressLine(progress)
+    let report = try await archive.withArchive { location in
+      let cotar = try await location.open()
+      let progress = scanProgressPrinter("validating")
+      let report = try await CotarValidator.validate(tar: location.tar, index: cotar.index)
+      endProgressLine(progress)
+      return report
+    }
     if report.isValid {
       try writeStandardOutput(Array("valid: \(report.indexedPaths) entries, \(report.filledSlots) filled slots\n".utf8))
       return

@@ -112,6 +112,25 @@ public struct CotarIndexBuilder: Sendable {
     latestByHash?[record.hash] = records.count - 1
   }
 
+  /// The header offset recorded for a record whose path is unknown (see ``add(existing:)``).
+  static let unknownHeaderOffset = UInt64.max
+
+  /// Adds a record taken from an existing index whose member position is not known (used
+  /// by `cotar append`, which reuses the old index without re-scanning the old members).
+  ///
+  /// Such a record sorts before every record added with a known header offset. When a later
+  /// member has the same hash, the record is taken to be the same path and is superseded
+  /// (last wins) without reading its path: two different paths would need equal 64-bit
+  /// FNV-1a hashes, which the old index could not have told apart either (probability about
+  /// 2^-64 per pair).
+  /// - Parameter record: a filled slot of the existing index.
+  public mutating func add(existing record: CotarIndexRecord) {
+    add(existing: record, headerOffset: Self.unknownHeaderOffset)
+  }
+
+  /// Sort key within a run of equal hashes: unknown positions first, then by header offset.
+  private static func order(_ record: PendingRecord) -> UInt64 { record.headerOffset &+ 1 }
+
   private static func latestIndex(of records: [PendingRecord]) -> [UInt64: Int] {
     var table: [UInt64: Int] = [:]
     table.reserveCapacity(records.count)
@@ -149,16 +168,16 @@ public struct CotarIndexBuilder: Sendable {
   private static func removeDuplicates(
     _ records: inout [PendingRecord], pathAt: (UInt64) async throws -> [UInt8]
   ) async throws -> Int {
-    records.sort { ($0.hash, $0.headerOffset) < ($1.hash, $1.headerOffset) }
+    records.sort { ($0.hash, order($0)) < ($1.hash, order($1)) }
     var kept = 0
     var index = 0
     var dropped = 0
     while index < records.count {
       var runEnd = index + 1
       while runEnd < records.count && records[runEnd].hash == records[index].hash { runEnd += 1 }
-      if runEnd - index > 1 {
+      if runEnd - index > 1 && records[runEnd - 1].headerOffset != unknownHeaderOffset {
         let lastPath = try await pathAt(records[runEnd - 1].headerOffset)
-        for other in index..<(runEnd - 1) {
+        for other in index..<(runEnd - 1) where records[other].headerOffset != unknownHeaderOffset {
           let otherPath = try await pathAt(records[other].headerOffset)
           guard otherPath == lastPath else {
             throw CotarError(
@@ -167,8 +186,8 @@ public struct CotarIndexBuilder: Sendable {
               offset: records[runEnd - 1].headerOffset, path: String(decoding: lastPath, as: UTF8.self))
           }
         }
-        dropped += runEnd - index - 1
       }
+      dropped += runEnd - index - 1
       records[kept] = records[runEnd - 1]
       kept += 1
       index = runEnd
@@ -217,7 +236,7 @@ public struct CotarIndexBuilder: Sendable {
             failure = CotarError(
               .indexTooDense,
               "no free slot within \(options.maxSearch) probes of its home slot \(home) (\(fileCount) files in \(slotCount) slots); rebuild with a larger --packing (e.g. \(Int(options.packing * 2 + 25))) or --max-search",
-              offset: record.headerOffset)
+              offset: record.headerOffset == unknownHeaderOffset ? nil : record.headerOffset)
             return
           }
         }

@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
   import Darwin
 #endif
+import Synchronization
 
 /// Writes a file atomically: bytes go to a temporary file beside the destination, which is
 /// flushed (`fsync`) and then moved into place. Until ``commit()`` the destination is
@@ -15,10 +16,26 @@ public final class AtomicFileWriter {
   /// The temporary path being written.
   public let temporaryPath: String
   private let overwrite: Bool
-  private var descriptor: Int32
+  var descriptor: Int32
   private var finished = false
   /// Bytes written so far.
-  public private(set) var bytesWritten: UInt64 = 0
+  public internal(set) var bytesWritten: UInt64 = 0
+
+  /// Temporary files of writers not yet committed or discarded, for cleanup on a signal.
+  private static let pending = Mutex<Set<String>>([])
+
+  /// Removes the temporary files of every writer still in progress.
+  ///
+  /// Call it before exiting on SIGINT or SIGTERM so an interrupted run leaves nothing
+  /// behind. It is not async-signal-safe: call it from a dispatch signal source, not from a
+  /// raw signal handler.
+  public static func removePendingTemporaryFiles() {
+    let paths = pending.withLock { paths in
+      defer { paths.removeAll() }
+      return paths
+    }
+    for path in paths { unlink(path) }
+  }
 
   /// Creates the temporary file.
   ///
@@ -48,6 +65,8 @@ public final class AtomicFileWriter {
       buffer.baseAddress.map { String(cString: $0) } ?? ""
     }
     fchmod(fd, 0o644)
+    let path = temporaryPath
+    Self.pending.withLock { _ = $0.insert(path) }
   }
 
   deinit {
@@ -112,6 +131,8 @@ public final class AtomicFileWriter {
       unlink(temporaryPath)
     }
     finished = true
+    let path = temporaryPath
+    Self.pending.withLock { _ = $0.remove(path) }
   }
 
   /// Removes the temporary file; the destination is untouched.
@@ -122,5 +143,7 @@ public final class AtomicFileWriter {
     }
     unlink(temporaryPath)
     finished = true
+    let path = temporaryPath
+    Self.pending.withLock { _ = $0.remove(path) }
   }
 }

@@ -12,12 +12,30 @@ public struct Cotar: Sendable {
     public var loadIndexIntoMemory = false
     /// Lookup tuning.
     public var lookup = CotarIndex.LookupOptions()
+    /// Where index windows are cached across lookups (`nil`: not cached). The default is a
+    /// new 8 MiB cache per opened archive; pass one ``BlockCache`` to several opens to share
+    /// one memory bound. Entry data is never cached.
+    public var indexCache: BlockCache? = BlockCache(capacityBytes: 8 << 20)
+    /// Bytes per cached index block; a window read is widened to whole blocks.
+    public var indexBlockSize = 4096
 
     /// Creates options with the defaults.
-    public init(speculativeBytes: Int = 64 << 10, loadIndexIntoMemory: Bool = false, lookup: CotarIndex.LookupOptions = .init()) {
+    public init(
+      speculativeBytes: Int = 64 << 10, loadIndexIntoMemory: Bool = false, lookup: CotarIndex.LookupOptions = .init(),
+      indexCache: BlockCache? = BlockCache(capacityBytes: 8 << 20), indexBlockSize: Int = 4096
+    ) {
       self.speculativeBytes = speculativeBytes
       self.loadIndexIntoMemory = loadIndexIntoMemory
       self.lookup = lookup
+      self.indexCache = indexCache
+      self.indexBlockSize = indexBlockSize
+    }
+
+    /// `index`, loaded or given a window cache as these options ask.
+    func prepare(_ index: CotarIndex) async throws -> CotarIndex {
+      if loadIndexIntoMemory { return try await index.loadedIntoMemory() }
+      guard let indexCache else { return index }
+      return index.cachingWindows(in: indexCache, blockSize: indexBlockSize)
     }
   }
 
@@ -39,9 +57,8 @@ public struct Cotar: Sendable {
   ///
   /// - Throws: `CotarError` as ``CotarIndex/trailing(in:speculativeBytes:lookupOptions:)``.
   public static func open(_ source: any RangeSource, options: OpenOptions = OpenOptions()) async throws -> Cotar {
-    var index = try await CotarIndex.trailing(
-      in: source, speculativeBytes: options.speculativeBytes, lookupOptions: options.lookup)
-    if options.loadIndexIntoMemory { index = try await index.loadedIntoMemory() }
+    let index = try await options.prepare(
+      CotarIndex.trailing(in: source, speculativeBytes: options.speculativeBytes, lookupOptions: options.lookup))
     return Cotar(index: index, data: source, dataLimit: index.baseOffset)
   }
 
@@ -51,9 +68,8 @@ public struct Cotar: Sendable {
   public static func open(
     tar: any RangeSource, index indexSource: any RangeSource, options: OpenOptions = OpenOptions()
   ) async throws -> Cotar {
-    var index = try await CotarIndex.open(
-      sidecar: indexSource, speculativeBytes: options.speculativeBytes, lookupOptions: options.lookup)
-    if options.loadIndexIntoMemory { index = try await index.loadedIntoMemory() }
+    let index = try await options.prepare(
+      CotarIndex.open(sidecar: indexSource, speculativeBytes: options.speculativeBytes, lookupOptions: options.lookup))
     return Cotar(index: index, data: tar, dataLimit: nil)
   }
 

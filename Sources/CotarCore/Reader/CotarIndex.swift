@@ -151,15 +151,26 @@ public struct CotarIndex: Sendable {
     }
   }
 
+  /// A copy whose window reads go through `cache` in aligned blocks of `blockSize` bytes, so
+  /// later lookups near an earlier one need no index I/O. Does no I/O itself; a fully
+  /// resident index is returned unchanged.
+  public func cachingWindows(in cache: BlockCache, blockSize: Int = 4096) -> CotarIndex {
+    if isResident || source is BlockCacheSource { return self }
+    let cached = BlockCacheSource(source, limit: baseOffset + header.indexSize, blockSize: blockSize, cache: cache)
+    return CotarIndex(
+      source: cached, baseOffset: baseOffset, header: header, lookupOptions: lookupOptions, resident: resident)
+  }
+
   /// A copy with every slot in memory (one read of the whole table), for hot local use.
   ///
   /// - Throws: as ``RangeSource/read(_:)``.
   public func loadedIntoMemory() async throws -> CotarIndex {
     if isResident { return self }
     let start = baseOffset + UInt64(CotarFormat.headerSize)
-    let bytes = try await source.read(start..<(start + slotCount * 16))
+    let uncached = (source as? BlockCacheSource)?.base ?? source
+    let bytes = try await uncached.read(start..<(start + slotCount * 16))
     return CotarIndex(
-      source: source, baseOffset: baseOffset, header: header, lookupOptions: lookupOptions,
+      source: uncached, baseOffset: baseOffset, header: header, lookupOptions: lookupOptions,
       resident: ResidentSlots(firstSlot: 0, bytes: bytes))
   }
 

@@ -61,11 +61,21 @@ public struct ServedArchive: Sendable {
     let tarSize = try await tar.size()
     let sidecarSize = try await sidecar?.size() ?? 0
     let listing = buildListing ? try await ArchiveListing.scan(tar: tar, limit: cotar.dataLimit) : nil
-    let stamp = [tar.identity, String(tarSize), sidecar?.identity ?? "", String(sidecarSize), version].joined(separator: "\u{0}")
-    let tag = String(PathHash.fnv1a64(stamp), radix: 16)
     return ServedArchive(
       name: name, indexName: sidecar.map { _ in name + ".index" }, cotar: cotar, tar: tar, sidecar: sidecar,
-      tarSize: tarSize, sidecarSize: sidecarSize, tag: tag, lastModified: lastModified, listing: listing)
+      tarSize: tarSize, sidecarSize: sidecarSize, tag: "", lastModified: lastModified, listing: listing
+    ).retagged(version: version)
+  }
+
+  /// A copy whose ``tag`` is derived from `version` (for example an HTTP ETag learnt while
+  /// opening), the source identities and the sizes.
+  public func retagged(version: String) -> ServedArchive {
+    let stamp = [tar.identity, String(tarSize), sidecar?.identity ?? "", String(sidecarSize), version]
+      .joined(separator: "\u{0}")
+    return ServedArchive(
+      name: name, indexName: indexName, cotar: cotar, tar: tar, sidecar: sidecar, tarSize: tarSize,
+      sidecarSize: sidecarSize, tag: String(PathHash.fnv1a64(stamp), radix: 16), lastModified: lastModified,
+      listing: listing)
   }
 
   /// Assembles an archive from parts already opened; see ``open(name:tar:sidecar:version:lastModified:buildListing:options:)``.

@@ -1,0 +1,87 @@
+import ArgumentParser
+import CotarCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `cotar append ARCHIVE FILE...`: adds members to a `.tar` or `.tar.co`, crash-safely.
+struct AppendCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "append",
+    abstract: "Append files to a .tar or .tar.co and update its index without re-reading the old members.",
+    discussion: """
+      New members replace the end-of-archive marker (and a .tar.co's old index); a path that \
+      already exists is superseded (last wins). The archive is replaced atomically: a crash \
+      leaves either the old or the new archive.
+      """)
+
+  @Argument(help: "The .tar.co, or .tar (its ARCHIVE.index sidecar is updated when it exists).", completion: .file())
+  var archive: String
+
+  @Argument(help: "Files and directories to add, relative to --base.", completion: .file())
+  var files: [String]
+
+  @Option(help: "Directory that archive names are relative to (default: the current directory).", completion: .directory)
+  var base: String = "."
+
+  @Flag(help: "Store directories as members too.")
+  var dirs = false
+
+  @Flag(name: .customLong("index"), help: "For a plain .tar without a sidecar: create ARCHIVE.index.")
+  var createSidecar = false
+
+  @Flag(name: .customLong("no-dedupe"), help: "Store identical new files separately instead of as hard links.")
+  var noDedupe = false
+
+  @Option(help: "Extra hash-table slots in percent.")
+  var packing: Double = 25
+
+  @Option(name: .customLong("max-search"), help: "Longest probe run allowed before the build fails.")
+  var maxSearch: Int = 50
+
+  func validate() throws {
+    guard !files.isEmpty else { throw ValidationError("give at least one file or directory to append") }
+    guard packing.isFinite, packing >= 0 else { throw ValidationError("--packing must be ≥ 0") }
+    guard maxSearch >= 0 else { throw ValidationError("--max-search must be ≥ 0") }
+  }
+
+  func run() async throws {
+    let collection = try TarInputCollector(options: .init(base: base, includeDirectories: dirs)).collect(files)
+    for warning in collection.warnings { printError("cotar: \(warning)") }
+    let plan = try TarPlan.plan(collection.inputs, digest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath) })
+    let options = ArchiveAppender.Options(
+      index: .init(packing: packing, maxSearch: maxSearch), createSidecar: createSidecar, failpoint: debugFailpoint())
+    let progress = writeProgressPrinter("appending")
+    let summary = try await ArchiveAppender.append(plan, to: archive, options: options, progress: progress)
+    endWriteProgress(progress)
+    var line = "\(archive) (\(summary.layout.rawValue)): appended \(summary.appended) members at byte \(summary.oldEnd)"
+    line += ", reused \(summary.reusedRecords) index records, scanned from byte \(summary.scanStart)"
+    if summary.superseded > 0 { line += ", \(summary.superseded) paths superseded" }
+    if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" }
+    printError(line)
+  }
+}
+
+/// In debug builds, `COTAR_FAIL_AT=<step>` ends the process at once (like a crash, without
+/// any cleanup) and `COTAR_PAUSE_AT=<step>` prints `cotar: paused at <step>` and waits to be
+/// killed, so tests can crash `append` at each step of ``ArchiveAppender/Step``.
+func debugFailpoint() -> ((ArchiveAppender.Step) throws -> Void)? {
+  #if DEBUG
+    let failAt = getenv("COTAR_FAIL_AT").map { String(cString: $0) }
+    let pauseAt = getenv("COTAR_PAUSE_AT").map { String(cString: $0) }
+    guard failAt != nil || pauseAt != nil else { return nil }
+    return { step in
+      if step.rawValue == failAt {
+        writeStandardError("cotar: simulated crash at \(step.rawValue)\n")
+        _exit(86)
+      }
+      if step.rawValue == pauseAt {
+        writeStandardError("cotar: paused at \(step.rawValue)\n")
+        while true { pause() }
+      }
+    }
+  #else
+    return nil
+  #endif
+}

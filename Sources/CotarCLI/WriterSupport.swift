@@ -1,0 +1,68 @@
+import CotarCore
+import Crypto
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// SHA-256 of a local file (raw path bytes), read in 1 MiB chunks.
+///
+/// - Throws: `CotarError` `.io` when the file cannot be opened or read.
+func sha256(ofFile path: [UInt8]) throws -> [UInt8] {
+  let display = String(decoding: path, as: UTF8.self)
+  let fd = (path.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer { buffer in
+    buffer.baseAddress.map { open($0, O_RDONLY | O_CLOEXEC) } ?? -1
+  }
+  guard fd >= 0 else {
+    throw CotarError(.io, "cannot open for reading: \(String(cString: strerror(errno)))", source: display)
+  }
+  defer { close(fd) }
+  var hasher = SHA256()
+  var buffer = [UInt8](repeating: 0, count: 1 << 20)
+  while true {
+    let count = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress, raw.count) }
+    if count < 0 {
+      if errno == EINTR { continue }
+      throw CotarError(.io, "read failed: \(String(cString: strerror(errno)))", source: display)
+    }
+    if count == 0 { break }
+    buffer.withUnsafeBytes { raw in hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
+  }
+  return Array(hasher.finalize())
+}
+
+/// Lower-case hex of `bytes`.
+func hexString(_ bytes: [UInt8]) -> String {
+  let digits = Array("0123456789abcdef".utf8)
+  var text: [UInt8] = []
+  text.reserveCapacity(bytes.count * 2)
+  for byte in bytes {
+    text.append(digits[Int(byte >> 4)])
+    text.append(digits[Int(byte & 15)])
+  }
+  return String(decoding: text, as: UTF8.self)
+}
+
+/// A progress printer for writes (files, bytes, rate), drawn at most 5 times a second;
+/// `nil` when stderr is not a terminal.
+func writeProgressPrinter(_ label: String) -> ((WriteProgress) -> Void)? {
+  guard standardErrorIsTerminal else { return nil }
+  let start = ContinuousClock.now
+  var last = start
+  return { progress in
+    let now = ContinuousClock.now
+    guard now - last >= .milliseconds(200) || progress.members == progress.totalMembers else { return }
+    last = now
+    let elapsed = now - start
+    let seconds = max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    let rate = Double(progress.bytes) / seconds / 1_048_576
+    let rateText = String(Int(rate * 10) / 10) + "." + String(Int(rate * 10) % 10)
+    writeStandardError(
+      "\r\(label): \(progress.members)/\(progress.totalMembers) files, \(progress.bytes >> 20) MiB, \(rateText) MiB/s\u{1B}[K")
+  }
+}
+
+/// Ends a write progress line if one was drawn.
+func endWriteProgress(_ printer: ((WriteProgress) -> Void)?) {
+  if printer != nil { writeStandardError("\r\u{1B}[K") }
+}

@@ -1,0 +1,120 @@
+/// Tuning of ``Cotar/read(paths:options:)``.
+public struct BatchReadOptions: Sendable, Hashable {
+  /// Lookups (index windows) in flight at once.
+  public var lookupConcurrency: Int
+  /// Data reads in flight at once.
+  public var readConcurrency: Int
+  /// Two entries are read with one request when the bytes between them are at most this many.
+  public var coalesceGap: UInt64
+  /// A coalesced read is not grown past this many bytes (a single larger entry is still read whole).
+  public var maximumCoalescedBytes: UInt64
+
+  /// Creates options (defaults: 16 lookups, 8 reads, 64 KiB gap, 16 MiB per read).
+  public init(
+    lookupConcurrency: Int = 16, readConcurrency: Int = 8, coalesceGap: UInt64 = 64 << 10,
+    maximumCoalescedBytes: UInt64 = 16 << 20
+  ) {
+    self.lookupConcurrency = max(1, lookupConcurrency)
+    self.readConcurrency = max(1, readConcurrency)
+    self.coalesceGap = coalesceGap
+    self.maximumCoalescedBytes = max(1, maximumCoalescedBytes)
+  }
+}
+
+/// One read that serves one or more entries: see ``Cotar/coalesce(_:gap:maximumBytes:)``.
+public struct CoalescedRead: Hashable, Sendable {
+  /// The bytes to fetch.
+  public var range: Range<UInt64>
+  /// Positions (in the input array) of the entries inside ``range``.
+  public var members: [Int]
+
+  /// Creates a read of `range` serving the entries at `members`.
+  public init(range: Range<UInt64>, members: [Int]) {
+    self.range = range
+    self.members = members
+  }
+}
+
+extension Cotar {
+  /// The bytes of many entries, in the order of `paths`; `nil` for paths that are not indexed.
+  ///
+  /// Lookups run concurrently (bounded), then the data reads are sorted by offset and
+  /// neighbours closer than `options.coalesceGap` are fetched with one read; 0-byte entries
+  /// need no read. Results are held in memory: split very large batches.
+  /// - Throws: the first `CotarError` any lookup or read throws.
+  public func read(paths: [String], options: BatchReadOptions = BatchReadOptions()) async throws -> [[UInt8]?] {
+    try await read(pathBytes: paths.map { Array($0.utf8) }, options: options)
+  }
+
+  /// As ``read(paths:options:)`` with raw path bytes.
+  ///
+  /// - Throws: as ``read(paths:options:)``.
+  public func read(pathBytes: [[UInt8]], options: BatchReadOptions = BatchReadOptions()) async throws -> [[UInt8]?] {
+    let located = try await entries(pathBytes: pathBytes, concurrency: options.lookupConcurrency)
+    let present = located.enumerated().compactMap { item in item.element.map { (item.offset, $0) } }
+    let plan = Cotar.coalesce(
+      present.map(\.1), gap: options.coalesceGap, maximumBytes: options.maximumCoalescedBytes)
+    var results: [[UInt8]?] = located.map { $0 == nil ? nil : [] }
+    let fetched = try await boundedMap(plan, concurrency: options.readConcurrency) { read in
+      try await self.data.read(read.range)
+    }
+    for (read, bytes) in zip(plan, fetched) {
+      for member in read.members {
+        let (position, entry) = present[member]
+        let start = Int(entry.offset - read.range.lowerBound)
+        results[position] = Array(bytes[start..<(start + Int(entry.size))])
+      }
+    }
+    return results
+  }
+
+  /// Locates many entries concurrently, in the order of `pathBytes`.
+  ///
+  /// - Throws: as ``entry(pathBytes:)``.
+  public func entries(pathBytes: [[UInt8]], concurrency: Int = 16) async throws -> [CotarEntry?] {
+    try await boundedMap(pathBytes, concurrency: concurrency) { path in try await self.entry(pathBytes: path) }
+  }
+
+  /// Groups entries into reads: sorted by offset, an entry joins the previous read when it
+  /// starts at most `gap` bytes after that read ends and the read stays within `maximumBytes`.
+  /// Entries of 0 bytes are left out; duplicates share a read.
+  public static func coalesce(_ entries: [CotarEntry], gap: UInt64, maximumBytes: UInt64) -> [CoalescedRead] {
+    let order = entries.indices.filter { entries[$0].size > 0 }.sorted { entries[$0].offset < entries[$1].offset }
+    var reads: [CoalescedRead] = []
+    for index in order {
+      let range = entries[index].range
+      if var last = reads.last, range.lowerBound <= last.range.upperBound + gap,
+        max(last.range.upperBound, range.upperBound) - last.range.lowerBound <= maximumBytes
+      {
+        last.range = last.range.lowerBound..<max(last.range.upperBound, range.upperBound)
+        last.members.append(index)
+        reads[reads.count - 1] = last
+      } else {
+        reads.append(CoalescedRead(range: range, members: [index]))
+      }
+    }
+    return reads
+  }
+}
+
+/// `transform` applied to every element with at most `concurrency` calls running, results in input order.
+func boundedMap<Element: Sendable, Result: Sendable>(
+  _ items: [Element], concurrency: Int, _ transform: @escaping @Sendable (Element) async throws -> Result
+) async throws -> [Result] {
+  try await withThrowingTaskGroup(of: (Int, Result).self) { group in
+    var results = [Result?](repeating: nil, count: items.count)
+    var next = 0
+    func start() {
+      let position = next
+      let item = items[position]
+      group.addTask { (position, try await transform(item)) }
+      next += 1
+    }
+    while next < min(items.count, max(1, concurrency)) { start() }
+    while let (position, value) = try await group.next() {
+      results[position] = value
+      if next < items.count { start() }
+    }
+    return results.compactMap { $0 }
+  }
+}

@@ -1,0 +1,194 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Packs many files into numbered shards (`cotar pack`), each a reproducible tar with its
+/// index and at most a given size, plus a manifest mapping path ranges to shards.
+///
+/// Inputs are taken in bytewise path order and cut into consecutive runs, so every shard
+/// holds a sorted, disjoint path range and ``CotarShardSet`` finds a path's shard by binary
+/// search. A file is never split: a file that cannot fit in a shard even alone gets a shard
+/// of its own, reported as a warning. Identical files within a shard are stored once (hard
+/// links never cross shards). Every shard and the manifest are written atomically; the
+/// manifest last.
+public enum CotarPacker {
+  /// How to pack.
+  public struct Options: Sendable {
+    /// Largest shard size in bytes, index included (tar + index for sidecar shards).
+    public var shardSize: UInt64
+    /// Output prefix: shards are `PREFIX-00000.tar.co`…, the manifest `PREFIX.manifest.json`.
+    public var prefix: String
+    /// Write `.tar.co` shards (index appended); otherwise `.tar` shards with `.tar.index` sidecars.
+    public var combined = true
+    /// Index build options.
+    public var index = CotarIndexBuilder.Options()
+    /// Replace existing outputs.
+    public var overwrite = false
+
+    /// Creates options.
+    public init(
+      shardSize: UInt64, prefix: String, combined: Bool = true, index: CotarIndexBuilder.Options = .init(),
+      overwrite: Bool = false
+    ) {
+      self.shardSize = shardSize
+      self.prefix = prefix
+      self.combined = combined
+      self.index = index
+      self.overwrite = overwrite
+    }
+  }
+
+  /// What packing produced.
+  public struct Summary: Sendable {
+    /// The manifest written.
+    public var manifest: ShardManifest
+    /// Path of the manifest file.
+    public var manifestPath: String
+    /// Files too large for a shard of their own size limit.
+    public var warnings: [String]
+  }
+
+  /// An upper bound of the bytes a run of inputs takes as one shard.
+  struct SizeBound {
+    var members: UInt64 = 0
+    var indexed = 0
+
+    func total(options: Options) -> UInt64 {
+      let slots = UInt64((Double(indexed) * options.index.packingFactor).rounded(.up))
+      return members + 1024 + 16 + slots * 16
+    }
+  }
+
+  /// Splits sorted inputs into shards whose size bound stays within the limit.
+  ///
+  /// - Returns: runs of inputs, and warnings for inputs that exceed the limit alone.
+  /// - Throws: `CotarError` `.invalidArgument` as ``TarMember/encodedSize()``.
+  public static func plan(_ inputs: [TarInput], options: Options) throws -> (shards: [[TarInput]], warnings: [String]) {
+    var longestInGroup: [GroupKey: [UInt8]] = [:]
+    var groupCount: [GroupKey: Int] = [:]
+    for input in inputs {
+      guard case .file(let size, let executable) = input.kind, size > 0 else { continue }
+      let key = GroupKey(size: size, executable: executable)
+      groupCount[key, default: 0] += 1
+      if input.archivePath.count > (longestInGroup[key]?.count ?? -1) { longestInGroup[key] = input.archivePath }
+    }
+    var shards: [[TarInput]] = []
+    var warnings: [String] = []
+    var current: [TarInput] = []
+    var bound = SizeBound()
+    for input in inputs {
+      var cost = try input.member.encodedSize()
+      if case .file(let size, let executable) = input.kind, size > 0, (groupCount[GroupKey(size: size, executable: executable)] ?? 0) > 1 {
+        // It may become a hard link; bound its header by the longest possible target (plus a
+        // non-UTF-8 byte, so a PAX hdrcharset record is counted too).
+        let target = (longestInGroup[GroupKey(size: size, executable: executable)] ?? []) + [0xFF]
+        let link = TarMember(pathBytes: input.archivePath, kind: .hardLink, mode: 0o644, linkTargetBytes: target)
+        cost = max(cost, try link.encodedSize())
+      }
+      let indexed = if case .file = input.kind { 1 } else { 0 }
+      let alone = SizeBound(members: cost, indexed: indexed)
+      if alone.total(options: options) > options.shardSize {
+        warnings.append(
+          "'\(input.path)' needs \(alone.total(options: options)) bytes as a shard, more than the shard size \(options.shardSize); it gets a shard of its own")
+        if !current.isEmpty { shards.append(current) }
+        shards.append([input])
+        current = []
+        bound = SizeBound()
+        continue
+      }
+      var next = bound
+      next.members += cost
+      next.indexed += indexed
+      if !current.isEmpty && next.total(options: options) > options.shardSize {
+        shards.append(current)
+        current = []
+        next = alone
+      }
+      current.append(input)
+      bound = next
+    }
+    if !current.isEmpty { shards.append(current) }
+    return (shards, warnings)
+  }
+
+  /// Packs `inputs` (sorted, as from ``TarInputCollector``) into shards and a manifest.
+  ///
+  /// - Parameters:
+  ///   - inputs: what to pack.
+  ///   - options: shard size, prefix, layout.
+  ///   - contentDigest: content hash for dedupe within a shard; `nil` disables dedupe.
+  ///   - fileDigest: SHA-256 of a written file (the manifest records it).
+  ///   - progress: called after each member, counting across shards.
+  /// - Returns: the manifest and warnings.
+  /// - Throws: `CotarError` `.invalidArgument` for a zero shard size or no inputs,
+  ///   `.outputExists`, `.io`, index build errors, or what the digests throw.
+  public static func pack(
+    _ inputs: [TarInput], options: Options, contentDigest: ((TarInput) throws -> [UInt8])?,
+    fileDigest: (String) throws -> String, progress: ((WriteProgress) -> Void)? = nil
+  ) async throws -> Summary {
+    guard options.shardSize > 0 else { throw CotarError(.invalidArgument, "the shard size must be more than 0 bytes") }
+    guard !inputs.isEmpty else { throw CotarError(.invalidArgument, "nothing to pack") }
+    let (runs, warnings) = try plan(inputs, options: options)
+    let directory = options.prefix.lastIndex(of: "/").map { String(options.prefix[...$0]) } ?? ""
+    let stem = options.prefix.lastIndex(of: "/").map { String(options.prefix[options.prefix.index(after: $0)...]) } ?? options.prefix
+    guard !stem.isEmpty else { throw CotarError(.invalidArgument, "the output prefix needs a file name part, such as out/shards") }
+    try makeDirectories(directory)
+    var shards: [ShardManifest.Shard] = []
+    var done = 0
+    var doneBytes: UInt64 = 0
+    for (number, run) in runs.enumerated() {
+      let digits = String(number)
+      let name = stem + "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + (options.combined ? ".tar.co" : ".tar")
+      let path = directory + name
+      let plan = try TarPlan.plan(run, digest: contentDigest)
+      let write = ReproducibleTar.Options(
+        overwrite: options.overwrite, combined: options.combined, sidecar: !options.combined, index: options.index)
+      let base = done
+      let baseBytes = doneBytes
+      let summary = try await ReproducibleTar.write(plan, to: path, options: write) { step in
+        progress?(WriteProgress(members: base + step.members, totalMembers: inputs.count, bytes: baseBytes + step.bytes))
+      }
+      done += run.count
+      doneBytes += summary.dataBytes
+      let indexSize = options.combined ? 0 : (summary.index.map { UInt64(16 + 16 * $0.slots) } ?? 0)
+      let total = summary.outputBytes + indexSize
+      if total > options.shardSize && run.count > 1 {
+        throw CotarError(
+          .limitExceeded, "internal error: shard \(name) came out at \(total) bytes, over the limit of \(options.shardSize)",
+          source: path)
+      }
+      shards.append(
+        ShardManifest.Shard(
+          name: name, index: options.combined ? nil : name + ".index", size: summary.outputBytes, indexSize: indexSize,
+          entries: UInt64(summary.index?.files ?? 0), members: UInt64(summary.members), sha256: try fileDigest(path),
+          indexSHA256: options.combined ? nil : try fileDigest(path + ".index"),
+          firstPath: run.first?.archivePath ?? [], lastPath: run.last?.archivePath ?? []))
+    }
+    let manifest = ShardManifest(shardSizeLimit: options.shardSize, shards: shards)
+    let manifestPath = options.prefix + ".manifest.json"
+    let writer = try AtomicFileWriter(destination: manifestPath, overwrite: options.overwrite)
+    try writer.write(manifest.serialized())
+    try writer.commit()
+    return Summary(manifest: manifest, manifestPath: manifestPath, warnings: warnings)
+  }
+
+  /// Creates `path` and its missing parents (`mkdir -p`).
+  static func makeDirectories(_ path: String) throws {
+    var current = path.hasPrefix("/") ? "/" : ""
+    for component in path.split(separator: "/") {
+      current += component + "/"
+      if mkdir(current, 0o755) != 0 && errno != EEXIST {
+        throw CotarError(.io, "cannot create directory: \(errnoDescription(errno))", source: current)
+      }
+    }
+  }
+
+  private struct GroupKey: Hashable {
+    var size: UInt64
+    var executable: Bool
+  }
+}

@@ -1,0 +1,276 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Appends members to an existing `.tar` or `.tar.co` (`cotar append`), crash-safely.
+///
+/// The new members start where the old end-of-archive marker was (for a `.tar.co`, that
+/// also drops the old index); then come two zero blocks and, for a `.tar.co`, the new index.
+/// The new index reuses every record of the old one (``CotarIndexBuilder/add(existing:)``):
+/// only the members after the last indexed data are read, to find the end-of-archive marker.
+/// A plain `.tar` without a sidecar index has no records to reuse and is scanned whole.
+///
+/// Crash safety is copy-on-write: the old bytes before the marker are copied (by the
+/// kernel, sharing blocks where the file system can) into a temporary file beside the
+/// archive, the tail is written after them, the file is flushed and renamed over the
+/// archive, and the directory is flushed. Until the rename the archive is untouched; after
+/// it, the archive is the new one. See `Docs/writing.md` for why an in-place splice cannot
+/// give this guarantee with an index at the end of the file.
+public enum ArchiveAppender {
+  /// Points of the procedure where a test can inject a crash (``Options/failpoint``).
+  public enum Step: String, CaseIterable, Sendable {
+    /// The old index was read and the old end-of-archive marker found.
+    case scanned = "scanned"
+    /// The old bytes were copied into the temporary file.
+    case prefixCopied = "prefix-copied"
+    /// The first new member was written to the temporary file.
+    case firstMemberWritten = "first-member"
+    /// The new end-of-archive marker and index were written (not yet flushed).
+    case tailWritten = "tail-written"
+    /// The temporary file was flushed to disk.
+    case synced = "synced"
+    /// The temporary file replaced the archive.
+    case renamed = "renamed"
+    /// The sidecar index replaced the old one (plain `.tar` with a sidecar only).
+    case sidecarRenamed = "sidecar-renamed"
+  }
+
+  /// How to append.
+  public struct Options: @unchecked Sendable {
+    /// Index build options for the new index.
+    public var index = CotarIndexBuilder.Options()
+    /// For a plain `.tar`: write `ARCHIVE.index` even when none exists yet.
+    public var createSidecar = false
+    /// Called at each ``Step``; throwing or exiting there simulates a crash.
+    public var failpoint: ((Step) throws -> Void)?
+
+    /// Creates options.
+    public init(index: CotarIndexBuilder.Options = .init(), createSidecar: Bool = false, failpoint: ((Step) throws -> Void)? = nil) {
+      self.index = index
+      self.createSidecar = createSidecar
+      self.failpoint = failpoint
+    }
+  }
+
+  /// The archive layouts `append` handles.
+  public enum Layout: String, Sendable {
+    /// Tar bytes followed by the index.
+    case combined = "tar.co"
+    /// A tar with an `ARCHIVE.index` sidecar.
+    case tarWithSidecar = "tar + sidecar"
+    /// A tar without an index.
+    case tar = "tar"
+  }
+
+  /// What an append did.
+  public struct Summary: Sendable {
+    /// The layout found (and kept).
+    public var layout: Layout
+    /// Where the new members start (the old end-of-archive marker).
+    public var oldEnd: UInt64
+    /// Where the tail scan for the marker started (0 when the whole tar was scanned).
+    public var scanStart: UInt64
+    /// Records reused from the old index.
+    public var reusedRecords: Int
+    /// Members appended.
+    public var appended: Int
+    /// Data bytes appended.
+    public var dataBytes: UInt64
+    /// Old paths superseded by an appended member of the same path.
+    public var superseded: Int
+    /// The new archive size.
+    public var newSize: UInt64
+    /// Statistics of the new index, when one was written.
+    public var index: IndexBuildStats?
+  }
+
+  /// Appends `plan` to the archive at `path`.
+  ///
+  /// - Parameters:
+  ///   - plan: the members to add (dedupe applies among them only).
+  ///   - path: a `.tar.co` (index found by its footer) or a `.tar` (with `path.index` when it exists).
+  ///   - options: index options, sidecar creation and the failpoint.
+  ///   - progress: called after each member.
+  /// - Returns: what was done.
+  /// - Throws: `CotarError` `.io` when the archive is locked by another append or cannot be
+  ///   read or replaced, `.corruptIndex` when the old index does not describe the archive,
+  ///   `.invalidTar` / `.truncated` from the tail scan, index build errors, or whatever the
+  ///   failpoint throws. On any error the archive is unchanged.
+  public static func append(
+    _ plan: TarPlan.Result, to path: String, options: Options = Options(),
+    progress: ((WriteProgress) -> Void)? = nil
+  ) async throws -> Summary {
+    let lock = try ArchiveLock(path: path)
+    defer { lock.release() }
+    let source = try FileSource(path: path)
+    let old = try await OldArchive.open(source, path: path)
+    var builder: CotarIndexBuilder?
+    let writesIndex = old.layout != .tar || options.createSidecar
+    if writesIndex {
+      var fresh = try CotarIndexBuilder(options: options.index)
+      for record in old.records { fresh.add(existing: record) }
+      builder = fresh
+    }
+    let tail = try await old.findEnd(builder: &builder)
+    try options.failpoint?(.scanned)
+
+    let output = try AtomicFileWriter(destination: path, overwrite: true)
+    try output.setPermissions(lock.mode)
+    try output.copyPrefix(ofFile: path, length: tail.end)
+    try options.failpoint?(.prefixCopied)
+    let writer = TarWriter(output: output)
+    var paths: [UInt64: [UInt8]] = [:]
+    try ReproducibleTar.writeMembers(
+      plan.members, with: writer, builder: &builder, paths: &paths, progress: progress,
+      afterEach: { position in if position == 0 { try options.failpoint?(.firstMemberWritten) } })
+    try writer.finish()
+    var stats: IndexBuildStats?
+    var sidecar: AtomicFileWriter?
+    if let builder {
+      let scanner = tail.scanner
+      let built = try await builder.build { headerOffset in
+        if let known = paths[headerOffset] { return known }
+        return try await scanner.entry(atHeaderOffset: headerOffset).pathBytes
+      }
+      stats = built.stats
+      if old.layout == .combined {
+        try output.write(built.bytes)
+      } else {
+        let indexWriter = try AtomicFileWriter(destination: path + ".index", overwrite: true)
+        try indexWriter.write(built.bytes)
+        try indexWriter.flush()
+        sidecar = indexWriter
+      }
+    }
+    try options.failpoint?(.tailWritten)
+    try output.flush()
+    try options.failpoint?(.synced)
+    try output.commit()
+    syncParentDirectory(of: path)
+    try options.failpoint?(.renamed)
+    if let sidecar {
+      try sidecar.commit()
+      syncParentDirectory(of: path)
+      try options.failpoint?(.sidecarRenamed)
+    }
+    return Summary(
+      layout: old.layout, oldEnd: tail.end, scanStart: tail.scanStart, reusedRecords: old.records.count,
+      appended: writer.membersWritten, dataBytes: writer.dataBytesWritten,
+      superseded: stats?.duplicatesDropped ?? 0, newSize: output.bytesWritten, index: stats)
+  }
+}
+
+/// The archive before the append: its layout, old index records and where the tar part ends.
+struct OldArchive {
+  var layout: ArchiveAppender.Layout
+  var records: [CotarIndexRecord]
+  /// The tar part: the whole file, or the bytes before a `.tar.co` index.
+  var tar: any RangeSource
+
+  struct Tail {
+    var end: UInt64
+    var scanStart: UInt64
+    var scanner: TarScanner
+  }
+
+  static func open(_ source: FileSource, path: String) async throws -> OldArchive {
+    let size = try await source.size()
+    if size >= UInt64(CotarFormat.headerSize * 2) {
+      let footer = try await source.read((size - 8)..<size)
+      if Array(footer[0..<3]) == CotarFormat.magic {
+        let index = try await CotarIndex.trailing(in: source)
+        let header = try await source.read(index.baseOffset..<(index.baseOffset + 8))
+        guard header == index.header.serialized() else {
+          throw CotarError(
+            .corruptIndex, "index header and footer differ; rebuild the index with `cotar create` before appending",
+            offset: index.baseOffset, source: path)
+        }
+        return OldArchive(
+          layout: .combined, records: try await index.allRecords().filter { !$0.isEmpty },
+          tar: PrefixSource(source, length: index.baseOffset))
+      }
+    }
+    if access(path + ".index", F_OK) == 0 {
+      let index = try await CotarIndex.open(sidecar: FileSource(path: path + ".index"))
+      return OldArchive(layout: .tarWithSidecar, records: try await index.allRecords().filter { !$0.isEmpty }, tar: source)
+    }
+    return OldArchive(layout: .tar, records: [], tar: source)
+  }
+
+  /// Finds the end-of-archive marker by scanning only the members after the last indexed
+  /// data (the whole tar when there is no index, adding its members to `builder`).
+  func findEnd(builder: inout CotarIndexBuilder?) async throws -> Tail {
+    let tarSize = try await tar.size()
+    var start: UInt64 = 0
+    for record in records {
+      let end = record.entry.offset + record.entry.size  // < 2^42, cannot overflow
+      let padded = (end + 511) & ~UInt64(511)
+      start = max(start, padded)
+    }
+    guard start <= tarSize else {
+      throw CotarError(
+        .corruptIndex, "index points past the end of the tar data (\(start) > \(tarSize)); rebuild the index before appending",
+        source: tar.identity)
+    }
+    let scanner = TarScanner(source: tar)
+    let known = Set(records.map(\.hash))
+    let scanWhole = layout == .tar
+    var added = builder
+    let summary = try await scanner.scan(from: start) { entry in
+      guard entry.kind.isIndexed else { return }
+      if scanWhole {
+        try added?.add(entry)
+      } else if !known.contains(PathHash.fnv1a64(bytes: entry.pathBytes)) {
+        throw CotarError(
+          .corruptIndex,
+          "member at \(entry.headerOffset) is not in the index, so the index does not describe this archive; rebuild it with `cotar index` or `cotar create` before appending",
+          offset: entry.headerOffset, path: entry.path, source: tar.identity)
+      }
+    }
+    builder = added
+    return Tail(end: summary.endOffset, scanStart: start, scanner: scanner)
+  }
+}
+
+/// An exclusive `flock(2)` on the archive for the duration of an append, so two appends
+/// cannot both read the old archive and lose one another's members.
+final class ArchiveLock {
+  private var descriptor: Int32
+  /// The archive's permission bits, kept for the replacement file.
+  let mode: UInt32
+
+  init(path: String) throws {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw CotarError(.io, "cannot open for reading: \(errnoDescription(errno))", source: path) }
+    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+      close(fd)
+      throw CotarError(.io, "another process is appending to this archive; try again when it has finished", source: path)
+    }
+    var opened = stat()
+    var current = stat()
+    guard fstat(fd, &opened) == 0, stat(path, &current) == 0, opened.st_ino == current.st_ino, opened.st_dev == current.st_dev
+    else {
+      close(fd)
+      throw CotarError(.io, "the archive was replaced while it was being opened; try again", source: path)
+    }
+    guard (opened.st_mode & S_IFMT) == S_IFREG else {
+      close(fd)
+      throw CotarError(.io, "not a regular file", source: path)
+    }
+    self.descriptor = fd
+    self.mode = UInt32(opened.st_mode & 0o7777)
+  }
+
+  func release() {
+    if descriptor >= 0 {
+      close(descriptor)
+      descriptor = -1
+    }
+  }
+
+  deinit { release() }
+}

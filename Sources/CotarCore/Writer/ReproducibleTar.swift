@@ -1,0 +1,108 @@
+/// Progress of a long write, for a terminal progress line.
+public struct WriteProgress: Sendable {
+  /// Members written so far.
+  public var members: Int
+  /// Members to write in total.
+  public var totalMembers: Int
+  /// Data bytes written so far.
+  public var bytes: UInt64
+}
+
+/// Writes reproducible tar archives (`cotar tar`): members sorted bytewise by path, mtime 0,
+/// uid/gid 0, empty owner names, ustar with PAX only where needed, identical contents stored
+/// once, optionally followed by the Cotar index (`.tar.co`) and/or a `.tar.index` sidecar.
+///
+/// The same inputs always give the same bytes, whatever order the files were created in.
+public enum ReproducibleTar {
+  /// What to write.
+  public struct Options: Sendable {
+    /// Replace existing outputs.
+    public var overwrite = false
+    /// Append the index after the tar (a `.tar.co`).
+    public var combined = false
+    /// Also write `OUTPUT.index`.
+    public var sidecar = false
+    /// Index build options.
+    public var index = CotarIndexBuilder.Options()
+
+    /// Creates options.
+    public init(overwrite: Bool = false, combined: Bool = false, sidecar: Bool = false, index: CotarIndexBuilder.Options = .init()) {
+      self.overwrite = overwrite
+      self.combined = combined
+      self.sidecar = sidecar
+      self.index = index
+    }
+  }
+
+  /// What was written.
+  public struct Summary: Sendable {
+    /// Members written (files, links, directories).
+    public var members: Int
+    /// Files stored as hard links to identical content.
+    public var deduplicated: Int
+    /// Data bytes copied from input files.
+    public var dataBytes: UInt64
+    /// Size of the tar part (up to and including the end-of-archive marker).
+    public var tarBytes: UInt64
+    /// Size of the main output file (tar plus index for a `.tar.co`).
+    public var outputBytes: UInt64
+    /// Index statistics, when an index was written.
+    public var index: IndexBuildStats?
+  }
+
+  /// Writes `plan` to `destination` atomically (temporary file, fsync, rename): a failure
+  /// leaves no output and no half-written file.
+  ///
+  /// - Parameters:
+  ///   - plan: members from ``TarPlan/plan(_:digest:)``.
+  ///   - destination: the tar or `.tar.co` to create.
+  ///   - options: layout and index options.
+  ///   - progress: called after each member.
+  /// - Returns: counts and index statistics.
+  /// - Throws: `CotarError` `.outputExists`, `.io` (unreadable input, full disk), or index
+  ///   build errors (`.limitExceeded` for a file of 4 GiB or more, `.hashCollision`).
+  public static func write(
+    _ plan: TarPlan.Result, to destination: String, options: Options,
+    progress: ((WriteProgress) -> Void)? = nil
+  ) async throws -> Summary {
+    let output = try AtomicFileWriter(destination: destination, overwrite: options.overwrite)
+    let sidecar = options.sidecar ? try AtomicFileWriter(destination: destination + ".index", overwrite: options.overwrite) : nil
+    let writer = TarWriter(output: output)
+    var builder = (options.combined || options.sidecar) ? try CotarIndexBuilder(options: options.index) : nil
+    var paths: [UInt64: [UInt8]] = [:]
+    try writeMembers(plan.members, with: writer, builder: &builder, paths: &paths, progress: progress)
+    let tarBytes = try writer.finish()
+    var stats: IndexBuildStats?
+    if let builder {
+      let built = try await builder.build { headerOffset in paths[headerOffset] ?? [] }
+      stats = built.stats
+      if options.combined { try output.write(built.bytes) }
+      try sidecar?.write(built.bytes)
+    }
+    try output.commit()
+    try sidecar?.commit()
+    return Summary(
+      members: writer.membersWritten, deduplicated: plan.deduplicated, dataBytes: writer.dataBytesWritten,
+      tarBytes: tarBytes, outputBytes: output.bytesWritten, index: stats)
+  }
+
+  /// Writes members (no end marker), adding each to `builder` and recording its path by
+  /// header offset in `paths` (for the builder's duplicate check).
+  ///
+  /// - Throws: as ``TarWriter/write(_:data:)`` and ``CotarIndexBuilder/add(_:)``.
+  public static func writeMembers(
+    _ members: [PlannedMember], with writer: TarWriter, builder: inout CotarIndexBuilder?,
+    paths: inout [UInt64: [UInt8]], progress: ((WriteProgress) -> Void)? = nil,
+    afterEach: ((Int) throws -> Void)? = nil
+  ) throws {
+    for (position, planned) in members.enumerated() {
+      let entry = try writer.write(planned.member, data: planned.data)
+      if entry.kind.isIndexed {
+        paths[entry.headerOffset] = entry.pathBytes
+        try builder?.add(entry)
+      }
+      progress?(WriteProgress(members: position + 1, totalMembers: members.count, bytes: writer.dataBytesWritten))
+      try afterEach?(position)
+    }
+  }
+}

@@ -1,0 +1,190 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Walks files and directories given on a command line and returns what to archive, sorted
+/// bytewise by archive path, with each path once.
+///
+/// Inputs are resolved against a base directory (the current directory by default), like
+/// `tar -C BASE`: a relative input is taken relative to the base and an absolute input must
+/// lie inside it. Archive names are relative to the base, lexically normalised (no `.`
+/// components, no `//`), and may not climb out of it with `..`. Symbolic links are recorded
+/// with `lstat(2)`/`readlink(2)` and never followed. Sockets, FIFOs and devices are skipped
+/// with a warning.
+public struct TarInputCollector: Sendable {
+  /// What to collect.
+  public struct Options: Sendable, Hashable {
+    /// The directory archive names are relative to.
+    public var base: String = "."
+    /// Whether directories become members of their own (otherwise only their contents do).
+    public var includeDirectories = false
+
+    /// Creates options.
+    public init(base: String = ".", includeDirectories: Bool = false) {
+      self.base = base
+      self.includeDirectories = includeDirectories
+    }
+  }
+
+  /// The collected inputs and anything skipped.
+  public struct Collection: Sendable {
+    /// Inputs sorted bytewise by archive path, unique.
+    public var inputs: [TarInput]
+    /// One line per object skipped (sockets, FIFOs, devices).
+    public var warnings: [String]
+  }
+
+  /// The options in use.
+  public let options: Options
+
+  /// Creates a collector.
+  public init(options: Options = Options()) { self.options = options }
+
+  /// Collects `paths` and everything below those that are directories.
+  ///
+  /// - Throws: `CotarError` `.invalidArgument` for an input outside the base directory or
+  ///   an empty list, `.io` naming the path when an input does not exist or a directory
+  ///   cannot be read.
+  public func collect(_ paths: [String]) throws -> Collection {
+    guard !paths.isEmpty else { throw CotarError(.invalidArgument, "give at least one file or directory") }
+    let baseComponents = try Self.absoluteComponents(options.base)
+    var found: [[UInt8]: TarInput] = [:]
+    var warnings: [String] = []
+    for path in paths {
+      let relative = try relativeComponents(of: path, baseComponents: baseComponents)
+      let archivePath = Self.join(relative)
+      let filesystemPath = Self.filesystemPath(base: options.base, relative: archivePath)
+      try walk(archivePath: archivePath, filesystemPath: filesystemPath, into: &found, warnings: &warnings)
+    }
+    let sorted = found.values.sorted { [UInt8].bytewiseLess($0.archivePath, $1.archivePath) }
+    return Collection(inputs: sorted, warnings: warnings)
+  }
+
+  private func walk(
+    archivePath: [UInt8], filesystemPath: [UInt8], into found: inout [[UInt8]: TarInput], warnings: inout [String]
+  ) throws {
+    let display = String(decoding: filesystemPath, as: UTF8.self)
+    var info = stat()
+    let status = Self.withCString(filesystemPath) { lstat($0, &info) } ?? -1
+    guard status == 0 else {
+      throw CotarError(.io, "cannot read: \(errnoDescription(errno))", source: display)
+    }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG:
+      guard !archivePath.isEmpty else { throw CotarError(.invalidArgument, "the base directory is a file", source: display) }
+      found[archivePath] = TarInput(
+        archivePath: archivePath, filesystemPath: filesystemPath,
+        kind: .file(size: UInt64(info.st_size), executable: info.st_mode & 0o111 != 0))
+    case S_IFLNK:
+      guard !archivePath.isEmpty else { throw CotarError(.invalidArgument, "the base directory is a symbolic link", source: display) }
+      let target = try Self.readLink(filesystemPath, display: display)
+      found[archivePath] = TarInput(archivePath: archivePath, filesystemPath: filesystemPath, kind: .symbolicLink(target: target))
+    case S_IFDIR:
+      if options.includeDirectories && !archivePath.isEmpty {
+        found[archivePath] = TarInput(archivePath: archivePath, filesystemPath: filesystemPath, kind: .directory)
+      }
+      for name in try Self.directoryEntries(filesystemPath, display: display) {
+        let childArchive = archivePath.isEmpty ? name : archivePath + [0x2F] + name
+        let childPath = filesystemPath.last == 0x2F ? filesystemPath + name : filesystemPath + [0x2F] + name
+        try walk(archivePath: childArchive, filesystemPath: childPath, into: &found, warnings: &warnings)
+      }
+    default:
+      warnings.append("skipped \(display): not a regular file, directory or symbolic link")
+    }
+  }
+
+  /// Archive-name components of `path` relative to the base.
+  private func relativeComponents(of path: String, baseComponents: [[UInt8]]) throws -> [[UInt8]] {
+    let bytes = Array(path.utf8)
+    if bytes.first == 0x2F {
+      let absolute = try Self.normalise(Self.split(bytes), path: path)
+      guard absolute.starts(with: baseComponents) else {
+        throw CotarError(
+          .invalidArgument, "input is outside the base directory '\(options.base)'; pass --base to a directory that contains it",
+          source: path)
+      }
+      return Array(absolute.dropFirst(baseComponents.count))
+    }
+    return try Self.normalise(Self.split(bytes), path: path)
+  }
+
+  /// The absolute, lexically normalised components of `path`.
+  static func absoluteComponents(_ path: String) throws -> [[UInt8]] {
+    var bytes = Array(path.utf8)
+    if bytes.first != 0x2F {
+      var buffer = [CChar](repeating: 0, count: 4096)
+      guard getcwd(&buffer, buffer.count) != nil else {
+        throw CotarError(.io, "cannot read the current directory: \(errnoDescription(errno))")
+      }
+      let cwd = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+      bytes = cwd + [0x2F] + bytes
+    }
+    return try normalise(split(bytes), path: path)
+  }
+
+  static func split(_ bytes: [UInt8]) -> [[UInt8]] {
+    bytes.split(separator: 0x2F, omittingEmptySubsequences: true).map(Array.init)
+  }
+
+  /// Drops `.`, resolves `..` lexically; climbing above the start is an error.
+  static func normalise(_ components: [[UInt8]], path: String) throws -> [[UInt8]] {
+    var result: [[UInt8]] = []
+    for component in components {
+      if component == [0x2E] { continue }
+      if component == [0x2E, 0x2E] {
+        guard !result.isEmpty else {
+          throw CotarError(.invalidArgument, "input climbs out of the base directory with '..'", source: path)
+        }
+        result.removeLast()
+        continue
+      }
+      result.append(component)
+    }
+    return result
+  }
+
+  static func join(_ components: [[UInt8]]) -> [UInt8] {
+    Array(components.joined(separator: [0x2F]))
+  }
+
+  static func filesystemPath(base: String, relative: [UInt8]) -> [UInt8] {
+    let baseBytes = Array(base.utf8)
+    if relative.isEmpty { return baseBytes.isEmpty ? [0x2E] : baseBytes }
+    if baseBytes.isEmpty || baseBytes == [0x2E] { return relative }
+    return baseBytes.last == 0x2F ? baseBytes + relative : baseBytes + [0x2F] + relative
+  }
+
+  /// Calls `body` with `bytes` as a NUL-terminated C string.
+  static func withCString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T? {
+    let terminated = bytes.map { CChar(bitPattern: $0) } + [0]
+    return terminated.withUnsafeBufferPointer { buffer in buffer.baseAddress.map(body) }
+  }
+
+  private static func readLink(_ path: [UInt8], display: String) throws -> [UInt8] {
+    var buffer = [CChar](repeating: 0, count: 4097)
+    let capacity = buffer.count - 1
+    let count = withCString(path) { readlink($0, &buffer, capacity) } ?? -1
+    guard count >= 0 else {
+      throw CotarError(.io, "cannot read symbolic link: \(errnoDescription(errno))", source: display)
+    }
+    return buffer.prefix(count).map { UInt8(bitPattern: $0) }
+  }
+
+  private static func directoryEntries(_ path: [UInt8], display: String) throws -> [[UInt8]] {
+    guard let opened = withCString(path, { opendir($0) }), let directory = opened else {
+      throw CotarError(.io, "cannot read directory: \(errnoDescription(errno))", source: display)
+    }
+    defer { closedir(directory) }
+    var names: [[UInt8]] = []
+    while let entry = readdir(directory) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+      if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+      names.append(name)
+    }
+    return names
+  }
+}

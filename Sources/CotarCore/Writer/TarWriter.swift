@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Where a ``TarWriter`` sends bytes: written sequentially, never read back.
+public protocol TarOutput: AnyObject {
+  /// Bytes written so far; the writer's first member starts here.
+  var bytesWritten: UInt64 { get }
+  /// Appends `bytes`.
+  ///
+  /// - Throws: `CotarError` `.io`.
+  func write(_ bytes: [UInt8]) throws
+}
+
+extension AtomicFileWriter: TarOutput {}
+
+/// Where a member's data comes from.
+public enum TarMemberData: Sendable {
+  /// No data (links, directories, empty files).
+  case none
+  /// Bytes already in memory (tests, small generated files).
+  case bytes([UInt8])
+  /// A local file, read in 1 MiB chunks; raw path bytes.
+  case file([UInt8])
+}
+
+/// Streams tar members to a ``TarOutput``: header blocks, then data padded to 512 bytes.
+/// File data is copied in chunks, so the archive is never held in memory.
+///
+/// Call ``write(_:data:)`` per member and ``finish()`` once for the end-of-archive marker.
+public final class TarWriter {
+  /// The destination.
+  public let output: any TarOutput
+  /// Offset of the next header (the archive size so far).
+  public private(set) var offset: UInt64
+  /// Members written so far.
+  public private(set) var membersWritten = 0
+  /// Data bytes written so far (excluding headers and padding).
+  public private(set) var dataBytesWritten: UInt64 = 0
+  /// Bytes per read when copying a file.
+  public var chunkSize = 1 << 20
+
+  /// Creates a writer whose first member starts at `output.bytesWritten`.
+  public init(output: any TarOutput) {
+    self.output = output
+    self.offset = output.bytesWritten
+  }
+
+  /// Writes one member and returns it as a scanner would report it (for index building).
+  ///
+  /// - Parameters:
+  ///   - member: the header fields.
+  ///   - data: the data source; must supply exactly `member.size` bytes.
+  /// - Throws: `CotarError` `.invalidArgument` from header encoding or when `data` does not
+  ///   match `member.size`, `.io` when a file cannot be read, changed size since it was
+  ///   listed, or the output cannot be written.
+  @discardableResult
+  public func write(_ member: TarMember, data: TarMemberData) throws -> TarEntry {
+    let headers = try TarHeaderEncoder.encode(member)
+    let headerOffset = offset
+    let dataOffset = headerOffset + UInt64(headers.count)
+    try output.write(headers)
+    offset = dataOffset
+    switch data {
+    case .none:
+      guard member.size == 0 else {
+        throw CotarError(.invalidArgument, "member of \(member.size) bytes given no data", path: member.path)
+      }
+    case .bytes(let bytes):
+      guard UInt64(bytes.count) == member.size else {
+        throw CotarError(.invalidArgument, "member size \(member.size) but \(bytes.count) bytes given", path: member.path)
+      }
+      try output.write(bytes)
+    case .file(let path):
+      try copyFile(path, size: member.size, member: member)
+    }
+    let padding = Int((512 - member.size % 512) % 512)
+    if padding > 0 { try output.write([UInt8](repeating: 0, count: padding)) }
+    offset = dataOffset + member.size + UInt64(padding)
+    membersWritten += 1
+    dataBytesWritten += member.size
+    let kind: TarEntry.Kind =
+      switch member.kind {
+      case .file: .file
+      case .hardLink: .hardLink
+      case .symbolicLink: .symbolicLink
+      case .directory: .directory
+      }
+    let isLink = member.kind == .hardLink || member.kind == .symbolicLink
+    return TarEntry(
+      pathBytes: member.pathBytes, kind: kind, headerOffset: headerOffset, dataOffset: dataOffset,
+      size: member.size, linkTargetBytes: isLink ? member.linkTargetBytes : nil)
+  }
+
+  /// Writes the end-of-archive marker (two zero blocks) and returns the archive size.
+  ///
+  /// - Throws: `CotarError` `.io`.
+  @discardableResult
+  public func finish() throws -> UInt64 {
+    try output.write([UInt8](repeating: 0, count: 1024))
+    offset += 1024
+    return offset
+  }
+
+  private func copyFile(_ path: [UInt8], size: UInt64, member: TarMember) throws {
+    let display = String(decoding: path, as: UTF8.self)
+    let fd = TarInputCollector.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) } ?? -1
+    guard fd >= 0 else {
+      throw CotarError(.io, "cannot open for reading: \(errnoDescription(errno))", path: member.path, source: display)
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else {
+      throw CotarError(.io, "cannot stat: \(errnoDescription(errno))", path: member.path, source: display)
+    }
+    guard UInt64(info.st_size) == size else {
+      throw CotarError(
+        .io, "file changed size since it was listed (\(size) → \(info.st_size) bytes); archive it again",
+        path: member.path, source: display)
+    }
+    var remaining = size
+    var buffer = [UInt8](repeating: 0, count: chunkSize)
+    while remaining > 0 {
+      let want = Int(min(UInt64(buffer.count), remaining))
+      let count = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress, want) }
+      if count < 0 {
+        if errno == EINTR { continue }
+        throw CotarError(.io, "read failed: \(errnoDescription(errno))", path: member.path, source: display)
+      }
+      guard count > 0 else {
+        throw CotarError(
+          .io, "file shrank while being archived (\(remaining) bytes missing); archive it again",
+          path: member.path, source: display)
+      }
+      try output.write(count == buffer.count ? buffer : Array(buffer[0..<count]))
+      remaining -= UInt64(count)
+    }
+  }
+}

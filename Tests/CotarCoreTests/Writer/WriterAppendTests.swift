@@ -1,0 +1,116 @@
+import CotarCore
+import Foundation
+import Testing
+
+@Suite("Writer: append")
+struct WriterAppendTests {
+  struct InjectedCrash: Error {}
+
+  /// A base archive of `tree` in `dir` ("old.tar.co", or "old.tar" + sidecar).
+  func makeBase(_ dir: WriterTempDir, combined: Bool) async throws -> String {
+    try writerMakeTree(in: dir, root: "tree")
+    let name = combined ? "old.tar.co" : "old.tar"
+    let inputs = try TarInputCollector(options: .init(base: dir.at("tree"))).collect(["."]).inputs
+    _ = try await ReproducibleTar.write(
+      try TarPlan.plan(inputs, digest: writerContentDigest), to: dir.at(name),
+      options: .init(combined: combined, sidecar: !combined))
+    return dir.at(name)
+  }
+
+  func newFiles(_ dir: WriterTempDir) throws -> TarPlan.Result {
+    try dir.write("add/a.txt", "replaced\n")
+    try dir.write("add/new/one.txt", "one\n")
+    try dir.write("add/new/same-as-one.txt", "one\n")
+    let inputs = try TarInputCollector(options: .init(base: dir.at("add"))).collect(["."]).inputs
+    return try TarPlan.plan(inputs, digest: writerContentDigest)
+  }
+
+  func open(_ path: String) async throws -> Cotar {
+    let source = try FileSource(path: path)
+    if path.hasSuffix(".co") { return try await Cotar.open(source) }
+    return try await Cotar.open(tar: source, index: try FileSource(path: path + ".index"))
+  }
+
+  func expectValid(_ path: String) async throws {
+    let cotar = try await open(path)
+    let report = try await CotarValidator.validate(tar: try FileSource(path: path), index: cotar.index)
+    #expect(report.isValid, "\(report.problems)")
+  }
+
+  @Test(arguments: [true, false])
+  func appendThenValidate(combined: Bool) async throws {
+    let dir = try WriterTempDir()
+    let path = try await makeBase(dir, combined: combined)
+    let summary = try await ArchiveAppender.append(try newFiles(dir), to: path)
+    #expect(summary.layout == (combined ? .combined : .tarWithSidecar))
+    #expect(summary.appended == 3)
+    #expect(summary.superseded == 1)
+    #expect(summary.scanStart > 0)
+    try await expectValid(path)
+    let cotar = try await open(path)
+    #expect(try await cotar.read("a.txt") == Array("replaced\n".utf8))
+    #expect(try await cotar.read("new/same-as-one.txt") == Array("one\n".utf8))
+    #expect(try await cotar.read("sub/copy-of-a.txt") == Array("hello\n".utf8))
+    // The reused index equals one built from scratch over the new tar.
+    let rebuilt = try await CotarIndexBuilder.build(tar: PrefixSource(try FileSource(path: path), length: summary.newSize))
+    let written = try dir.read(combined ? "old.tar.co" : "old.tar.index")
+    #expect(Array(written.suffix(rebuilt.index.bytes.count)) == rebuilt.index.bytes)
+    // Other tools see the superseding member last.
+    let listing = try writerRun(["tar", "-tf", path]).stdout.split(separator: "\n")
+    #expect(listing.suffix(3) == ["a.txt", "new/one.txt", "new/same-as-one.txt"])
+  }
+
+  @Test func plainTarWithoutIndexIsScannedWhole() async throws {
+    let dir = try WriterTempDir()
+    let path = try await makeBase(dir, combined: false)
+    try FileManager.default.removeItem(atPath: path + ".index")
+    let summary = try await ArchiveAppender.append(try newFiles(dir), to: path)
+    #expect(summary.layout == .tar)
+    #expect(summary.scanStart == 0)
+    #expect(access(path + ".index", F_OK) != 0)
+    let again = try await ArchiveAppender.append(try newFiles(dir), to: path, options: .init(createSidecar: true))
+    #expect(again.superseded == 4)  // a.txt of the first append, then all three again
+    try await expectValid(path)
+  }
+
+  @Test(arguments: [true, false])
+  func injectedFailureAtEachStepLeavesTheOldArchive(combined: Bool) async throws {
+    for step in ArchiveAppender.Step.allCases where !(combined && step == .sidecarRenamed) {
+      let dir = try WriterTempDir()
+      let path = try await makeBase(dir, combined: combined)
+      let before = try dir.read(combined ? "old.tar.co" : "old.tar")
+      let options = ArchiveAppender.Options(failpoint: { if $0 == step { throw InjectedCrash() } })
+      await #expect(throws: InjectedCrash.self) { _ = try await ArchiveAppender.append(try newFiles(dir), to: path, options: options) }
+      let after = try dir.read(combined ? "old.tar.co" : "old.tar")
+      if step == .renamed || step == .sidecarRenamed {
+        #expect(after != before, "\(step)")
+      } else {
+        #expect(after == before, "\(step)")
+      }
+      if combined || step != .renamed { try await expectValid(path) }
+      // Old paths always resolve to the right bytes, whichever archive is there.
+      #expect(try await open(path).read("big.bin")?.count == 5000)
+    }
+  }
+
+  @Test func concurrentAppendIsRefused() async throws {
+    let dir = try WriterTempDir()
+    let path = try await makeBase(dir, combined: true)
+    let fd = Glibc.open(path, O_RDONLY)
+    defer { close(fd) }
+    #expect(flock(fd, LOCK_EX) == 0)
+    await #expect(throws: CotarError.self) { _ = try await ArchiveAppender.append(try newFiles(dir), to: path) }
+  }
+
+  @Test func staleIndexIsDetected() async throws {
+    let dir = try WriterTempDir()
+    let path = try await makeBase(dir, combined: false)
+    // Replace the sidecar with the index of a shorter archive: members after its data are unknown.
+    try dir.write("short/x.txt", "x")
+    let inputs = try TarInputCollector(options: .init(base: dir.at("short"))).collect(["."]).inputs
+    _ = try await ReproducibleTar.write(try TarPlan.plan(inputs), to: dir.at("short.tar"), options: .init(sidecar: true))
+    try FileManager.default.removeItem(atPath: path + ".index")
+    try FileManager.default.copyItem(atPath: dir.at("short.tar.index"), toPath: path + ".index")
+    await #expect(throws: CotarError.self) { _ = try await ArchiveAppender.append(try newFiles(dir), to: path) }
+  }
+}

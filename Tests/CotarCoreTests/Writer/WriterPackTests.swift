@@ -1,0 +1,122 @@
+import CotarCore
+import Foundation
+import Testing
+
+@Suite("Writer: pack and shard sets")
+struct WriterPackTests {
+  /// 300 files of 0–3000 bytes in nested directories, a few duplicates and one big file.
+  func makeTree(_ dir: WriterTempDir) throws -> [String: [UInt8]] {
+    var seed: UInt64 = 42
+    func next() -> UInt64 {
+      seed = seed &* 6364136223846793005 &+ 1442695040888963407
+      return seed >> 33
+    }
+    var files: [String: [UInt8]] = [:]
+    for index in 0..<300 {
+      let name = "gen/d\(index % 7)/s\(index % 3)/f\(index).bin"
+      let count = Int(next() % 3000)
+      files[name] = index % 50 == 0 ? Array("duplicate".utf8) : (0..<count).map { _ in UInt8(truncatingIfNeeded: next()) }
+    }
+    files["gen/huge.bin"] = [UInt8](repeating: 7, count: 40_000)
+    files["gen/ünïcode/名前.txt"] = Array("utf8".utf8)
+    for (name, bytes) in files { try dir.write(name, bytes) }
+    return files
+  }
+
+  @Test(arguments: [true, false])
+  func everyFileInExactlyOneShardWithinTheLimit(combined: Bool) async throws {
+    let dir = try WriterTempDir()
+    let files = try makeTree(dir)
+    let inputs = try TarInputCollector(options: .init(base: dir.path)).collect(["gen"]).inputs
+    let limit: UInt64 = 16 << 10
+    let summary = try await CotarPacker.pack(
+      inputs, options: .init(shardSize: limit, prefix: dir.at("out/p"), combined: combined),
+      contentDigest: writerContentDigest, fileDigest: { _ in "test" })
+    let shards = summary.manifest.shards
+    #expect(shards.count > 10)
+    #expect(summary.warnings.count == 1)  // huge.bin
+    for shard in shards {
+      let onDisk = (try FileManager.default.attributesOfItem(atPath: dir.at("out/" + shard.name))[.size] as? NSNumber)?.uint64Value
+      #expect(onDisk == shard.size)
+      if shard.firstPath != Array("gen/huge.bin".utf8) { #expect(shard.totalSize <= limit, "\(shard.name)") }
+    }
+    // Every file: exactly one shard's range holds it, its tar lists it, and the set reads it.
+    var listed: [String: Int] = [:]
+    for (number, shard) in shards.enumerated() {
+      var entries: [TarEntry] = []
+      _ = try await TarScanner(source: try FileSource(path: dir.at("out/" + shard.name))).scan { entries.append($0) }
+      for entry in entries { listed[entry.path, default: 0] += 1 }
+      #expect(entries.allSatisfy { summary.manifest.shardIndex(for: $0.pathBytes) == number })
+    }
+    #expect(listed.count == files.count)
+    #expect(listed.values.allSatisfy { $0 == 1 })
+    let set = try await CotarShardSet.open(manifestPath: summary.manifestPath)
+    for (name, bytes) in files { #expect(try await set.read(name) == bytes, "\(name)") }
+    #expect(try await set.read("gen/missing") == nil)
+    #expect(try await set.read("aaa") == nil)
+    #expect(try await set.read("zzz") == nil)
+  }
+
+  @Test func shardSetOverARangeSource() async throws {
+    let dir = try WriterTempDir()
+    _ = try makeTree(dir)
+    let inputs = try TarInputCollector(options: .init(base: dir.path)).collect(["gen/d1"]).inputs
+    let summary = try await CotarPacker.pack(
+      inputs, options: .init(shardSize: 8 << 10, prefix: dir.at("p")), contentDigest: nil, fileDigest: { _ in "x" })
+    let manifest = MemorySource(try dir.read("p.manifest.json"))
+    let root = dir.path
+    let set = try await CotarShardSet.open(manifest: manifest) { name in
+      MemorySource(Array(try Data(contentsOf: URL(fileURLWithPath: root + "/" + name))), identity: name)
+    }
+    #expect(set.manifest == summary.manifest)
+    let first = try #require(inputs.first { $0.size > 0 })
+    #expect(try await set.read(first.path)?.count == Int(first.size))
+  }
+
+  @Test func packingIsReproducible() async throws {
+    let dir = try WriterTempDir()
+    _ = try makeTree(dir)
+    let inputs = try TarInputCollector(options: .init(base: dir.path)).collect(["gen"]).inputs
+    for prefix in ["a/p", "b/p"] {
+      _ = try await CotarPacker.pack(
+        inputs, options: .init(shardSize: 64 << 10, prefix: dir.at(prefix)), contentDigest: writerContentDigest,
+        fileDigest: { _ in "x" })
+    }
+    let names = try FileManager.default.contentsOfDirectory(atPath: dir.at("a")).sorted()
+    #expect(names == (try FileManager.default.contentsOfDirectory(atPath: dir.at("b")).sorted()))
+    for name in names { #expect(try dir.read("a/" + name) == (try dir.read("b/" + name)), "\(name)") }
+  }
+
+  @Test func byteSizes() throws {
+    #expect(try ByteSize.parse("12MiB") == 12 << 20)
+    #expect(try ByteSize.parse("1GiB") == 1 << 30)
+    #expect(try ByteSize.parse("100G") == 100_000_000_000)
+    #expect(try ByteSize.parse("4096") == 4096)
+    #expect(try ByteSize.parse("2 kb") == 2000)
+    #expect(throws: CotarError.self) { try ByteSize.parse("12 parsecs") }
+    #expect(throws: CotarError.self) { try ByteSize.parse("") }
+    #expect(throws: CotarError.self) { try ByteSize.parse("99999999999TiB") }
+  }
+
+  @Test func manifestRoundTripAndRejection() throws {
+    let manifest = ShardManifest(
+      shardSizeLimit: 100,
+      shards: [
+        .init(name: "p-00000.tar.co", size: 90, entries: 2, members: 2, sha256: "ab", firstPath: Array("a".utf8), lastPath: Array("b\"q".utf8)),
+        .init(name: "p-00001.tar", index: "p-00001.tar.index", size: 50, indexSize: 40, entries: 1, members: 1, sha256: "cd",
+              indexSHA256: "ef", firstPath: [0x63, 0xFF], lastPath: [0x64]),
+      ])
+    let parsed = try ShardManifest(parsing: manifest.serialized())
+    #expect(parsed == manifest)
+    #expect(parsed.shardIndex(for: Array("a".utf8)) == 0)
+    #expect(parsed.shardIndex(for: Array("b".utf8)) == 0)
+    #expect(parsed.shardIndex(for: Array("bz".utf8)) == nil)
+    #expect(parsed.shardIndex(for: [0x63, 0xFF, 0x01]) == 1)
+    #expect(parsed.shardIndex(for: Array("e".utf8)) == nil)
+    #expect(throws: CotarError.self) { try ShardManifest(parsing: Array("{\"format\": \"other\"}".utf8)) }
+    let overlapping = String(decoding: manifest.serialized(), as: UTF8.self).replacingOccurrences(of: "\"d\"", with: "\"a\"")
+      .replacingOccurrences(of: "\"first_hex\": \"63ff\"", with: "\"first\": \"a\"")
+    #expect(throws: CotarError.self) { try ShardManifest(parsing: Array(overlapping.utf8)) }
+    #expect(throws: CotarError.self) { try ShardManifest(parsing: Array("[[[[".utf8)) }
+  }
+}

@@ -1,0 +1,39 @@
+import CotarCore
+import CotarHTTP
+import CotarTestSupport
+
+/// Archives shared by the tests (built once per process).
+enum Fixtures {
+  /// 5,000 entries: the index (≈100 KB) is larger than the 64 KiB speculative read.
+  static let large = Task { try await TestArchive.make(count: 5000) }
+  /// 300 entries: the index (≈6 KB) fits in the speculative read.
+  static let small = Task { try await TestArchive.make(count: 300) }
+}
+
+/// A test server with `name` served, and a source for it with quick retries.
+func serve(
+  _ name: String, _ bytes: [UInt8], configuration: HTTPRangeSourceConfiguration = quickConfiguration()
+) async throws -> (RangeServer, HTTPRangeSource) {
+  let server = try await RangeServer.start()
+  server.put(name, bytes)
+  return (server, try HTTPRangeSource(url: server.url(name), configuration: configuration))
+}
+
+/// Short retry delays so failure tests run fast.
+func quickConfiguration(attempts: Int = 4, unranged: Int = 4 << 20) -> HTTPRangeSourceConfiguration {
+  HTTPRangeSourceConfiguration(
+    maximumUnrangedBytes: unranged, requestTimeout: .seconds(10),
+    retry: RetryPolicy(maximumAttempts: attempts, initialDelay: .milliseconds(5), maximumDelay: .milliseconds(20)))
+}
+
+/// The error `body` throws, as a `CotarError` (nil if it did not throw one).
+func cotarError(_ body: () async throws -> Void) async -> CotarError? {
+  do {
+    try await body()
+    return nil
+  } catch let error as CotarError {
+    return error
+  } catch {
+    return CotarError(.io, "not a CotarError: \(error)")
+  }
+}

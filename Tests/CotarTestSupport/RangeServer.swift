@@ -1,0 +1,269 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// A small HTTP/1.1 file server on 127.0.0.1 for tests: RFC 9110 single ranges (including
+/// suffix ranges), strong ETags, `If-Match`, request counting, and switchable misbehaviour.
+public final class RangeServer: Sendable {
+  /// Ways the server can be told to misbehave.
+  public struct Misbehaviour: Sendable {
+    /// Answer every GET with 200 and the whole body, ignoring `Range`.
+    public var ignoreRange = false
+    /// Shift the `Content-Range` start and end by one (the body is right).
+    public var wrongContentRange = false
+    /// Serve `bytes=-N` as the first N bytes (labelled honestly), like some static servers.
+    public var mangleSuffix = false
+    /// Answer a suffix range larger than the file with 416 instead of the whole file.
+    public var suffixLargerThanFileGives416 = false
+    /// Answer this many next requests with 503.
+    public var failNext = 0
+    /// Send `Retry-After: 0` with those 503s.
+    public var sendRetryAfter = false
+    /// Answer this many next requests with 429.
+    public var throttleNext = 0
+    /// For this many next requests, send the head and half the body, then close.
+    public var closeMidBodyNext = 0
+    /// Never answer this many next requests (the client must time out).
+    public var stallNext = 0
+    /// Mark ETags weak (`W/"…"`).
+    public var weakETags = false
+    /// Send no ETag at all.
+    public var noETags = false
+    /// Do not check `If-Match` (the client must then notice the ETag change itself).
+    public var ignoreIfMatch = false
+    /// Require this `Authorization` value; other requests get 401.
+    public var requiredAuthorization: String?
+
+    /// Well-behaved.
+    public init() {}
+  }
+
+  /// One request as the server saw it.
+  public struct Logged: Sendable, Hashable {
+    /// The request path.
+    public var path: String
+    /// The `Range` header, if any.
+    public var range: String?
+    /// The `If-Match` header, if any.
+    public var ifMatch: String?
+    /// The `Authorization` header, if any.
+    public var authorization: String?
+    /// The status answered.
+    public var status: Int
+  }
+
+  private struct File: Sendable {
+    var bytes: [UInt8]
+    var etag: String
+  }
+
+  private struct State: Sendable {
+    var files: [String: File] = [:]
+    var misbehaviour = Misbehaviour()
+    var log: [Logged] = []
+    var generation = 0
+  }
+
+  private let state = Mutex(State())
+  private let channel: any Channel
+  /// The port bound (chosen by the system).
+  public let port: Int
+
+  private init(channel: any Channel, port: Int) {
+    self.channel = channel
+    self.port = port
+  }
+
+  /// Starts a server on 127.0.0.1 with a system-chosen port.
+  public static func start() async throws -> RangeServer {
+    let box = ServerBox()
+    let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+      .serverChannelOption(.backlog, value: 64)
+      .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      .childChannelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+          try channel.pipeline.syncOperations.addHandler(RangeHandler(box: box))
+        }
+      }
+    let channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
+    let server = RangeServer(channel: channel, port: channel.localAddress?.port ?? 0)
+    box.server.withLock { $0 = server }
+    return server
+  }
+
+  /// Closes the listening socket.
+  public func stop() async {
+    try? await channel.close()
+  }
+
+  /// `http://127.0.0.1:PORT/name`.
+  public func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
+
+  /// Serves `bytes` at `/name` with a new strong ETag (replacing any earlier file).
+  public func put(_ name: String, _ bytes: [UInt8]) {
+    state.withLock {
+      $0.generation += 1
+      $0.files["/" + name] = File(bytes: bytes, etag: "\"v\($0.generation)-\(bytes.count)\"")
+    }
+  }
+
+  /// Changes the misbehaviour.
+  public func misbehave(_ change: (inout Misbehaviour) -> Void) {
+    state.withLock { change(&$0.misbehaviour) }
+  }
+
+  /// Every request so far.
+  public var log: [Logged] { state.withLock { $0.log } }
+
+  /// Number of requests so far.
+  public var requestCount: Int { state.withLock { $0.log.count } }
+
+  /// Forgets the request log.
+  public func resetLog() { state.withLock { $0.log.removeAll() } }
+
+  /// What to send for one request.
+  struct Reply {
+    var status: HTTPResponseStatus
+    var headers: HTTPHeaders
+    var body: [UInt8]
+    var closeAfterBytes: Int?
+    var stall = false
+  }
+
+  func respond(to head: HTTPRequestHead) -> Reply {
+    state.withLock { state in
+      let reply = Self.reply(to: head, state: &state)
+      state.log.append(
+        Logged(
+          path: head.uri, range: head.headers.first(name: "Range"), ifMatch: head.headers.first(name: "If-Match"),
+          authorization: head.headers.first(name: "Authorization"), status: Int(reply.status.code)))
+      return reply
+    }
+  }
+
+  private static func reply(to head: HTTPRequestHead, state: inout State) -> Reply {
+    var headers = HTTPHeaders()
+    var bad = state.misbehaviour
+    defer { state.misbehaviour = bad }
+    if let required = bad.requiredAuthorization, head.headers.first(name: "Authorization") != required {
+      return Reply(status: .unauthorized, headers: headers, body: [], closeAfterBytes: nil)
+    }
+    if bad.stallNext > 0 {
+      bad.stallNext -= 1
+      return Reply(status: .ok, headers: headers, body: [], closeAfterBytes: nil, stall: true)
+    }
+    if bad.failNext > 0 {
+      bad.failNext -= 1
+      if bad.sendRetryAfter { headers.add(name: "Retry-After", value: "0") }
+      return Reply(status: .serviceUnavailable, headers: headers, body: Array("busy".utf8), closeAfterBytes: nil)
+    }
+    if bad.throttleNext > 0 {
+      bad.throttleNext -= 1
+      return Reply(status: .tooManyRequests, headers: headers, body: [], closeAfterBytes: nil)
+    }
+    guard let file = state.files[head.uri] else {
+      return Reply(status: .notFound, headers: headers, body: Array("not found".utf8), closeAfterBytes: nil)
+    }
+    if !bad.noETags { headers.add(name: "ETag", value: bad.weakETags ? "W/" + file.etag : file.etag) }
+    headers.add(name: "Accept-Ranges", value: "bytes")
+    if !bad.ignoreIfMatch, let condition = head.headers.first(name: "If-Match"), condition != "*",
+      condition != file.etag
+    {
+      return Reply(status: .preconditionFailed, headers: headers, body: [], closeAfterBytes: nil)
+    }
+    var closeAfter: Int?
+    let size = UInt64(file.bytes.count)
+    func body(_ bytes: [UInt8]) -> [UInt8] {
+      if bad.closeMidBodyNext > 0 {
+        bad.closeMidBodyNext -= 1
+        closeAfter = bytes.count / 2
+      }
+      return bytes
+    }
+    guard !bad.ignoreRange, let header = head.headers.first(name: "Range") else {
+      return Reply(status: .ok, headers: headers, body: body(file.bytes), closeAfterBytes: closeAfter)
+    }
+    switch parseRange(header, size: size, mangleSuffix: bad.mangleSuffix, suffix416: bad.suffixLargerThanFileGives416) {
+    case .none:
+      return Reply(status: .ok, headers: headers, body: body(file.bytes), closeAfterBytes: closeAfter)
+    case .some(nil):
+      headers.add(name: "Content-Range", value: "bytes */\(size)")
+      return Reply(status: .rangeNotSatisfiable, headers: headers, body: [], closeAfterBytes: nil)
+    case .some(let range?):
+      let shift: UInt64 = bad.wrongContentRange ? 1 : 0
+      headers.add(name: "Content-Range", value: "bytes \(range.lowerBound + shift)-\(range.upperBound - 1 + shift)/\(size)")
+      let slice = Array(file.bytes[Int(range.lowerBound)..<Int(range.upperBound)])
+      return Reply(status: .partialContent, headers: headers, body: body(slice), closeAfterBytes: closeAfter)
+    }
+  }
+
+  /// `nil`: ignore the header (serve 200); `.some(nil)`: unsatisfiable; else the range.
+  static func parseRange(_ header: String, size: UInt64, mangleSuffix: Bool, suffix416: Bool) -> Range<UInt64>?? {
+    guard header.hasPrefix("bytes="), !header.contains(",") else { return .none }
+    let spec = header.dropFirst(6)
+    let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+    guard parts.count == 2 else { return .none }
+    if parts[0].isEmpty {
+      guard let count = UInt64(parts[1]) else { return .none }
+      if count == 0 || size == 0 { return .some(nil) }
+      if mangleSuffix { return .some(0..<min(size, count + 1)) }
+      if count > size && suffix416 { return .some(nil) }
+      return .some((size - min(count, size))..<size)
+    }
+    guard let first = UInt64(parts[0]) else { return .none }
+    if first >= size { return .some(nil) }
+    if parts[1].isEmpty { return .some(first..<size) }
+    guard let last = UInt64(parts[1]), last >= first else { return .none }
+    return .some(first..<min(size, last + 1))
+  }
+}
+
+/// Hands the server to handlers created before it existed.
+final class ServerBox: Sendable {
+  let server = Mutex<RangeServer?>(nil)
+}
+
+/// Per-connection handler: collects a request, answers it from the server's state.
+final class RangeHandler: ChannelInboundHandler {
+  typealias InboundIn = HTTPServerRequestPart
+  typealias OutboundOut = HTTPServerResponsePart
+
+  private let box: ServerBox
+  private var head: HTTPRequestHead?
+
+  init(box: ServerBox) { self.box = box }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    switch unwrapInboundIn(data) {
+    case .head(let head): self.head = head
+    case .body: break
+    case .end:
+      guard let head, let server = box.server.withLock({ $0 }) else { return }
+      self.head = nil
+      let reply = server.respond(to: head)
+      if reply.stall { return }
+      var headers = reply.headers
+      headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.count))
+      context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
+      let isHead = head.method == .HEAD
+      if let cut = reply.closeAfterBytes {
+        if !isHead {
+          context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: reply.body.prefix(cut))))), promise: nil)
+        }
+        context.flush()
+        context.close(promise: nil)
+        return
+      }
+      if !isHead, !reply.body.isEmpty {
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: reply.body)))), promise: nil)
+      }
+      let keepAlive = head.isKeepAlive
+      let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+      context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+        if !keepAlive { bound.value.close(promise: nil) }
+      }
+    }
+  }
+}
