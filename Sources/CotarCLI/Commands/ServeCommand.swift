@@ -83,9 +83,11 @@ struct ServeCommand: AsyncParsableCommand {
         host: host, port: port, cacheControl: cacheControl.isEmpty ? nil : cacheControl, corsOrigins: cors,
         baseURL: baseURL, chunkSize: chunkSize, listingEnabled: list, accessLog: !quiet)
       let server = try CotarServer(archives: served, configuration: configuration, logger: logger)
-      InterruptPolicy.handOverToCommand()  // the service group shuts down gracefully
       let startupLogger = logger
       try await server.run { channel in
+        // From here the service group (whose signal handlers are installed by now) shuts
+        // down gracefully; before, an interrupt simply ends the process.
+        InterruptPolicy.handOverToCommand()
         let port = channel.localAddress?.port ?? self.port
         startupLogger.info("listening on http://\(host):\(port)/v1/list")
       }
