@@ -11,6 +11,7 @@ let package = Package(
   products: [
     .library(name: "CotarCore", targets: ["CotarCore"]),
     .library(name: "CotarHTTP", targets: ["CotarHTTP"]),
+    .library(name: "CotarServer", targets: ["CotarServer"]),
     .executable(name: "cotar", targets: ["CotarCLI"]),
     .executable(name: "cotar-bench", targets: ["CotarBench"]),
   ],
@@ -19,6 +20,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     .package(url: "https://github.com/swift-server/async-http-client", from: "1.26.0"),
     .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
   ],
   targets: [
     .target(name: "CotarCore", swiftSettings: strictSettings),
@@ -32,15 +36,30 @@ let package = Package(
       ],
       swiftSettings: strictSettings
     ),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    .target(
+      name: "CotarServer",
+      dependencies: [
+        "CotarCore",
+        "CZlib",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+      ],
+      swiftSettings: strictSettings
+    ),
     .executableTarget(
       name: "CotarCLI",
       dependencies: [
         "CotarCore",
         "CotarHTTP",
+        "CotarServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSettings
     ),
@@ -73,6 +92,20 @@ let package = Package(
     .testTarget(
       name: "CotarCLITests",
       dependencies: ["CotarCLI", "CotarCore", "CotarTestSupport"],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
+      name: "CotarServerTests",
+      dependencies: [
+        "CotarServer",
+        "CotarCore",
+        "CZlib",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+      ],
       swiftSettings: strictSettings
     ),
   ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CotarCore
 import Dispatch
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -16,6 +17,7 @@ struct CotarCommand: AsyncParsableCommand {
     subcommands: [
       DemoCommand.self, IndexCommand.self, CreateCommand.self, GetCommand.self, ListCommand.self,
       InfoCommand.self, ValidateCommand.self, TarCommand.self, AppendCommand.self, PackCommand.self,
+      ServeCommand.self,
     ]
   )
 
@@ -41,6 +43,18 @@ private func installInterruptCleanup() -> [any DispatchSourceSignal] {
 private func interruptHandler(_ number: Int32) -> @Sendable () -> Void {
   {
     AtomicFileWriter.removePendingTemporaryFiles()
-    _exit(128 + number)
+    if !InterruptPolicy.isHandledByCommand { _exit(128 + number) }
   }
+}
+
+/// Whether SIGINT and SIGTERM end the process at once (the default) or are left to a
+/// command that shuts down gracefully by itself (`serve`, through its service group).
+enum InterruptPolicy {
+  private static let handledByCommand = Atomic<Bool>(false)
+
+  /// Leaves SIGINT and SIGTERM to the running command.
+  static func handOverToCommand() { handledByCommand.store(true, ordering: .relaxed) }
+
+  /// Whether the running command handles SIGINT and SIGTERM itself.
+  static var isHandledByCommand: Bool { handledByCommand.load(ordering: .relaxed) }
 }

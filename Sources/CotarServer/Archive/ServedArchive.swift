@@ -1,0 +1,97 @@
+import CotarCore
+
+/// One archive as the server offers it: the opened Cotar, the raw sources behind it, the
+/// validators for HTTP caching, and (optionally) the directory listing.
+///
+/// The server never opens files itself; callers hand in ``RangeSource`` values, so a local
+/// `FileSource`, an HTTP range source or anything else plugs in the same way.
+public struct ServedArchive: Sendable {
+  /// The name used in URLs: `/v1/<name>/file/…` and `/archive/<name>`.
+  public let name: String
+  /// The name of the sidecar index under `/archive/`, such as `tiles.tar.index`; `nil` for a
+  /// `.tar.co`.
+  public let indexName: String?
+  /// The opened archive.
+  public let cotar: Cotar
+  /// The source of the tar (or `.tar.co`) bytes, served raw under `/archive/<name>`.
+  public let tar: any RangeSource
+  /// The sidecar index source, served raw under `/archive/<indexName>`.
+  public let sidecar: (any RangeSource)?
+  /// The size of ``tar`` in bytes.
+  public let tarSize: UInt64
+  /// The size of ``sidecar`` in bytes (0 without a sidecar).
+  public let sidecarSize: UInt64
+  /// A short hex tag identifying this version of the archive; the prefix of every ETag.
+  public let tag: String
+  /// The archive's modification time, sent as `Last-Modified`, when known.
+  public let lastModified: HTTPDate?
+  /// The directory listing, when built.
+  public let listing: ArchiveListing?
+
+  /// Opens an archive for serving.
+  ///
+  /// - Parameters:
+  ///   - name: the URL name (usually the file name); must not be `file` or `list`.
+  ///   - tar: the `.tar.co`, or the `.tar` when `sidecar` is given.
+  ///   - sidecar: the separate `.tar.index`, if any.
+  ///   - version: text that changes whenever the archive changes (such as inode, size and
+  ///     modification time of a local file, or an HTTP ETag); hashed with the identities and
+  ///     sizes into ``tag``.
+  ///   - lastModified: the modification time for `Last-Modified`, when known.
+  ///   - buildListing: scan the tar headers now to support `/v1/list` (one sequential read of
+  ///     the headers; leave off for remote archives of many entries).
+  ///   - options: how to open the index (for local files, loading it into memory is cheap).
+  /// - Throws: `CotarError` from opening the index or scanning the tar; `.invalidArgument`
+  ///   for a reserved or empty name.
+  public static func open(
+    name: String, tar: any RangeSource, sidecar: (any RangeSource)? = nil, version: String = "",
+    lastModified: HTTPDate? = nil, buildListing: Bool = true, options: Cotar.OpenOptions = .init()
+  ) async throws -> ServedArchive {
+    guard !name.isEmpty, name != "file", name != "list", !name.contains("/") else {
+      throw CotarError(
+        .invalidArgument, "'\(name)' cannot be an archive name in URLs (empty, 'file', 'list' or containing '/'); rename the file",
+        source: tar.identity)
+    }
+    let cotar: Cotar =
+      if let sidecar {
+        try await Cotar.open(tar: tar, index: sidecar, options: options)
+      } else {
+        try await Cotar.open(tar, options: options)
+      }
+    let tarSize = try await tar.size()
+    let sidecarSize = try await sidecar?.size() ?? 0
+    let listing = buildListing ? try await ArchiveListing.scan(tar: tar, limit: cotar.dataLimit) : nil
+    return ServedArchive(
+      name: name, indexName: sidecar.map { _ in name + ".index" }, cotar: cotar, tar: tar, sidecar: sidecar,
+      tarSize: tarSize, sidecarSize: sidecarSize, tag: "", lastModified: lastModified, listing: listing
+    ).retagged(version: version)
+  }
+
+  /// A copy whose ``tag`` is derived from `version` (for example an HTTP ETag learnt while
+  /// opening), the source identities and the sizes.
+  public func retagged(version: String) -> ServedArchive {
+    let stamp = [tar.identity, String(tarSize), sidecar?.identity ?? "", String(sidecarSize), version]
+      .joined(separator: "\u{0}")
+    return ServedArchive(
+      name: name, indexName: indexName, cotar: cotar, tar: tar, sidecar: sidecar, tarSize: tarSize,
+      sidecarSize: sidecarSize, tag: String(PathHash.fnv1a64(stamp), radix: 16), lastModified: lastModified,
+      listing: listing)
+  }
+
+  /// Assembles an archive from parts already opened; see ``open(name:tar:sidecar:version:lastModified:buildListing:options:)``.
+  public init(
+    name: String, indexName: String?, cotar: Cotar, tar: any RangeSource, sidecar: (any RangeSource)?,
+    tarSize: UInt64, sidecarSize: UInt64, tag: String, lastModified: HTTPDate?, listing: ArchiveListing?
+  ) {
+    self.name = name
+    self.indexName = indexName
+    self.cotar = cotar
+    self.tar = tar
+    self.sidecar = sidecar
+    self.tarSize = tarSize
+    self.sidecarSize = sidecarSize
+    self.tag = tag
+    self.lastModified = lastModified
+    self.listing = listing
+  }
+}

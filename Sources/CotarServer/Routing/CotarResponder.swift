@@ -1,0 +1,196 @@
+import CotarCore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The HTTP responder behind ``CotarServer``: routes, conditional requests, ranges, gzip
+/// negotiation, CORS and the access log.
+///
+/// Routing is done here rather than with Hummingbird's `Router` so that paths are
+/// percent-decoded to raw bytes (entry names need not be UTF-8) and never normalised.
+public struct CotarResponder: HTTPResponder {
+  /// The request context type.
+  public typealias Context = BasicRequestContext
+
+  /// The archives, in command-line order; the first answers the single-archive routes.
+  public let archives: [ServedArchive]
+  /// The settings.
+  public let configuration: CotarServerConfiguration
+  /// The logger for access lines and errors.
+  public let logger: Logger
+  private let routeNames: [(name: [UInt8], indexName: [UInt8]?)]
+  private let cors: CORSPolicy?
+
+  /// Creates a responder.
+  ///
+  /// - Throws: `CotarError` `.invalidArgument` when no archive is given or two archives (or
+  ///   sidecars) share a URL name.
+  public init(archives: [ServedArchive], configuration: CotarServerConfiguration, logger: Logger) throws {
+    guard !archives.isEmpty else { throw CotarError(.invalidArgument, "give at least one archive to serve") }
+    var seen = Set<String>()
+    for name in archives.flatMap({ [$0.name] + ($0.indexName.map { [$0] } ?? []) }) {
+      guard seen.insert(name).inserted else {
+        throw CotarError(.invalidArgument, "two archives are both named '\(name)' in URLs; rename or copy one of them")
+      }
+    }
+    self.archives = archives
+    self.configuration = configuration
+    self.logger = logger
+    self.routeNames = archives.map { (Array($0.name.utf8), $0.indexName.map { Array($0.utf8) }) }
+    self.cors = configuration.corsOrigins.isEmpty ? nil : CORSPolicy(origins: configuration.corsOrigins)
+  }
+
+  /// Answers one request; never throws (failures become 4xx/5xx responses and log lines).
+  public func respond(to request: Request, context: Context) async throws -> Response {
+    let start = ContinuousClock.now
+    var reply: Reply
+    do {
+      reply = try await handle(request)
+    } catch {
+      logger.error("\(request.method) \(request.uri.path): \(error)")
+      reply = Reply(Self.error(.internalServerError, "the archive could not be read", head: request.method == .head))
+    }
+    cors?.apply(to: &reply.response.headers, request: request)
+    if configuration.accessLog { logAccess(&reply, request: request, start: start) }
+    return reply.response
+  }
+
+  // MARK: Dispatch
+
+  /// A response and whether its body is streamed (then logged once fully written).
+  struct Reply {
+    var response: Response
+    var streamed = false
+    init(_ response: Response, streamed: Bool = false) {
+      self.response = response
+      self.streamed = streamed
+    }
+  }
+
+  private static let allowed = "GET, HEAD, OPTIONS"
+
+  private func handle(_ request: Request) async throws -> Reply {
+    let isHead = request.method == .head
+    if request.method == .options {
+      if let cors, let preflight = cors.preflight(request) { return Reply(preflight) }
+      var response = Response(status: .noContent)
+      response.headers[.allow] = Self.allowed
+      return Reply(response)
+    }
+    guard request.method == .get || isHead else {
+      var response = Self.error(.methodNotAllowed, "only GET and HEAD are supported", head: false)
+      response.headers[.allow] = Self.allowed
+      return Reply(response)
+    }
+    let route: Route
+    do {
+      route = try Route(path: request.uri.path[...], archives: routeNames)
+    } catch .notFound(let message) {
+      return Reply(Self.error(.notFound, message, head: isHead))
+    } catch .malformed(let message) {
+      return Reply(Self.error(.badRequest, message, head: isHead))
+    }
+    switch route {
+    case .health: return try await health(head: isHead)
+    case .file(let archive, let path): return try await entry(path, in: archives[archive], request: request)
+    case .list(let archive, let directory): return list(directory, archive: archive, head: isHead)
+    case .rawArchive(let archive):
+      let served = archives[archive]
+      return try await rawBytes(served.tar, size: served.tarSize, of: served, request: request)
+    case .rawIndex(let archive):
+      let served = archives[archive]
+      guard let sidecar = served.sidecar else { return Reply(Self.error(.notFound, "no sidecar index", head: isHead)) }
+      return try await rawBytes(sidecar, size: served.sidecarSize, of: served, request: request, variant: "index")
+    }
+  }
+
+  private func health(head: Bool) async throws -> Reply {
+    for archive in archives {
+      _ = try await archive.tar.size()
+    }
+    let names = archives.map { "\"\(ListingJSON.jsonEscaped($0.name))\"" }.joined(separator: ",")
+    return Reply(Self.json(.ok, #"{"status":"ok","archives":[\#(names)]}"#, head: head))
+  }
+
+  private func list(_ directory: [UInt8], archive: Int, head: Bool) -> Reply {
+    let served = archives[archive]
+    guard configuration.listingEnabled, let listing = served.listing else {
+      return Reply(Self.error(.notFound, "listing is disabled for this archive", head: head))
+    }
+    guard let children = listing.directory(directory) else {
+      return Reply(Self.error(.notFound, "no such directory", head: head))
+    }
+    var headers: HTTPFields = [.contentType: "application/json"]
+    if let cacheControl = configuration.cacheControl { headers[.cacheControl] = cacheControl }
+    if head {
+      var response = Response(status: .ok, headers: headers)
+      response.headers[.contentLength] = nil
+      return Reply(response)
+    }
+    let body = ListingJSON(
+      directory: children, baseURL: configuration.baseURL, archiveSegment: archive == 0 ? "" : "/" + served.name,
+      chunkSize: configuration.chunkSize)
+    return Reply(Response(status: .ok, headers: headers, body: Self.listingBody(body)), streamed: true)
+  }
+
+  /// A chunked body that writes `json` one chunk at a time; each write waits for the
+  /// connection to accept it, so a slow client holds back production instead of growing a
+  /// buffer.
+  static func listingBody(_ json: ListingJSON) -> ResponseBody {
+    ResponseBody { writer in
+      for chunk in json { try await writer.write(chunk) }
+      try await writer.finish(nil)
+    }
+  }
+
+  // MARK: Helpers
+
+  /// A JSON response; for HEAD the body is left out but its length is kept.
+  static func json(_ status: HTTPResponse.Status, _ text: String, head: Bool) -> Response {
+    let buffer = ByteBuffer(string: text)
+    var headers: HTTPFields = [.contentType: "application/json"]
+    headers[.contentLength] = String(buffer.readableBytes)
+    return Response(status: status, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: buffer))
+  }
+
+  /// An error in Hummingbird's JSON shape: `{"error":{"message":"…"}}`.
+  static func error(_ status: HTTPResponse.Status, _ message: String, head: Bool) -> Response {
+    json(status, #"{"error":{"message":"\#(ListingJSON.jsonEscaped(message))"}}"#, head: head)
+  }
+
+  private func logAccess(_ reply: inout Reply, request: Request, start: ContinuousClock.Instant) {
+    let method = request.method
+    let path = request.uri.path
+    let status = reply.response.status.code
+    let logger = self.logger
+    guard reply.streamed else {
+      let bytes = request.method == .head ? 0 : (reply.response.body.contentLength ?? 0)
+      Self.logLine(logger, method: method, path: path, status: status, bytes: bytes, start: start, failure: nil)
+      return
+    }
+    let original = reply.response.body
+    reply.response.body = ResponseBody(contentLength: original.contentLength) { writer in
+      let counter = ByteCounter()
+      do {
+        try await original.write(CountingBodyWriter(base: writer, counter: counter))
+      } catch {
+        Self.logLine(logger, method: method, path: path, status: status, bytes: counter.value, start: start, failure: error)
+        throw error
+      }
+      Self.logLine(logger, method: method, path: path, status: status, bytes: counter.value, start: start, failure: nil)
+    }
+  }
+
+  private static func logLine(
+    _ logger: Logger, method: HTTPRequest.Method, path: String, status: Int, bytes: Int,
+    start: ContinuousClock.Instant, failure: (any Error)?
+  ) {
+    let elapsed = ContinuousClock.now - start
+    let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
+    let duration = (milliseconds * 1000).rounded() / 1000
+    var line = "\(method) \(path) \(status) \(bytes) \(duration)ms"
+    if let failure { line += " aborted: \(failure)" }
+    logger.info("\(line)")
+  }
+}

@@ -1,0 +1,71 @@
+import CotarCore
+import CotarServer
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+@Suite("Slow clients", .timeLimit(.minutes(1)))
+struct SlowClientTests {
+  @Test("A client that stops reading holds back reads from the archive (bounded memory)")
+  func stalledClient() async throws {
+    let entrySize = 48 << 20
+    var builder = TestTarBuilder()
+    builder.add("huge.bin", [UInt8](repeating: 0x5A, count: entrySize))
+    let tar = builder.finished
+    let index = try await CotarIndexBuilder.build(tar: MemorySource(tar)).index.bytes
+    let counting = CountingSource(MemorySource(tar + index, identity: "huge.tar.co"))
+    let archive = try await ServedArchive.open(name: "huge.tar.co", tar: counting, buildListing: false)
+    let app = try TestServer.application([archive])
+    try await app.test(.live) { client in
+      let port = try #require(client.port)
+      counting.reset()
+      let socket = try #require(Self.openSocket(port: port))
+      defer { close(socket) }
+      let request = Array("GET /v1/file/huge.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+      #expect(request.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) } == request.count)
+      // Never read: the server can only fill the socket buffers, then must wait.
+      var previous: UInt64 = 0
+      for _ in 0..<20 {
+        try await Task.sleep(for: .milliseconds(100))
+        let now = counting.counts.bytes
+        if now == previous && now > 0 { break }
+        previous = now
+      }
+      let read = counting.counts.bytes
+      #expect(read > 0)
+      #expect(read < 16 << 20, "the server read \(read) of \(entrySize) bytes for a client that reads nothing")
+    }
+  }
+
+  /// A blocking TCP socket to 127.0.0.1:`port` with a small receive buffer.
+  static func openSocket(port: Int) -> Int32? {
+    #if canImport(Glibc)
+      let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    #else
+      let fd = socket(AF_INET, SOCK_STREAM, 0)
+    #endif
+    guard fd >= 0 else { return nil }
+    var receiveBuffer: Int32 = 4096
+    _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let status = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    guard status == 0 else {
+      close(fd)
+      return nil
+    }
+    return fd
+  }
+}
