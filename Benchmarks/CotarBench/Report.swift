@@ -1,3 +1,4 @@
+import CotarCore
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -60,20 +61,20 @@ struct Report {
   /// The JSON document described in `Benchmarks/README.md`.
   func json() -> String {
     var top: [(String, String)] = []
-    top.append(("parameters", Self.object(parameters.map { ($0.0, Int($0.1) != nil ? $0.1 : Self.string($0.1)) })))
-    top.append(("machine", Self.object(machine.map { ($0.0, Self.string($0.1)) })))
+    top.append(("parameters", Self.object(parameters.map { ($0.0, Int($0.1) != nil ? $0.1 : JSONText.quoted($0.1)) })))
+    top.append(("machine", Self.object(machine.map { ($0.0, JSONText.quoted($0.1)) })))
     var allFigures: [(String, String)] = []
     var allRatios: [(String, String)] = []
     for section in sections {
       var members: [(String, String)] = [("available", section.unavailableReason == nil ? "true" : "false")]
-      if let reason = section.unavailableReason { members.append(("reason", Self.string(reason))) }
+      if let reason = section.unavailableReason { members.append(("reason", JSONText.quoted(reason))) }
       for figure in section.figures {
         members.append((Self.name(figure.key), Self.number(figure.median)))
         allFigures.append(
           (
             figure.key,
             Self.object([
-              ("unit", Self.string(figure.unit)), ("median", Self.number(figure.median)),
+              ("unit", JSONText.quoted(figure.unit)), ("median", Self.number(figure.median)),
               ("min", Self.number(figure.min)), ("max", Self.number(figure.max)),
               ("samples", "[" + figure.samples.map(Self.number).joined(separator: ", ") + "]"),
             ])
@@ -91,7 +92,7 @@ struct Report {
           ))
       }
       if !section.notes.isEmpty {
-        members.append(("notes", "[" + section.notes.map(Self.string).joined(separator: ", ") + "]"))
+        members.append(("notes", "[" + section.notes.map(JSONText.quoted).joined(separator: ", ") + "]"))
       }
       top.append((section.key, Self.object(members)))
     }
@@ -107,21 +108,7 @@ struct Report {
   }
 
   private static func object(_ members: [(String, String)]) -> String {
-    "{" + members.map { "\(string($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
-  }
-
-  private static func string(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
+    "{" + members.map { "\(JSONText.quoted($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
   }
 
   private static func number(_ value: Double) -> String {

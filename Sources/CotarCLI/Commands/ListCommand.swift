@@ -46,26 +46,8 @@ struct ListCommand: AsyncParsableCommand {
   }
 
   private func jsonLine(_ entry: TarEntry) -> String {
-    var line = "{\"path\":\(jsonString(entry.path)),\"type\":\"\(entry.kind)\",\"offset\":\(entry.dataOffset),\"size\":\(entry.size)"
-    if let target = entry.linkTarget { line += ",\"link\":\(jsonString(target))" }
+    var line = "{\"path\":\(JSONText.quoted(entry.path)),\"type\":\"\(entry.kind)\",\"offset\":\(entry.dataOffset),\"size\":\(entry.size)"
+    if let target = entry.linkTarget { line += ",\"link\":\(JSONText.quoted(target))" }
     return line + "}"
   }
-}
-
-/// `text` as a JSON string literal.
-func jsonString(_ text: String) -> String {
-  var out = "\""
-  for scalar in text.unicodeScalars {
-    switch scalar {
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    case "\n": out += "\\n"
-    case "\r": out += "\\r"
-    case "\t": out += "\\t"
-    case _ where scalar.value < 0x20:
-      out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-    default: out.unicodeScalars.append(scalar)
-    }
-  }
-  return out + "\""
 }

@@ -49,39 +49,18 @@ enum JSONValue: Equatable, Sendable {
     case .object(let members):
       if members.isEmpty { return "{}" }
       if indent >= 2 {
-        return "{" + members.map { "\(Self.quote($0.0)): \($0.1.serialized(indent: indent + 1))" }.joined(separator: ", ") + "}"
+        return "{" + members.map { "\(JSONText.quoted($0.0)): \($0.1.serialized(indent: indent + 1))" }.joined(separator: ", ") + "}"
       }
-      return "{\n" + members.map { "\(pad)\(Self.quote($0.0)): \($0.1.serialized(indent: indent + 1))" }.joined(separator: ",\n")
+      return "{\n" + members.map { "\(pad)\(JSONText.quoted($0.0)): \($0.1.serialized(indent: indent + 1))" }.joined(separator: ",\n")
         + "\n\(closing)}"
     case .array(let items):
       if items.isEmpty { return "[]" }
       return "[\n" + items.map { pad + $0.serialized(indent: indent + 1) }.joined(separator: ",\n") + "\n\(closing)]"
-    case .string(let text): return Self.quote(text)
+    case .string(let text): return JSONText.quoted(text)
     case .number(let text): return text
     case .bool(let value): return value ? "true" : "false"
     case .null: return "null"
     }
-  }
-
-  static func quote(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return out + "\""
   }
 
   /// Parses JSON text.

@@ -1,3 +1,4 @@
+import CotarCore
 import NIOCore
 
 /// The JSON body of a directory listing, produced lazily in chunks of bounded size.
@@ -27,7 +28,7 @@ public struct ListingJSON: Sequence, Sendable {
 
   /// Makes an iterator over the chunks.
   public func makeIterator() -> Iterator {
-    let base = Array(Self.jsonEscaped(baseURL).utf8) + Array("/v1".utf8)
+    let base = Array(JSONText.escaped(baseURL).utf8) + Array("/v1".utf8)
     var segment: [UInt8] = []
     PercentEncoding.appendEncodedPath(Array(archiveSegment.utf8), to: &segment)
     return Iterator(
@@ -87,19 +88,5 @@ public struct ListingJSON: Sequence, Sendable {
         }
       }
     }
-  }
-
-  /// `text` with JSON string escapes for `"` and `\` and control characters.
-  static func jsonEscaped(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case _ where scalar.value < 0x20: out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out
   }
 }

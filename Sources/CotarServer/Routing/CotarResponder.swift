@@ -109,7 +109,7 @@ public struct CotarResponder: HTTPResponder {
     for archive in archives {
       _ = try await archive.tar.size()
     }
-    let names = archives.map { "\"\(ListingJSON.jsonEscaped($0.name))\"" }.joined(separator: ",")
+    let names = archives.map { "\"\(JSONText.escaped($0.name))\"" }.joined(separator: ",")
     return Reply(Self.json(.ok, #"{"status":"ok","archives":[\#(names)]}"#, head: head))
   }
 
@@ -156,7 +156,7 @@ public struct CotarResponder: HTTPResponder {
 
   /// An error in Hummingbird's JSON shape: `{"error":{"message":"…"}}`.
   static func error(_ status: HTTPResponse.Status, _ message: String, head: Bool) -> Response {
-    json(status, #"{"error":{"message":"\#(ListingJSON.jsonEscaped(message))"}}"#, head: head)
+    json(status, #"{"error":{"message":"\#(JSONText.escaped(message))"}}"#, head: head)
   }
 
   private func logAccess(_ reply: inout Reply, request: Request, start: ContinuousClock.Instant) {
