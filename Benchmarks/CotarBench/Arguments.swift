@@ -1,4 +1,4 @@
-/// Command-line options of `cotar-bench` (parsed by hand to keep the bench dependency-free).
+/// Command-line options of `cotar-bench` (parsed by hand, without ArgumentParser).
 struct BenchArguments {
   /// Number of files in the corpus.
   var entries = 200_000
