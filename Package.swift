@@ -65,7 +65,12 @@ let package = Package(
     ),
     .executableTarget(
       name: "CotarBench",
-      dependencies: ["CotarCore"],
+      dependencies: [
+        "CotarCore", "CotarHTTP", "CotarTestSupport",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
       path: "Benchmarks/CotarBench",
       swiftSettings: strictSettings
     ),

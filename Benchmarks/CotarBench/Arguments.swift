@@ -1,4 +1,4 @@
-/// Command-line options of `cotar-bench` (parsed by hand to keep the bench dependency-free).
+/// Command-line options of `cotar-bench` (parsed by hand, without ArgumentParser).
 struct BenchArguments {
   /// Number of files in the corpus.
   var entries = 200_000
@@ -10,6 +10,8 @@ struct BenchArguments {
   var repetitions = 5
   /// Random lookups per repetition.
   var lookups = 10_000
+  /// Hot remote lookups (and plain range GETs) per repetition and concurrency.
+  var remoteLookups = 2_000
   /// Paths looked up by linear scan per repetition.
   var scans = 20
   /// Write the JSON report here.
@@ -29,7 +31,8 @@ struct BenchArguments {
 
   static let usage = """
     usage: cotar-bench [--quick] [--entries N] [--seed S] [--dir DIR] [--repetitions R]
-                       [--lookups N] [--scans N] [--json FILE] [--peers] [--python PATH]
+                       [--lookups N] [--remote-lookups N] [--scans N] [--json FILE] [--peers]
+                       [--python PATH] [--only LIST] [--clock wall|cpu]
 
       --quick          20,000 entries (unless --entries is given): a smoke run under a minute
       --entries N      files in the generated corpus (default 200000)
@@ -37,6 +40,7 @@ struct BenchArguments {
       --dir DIR        where the corpus is written and reused (default .build/bench-data)
       --repetitions R  runs per figure; the table shows median, min and max (default 5, min 5)
       --lookups N      random lookups per run (default 10000)
+      --remote-lookups N  hot lookups over HTTP per run and concurrency (default 2000)
       --scans N        paths found by linear scan per run (default 20)
       --json FILE      also write the results as JSON (schema in Benchmarks/README.md)
       --peers          also measure Python tarfile and ratarmountcore (see Benchmarks/peers.sh)
@@ -75,6 +79,7 @@ struct BenchArguments {
       case "--dir": directory = try value(argument)
       case "--repetitions": repetitions = try number(argument, minimum: 5)
       case "--lookups": lookups = try number(argument, minimum: 1)
+      case "--remote-lookups": remoteLookups = try number(argument, minimum: 1)
       case "--scans": scans = try number(argument, minimum: 1)
       case "--json": jsonPath = try value(argument)
       case "--peers": peers = true

@@ -44,7 +44,9 @@ func runBench(_ arguments: BenchArguments) async throws {
   }
   if arguments.only.contains("remote") {
     log("3/4 remote lookups")
-    sections.append(try await RemoteBench.run(corpus: corpus, repetitions: arguments.repetitions))
+    sections.append(
+      try await RemoteBench.run(
+        corpus: corpus, repetitions: arguments.repetitions, lookups: arguments.remoteLookups, stopwatch: stopwatch))
   }
   if arguments.only.contains("size") {
     log("4/4 index size")

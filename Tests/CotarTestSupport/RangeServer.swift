@@ -1,3 +1,4 @@
+import CotarCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -5,6 +6,9 @@ import Synchronization
 
 /// A small HTTP/1.1 file server on 127.0.0.1 for tests: RFC 9110 single ranges (including
 /// suffix ranges), strong ETags, `If-Match`, request counting, and switchable misbehaviour.
+///
+/// Files are served from memory (``put(_:_:)``) or, for large files such as the bench
+/// corpus, from disk with one `pread` per request (``putFile(_:path:)``).
 public final class RangeServer: Sendable {
   /// Ways the server can be told to misbehave.
   public struct Misbehaviour: Sendable {
@@ -54,8 +58,23 @@ public final class RangeServer: Sendable {
   }
 
   private struct File: Sendable {
-    var bytes: [UInt8]
+    var content: Content
     var etag: String
+
+    var size: UInt64 {
+      switch content {
+      case .memory(let bytes): UInt64(bytes.count)
+      case .disk(_, let size): size
+      }
+    }
+  }
+
+  /// Where a file's bytes live.
+  private enum Content: Sendable {
+    /// Held in memory.
+    case memory([UInt8])
+    /// Read from disk per request (the size is fixed when the file is put).
+    case disk(FileSource, size: UInt64)
   }
 
   private struct State: Sendable {
@@ -105,7 +124,21 @@ public final class RangeServer: Sendable {
   public func put(_ name: String, _ bytes: [UInt8]) {
     state.withLock {
       $0.generation += 1
-      $0.files["/" + name] = File(bytes: bytes, etag: "\"v\($0.generation)-\(bytes.count)\"")
+      $0.files["/" + name] = File(content: .memory(bytes), etag: "\"v\($0.generation)-\(bytes.count)\"")
+    }
+  }
+
+  /// Serves the file at `path` at `/name`, reading each request's bytes with `pread`
+  /// instead of holding the file in memory (replacing any earlier file). The file must not
+  /// change while served.
+  ///
+  /// - Throws: `CotarError` `.io` when the file cannot be opened.
+  public func putFile(_ name: String, path: String) async throws {
+    let source = try FileSource(path: path)
+    let size = try await source.size()
+    state.withLock {
+      $0.generation += 1
+      $0.files["/" + name] = File(content: .disk(source, size: size), etag: "\"v\($0.generation)-\(size)\"")
     }
   }
 
@@ -130,10 +163,12 @@ public final class RangeServer: Sendable {
     var body: [UInt8]
     var closeAfterBytes: Int?
     var stall = false
+    /// Bytes still to read from disk into `body`, after the state lock is released.
+    var disk: (source: FileSource, range: Range<UInt64>)?
   }
 
   func respond(to head: HTTPRequestHead) -> Reply {
-    state.withLock { state in
+    var reply = state.withLock { state in
       let reply = Self.reply(to: head, state: &state)
       state.log.append(
         Logged(
@@ -141,6 +176,14 @@ public final class RangeServer: Sendable {
           authorization: head.headers.first(name: "Authorization"), status: Int(reply.status.code)))
       return reply
     }
+    if let disk = reply.disk {
+      do {
+        reply.body = try disk.source.readSync(disk.range)
+      } catch {
+        return Reply(status: .internalServerError, headers: HTTPHeaders(), body: [], closeAfterBytes: nil)
+      }
+    }
+    return reply
   }
 
   private static func reply(to head: HTTPRequestHead, state: inout State) -> Reply {
@@ -173,29 +216,34 @@ public final class RangeServer: Sendable {
     {
       return Reply(status: .preconditionFailed, headers: headers, body: [], closeAfterBytes: nil)
     }
-    var closeAfter: Int?
-    let size = UInt64(file.bytes.count)
-    func body(_ bytes: [UInt8]) -> [UInt8] {
+    let size = file.size
+    /// The reply carrying bytes `range` of the file (read from disk later for a disk file).
+    func reply(_ status: HTTPResponseStatus, _ headers: HTTPHeaders, _ range: Range<UInt64>) -> Reply {
+      var reply = Reply(status: status, headers: headers, body: [], closeAfterBytes: nil)
       if bad.closeMidBodyNext > 0 {
         bad.closeMidBodyNext -= 1
-        closeAfter = bytes.count / 2
+        reply.closeAfterBytes = range.count / 2
       }
-      return bytes
+      switch file.content {
+      case .memory(let bytes):
+        reply.body = range.count == bytes.count ? bytes : Array(bytes[Int(range.lowerBound)..<Int(range.upperBound)])
+      case .disk(let source, _): reply.disk = (source, range)
+      }
+      return reply
     }
     guard !bad.ignoreRange, let header = head.headers.first(name: "Range") else {
-      return Reply(status: .ok, headers: headers, body: body(file.bytes), closeAfterBytes: closeAfter)
+      return reply(.ok, headers, 0..<size)
     }
     switch parseRange(header, size: size, mangleSuffix: bad.mangleSuffix, suffix416: bad.suffixLargerThanFileGives416) {
     case .none:
-      return Reply(status: .ok, headers: headers, body: body(file.bytes), closeAfterBytes: closeAfter)
+      return reply(.ok, headers, 0..<size)
     case .some(nil):
       headers.add(name: "Content-Range", value: "bytes */\(size)")
       return Reply(status: .rangeNotSatisfiable, headers: headers, body: [], closeAfterBytes: nil)
     case .some(let range?):
       let shift: UInt64 = bad.wrongContentRange ? 1 : 0
       headers.add(name: "Content-Range", value: "bytes \(range.lowerBound + shift)-\(range.upperBound - 1 + shift)/\(size)")
-      let slice = Array(file.bytes[Int(range.lowerBound)..<Int(range.upperBound)])
-      return Reply(status: .partialContent, headers: headers, body: body(slice), closeAfterBytes: closeAfter)
+      return reply(.partialContent, headers, range)
     }
   }
 
