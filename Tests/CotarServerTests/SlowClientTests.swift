@@ -14,7 +14,7 @@ import Testing
 struct SlowClientTests {
   @Test("A client that stops reading holds back reads from the archive (bounded memory)")
   func stalledClient() async throws {
-    let entrySize = 48 << 20
+    let entrySize = 64 << 20
     var builder = TestTarBuilder()
     builder.add("huge.bin", [UInt8](repeating: 0x5A, count: entrySize))
     let tar = builder.finished
@@ -29,17 +29,21 @@ struct SlowClientTests {
       defer { close(socket) }
       let request = Array("GET /v1/file/huge.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
       #expect(request.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) } == request.count)
-      // Never read: the server can only fill the socket buffers, then must wait.
+      // Never read: the server can only fill the socket and channel buffers, then must wait.
+      // How much that is depends on the kernel's TCP buffers and on load, so the test asks
+      // that reading stops well short of the entry, not for an exact figure.
       var previous: UInt64 = 0
-      for _ in 0..<20 {
+      var stableFor = 0
+      for _ in 0..<100 where stableFor < 5 {
         try await Task.sleep(for: .milliseconds(100))
         let now = counting.counts.bytes
-        if now == previous && now > 0 { break }
+        stableFor = (now == previous && now > 0) ? stableFor + 1 : 0
         previous = now
       }
       let read = counting.counts.bytes
+      #expect(stableFor >= 5, "the server kept reading for a client that reads nothing")
       #expect(read > 0)
-      #expect(read < 16 << 20, "the server read \(read) of \(entrySize) bytes for a client that reads nothing")
+      #expect(read < UInt64(entrySize) / 2, "the server read \(read) of \(entrySize) bytes for a client that reads nothing")
     }
   }
 

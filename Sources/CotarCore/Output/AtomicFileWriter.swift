@@ -54,19 +54,25 @@ public final class AtomicFileWriter {
     let directory = slash.map { String(destination[...$0]) } ?? ""
     let name = slash.map { String(destination[destination.index(after: $0)...]) } ?? destination
     var template = Array("\(directory).\(name).tmp-XXXXXX".utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { buffer in
-      buffer.baseAddress.map { mkstemp($0) } ?? -1
+    // Create and register the file under the lock, so a signal handler running
+    // ``removePendingTemporaryFiles()`` never sees the file before it is registered.
+    let (fd, path, failure) = Self.pending.withLock { pending -> (Int32, String, Int32) in
+      let fd = template.withUnsafeMutableBufferPointer { buffer in
+        buffer.baseAddress.map { mkstemp($0) } ?? -1
+      }
+      guard fd >= 0 else { return (fd, "", errno) }
+      let path = template.withUnsafeBufferPointer { buffer in
+        buffer.baseAddress.map { String(cString: $0) } ?? ""
+      }
+      pending.insert(path)
+      return (fd, path, 0)
     }
     guard fd >= 0 else {
-      throw CotarError(.io, "cannot create a temporary file: \(errnoDescription(errno))", source: destination)
+      throw CotarError(.io, "cannot create a temporary file: \(errnoDescription(failure))", source: destination)
     }
     self.descriptor = fd
-    self.temporaryPath = template.withUnsafeBufferPointer { buffer in
-      buffer.baseAddress.map { String(cString: $0) } ?? ""
-    }
+    self.temporaryPath = path
     fchmod(fd, 0o644)
-    let path = temporaryPath
-    Self.pending.withLock { _ = $0.insert(path) }
   }
 
   deinit {
