@@ -13,7 +13,7 @@ enum BuildBench {
     let hasTar = Spawn.isAvailable("tar")
     var bodies: [() async throws -> Void] = [
       {
-        let result = try await CotarIndexBuilder.build(tar: FileSource(path: corpus.tarPath))
+        let result = try await CotarIndexBuilder.build(tar: FileSource(path: corpus.tarPath), options: Corpus.indexOptions)
         guard result.index.stats.files == corpus.entryCount else {
           throw BenchError("Cotar indexed \(result.index.stats.files) files, expected \(corpus.entryCount)")
         }
@@ -95,7 +95,7 @@ enum BuildBench {
 
   /// The `--child-build PATH` mode: builds the index of `path` once and exits.
   static func childBuild(path: String) async throws {
-    let result = try await CotarIndexBuilder.build(tar: FileSource(path: path))
+    let result = try await CotarIndexBuilder.build(tar: FileSource(path: path), options: Corpus.indexOptions)
     print(result.index.stats.files)
     print(peakResidentBytes())
   }
