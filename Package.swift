@@ -74,7 +74,7 @@ let package = Package(
       path: "Benchmarks/CotarBench",
       swiftSettings: strictSettings
     ),
-    .testTarget(name: "CotarCoreTests", dependencies: ["CotarCore"], swiftSettings: strictSettings),
+    .testTarget(name: "CotarCoreTests", dependencies: ["CotarCore", "CotarTestSupport"], swiftSettings: strictSettings),
     .target(
       name: "CotarTestSupport",
       dependencies: [
@@ -104,6 +104,7 @@ let package = Package(
       dependencies: [
         "CotarServer",
         "CotarCore",
+        "CotarTestSupport",
         "CZlib",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),

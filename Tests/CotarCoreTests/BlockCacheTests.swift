@@ -1,4 +1,5 @@
 import CotarCore
+import CotarTestSupport
 import Synchronization
 import Testing
 

@@ -1,4 +1,5 @@
 import CotarCore
+import CotarTestSupport
 import Testing
 
 @Suite("Reads into a caller's buffer")

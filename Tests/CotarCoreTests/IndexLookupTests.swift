@@ -1,4 +1,5 @@
 import CotarCore
+import CotarTestSupport
 import Testing
 
 @Suite("Index lookups and their I/O")

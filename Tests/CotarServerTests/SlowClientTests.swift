@@ -1,5 +1,6 @@
 import CotarCore
 import CotarServer
+import CotarTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -15,7 +16,7 @@ struct SlowClientTests {
   @Test("A client that stops reading holds back reads from the archive (bounded memory)")
   func stalledClient() async throws {
     let entrySize = 64 << 20
-    var builder = TestTarBuilder()
+    var builder = TestTar()
     builder.add("huge.bin", [UInt8](repeating: 0x5A, count: entrySize))
     let tar = builder.finished
     let index = try await CotarIndexBuilder.build(tar: MemorySource(tar)).index.bytes

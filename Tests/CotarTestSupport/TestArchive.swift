@@ -30,45 +30,13 @@ public struct TestArchive: Sendable {
   }
 }
 
-/// A minimal ustar writer for test data.
+/// The tar bytes of a list of regular files (names under 100 bytes).
 public enum TarBytes {
-  /// The tar bytes for `files` (regular files, names under 100 bytes).
+  /// The tar bytes for `files`, ending with two zero blocks.
   public static func make(_ files: [(path: String, bytes: [UInt8])]) -> [UInt8] {
-    var out: [UInt8] = []
-    out.reserveCapacity(files.reduce(1024) { $0 + 512 + ($1.bytes.count + 511) / 512 * 512 })
-    for file in files {
-      out += header(path: file.path, size: file.bytes.count)
-      out += file.bytes
-      out += [UInt8](repeating: 0, count: (512 - file.bytes.count % 512) % 512)
-    }
-    out += [UInt8](repeating: 0, count: 1024)
-    return out
-  }
-
-  static func header(path: String, size: Int) -> [UInt8] {
-    var block = [UInt8](repeating: 0, count: 512)
-    func put(_ text: String, at offset: Int) {
-      for (index, byte) in text.utf8.enumerated() { block[offset + index] = byte }
-    }
-    func octal(_ value: Int, width: Int) -> String {
-      let digits = String(value, radix: 8)
-      return String(repeating: "0", count: max(0, width - 1 - digits.count)) + digits
-    }
-    put(path, at: 0)
-    put(octal(0o644, width: 8), at: 100)
-    put(octal(0, width: 8), at: 108)
-    put(octal(0, width: 8), at: 116)
-    put(octal(size, width: 12), at: 124)
-    put(octal(0, width: 12), at: 136)
-    put("        ", at: 148)
-    block[156] = UInt8(ascii: "0")
-    put("ustar", at: 257)
-    put("00", at: 263)
-    let sum = block.reduce(0) { $0 + Int($1) }
-    put(octal(sum, width: 7), at: 148)
-    block[154] = 0
-    block[155] = 0x20
-    return block
+    var tar = TestTar()
+    for file in files { tar.add(file.path, file.bytes) }
+    return tar.finished
   }
 }
 

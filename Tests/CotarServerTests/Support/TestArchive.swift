@@ -1,42 +1,9 @@
 import CZlib
 import CotarCore
 import CotarServer
+import CotarTestSupport
 import Hummingbird
 import Logging
-
-/// Builds ustar archives in memory for the server tests.
-struct TestTarBuilder {
-  private(set) var bytes: [UInt8] = []
-
-  /// Appends a regular file (name ≤ 100 bytes).
-  mutating func add(_ name: [UInt8], _ data: [UInt8]) {
-    var header = [UInt8](repeating: 0, count: 512)
-    header.replaceSubrange(0..<name.count, with: name)
-    put(octal: 0o644, width: 8, at: 100, in: &header)
-    put(octal: 0, width: 8, at: 108, in: &header)
-    put(octal: 0, width: 8, at: 116, in: &header)
-    put(octal: UInt64(data.count), width: 12, at: 124, in: &header)
-    put(octal: 0, width: 12, at: 136, in: &header)
-    header[156] = UInt8(ascii: "0")
-    header.replaceSubrange(257..<265, with: Array("ustar\u{0}00".utf8))
-    header.replaceSubrange(148..<156, with: [UInt8](repeating: 0x20, count: 8))
-    let sum = header.reduce(0) { $0 + Int($1) }
-    put(octal: UInt64(sum), width: 7, at: 148, in: &header)
-    bytes += header + data + [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
-  }
-
-  mutating func add(_ name: String, _ data: [UInt8]) { add(Array(name.utf8), data) }
-
-  /// The archive with its end-of-archive blocks.
-  var finished: [UInt8] { bytes + [UInt8](repeating: 0, count: 1024) }
-
-  private func put(octal value: UInt64, width: Int, at offset: Int, in header: inout [UInt8]) {
-    let digits = Array(String(value, radix: 8).utf8)
-    let padded = [UInt8](repeating: UInt8(ascii: "0"), count: max(0, width - 1 - digits.count)) + digits
-    header.replaceSubrange(offset..<(offset + padded.count), with: padded)
-    header[offset + padded.count] = 0
-  }
-}
 
 /// The files of the standard test archive.
 enum TestFiles {
@@ -50,7 +17,7 @@ enum TestFiles {
   static let nonUTF8Name: [UInt8] = Array("odd".utf8) + [0xFF] + Array(".bin".utf8)
 
   static func tar() -> [UInt8] {
-    var tar = TestTarBuilder()
+    var tar = TestTar()
     tar.add("a.txt", hello)
     tar.add("dir/b.json", json)
     tar.add("dir/sub/c.txt", hello)
@@ -102,7 +69,7 @@ enum TestServer {
 
   /// A split `.tar` + `.tar.index` with one file, `other.txt`.
   static func split(name: String = "second.tar") async throws -> ServedArchive {
-    var builder = TestTarBuilder()
+    var builder = TestTar()
     builder.add("other.txt", Array("second archive\n".utf8))
     builder.add("a.txt", Array("a from the second archive\n".utf8))
     let tar = builder.finished
