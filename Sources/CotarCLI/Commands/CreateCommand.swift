@@ -15,15 +15,6 @@ struct CreateCommand: AsyncParsableCommand {
   @OptionGroup var build: BuildOptions
 
   func run() async throws {
-    let destination = output ?? tar + ".co"
-    let writer = try AtomicFileWriter(destination: destination, overwrite: build.force)
-    let source = try FileSource(path: tar)
-    let progress = scanProgressPrinter("indexing")
-    let result = try await CotarIndexBuilder.build(tar: source, options: build.builderOptions, progress: progress)
-    endProgressLine(progress)
-    try await writer.copy(from: source, range: 0..<(try await source.size()))
-    try writer.write(result.index.bytes)
-    try writer.commit()
-    printError(buildSummary(result, output: destination))
+    try await writeIndex(of: tar, to: output ?? tar + ".co", options: build, includingTar: true)
   }
 }

@@ -15,16 +15,24 @@ struct IndexCommand: AsyncParsableCommand {
   @OptionGroup var build: BuildOptions
 
   func run() async throws {
-    let destination = output ?? tar + ".index"
-    let writer = try AtomicFileWriter(destination: destination, overwrite: build.force)
-    let source = try FileSource(path: tar)
-    let progress = scanProgressPrinter("indexing")
-    let result = try await CotarIndexBuilder.build(tar: source, options: build.builderOptions, progress: progress)
-    endProgressLine(progress)
-    try writer.write(result.index.bytes)
-    try writer.commit()
-    printError(buildSummary(result, output: destination))
+    try await writeIndex(of: tar, to: output ?? tar + ".index", options: build, includingTar: false)
   }
+}
+
+/// Builds the index of `tar` and writes it atomically to `destination`, after a copy of the
+/// tar bytes when `includingTar` (a `.tar.co`), then prints the one-line summary.
+///
+/// - Throws: `CotarError` from the scan, the build or the output.
+func writeIndex(of tar: String, to destination: String, options: BuildOptions, includingTar: Bool) async throws {
+  let writer = try AtomicFileWriter(destination: destination, overwrite: options.force)
+  let source = try FileSource(path: tar)
+  let progress = scanProgressPrinter("indexing")
+  let result = try await CotarIndexBuilder.build(tar: source, options: options.builderOptions, progress: progress)
+  endProgressLine(progress)
+  if includingTar { try await writer.copy(from: source, range: 0..<(try await source.size())) }
+  try writer.write(result.index.bytes)
+  try writer.commit()
+  printError(buildSummary(result, output: destination))
 }
 
 /// The one-line summary printed by `index` and `create`.
