@@ -88,7 +88,7 @@ enum LookupBench {
         key: "lookup.memory_array_per_s", label: "Cotar, index in memory, read(_:) → new array", unit: "lookups+reads/s",
         samples: rates[6]),
       Figure(
-        key: "lookup.file_cached_per_s", label: "Cotar, index via FileSource, window cache", unit: "lookups+reads/s",
+        key: "lookup.file_default_per_s", label: "Cotar, index via FileSource, default options", unit: "lookups+reads/s",
         samples: rates[7]),
       Figure(key: "lookup.linear_scan_per_s", label: "linear scan of the tar (\(scans) paths)", unit: "lookups+reads/s", samples: rates[8]),
     ]

@@ -65,3 +65,17 @@ struct BufferReadTests {
     #expect(error?.code == .truncated)
   }
 }
+
+@Suite("Window cache placement")
+struct WindowCachePlacementTests {
+  @Test("local sources read index windows directly; other sources get the window cache")
+  func localSourcesBypassCache() async throws {
+    let tar = try FileSource(path: fixturePath("gnu-basic.tar.co"))
+    let local = try await Cotar.open(tar, options: .init(speculativeBytes: 8))
+    #expect(local.index.source is FileSource)
+    let remoteLike = try await Cotar.open(CountingSource(tar), options: .init(speculativeBytes: 8))
+    #expect(remoteLike.index.source is BlockCacheSource)
+    let uncached = try await Cotar.open(CountingSource(tar), options: .init(speculativeBytes: 8, indexCache: nil))
+    #expect(uncached.index.source is CountingSource)
+  }
+}

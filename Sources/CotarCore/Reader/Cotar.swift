@@ -12,9 +12,11 @@ public struct Cotar: Sendable {
     public var loadIndexIntoMemory = false
     /// Lookup tuning.
     public var lookup = CotarIndex.LookupOptions()
-    /// Where index windows are cached across lookups (`nil`: not cached). The default is a
-    /// new 8 MiB cache per opened archive; pass one ``BlockCache`` to several opens to share
-    /// one memory bound. Entry data is never cached.
+    /// Where index windows of a remote (non-``SynchronousRangeSource``) index are cached across
+    /// lookups (`nil`: not cached). The default is a new 8 MiB cache per opened archive; pass
+    /// one ``BlockCache`` to several opens to share one memory bound. Local files and memory
+    /// are read directly: the page cache serves a window faster than this cache can, and an
+    /// index larger than the cache would thrash it. Entry data is never cached.
     public var indexCache: BlockCache? = BlockCache(capacityBytes: 8 << 20)
     /// Bytes per cached index block; a window read is widened to whole blocks.
     public var indexBlockSize = 4096
@@ -34,7 +36,7 @@ public struct Cotar: Sendable {
     /// `index`, loaded or given a window cache as these options ask.
     func prepare(_ index: CotarIndex) async throws -> CotarIndex {
       if loadIndexIntoMemory { return try await index.loadedIntoMemory() }
-      guard let indexCache else { return index }
+      guard let indexCache, !(index.source is any SynchronousRangeSource) else { return index }
       return index.cachingWindows(in: indexCache, blockSize: indexBlockSize)
     }
   }
