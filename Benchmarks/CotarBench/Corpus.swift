@@ -1,4 +1,5 @@
 import CotarCore
+import CotarTestSupport
 
 #if canImport(Glibc)
   import Glibc

@@ -32,7 +32,7 @@ struct CotarArchiveTests {
 
   @Test("random archives round-trip in both layouts", arguments: [1 as UInt64, 2, 3])
   func randomRoundTrip(seed: UInt64) async throws {
-    var generator = SeededGenerator(seed: seed)
+    var generator = SplitMix64(seed: seed)
     var tar = TestTar()
     var contents: [String: [UInt8]] = [:]
     for index in 0..<(200 + Int(generator.next() % 300)) {
@@ -90,7 +90,7 @@ struct CotarArchiveTests {
 
   @Test("mutated archives never crash the scanner or the builder", arguments: [11 as UInt64, 12, 13, 14])
   func fuzzedArchives(seed: UInt64) async throws {
-    var generator = SeededGenerator(seed: seed)
+    var generator = SplitMix64(seed: seed)
     let original = try fixtureBytes("gnu-longname.tar")
     for _ in 0..<150 {
       var mutated = original
@@ -109,7 +109,7 @@ struct CotarArchiveTests {
 
   @Test("random index bytes behind a valid header never crash lookups", arguments: [21 as UInt64, 22])
   func fuzzedIndexes(seed: UInt64) async throws {
-    var generator = SeededGenerator(seed: seed)
+    var generator = SplitMix64(seed: seed)
     for _ in 0..<50 {
       let slots = UInt32(1 + generator.next() % 64)
       let header = CotarIndexHeader(slotCount: slots).serialized()

@@ -117,7 +117,7 @@ struct IndexBuilderTests {
 
   @Test("output is deterministic and the slot count follows ceil(n × (1 + packing/100))", arguments: [0.0, 10, 25, 100])
   func slotArithmetic(packing: Double) async throws {
-    var generator = SeededGenerator(seed: 7)
+    var generator = SplitMix64(seed: 7)
     var tar = TestTar()
     for index in 0..<97 { tar.add("f/\(index)-\(generator.next() % 1000)", String(index)) }
     let options = CotarIndexBuilder.Options(packing: packing, maxSearch: 97)

@@ -129,3 +129,21 @@ struct TarScannerEdgeTests {
     #expect(error?.path == "a.txt")
   }
 }
+
+@Suite("Tar scanner directory kinds")
+struct TarScannerDirectoryTests {
+  @Test("a GNU dump directory's data is skipped; a v7 directory has none")
+  func directoryData() async throws {
+    var tar = TestTar()
+    tar.add(Array("dump/".utf8), data: Array("Yfile.txt\0\0".utf8), typeflag: UInt8(ascii: "D"))
+    tar.add(Array("v7dir/".utf8), data: [], typeflag: 0)
+    tar.add("after.txt", "still found")
+    var seen: [(String, TarEntry.Kind)] = []
+    _ = try await TarScanner(source: MemorySource(tar.finished)).scan { seen.append(($0.path, $0.kind)) }
+    #expect(seen.map(\.0) == ["dump/", "v7dir/", "after.txt"])
+    #expect(seen.map(\.1) == [.directory, .directory, .file])
+    let built = try await buildIndex(tar.finished)
+    let cotar = try await Cotar.open(tar: MemorySource(tar.finished), index: MemorySource(built.bytes))
+    #expect(try await cotar.read("after.txt") == Array("still found".utf8))
+  }
+}

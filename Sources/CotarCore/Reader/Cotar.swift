@@ -143,8 +143,9 @@ public struct Cotar: Sendable {
   /// - Throws: `CotarError` `.invalidArgument` when the entry does not fit `buffer`, else as
   ///   ``read(_:)``.
   public func read(_ path: String, into buffer: UnsafeMutableRawBufferPointer) async throws -> Int? {
-    if case .resolved(let count) = try readWithoutSuspending(path, into: buffer) { return count }
-    guard let entry = try await entry(path) else { return nil }
+    let hash = PathHash.fnv1a64(path)
+    if case .resolved(let count) = try readWithoutSuspending(hash: hash, path: path, into: buffer) { return count }
+    guard let entry = try await entry(hash: hash, path: path) else { return nil }
     try await read(entry, into: buffer)
     return Int(entry.size)
   }
@@ -157,7 +158,15 @@ public struct Cotar: Sendable {
   ///   not in memory or the source is remote; then call ``read(_:into:)``.
   /// - Throws: as ``read(_:into:)``.
   public func readWithoutSuspending(_ path: String, into buffer: UnsafeMutableRawBufferPointer) throws -> SynchronousRead {
-    guard let synchronousData, case .resolved(let found) = index.lookupInMemory(hash: PathHash.fnv1a64(path)) else {
+    guard synchronousData != nil else { return .needsAsync }
+    return try readWithoutSuspending(hash: PathHash.fnv1a64(path), path: path, into: buffer)
+  }
+
+  /// ``readWithoutSuspending(_:into:)`` for an already hashed path.
+  private func readWithoutSuspending(
+    hash: UInt64, path: String, into buffer: UnsafeMutableRawBufferPointer
+  ) throws -> SynchronousRead {
+    guard let synchronousData, case .resolved(let found) = index.lookupInMemory(hash: hash) else {
       return .needsAsync
     }
     guard let entry = found else { return .resolved(nil) }

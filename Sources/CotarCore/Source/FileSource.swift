@@ -26,20 +26,7 @@ public final class FileSource: SynchronousRangeSource {
   ///   regular file.
   public init(path: String) throws {
     self.path = path
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else {
-      throw CotarError(.io, "cannot open for reading: \(errnoDescription(errno))", source: path)
-    }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else {
-      let code = errno
-      close(fd)
-      throw CotarError(.io, "cannot stat: \(errnoDescription(code))", source: path)
-    }
-    guard (info.st_mode & S_IFMT) == S_IFREG else {
-      close(fd)
-      throw CotarError(.io, "not a regular file", source: path)
-    }
+    let (fd, info) = try openRegularFile(path)
     self.descriptor = fd
     self.fileSize = UInt64(info.st_size)
   }
@@ -105,6 +92,28 @@ public final class FileSource: SynchronousRangeSource {
       done += n
     }
   }
+}
+
+/// Opens `path` read-only and checks that it is a regular file.
+///
+/// - Returns: the descriptor (the caller closes it) and the file's `stat`.
+/// - Throws: `CotarError` `.io` naming the path when it cannot be opened or is not a regular file.
+func openRegularFile(_ path: String) throws -> (descriptor: Int32, info: stat) {
+  let fd = open(path, O_RDONLY | O_CLOEXEC)
+  guard fd >= 0 else {
+    throw CotarError(.io, "cannot open for reading: \(errnoDescription(errno))", source: path)
+  }
+  var info = stat()
+  guard fstat(fd, &info) == 0 else {
+    let code = errno
+    close(fd)
+    throw CotarError(.io, "cannot stat: \(errnoDescription(code))", source: path)
+  }
+  guard (info.st_mode & S_IFMT) == S_IFREG else {
+    close(fd)
+    throw CotarError(.io, "not a regular file", source: path)
+  }
+  return (fd, info)
 }
 
 /// The C library's text for an errno value.

@@ -230,10 +230,11 @@ struct TarWalker {
       let path = pax?.path ?? longName ?? header.name
       let link = pax?.linkPath ?? longLink ?? header.linkName
       let storedSize = pax?.size ?? header.size
-      var kind = Self.kind(of: header.typeflag, isSparse: pax?.isSparse ?? false)
-      // Old (v7) archives store a directory as a NUL-typed regular file whose name ends in '/'.
-      if header.typeflag == 0 && path.last == UInt8(ascii: "/") { kind = .directory }
-      let hasData = Self.hasData(header.typeflag) && kind != .directory
+      // Old (v7) archives store a directory as a NUL-typed regular file whose name ends in '/';
+      // like tarfile, such a member has no data. (A GNU `D` dump directory does have data.)
+      let isV7Directory = header.typeflag == 0 && path.last == UInt8(ascii: "/")
+      let kind = isV7Directory ? .directory : Self.kind(of: header.typeflag, isSparse: pax?.isSparse ?? false)
+      let hasData = Self.hasData(header.typeflag) && !isV7Directory
       let size = hasData ? storedSize : 0
       offset = try nextHeader(after: dataOffset, size: size, path: path)
       summary.members += 1

@@ -247,22 +247,15 @@ final class ArchiveLock {
   let mode: UInt32
 
   init(path: String) throws {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw CotarError(.io, "cannot open for reading: \(errnoDescription(errno))", source: path) }
+    let (fd, opened) = try openRegularFile(path)
     guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
       close(fd)
       throw CotarError(.io, "another process is appending to this archive; try again when it has finished", source: path)
     }
-    var opened = stat()
     var current = stat()
-    guard fstat(fd, &opened) == 0, stat(path, &current) == 0, opened.st_ino == current.st_ino, opened.st_dev == current.st_dev
-    else {
+    guard stat(path, &current) == 0, opened.st_ino == current.st_ino, opened.st_dev == current.st_dev else {
       close(fd)
       throw CotarError(.io, "the archive was replaced while it was being opened; try again", source: path)
-    }
-    guard (opened.st_mode & S_IFMT) == S_IFREG else {
-      close(fd)
-      throw CotarError(.io, "not a regular file", source: path)
     }
     self.descriptor = fd
     self.mode = UInt32(opened.st_mode & 0o7777)
