@@ -10,6 +10,7 @@ let package = Package(
   platforms: [.macOS(.v15)],
   products: [
     .library(name: "CotarCore", targets: ["CotarCore"]),
+    .library(name: "CotarWriter", targets: ["CotarWriter"]),
     .library(name: "CotarHTTP", targets: ["CotarHTTP"]),
     .library(name: "CotarServer", targets: ["CotarServer"]),
     .executable(name: "cotar", targets: ["CotarCLI"]),
@@ -26,6 +27,7 @@ let package = Package(
   ],
   targets: [
     .target(name: "CotarCore", swiftSettings: strictSettings),
+    .target(name: "CotarWriter", dependencies: ["CotarCore"], swiftSettings: strictSettings),
     .target(
       name: "CotarHTTP",
       dependencies: [
@@ -53,6 +55,7 @@ let package = Package(
       name: "CotarCLI",
       dependencies: [
         "CotarCore",
+        "CotarWriter",
         "CotarHTTP",
         "CotarServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -66,7 +69,7 @@ let package = Package(
     .executableTarget(
       name: "CotarBench",
       dependencies: [
-        "CotarCore", "CotarHTTP", "CotarTestSupport",
+        "CotarCore", "CotarWriter", "CotarHTTP", "CotarTestSupport",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -75,6 +78,7 @@ let package = Package(
       swiftSettings: strictSettings
     ),
     .testTarget(name: "CotarCoreTests", dependencies: ["CotarCore", "CotarTestSupport"], swiftSettings: strictSettings),
+    .testTarget(name: "CotarWriterTests", dependencies: ["CotarWriter", "CotarCore"], swiftSettings: strictSettings),
     .target(
       name: "CotarTestSupport",
       dependencies: [
@@ -96,7 +100,7 @@ let package = Package(
     ),
     .testTarget(
       name: "CotarCLITests",
-      dependencies: ["CotarCLI", "CotarCore", "CotarTestSupport"],
+      dependencies: ["CotarCLI", "CotarCore", "CotarWriter", "CotarTestSupport"],
       swiftSettings: strictSettings
     ),
     .testTarget(

@@ -1,4 +1,5 @@
 import CotarCore
+import CotarWriter
 import CotarTestSupport
 
 #if canImport(Glibc)

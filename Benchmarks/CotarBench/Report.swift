@@ -1,4 +1,5 @@
 import CotarCore
+import CotarWriter
 #if canImport(Glibc)
   import Glibc
 #endif

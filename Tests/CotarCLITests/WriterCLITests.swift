@@ -1,4 +1,5 @@
 import CotarCore
+import CotarWriter
 import Foundation
 import Testing
 

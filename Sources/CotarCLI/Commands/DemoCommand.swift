@@ -1,5 +1,6 @@
 import ArgumentParser
 import CotarCore
+import CotarWriter
 
 #if canImport(Glibc)
   import Glibc

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CotarCore
+import CotarWriter
 
 /// `cotar index TAR`: writes a `.tar.index` sidecar.
 struct IndexCommand: AsyncParsableCommand {

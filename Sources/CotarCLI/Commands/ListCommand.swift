@@ -1,5 +1,6 @@
 import ArgumentParser
 import CotarCore
+import CotarWriter
 import CotarHTTP
 
 /// `cotar ls ARCHIVE`: lists members by scanning the tar headers.

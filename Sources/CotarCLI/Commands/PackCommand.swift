@@ -1,5 +1,6 @@
 import ArgumentParser
 import CotarCore
+import CotarWriter
 
 /// `cotar pack INPUT... --shard-size SIZE -o PREFIX`: packs a tree into size-limited shards.
 struct PackCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CotarCore
+import CotarWriter
 
 /// `cotar tar OUTPUT INPUT...`: writes a reproducible tar (optionally with its index).
 struct TarCommand: AsyncParsableCommand {

@@ -98,7 +98,7 @@ public final class FileSource: SynchronousRangeSource {
 ///
 /// - Returns: the descriptor (the caller closes it) and the file's `stat`.
 /// - Throws: `CotarError` `.io` naming the path when it cannot be opened or is not a regular file.
-func openRegularFile(_ path: String) throws -> (descriptor: Int32, info: stat) {
+package func openRegularFile(_ path: String) throws -> (descriptor: Int32, info: stat) {
   let fd = open(path, O_RDONLY | O_CLOEXEC)
   guard fd >= 0 else {
     throw CotarError(.io, "cannot open for reading: \(errnoDescription(errno))", source: path)
@@ -117,7 +117,7 @@ func openRegularFile(_ path: String) throws -> (descriptor: Int32, info: stat) {
 }
 
 /// The C library's text for an errno value.
-func errnoDescription(_ code: Int32) -> String {
+package func errnoDescription(_ code: Int32) -> String {
   guard let text = strerror(code) else { return "errno \(code)" }
   return String(cString: text)
 }

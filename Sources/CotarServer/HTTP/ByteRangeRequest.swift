@@ -1,6 +1,6 @@
 /// The outcome of a `Range` request header against a representation of known length
 /// (RFC 9110 §14: single byte ranges only).
-public enum ByteRangeRequest: Hashable, Sendable {
+package enum ByteRangeRequest: Hashable, Sendable {
   /// No usable `Range` header: send the whole representation with 200. Syntactically
   /// invalid headers, other units and multi-range requests are ignored this way, as RFC 9110
   /// allows.
@@ -17,7 +17,7 @@ public enum ByteRangeRequest: Hashable, Sendable {
   /// all of it; a first position at or past the end, or a zero-length suffix, is
   /// unsatisfiable. An empty representation has no satisfiable range except a suffix, which
   /// is answered with the (empty) whole.
-  public init(header: String?, length: UInt64) {
+  package init(header: String?, length: UInt64) {
     guard let header, let spec = Self.singleSpec(header) else {
       self = .whole
       return

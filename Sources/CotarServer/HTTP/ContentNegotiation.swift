@@ -1,11 +1,11 @@
 /// Parsing of `Accept-Encoding` (RFC 9110 §12.5.3) for the one coding the server offers.
-public enum ContentNegotiation {
+package enum ContentNegotiation {
   /// Whether a client with this `Accept-Encoding` header takes `gzip`.
   ///
   /// `gzip`, `x-gzip` or `*` with a non-zero quality accept it; an explicit `gzip;q=0`
   /// refuses it even when `*` is present. No header means no coding is known to be
   /// acceptable, so the server decompresses.
-  public static func acceptsGzip(_ header: String?) -> Bool {
+  package static func acceptsGzip(_ header: String?) -> Bool {
     guard let header else { return false }
     var wildcard: Bool?
     for item in header.split(separator: ",") {

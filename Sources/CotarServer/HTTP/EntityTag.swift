@@ -1,17 +1,17 @@
 /// Strong entity tags and the `If-None-Match` / `If-Range` comparisons of RFC 9110 §8.8.3.
-public struct EntityTag: Hashable, Sendable, CustomStringConvertible {
+package struct EntityTag: Hashable, Sendable, CustomStringConvertible {
   /// The opaque tag without quotes; ASCII letters, digits and `-` only.
-  public var opaque: String
+  package var opaque: String
 
   /// Creates a strong tag from its opaque text (without quotes).
-  public init(opaque: String) { self.opaque = opaque }
+  package init(opaque: String) { self.opaque = opaque }
 
   /// The header form, in quotes: `"…"`.
-  public var description: String { "\"\(opaque)\"" }
+  package var description: String { "\"\(opaque)\"" }
 
   /// The tag of one entry: the archive tag, the data offset and the size, in hex, plus a
   /// variant suffix (such as `gunzip` for a decompressed representation).
-  public static func entry(archiveTag: String, offset: UInt64, size: UInt64, variant: String? = nil) -> EntityTag {
+  package static func entry(archiveTag: String, offset: UInt64, size: UInt64, variant: String? = nil) -> EntityTag {
     var text = "\(archiveTag)-\(String(offset, radix: 16))-\(String(size, radix: 16))"
     if let variant { text += "-\(variant)" }
     return EntityTag(opaque: text)
@@ -19,7 +19,7 @@ public struct EntityTag: Hashable, Sendable, CustomStringConvertible {
 
   /// Whether an `If-None-Match` header value matches this tag (weak comparison: `W/` is
   /// ignored; `*` matches any current representation).
-  public func matches(ifNoneMatch header: String) -> Bool {
+  package func matches(ifNoneMatch header: String) -> Bool {
     for item in header.split(separator: ",") {
       var candidate = item.trimmingASCIISpaces()
       if candidate == "*" { return true }
@@ -31,7 +31,7 @@ public struct EntityTag: Hashable, Sendable, CustomStringConvertible {
 
   /// Whether an `If-Range` header value allows a partial response (strong comparison: a
   /// weak tag never matches; a date matches only `lastModified` exactly).
-  public func allowsRange(ifRange header: String, lastModified: HTTPDate?) -> Bool {
+  package func allowsRange(ifRange header: String, lastModified: HTTPDate?) -> Bool {
     let value = header.trimmingASCIISpaces()
     if value.hasPrefix("\"") { return value == description }
     if value.hasPrefix("W/") { return false }

@@ -1,10 +1,10 @@
 /// The built-in table mapping file extensions to `Content-Type` values.
-public enum MediaTypes {
+package enum MediaTypes {
   /// The type for unknown extensions.
-  public static let fallback = "application/octet-stream"
+  package static let fallback = "application/octet-stream"
 
   /// Lower-case extension → media type.
-  public static let byExtension: [String: String] = [
+  package static let byExtension: [String: String] = [
     "json": "application/json", "geojson": "application/geo+json",
     "html": "text/html; charset=utf-8", "htm": "text/html; charset=utf-8",
     "css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8",
@@ -23,13 +23,13 @@ public enum MediaTypes {
   ]
 
   /// The media type for the extension of the last path segment of `path` (case-insensitive).
-  public static func type(forPath path: some BidirectionalCollection<UInt8>) -> String {
+  package static func type(forPath path: some BidirectionalCollection<UInt8>) -> String {
     guard let ext = fileExtension(of: path) else { return fallback }
     return byExtension[ext] ?? fallback
   }
 
   /// The lower-cased extension of the last path segment, without the dot; `nil` if none.
-  public static func fileExtension(of path: some BidirectionalCollection<UInt8>) -> String? {
+  package static func fileExtension(of path: some BidirectionalCollection<UInt8>) -> String? {
     var ext: [UInt8] = []
     for byte in path.reversed() {
       if byte == UInt8(ascii: ".") { break }

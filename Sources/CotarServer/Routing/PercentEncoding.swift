@@ -1,13 +1,13 @@
 /// Percent-decoding of request paths and percent-encoding of entry paths in URLs (RFC 3986).
 ///
 /// Entry paths are raw bytes (not necessarily UTF-8), so both directions work on bytes.
-public enum PercentEncoding {
+package enum PercentEncoding {
   /// Decodes `%XX` escapes in `text` to raw bytes; other bytes are kept as they are.
   ///
   /// `+` is not a space in a path. No dot-segment removal or other normalisation happens:
   /// `..` stays `..`, because entry paths are hash keys, never file-system paths.
   /// - Returns: the decoded bytes, or `nil` when an escape is malformed (`%`, `%4`, `%zz`).
-  public static func decode(_ text: Substring.UTF8View) -> [UInt8]? {
+  package static func decode(_ text: Substring.UTF8View) -> [UInt8]? {
     var out: [UInt8] = []
     out.reserveCapacity(text.count)
     var iterator = text.makeIterator()
@@ -27,12 +27,12 @@ public enum PercentEncoding {
   /// Decodes `%XX` escapes in a string; see ``decode(_:)-(Substring.UTF8View)``.
   ///
   /// - Returns: the decoded bytes, or `nil` when an escape is malformed.
-  public static func decode(_ text: String) -> [UInt8]? { decode(Substring(text).utf8) }
+  package static func decode(_ text: String) -> [UInt8]? { decode(Substring(text).utf8) }
 
   /// Appends `path` to `out` as a URL path: `/` is kept, bytes outside RFC 3986 `pchar` are
   /// escaped, and the dot segments `.` and `..` are escaped (`%2E`) so that clients which
   /// normalise URLs do not remove them.
-  public static func appendEncodedPath(_ path: some Collection<UInt8>, to out: inout [UInt8]) {
+  package static func appendEncodedPath(_ path: some Collection<UInt8>, to out: inout [UInt8]) {
     var segmentStart = out.count
     var segmentLength = 0
     var segmentDots = 0

@@ -5,7 +5,7 @@
 /// - `/v1/list[/<dir>]` and `/v1/<archive>/list[/<dir>]`: a directory listing.
 /// - `/archive/<name>`: the raw bytes of an archive (or of its `.index` sidecar).
 /// - `/health`.
-public enum Route: Hashable, Sendable {
+package enum Route: Hashable, Sendable {
   /// An entry of the archive at `archive` (an index into the served archives).
   case file(archive: Int, path: [UInt8])
   /// A directory listing; `directory` is empty for the root.
@@ -18,7 +18,7 @@ public enum Route: Hashable, Sendable {
   case health
 
   /// Why a path could not be routed.
-  public enum Failure: Error, Hashable, Sendable {
+  package enum Failure: Error, Hashable, Sendable {
     /// No route matches (HTTP 404).
     case notFound(String)
     /// The path is malformed: a bad `%` escape, a NUL byte, an empty entry path (HTTP 400).
@@ -31,7 +31,7 @@ public enum Route: Hashable, Sendable {
   ///   - path: the path component of the request target, without the query.
   ///   - archives: the names of the served archives and of their sidecar indexes, in order.
   /// - Throws: ``Failure/notFound(_:)`` or ``Failure/malformed(_:)``.
-  public init(path: Substring, archives: [(name: [UInt8], indexName: [UInt8]?)]) throws(Failure) {
+  package init(path: Substring, archives: [(name: [UInt8], indexName: [UInt8]?)]) throws(Failure) {
     if path == "/health" {
       self = .health
       return

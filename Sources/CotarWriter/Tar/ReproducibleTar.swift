@@ -1,3 +1,5 @@
+import CotarCore
+
 /// Progress of a long write, for a terminal progress line.
 public struct WriteProgress: Sendable {
   /// Members written so far.

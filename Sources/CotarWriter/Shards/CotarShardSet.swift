@@ -1,3 +1,5 @@
+import CotarCore
+
 import Synchronization
 
 /// A set of shards written by `cotar pack`, read through their manifest.

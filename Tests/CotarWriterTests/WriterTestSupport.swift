@@ -1,4 +1,5 @@
 import CotarCore
+import CotarWriter
 import Foundation
 
 /// A temporary directory removed when released.

@@ -1,3 +1,5 @@
+import CotarCore
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)

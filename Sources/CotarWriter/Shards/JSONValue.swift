@@ -1,3 +1,5 @@
+import CotarCore
+
 /// A minimal JSON value, enough to read and write shard manifests without Foundation.
 enum JSONValue: Equatable, Sendable {
   case object([(String, JSONValue)])

@@ -1,3 +1,5 @@
+import CotarCore
+
 /// A tar member to be written, described independently of where its bytes come from.
 ///
 /// Every member is written reproducibly: mtime 0, uid/gid 0, empty user and group names.

@@ -1,3 +1,5 @@
+import CotarCore
+
 /// One file-system object to archive, found by ``TarInputCollector``.
 public struct TarInput: Hashable, Sendable {
   /// What the object is, as `lstat(2)` saw it (symbolic links are never followed).

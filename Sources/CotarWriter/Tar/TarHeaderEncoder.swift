@@ -1,3 +1,5 @@
+import CotarCore
+
 /// Encodes ``TarMember`` headers in POSIX ustar format, adding a PAX extended header (`x`)
 /// only for what ustar cannot hold: a name that does not fit `name` or `prefix`/`name`, a
 /// link target over 100 bytes, or a size of 8 GiB or more.

@@ -1,9 +1,9 @@
 /// JSON string escaping shared by everything Cotar writes as JSON (manifests, listings,
 /// `ls --json`, the bench report).
-public enum JSONText {
+package enum JSONText {
   /// `text` with the escapes a JSON string needs (`"`, `\`, and control characters), without
   /// the surrounding quotes.
-  public static func escaped(_ text: String) -> String {
+  package static func escaped(_ text: String) -> String {
     var out = ""
     for scalar in text.unicodeScalars {
       switch scalar {
@@ -22,5 +22,5 @@ public enum JSONText {
   }
 
   /// `text` as a quoted JSON string literal.
-  public static func quoted(_ text: String) -> String { "\"" + escaped(text) + "\"" }
+  package static func quoted(_ text: String) -> String { "\"" + escaped(text) + "\"" }
 }

@@ -1,3 +1,5 @@
+import CotarCore
+
 /// A member ready to be written: its header fields and where its data comes from.
 public struct PlannedMember: Sendable {
   /// The header fields.

@@ -1,3 +1,5 @@
+import CotarCore
+
 /// Parses human byte sizes such as `12MiB`, `1GiB`, `100G` or `4096`.
 ///
 /// Binary suffixes (`KiB`, `MiB`, `GiB`, `TiB`, also `Ki`…) are powers of 1024. Plain SI
@@ -5,12 +7,12 @@
 /// size is a maximum, so an ambiguous `100G` errs on the small side (100 × 10^9, not
 /// 100 × 2^30). A bare number or a `B` suffix is bytes. Case-insensitive; spaces between
 /// the number and the unit are allowed.
-public enum ByteSize {
+package enum ByteSize {
   /// The number of bytes `text` denotes.
   ///
   /// - Throws: `CotarError` `.invalidArgument` for an empty or unknown unit, a malformed
   ///   number, or a value that overflows 64 bits.
-  public static func parse(_ text: String) throws(CotarError) -> UInt64 {
+  package static func parse(_ text: String) throws(CotarError) -> UInt64 {
     let trimmed = text.filter { $0 != " " }
     let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
     let unit = trimmed.dropFirst(digits.count).lowercased()

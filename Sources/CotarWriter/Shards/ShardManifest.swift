@@ -1,3 +1,5 @@
+import CotarCore
+
 /// The manifest `cotar pack` writes beside its shards (`PREFIX.manifest.json`).
 ///
 /// Shards hold disjoint, consecutive runs of the bytewise-sorted member paths, so
