@@ -4,6 +4,10 @@ import CotarTestSupport
 
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// One file of the generated corpus: its path and where its data lies in the tar.

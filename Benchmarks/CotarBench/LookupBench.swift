@@ -3,6 +3,10 @@ import CotarTestSupport
 
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// Section 2: local lookups plus reads, against `pread` of ranges known in advance.

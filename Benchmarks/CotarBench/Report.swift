@@ -2,6 +2,10 @@ import CotarCore
 import CotarWriter
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// One part of the report (build, lookup, remote, index size).

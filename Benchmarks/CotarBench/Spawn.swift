@@ -1,5 +1,10 @@
+import CotarCore
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// The outcome of a child process run by ``Spawn/run(_:_:captureOutput:)``.
@@ -64,19 +69,13 @@ enum Spawn {
     }
     var output: [UInt8] = []
     if captureOutput {
-      var chunk = [UInt8](repeating: 0, count: 65536)
-      while true {
-        let n = chunk.withUnsafeMutableBytes { read(pipeEnds[0], $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        output += chunk[0..<n]
-      }
+      output = (try? Syscall.readToEnd(pipeEnds[0])) ?? []
       close(pipeEnds[0])
     }
     var status: Int32 = 0
     var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 {
-      guard errno == EINTR else { throw BenchError.system("wait4", program) }
+    guard (try? Syscall.retryingInterrupts("wait4", { wait4(pid, &status, 0, &usage) })) != nil else {
+      throw BenchError.system("wait4", program)
     }
     let seconds = (clock.now - start).seconds
     let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)

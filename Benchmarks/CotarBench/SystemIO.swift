@@ -1,5 +1,10 @@
+import CotarCore
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// An error of the bench itself (not of CotarCore).
@@ -25,30 +30,27 @@ final class OutputFile {
   /// Creates or truncates `path`.
   init(path: String) throws {
     self.path = path
-    descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard descriptor >= 0 else { throw BenchError.system("open", path) }
+    guard let fd = try? Syscall.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644) else {
+      throw BenchError.system("open", path)
+    }
+    descriptor = fd
   }
 
-  deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
+  deinit { if descriptor >= 0 { Syscall.close(descriptor) } }
 
   /// Appends the first `count` bytes of `bytes`.
   func append(_ bytes: [UInt8], count: Int) throws {
-    try bytes.withUnsafeBytes { raw in
-      var written = 0
-      while written < count {
-        let n = write(descriptor, raw.baseAddress.map { $0 + written }, count - written)
-        if n < 0 && errno == EINTR { continue }
-        guard n > 0 else { throw BenchError.system("write", path) }
-        written += n
-      }
+    do {
+      try Syscall.write(descriptor, bytes[0..<count])
+    } catch {
+      throw BenchError.system("write", path)
     }
   }
 
   /// Closes the file.
   func close() throws {
-    let result = Glibc.close(descriptor)
+    Syscall.close(descriptor)
     descriptor = -1
-    guard result == 0 else { throw BenchError.system("close", path) }
   }
 }
 
@@ -64,24 +66,21 @@ func makeDirectory(_ path: String) throws {
   var prefix = path.hasPrefix("/") ? "/" : ""
   for component in path.split(separator: "/") {
     prefix += component + "/"
-    if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw BenchError.system("mkdir", prefix) }
+    do {
+      try Syscall.makeDirectory(prefix)
+    } catch where error.errno == EEXIST {
+      continue
+    } catch {
+      throw BenchError.system("mkdir", prefix)
+    }
   }
 }
 
 /// The whole content of a small text file.
 func readSmallFile(_ path: String) throws -> String {
-  let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-  guard descriptor >= 0 else { throw BenchError.system("open", path) }
-  defer { close(descriptor) }
-  var bytes: [UInt8] = []
-  var chunk = [UInt8](repeating: 0, count: 4096)
-  while true {
-    let n = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-    if n < 0 && errno == EINTR { continue }
-    guard n >= 0 else { throw BenchError.system("read", path) }
-    if n == 0 { break }
-    bytes += chunk[0..<n]
-  }
+  guard let descriptor = try? Syscall.open(path, O_RDONLY) else { throw BenchError.system("open", path) }
+  defer { Syscall.close(descriptor) }
+  guard let bytes = try? Syscall.readToEnd(descriptor) else { throw BenchError.system("read", path) }
   return String(decoding: bytes, as: UTF8.self)
 }
 
@@ -98,16 +97,13 @@ func writeSmallFile(_ path: String, _ text: String) throws {
 /// - Returns: the number of bytes read.
 @discardableResult
 func warmPageCache(_ path: String) throws -> UInt64 {
-  let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-  guard descriptor >= 0 else { throw BenchError.system("open", path) }
-  defer { close(descriptor) }
+  guard let descriptor = try? Syscall.open(path, O_RDONLY) else { throw BenchError.system("open", path) }
+  defer { Syscall.close(descriptor) }
   var buffer = [UInt8](repeating: 0, count: 1 << 20)
   var total: UInt64 = 0
   while true {
-    let n = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-    if n < 0 && errno == EINTR { continue }
-    guard n >= 0 else { throw BenchError.system("read", path) }
-    if n == 0 { return total }
-    total += UInt64(n)
+    guard let count = try? Syscall.read(descriptor, into: &buffer) else { throw BenchError.system("read", path) }
+    if count == 0 { return total }
+    total += UInt64(count)
   }
 }

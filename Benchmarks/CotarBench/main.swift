@@ -2,6 +2,10 @@ import CotarCore
 
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// Runs the whole bench: corpus, sections 1–4, table, optional JSON.

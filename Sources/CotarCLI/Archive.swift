@@ -6,6 +6,10 @@ import NIOCore
 
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// Options naming an archive (a path or an http(s) URL) and its optional sidecar index.

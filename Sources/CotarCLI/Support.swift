@@ -3,6 +3,10 @@ import CotarCore
 
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// Index build options shared by `index` and `create`.
@@ -35,29 +39,15 @@ func printError(_ text: String) {
 
 /// Writes text to standard error without buffering.
 func writeStandardError(_ text: String) {
-  var copy = text
-  copy.withUTF8 { raw in
-    var done = 0
-    while done < raw.count {
-      let n = write(2, raw.baseAddress.map { $0 + done }, raw.count - done)
-      if n <= 0 { return }
-      done += n
-    }
-  }
+  try? Syscall.write(2, Array(text.utf8)[...])
 }
 
 /// Writes raw bytes to standard output.
 func writeStandardOutput(_ bytes: [UInt8]) throws {
-  try bytes.withUnsafeBytes { raw in
-    var done = 0
-    while done < raw.count {
-      let n = write(1, raw.baseAddress.map { $0 + done }, raw.count - done)
-      if n < 0 {
-        if errno == EINTR { continue }
-        throw CotarError(.io, "cannot write to standard output: \(String(cString: strerror(errno)))")
-      }
-      done += n
-    }
+  do {
+    try Syscall.write(1, bytes[...])
+  } catch {
+    throw error.cotarError("cannot write to standard output")
   }
 }
 

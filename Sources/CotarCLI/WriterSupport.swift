@@ -4,6 +4,10 @@ import Crypto
 
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// SHA-256 of a local file (raw path bytes), read in 1 MiB chunks.
@@ -11,23 +15,24 @@ import Crypto
 /// - Throws: `CotarError` `.io` when the file cannot be opened or read.
 func sha256(ofFile path: [UInt8]) throws -> [UInt8] {
   let display = String(decoding: path, as: UTF8.self)
-  let fd = (path.map { CChar(bitPattern: $0) } + [0]).withUnsafeBufferPointer { buffer in
-    buffer.baseAddress.map { open($0, O_RDONLY | O_CLOEXEC) } ?? -1
+  let fd: Int32
+  do {
+    fd = try Syscall.open(bytes: path, O_RDONLY)
+  } catch {
+    throw error.cotarError("cannot open for reading", source: display)
   }
-  guard fd >= 0 else {
-    throw CotarError(.io, "cannot open for reading: \(String(cString: strerror(errno)))", source: display)
-  }
-  defer { close(fd) }
+  defer { Syscall.close(fd) }
   var hasher = SHA256()
   var buffer = [UInt8](repeating: 0, count: 1 << 20)
   while true {
-    let count = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress, raw.count) }
-    if count < 0 {
-      if errno == EINTR { continue }
-      throw CotarError(.io, "read failed: \(String(cString: strerror(errno)))", source: display)
+    let count: Int
+    do {
+      count = try Syscall.read(fd, into: &buffer)
+    } catch {
+      throw error.cotarError("read failed", source: display)
     }
     if count == 0 { break }
-    buffer.withUnsafeBytes { raw in hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
+    hasher.update(data: buffer[0..<count])
   }
   return Array(hasher.finalize())
 }

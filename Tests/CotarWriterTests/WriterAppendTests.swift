@@ -97,8 +97,8 @@ struct WriterAppendTests {
   @Test func concurrentAppendIsRefused() async throws {
     let dir = try WriterTempDir()
     let path = try await makeBase(dir, combined: true)
-    let fd = Glibc.open(path, O_RDONLY)
-    defer { close(fd) }
+    let fd = try Syscall.open(path, O_RDONLY)
+    defer { Syscall.close(fd) }
     #expect(flock(fd, LOCK_EX) == 0)
     await #expect(throws: CotarError.self) { _ = try await ArchiveAppender.append(try newFiles(dir), to: path) }
   }

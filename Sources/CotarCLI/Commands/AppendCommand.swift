@@ -4,6 +4,10 @@ import CotarWriter
 
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// `cotar append ARCHIVE FILE...`: adds members to a `.tar` or `.tar.co`, crash-safely.

@@ -4,6 +4,10 @@ import CotarWriter
 
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// `cotar demo`: indexes the bundled sample tar and reads every entry back, showing the I/O.

@@ -4,6 +4,10 @@ import CotarWriter
 
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// `cotar get ARCHIVE PATH...`: writes entries' bytes to stdout, a file, or a directory.
@@ -124,26 +128,29 @@ struct GetCommand: AsyncParsableCommand {
   }
 
   private static func makeDirectory(_ path: String) throws {
-    if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
-    throw CotarError(.io, "cannot create directory: \(String(cString: strerror(errno)))", source: path)
+    do {
+      try Syscall.makeDirectory(path)
+    } catch where error.errno == EEXIST {
+      return
+    } catch {
+      throw error.cotarError("cannot create directory", source: path)
+    }
   }
 
   /// Lines of `file` (or standard input for `-`) as raw path bytes; empty lines are skipped.
+  /// Any readable file works: a regular file, a pipe, a FIFO, `/dev/stdin` or `<(…)`.
   static func readPathList(_ file: String) async throws -> [[UInt8]] {
     let bytes: [UInt8]
-    if file == "-" {
-      var all: [UInt8] = []
-      var buffer = [UInt8](repeating: 0, count: 1 << 16)
-      while true {
-        let n = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-        if n < 0, errno == EINTR { continue }
-        if n <= 0 { break }
-        all += buffer[0..<n]
+    do {
+      if file == "-" {
+        bytes = try Syscall.readToEnd(0)
+      } else {
+        let fd = try Syscall.open(file, O_RDONLY)
+        defer { Syscall.close(fd) }
+        bytes = try Syscall.readToEnd(fd)
       }
-      bytes = all
-    } else {
-      let source = try FileSource(path: file)
-      bytes = try source.readSync(0..<(try await source.size()))
+    } catch {
+      throw error.cotarError("cannot read the path list", source: file == "-" ? "standard input" : file)
     }
     return bytes.split(separator: 0x0A).map { line in
       Array(line.last == 0x0D ? line.dropLast() : line)

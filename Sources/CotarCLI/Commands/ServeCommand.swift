@@ -141,9 +141,9 @@ struct LocalFileStamp {
 
   /// Stats `path`; `nil` when it is not a local file (such as a URL).
   init?(path: String) {
-    var info = stat()
-    guard stat(path, &info) == 0 else { return nil }
-    version = "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
-    modified = HTTPDate(secondsSince1970: Int64(info.st_mtim.tv_sec))
+    guard let info = try? Syscall.status(path) else { return nil }
+    let time = info.modificationTime
+    version = "\(info.st_dev):\(info.st_ino):\(info.st_size):\(time.seconds).\(time.nanoseconds)"
+    modified = HTTPDate(secondsSince1970: time.seconds)
   }
 }

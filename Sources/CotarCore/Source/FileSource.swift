@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -8,13 +10,14 @@
 
 /// A local file read with `pread(2)`; safe for concurrent reads.
 ///
-/// The descriptor is opened read-only at initialisation and closed when the source is
-/// released. Short reads and `EINTR` are retried; end of file before the requested end
-/// throws `.truncated`. The size is taken once, at open.
+/// The descriptor is opened read-only at initialisation and closed by ``close()`` or when the
+/// source is released. Short reads and interrupted calls are retried; end of file before the
+/// requested end throws `.truncated`. The size is taken once, at open.
 public final class FileSource: SynchronousRangeSource {
   /// The path the source was opened with.
   public let path: String
-  private let descriptor: Int32
+  /// The open descriptor, or -1 once closed.
+  private let descriptor: Atomic<Int32>
   private let fileSize: UInt64
 
   /// The path, used in messages and cache keys.
@@ -23,15 +26,23 @@ public final class FileSource: SynchronousRangeSource {
   /// Opens `path` for reading.
   ///
   /// - Throws: `CotarError` `.io` naming the path when it cannot be opened or is not a
-  ///   regular file.
+  ///   regular file; its ``CotarError/systemCallError`` tells "not found" from "permission
+  ///   denied".
   public init(path: String) throws {
     self.path = path
     let (fd, info) = try openRegularFile(path)
-    self.descriptor = fd
+    self.descriptor = Atomic(fd)
     self.fileSize = UInt64(info.st_size)
   }
 
-  deinit { close(descriptor) }
+  deinit { close() }
+
+  /// Closes the file now rather than when the source is released. Later reads throw
+  /// `.invalidArgument`. Do not close a source while reads on it are in flight.
+  public func close() {
+    let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)
+    if fd >= 0 { Syscall.close(fd) }
+  }
 
   /// The file size at open time.
   public func size() async throws -> UInt64 { fileSize }
@@ -71,25 +82,25 @@ public final class FileSource: SynchronousRangeSource {
     try fill(buffer, from: range)
   }
 
-  /// Fills the first `range.count` bytes of `buffer` with `pread(2)`, looping on short reads
-  /// and `EINTR`.
+  /// Fills the first `range.count` bytes of `buffer` with `pread(2)`.
   private func fill(_ buffer: UnsafeMutableRawBufferPointer, from range: Range<UInt64>) throws {
+    let fd = descriptor.load(ordering: .relaxed)
+    guard fd >= 0 else {
+      throw CotarError(.invalidArgument, "the file source was closed", offset: range.lowerBound, source: path)
+    }
     let count = Int(range.upperBound - range.lowerBound)
-    var done = 0
-    while done < count {
-      let n = pread(descriptor, buffer.baseAddress.map { $0 + done }, count - done, off_t(range.lowerBound) + off_t(done))
-      if n < 0 {
-        if errno == EINTR { continue }
-        throw CotarError(
-          .io, "read failed: \(errnoDescription(errno))", offset: range.lowerBound + UInt64(done), source: path)
-      }
-      if n == 0 {
-        throw CotarError(
-          .truncated,
-          "file ends at byte \(range.lowerBound + UInt64(done)) but bytes up to \(range.upperBound) were needed",
-          offset: range.lowerBound + UInt64(done), source: path)
-      }
-      done += n
+    let target = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])
+    let done: Int
+    do {
+      done = try Syscall.read(fd, into: target, fromAbsoluteOffset: range.lowerBound)
+    } catch {
+      throw error.cotarError("read failed", offset: range.lowerBound, source: path)
+    }
+    if done < count {
+      throw CotarError(
+        .truncated,
+        "file ends at byte \(range.lowerBound + UInt64(done)) but bytes up to \(range.upperBound) were needed",
+        offset: range.lowerBound + UInt64(done), source: path)
     }
   }
 }
@@ -97,27 +108,25 @@ public final class FileSource: SynchronousRangeSource {
 /// Opens `path` read-only and checks that it is a regular file.
 ///
 /// - Returns: the descriptor (the caller closes it) and the file's `stat`.
-/// - Throws: `CotarError` `.io` naming the path when it cannot be opened or is not a regular file.
-package func openRegularFile(_ path: String) throws -> (descriptor: Int32, info: stat) {
-  let fd = open(path, O_RDONLY | O_CLOEXEC)
-  guard fd >= 0 else {
-    throw CotarError(.io, "cannot open for reading: \(errnoDescription(errno))", source: path)
+/// - Throws: `CotarError` `.io` naming the path, with the failed call as its cause, when it
+///   cannot be opened or is not a regular file.
+package func openRegularFile(_ path: String, flags: Int32 = O_RDONLY) throws -> (descriptor: Int32, info: stat) {
+  let fd: Int32
+  do {
+    fd = try Syscall.open(path, flags)
+  } catch {
+    throw error.cotarError("cannot open", source: path)
   }
-  var info = stat()
-  guard fstat(fd, &info) == 0 else {
-    let code = errno
-    close(fd)
-    throw CotarError(.io, "cannot stat: \(errnoDescription(code))", source: path)
+  let info: stat
+  do {
+    info = try Syscall.status(of: fd)
+  } catch {
+    Syscall.close(fd)
+    throw error.cotarError("cannot stat", source: path)
   }
   guard (info.st_mode & S_IFMT) == S_IFREG else {
-    close(fd)
+    Syscall.close(fd)
     throw CotarError(.io, "not a regular file", source: path)
   }
   return (fd, info)
-}
-
-/// The C library's text for an errno value.
-package func errnoDescription(_ code: Int32) -> String {
-  guard let text = strerror(code) else { return "errno \(code)" }
-  return String(cString: text)
 }

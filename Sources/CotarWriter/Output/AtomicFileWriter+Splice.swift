@@ -21,58 +21,71 @@ extension AtomicFileWriter {
     guard bytesWritten == 0 else {
       throw CotarError(.invalidArgument, "copyPrefix must come before any write", source: temporaryPath)
     }
-    let input = open(path, O_RDONLY | O_CLOEXEC)
-    guard input >= 0 else {
-      throw CotarError(.io, "cannot open for reading: \(errnoDescription(errno))", source: path)
+    let input: Int32
+    do {
+      input = try Syscall.open(path, O_RDONLY)
+    } catch {
+      throw error.cotarError("cannot open for reading", source: path)
     }
-    defer { close(input) }
-    var copied: UInt64 = 0
-    #if os(Linux)
-      var inOffset = off_t(0)
-      var outOffset = off_t(0)
-      while copied < length {
-        let chunk = Int(min(length - copied, 1 << 30))
-        guard let copyFileRange = CopyFileRange.function else { break }
-        let n = copyFileRange(input, &inOffset, descriptor, &outOffset, chunk, 0)
-        if n < 0 {
-          if errno == EINTR { continue }
-          break  // ENOSYS, EXDEV, EINVAL…: finish with read/write below
-        }
-        if n == 0 { break }
-        copied += UInt64(n)
-      }
-    #endif
+    defer { Syscall.close(input) }
+    var copied = copyWithKernel(from: input, length: length)
     if copied < length {
       var buffer = [UInt8](repeating: 0, count: 1 << 20)
       while copied < length {
         let want = Int(min(UInt64(buffer.count), length - copied))
-        let n = buffer.withUnsafeMutableBytes { pread(input, $0.baseAddress, want, off_t(copied)) }
-        if n < 0 {
-          if errno == EINTR { continue }
-          throw CotarError(.io, "read failed: \(errnoDescription(errno))", offset: copied, source: path)
+        let count: Int
+        do {
+          count = try Syscall.read(input, into: &buffer, count: want, fromAbsoluteOffset: copied)
+        } catch {
+          throw error.cotarError("read failed", offset: copied, source: path)
         }
-        guard n > 0 else {
+        guard count > 0 else {
           throw CotarError(.truncated, "file ends at \(copied) bytes, \(length) needed", offset: copied, source: path)
         }
-        let written = buffer.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, n, off_t(copied)) }
-        guard written == n else {
-          throw CotarError(.io, "write failed: \(errnoDescription(errno))", source: temporaryPath)
+        do {
+          try Syscall.write(descriptor, buffer[0..<count], toAbsoluteOffset: copied)
+        } catch {
+          throw error.cotarError("write failed", source: temporaryPath)
         }
-        copied += UInt64(n)
+        copied += UInt64(count)
       }
     }
-    guard lseek(descriptor, off_t(length), SEEK_SET) == off_t(length) else {
-      throw CotarError(.io, "seek failed: \(errnoDescription(errno))", source: temporaryPath)
+    do {
+      try Syscall.seek(descriptor, to: length)
+    } catch {
+      throw error.cotarError("seek failed", source: temporaryPath)
     }
     bytesWritten = length
+  }
+
+  /// Copies up to `length` bytes from the start of `input` with `copy_file_range(2)`;
+  /// returns how many were copied (0 where the call is unavailable or refused, so the
+  /// caller finishes with read and write).
+  private func copyWithKernel(from input: Int32, length: UInt64) -> UInt64 {
+    var copied: UInt64 = 0
+    #if os(Linux)
+      guard let copyFileRange = CopyFileRange.function else { return 0 }
+      var inOffset = off_t(0)
+      var outOffset = off_t(0)
+      while copied < length {
+        let chunk = Int(min(length - copied, 1 << 30))
+        guard let count = try? Syscall.retryingInterrupts("copy_file_range", {
+          copyFileRange(input, &inOffset, descriptor, &outOffset, chunk, 0)
+        }), count > 0 else { break }
+        copied += UInt64(count)
+      }
+    #endif
+    return copied
   }
 
   /// Flushes the temporary file to stable storage (`fsync`) without moving it into place.
   ///
   /// - Throws: `CotarError` `.io`.
   public func flush() throws {
-    guard fsync(descriptor) == 0 else {
-      throw CotarError(.io, "fsync failed: \(errnoDescription(errno))", source: temporaryPath)
+    do {
+      try Syscall.sync(descriptor)
+    } catch {
+      throw error.cotarError("fsync failed", source: temporaryPath)
     }
   }
 
@@ -80,8 +93,10 @@ extension AtomicFileWriter {
   ///
   /// - Throws: `CotarError` `.io`.
   public func setPermissions(_ mode: UInt32) throws {
-    guard fchmod(descriptor, mode_t(mode & 0o7777)) == 0 else {
-      throw CotarError(.io, "chmod failed: \(errnoDescription(errno))", source: temporaryPath)
+    do {
+      try Syscall.setPermissions(descriptor, mode_t(mode & 0o7777))
+    } catch {
+      throw error.cotarError("chmod failed", source: temporaryPath)
     }
   }
 }
@@ -106,8 +121,7 @@ extension AtomicFileWriter {
 /// Errors are ignored: some file systems do not support fsync on directories.
 public func syncParentDirectory(of path: String) {
   let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "."
-  let fd = open(directory, O_RDONLY | O_CLOEXEC)
-  guard fd >= 0 else { return }
-  _ = fsync(fd)
-  close(fd)
+  guard let fd = try? Syscall.open(directory, O_RDONLY) else { return }
+  try? Syscall.sync(fd)
+  Syscall.close(fd)
 }

@@ -36,7 +36,7 @@ public final class AtomicFileWriter {
       defer { paths.removeAll() }
       return paths
     }
-    for path in paths { unlink(path) }
+    for path in paths { try? Syscall.unlink(path) }
   }
 
   /// Creates the temporary file.
@@ -49,32 +49,31 @@ public final class AtomicFileWriter {
   public init(destination: String, overwrite: Bool) throws {
     self.destination = destination
     self.overwrite = overwrite
-    if !overwrite && access(destination, F_OK) == 0 {
+    if !overwrite && Syscall.exists(destination) {
       throw CotarError(.outputExists, "output exists; pass --force to replace it", source: destination)
     }
     let slash = destination.lastIndex(of: "/")
     let directory = slash.map { String(destination[...$0]) } ?? ""
     let name = slash.map { String(destination[destination.index(after: $0)...]) } ?? destination
-    var template = Array("\(directory).\(name).tmp-XXXXXX".utf8CString)
+    let template = "\(directory).\(name).tmp-XXXXXX"
     // Create and register the file under the lock, so a signal handler running
     // ``removePendingTemporaryFiles()`` never sees the file before it is registered.
-    let (fd, path, failure) = Self.pending.withLock { pending -> (Int32, String, Int32) in
-      let fd = template.withUnsafeMutableBufferPointer { buffer in
-        buffer.baseAddress.map { mkstemp($0) } ?? -1
+    let created = Self.pending.withLock { pending in
+      Result { () throws(SystemCallError) in
+        let file = try Syscall.makeTemporaryFile(template)
+        pending.insert(file.path)
+        return file
       }
-      guard fd >= 0 else { return (fd, "", errno) }
-      let path = template.withUnsafeBufferPointer { buffer in
-        buffer.baseAddress.map { String(cString: $0) } ?? ""
-      }
-      pending.insert(path)
-      return (fd, path, 0)
     }
-    guard fd >= 0 else {
-      throw CotarError(.io, "cannot create a temporary file: \(errnoDescription(failure))", source: destination)
+    let (fd, path): (Int32, String)
+    do {
+      (fd, path) = try created.get()
+    } catch {
+      throw error.cotarError("cannot create a temporary file", source: destination)
     }
     self.descriptor = fd
     self.temporaryPath = path
-    fchmod(fd, 0o644)
+    try? Syscall.setPermissions(fd, 0o644)
   }
 
   deinit {
@@ -85,16 +84,10 @@ public final class AtomicFileWriter {
   ///
   /// - Throws: `CotarError` `.io` (for example when the disk is full).
   public func write(_ bytes: [UInt8]) throws {
-    try bytes.withUnsafeBytes { raw in
-      var done = 0
-      while done < raw.count {
-        let n = Glibc.write(descriptor, raw.baseAddress.map { $0 + done }, raw.count - done)
-        if n < 0 {
-          if errno == EINTR { continue }
-          throw CotarError(.io, "write failed: \(errnoDescription(errno))", source: temporaryPath)
-        }
-        done += n
-      }
+    do {
+      try Syscall.write(descriptor, bytes[...])
+    } catch {
+      throw error.cotarError("write failed", source: temporaryPath)
     }
     bytesWritten += UInt64(bytes.count)
   }
@@ -119,24 +112,20 @@ public final class AtomicFileWriter {
   public func commit() throws {
     guard !finished else { return }
     defer { if !finished { discard() } }
-    guard fsync(descriptor) == 0 else {
-      throw CotarError(.io, "fsync failed: \(errnoDescription(errno))", source: temporaryPath)
-    }
-    close(descriptor)
+    try flush()
+    Syscall.close(descriptor)
     descriptor = -1
-    if overwrite {
-      guard rename(temporaryPath, destination) == 0 else {
-        throw CotarError(.io, "cannot move the output into place: \(errnoDescription(errno))", source: destination)
+    do {
+      if overwrite {
+        try Syscall.rename(temporaryPath, to: destination)
+      } else {
+        try Syscall.link(temporaryPath, to: destination)
+        try? Syscall.unlink(temporaryPath)
       }
-    } else {
-      guard link(temporaryPath, destination) == 0 else {
-        let code = errno
-        if code == EEXIST {
-          throw CotarError(.outputExists, "output exists; pass --force to replace it", source: destination)
-        }
-        throw CotarError(.io, "cannot move the output into place: \(errnoDescription(code))", source: destination)
-      }
-      unlink(temporaryPath)
+    } catch where error.errno == EEXIST {
+      throw CotarError(.outputExists, "output exists; pass --force to replace it", source: destination, cause: error)
+    } catch {
+      throw error.cotarError("cannot move the output into place", source: destination)
     }
     finished = true
     let path = temporaryPath
@@ -146,10 +135,10 @@ public final class AtomicFileWriter {
   /// Removes the temporary file; the destination is untouched.
   public func discard() {
     if descriptor >= 0 {
-      close(descriptor)
+      Syscall.close(descriptor)
       descriptor = -1
     }
-    unlink(temporaryPath)
+    try? Syscall.unlink(temporaryPath)
     finished = true
     let path = temporaryPath
     Self.pending.withLock { _ = $0.remove(path) }

@@ -183,8 +183,12 @@ public enum CotarPacker {
     var current = path.hasPrefix("/") ? "/" : ""
     for component in path.split(separator: "/") {
       current += component + "/"
-      if mkdir(current, 0o755) != 0 && errno != EEXIST {
-        throw CotarError(.io, "cannot create directory: \(errnoDescription(errno))", source: current)
+      do {
+        try Syscall.makeDirectory(current)
+      } catch where error.errno == EEXIST {
+        continue
+      } catch {
+        throw error.cotarError("cannot create directory", source: current)
       }
     }
   }

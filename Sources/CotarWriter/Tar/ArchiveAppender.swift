@@ -251,12 +251,11 @@ final class ArchiveLock {
   init(path: String) throws {
     let (fd, opened) = try openRegularFile(path)
     guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-      close(fd)
+      Syscall.close(fd)
       throw CotarError(.io, "another process is appending to this archive; try again when it has finished", source: path)
     }
-    var current = stat()
-    guard stat(path, &current) == 0, opened.st_ino == current.st_ino, opened.st_dev == current.st_dev else {
-      close(fd)
+    guard let current = try? Syscall.status(path), opened.st_ino == current.st_ino, opened.st_dev == current.st_dev else {
+      Syscall.close(fd)
       throw CotarError(.io, "the archive was replaced while it was being opened; try again", source: path)
     }
     self.descriptor = fd
@@ -265,7 +264,7 @@ final class ArchiveLock {
 
   func release() {
     if descriptor >= 0 {
-      close(descriptor)
+      Syscall.close(descriptor)
       descriptor = -1
     }
   }

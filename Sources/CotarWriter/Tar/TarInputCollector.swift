@@ -70,10 +70,11 @@ public struct TarInputCollector: Sendable {
     archivePath: [UInt8], filesystemPath: [UInt8], into found: inout [[UInt8]: TarInput], warnings: inout [String]
   ) throws {
     let display = String(decoding: filesystemPath, as: UTF8.self)
-    var info = stat()
-    let status = Self.withCString(filesystemPath) { lstat($0, &info) } ?? -1
-    guard status == 0 else {
-      throw CotarError(.io, "cannot read: \(errnoDescription(errno))", source: display)
+    let info: stat
+    do {
+      info = try Syscall.linkStatus(bytes: filesystemPath)
+    } catch {
+      throw error.cotarError("cannot read", source: display)
     }
     switch info.st_mode & S_IFMT {
     case S_IFREG:
@@ -118,11 +119,12 @@ public struct TarInputCollector: Sendable {
   static func absoluteComponents(_ path: String) throws -> [[UInt8]] {
     var bytes = Array(path.utf8)
     if bytes.first != 0x2F {
-      var buffer = [CChar](repeating: 0, count: 4096)
-      guard getcwd(&buffer, buffer.count) != nil else {
-        throw CotarError(.io, "cannot read the current directory: \(errnoDescription(errno))")
+      let cwd: [UInt8]
+      do {
+        cwd = try Syscall.currentDirectory()
+      } catch {
+        throw error.cotarError("cannot read the current directory")
       }
-      let cwd = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
       bytes = cwd + [0x2F] + bytes
     }
     return try normalise(split(bytes), path: path)
@@ -160,33 +162,19 @@ public struct TarInputCollector: Sendable {
     return baseBytes.last == 0x2F ? baseBytes + relative : baseBytes + [0x2F] + relative
   }
 
-  /// Calls `body` with `bytes` as a NUL-terminated C string.
-  static func withCString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) -> T) -> T? {
-    let terminated = bytes.map { CChar(bitPattern: $0) } + [0]
-    return terminated.withUnsafeBufferPointer { buffer in buffer.baseAddress.map(body) }
-  }
-
   private static func readLink(_ path: [UInt8], display: String) throws -> [UInt8] {
-    var buffer = [CChar](repeating: 0, count: 4097)
-    let capacity = buffer.count - 1
-    let count = withCString(path) { readlink($0, &buffer, capacity) } ?? -1
-    guard count >= 0 else {
-      throw CotarError(.io, "cannot read symbolic link: \(errnoDescription(errno))", source: display)
+    do {
+      return try Syscall.readLink(bytes: path)
+    } catch {
+      throw error.cotarError("cannot read symbolic link", source: display)
     }
-    return buffer.prefix(count).map { UInt8(bitPattern: $0) }
   }
 
   private static func directoryEntries(_ path: [UInt8], display: String) throws -> [[UInt8]] {
-    guard let opened = withCString(path, { opendir($0) }), let directory = opened else {
-      throw CotarError(.io, "cannot read directory: \(errnoDescription(errno))", source: display)
+    do {
+      return try Syscall.directoryEntries(bytes: path)
+    } catch {
+      throw error.cotarError("cannot read directory", source: display)
     }
-    defer { closedir(directory) }
-    var names: [[UInt8]] = []
-    while let entry = readdir(directory) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
-      if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-      names.append(name)
-    }
-    return names
   }
 }

@@ -110,14 +110,18 @@ public final class TarWriter {
 
   private func copyFile(_ path: [UInt8], size: UInt64, member: TarMember) throws {
     let display = String(decoding: path, as: UTF8.self)
-    let fd = TarInputCollector.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) } ?? -1
-    guard fd >= 0 else {
-      throw CotarError(.io, "cannot open for reading: \(errnoDescription(errno))", path: member.path, source: display)
+    let fd: Int32
+    let info: stat
+    do {
+      fd = try Syscall.open(bytes: path, O_RDONLY)
+    } catch {
+      throw error.cotarError("cannot open for reading", path: member.path, source: display)
     }
-    defer { close(fd) }
-    var info = stat()
-    guard fstat(fd, &info) == 0 else {
-      throw CotarError(.io, "cannot stat: \(errnoDescription(errno))", path: member.path, source: display)
+    defer { Syscall.close(fd) }
+    do {
+      info = try Syscall.status(of: fd)
+    } catch {
+      throw error.cotarError("cannot stat", path: member.path, source: display)
     }
     guard UInt64(info.st_size) == size else {
       throw CotarError(
@@ -128,10 +132,11 @@ public final class TarWriter {
     var buffer = [UInt8](repeating: 0, count: chunkSize)
     while remaining > 0 {
       let want = Int(min(UInt64(buffer.count), remaining))
-      let count = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress, want) }
-      if count < 0 {
-        if errno == EINTR { continue }
-        throw CotarError(.io, "read failed: \(errnoDescription(errno))", path: member.path, source: display)
+      let count: Int
+      do {
+        count = try Syscall.read(fd, into: &buffer, count: want, fromAbsoluteOffset: size - remaining)
+      } catch {
+        throw error.cotarError("read failed", offset: size - remaining, path: member.path, source: display)
       }
       guard count > 0 else {
         throw CotarError(
