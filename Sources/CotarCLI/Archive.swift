@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import CotarCore
 import CotarHTTP
 import NIOCore
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -22,12 +23,29 @@ struct ArchiveArguments: ParsableArguments {
 
   @OptionGroup var remote: RemoteArguments
 
+  /// The archive as the library names it.
+  var location: ArchiveLocation { ArchiveLocation(archive, index: index) }
+
   /// Resolves the archive, runs `body`, prints `--stats`, and shuts the HTTP client down.
-  func withArchive<T>(_ body: (ArchiveLocation) async throws -> T) async throws -> T {
-    try await remote.withSession(needed: isRemoteLocation(archive) || index.map(isRemoteLocation) == true) { session in
-      try await body(try ArchiveLocation.resolve(archive, index: index, session: session, options: remote.openOptions))
+  func withArchive<T>(_ body: (OpenedLocation) async throws -> T) async throws -> T {
+    try await remote.withSession(needed: location.isRemote) { session in
+      try await body(OpenedLocation(sources: try location.resolve(using: session.resolver), options: remote.openOptions))
     }
   }
+}
+
+/// An archive's resolved sources with the command's open options.
+struct OpenedLocation {
+  /// The resolved sources.
+  var sources: ArchiveLocation.Sources
+  /// Open options (speculative read size).
+  var options: Cotar.OpenOptions
+
+  /// The tar (or `.tar.co`) source.
+  var tar: any RangeSource { sources.tar }
+
+  /// Opens the archive with its index.
+  func open() async throws -> Cotar { try await sources.open(options: options) }
 }
 
 /// Options for remote archives and I/O statistics, shared by every read command.
@@ -92,31 +110,45 @@ struct RemoteArguments: ParsableArguments {
 }
 
 /// Opens sources for paths and URLs, and remembers them for `--stats`.
-final class SourceSession {
-  private let client: HTTPClient?
-  private let configuration: HTTPRangeSourceConfiguration
-  private var remotes: [HTTPRangeSource] = []
-  private var locals: [CountingSource] = []
+final class SourceSession: Sendable {
+  private struct Opened {
+    var remotes: [HTTPRangeSource] = []
+    var locals: [CountingSource] = []
+  }
+
+  /// The sources opened so far, shared with the resolver's factories.
+  private final class Log: Sendable {
+    let opened = Mutex(Opened())
+  }
+
+  /// Resolves locations to sources, recording each one.
+  let resolver: SourceResolver
+  private let log: Log
 
   init(client: HTTPClient?, configuration: HTTPRangeSourceConfiguration) {
-    self.client = client
-    self.configuration = configuration
+    let log = Log()
+    var resolver = SourceResolver { path in
+      let source = CountingSource(try FileSource(path: path))
+      log.opened.withLock { $0.locals.append(source) }
+      return source
+    }
+    if let client {
+      resolver = resolver.addingHTTP(client: client, configuration: configuration) { source in
+        log.opened.withLock { $0.remotes.append(source) }
+      }
+    }
+    self.resolver = resolver
+    self.log = log
   }
 
   /// A source for a path or an http(s) URL.
   func source(_ location: String) throws -> any RangeSource {
-    if isRemoteLocation(location), let client {
-      let source = try HTTPRangeSource(url: location, client: client, configuration: configuration)
-      remotes.append(source)
-      return source
-    }
-    let source = CountingSource(try FileSource(path: location))
-    locals.append(source)
-    return source
+    try resolver.source(for: location)
   }
 
   /// `stats:` lines: one per source, then the total.
   func statisticsReport() -> String {
+    let (remotes, locals) = log.opened.withLock { ($0.remotes, $0.locals) }
     var lines: [String] = []
     var requests = 0
     var bytes: UInt64 = 0
@@ -135,57 +167,6 @@ final class SourceSession {
     lines.append("stats: total: \(requests) \(remotes.isEmpty ? "reads" : "requests"), \(bytes) bytes")
     return lines.joined(separator: "\n")
   }
-}
-
-/// Sources of an archive given on the command line.
-struct ArchiveLocation {
-  /// The tar (or `.tar.co`) source.
-  var tar: any RangeSource
-  /// The sidecar index source, when the index is separate.
-  var sidecar: (any RangeSource)?
-  /// Whether ``sidecar`` is only a guess (`URL.index` for a `.tar` URL), to drop if absent.
-  var sidecarIsGuess = false
-  /// Open options (speculative read size).
-  var options = Cotar.OpenOptions()
-
-  /// Resolves `archive` and an optional `--index`: a `.tar.co` (index at its end, even when a
-  /// `.tar.co.index` copy exists), or a `.tar` with `--index`, defaulting to `ARCHIVE.index`
-  /// when that file exists (for a
-  /// `.tar` URL, `URL.index` is tried and the archive is read as a `.tar.co` if it is absent).
-  static func resolve(_ archive: String, index: String?, session: SourceSession, options: Cotar.OpenOptions = .init()) throws
-    -> ArchiveLocation
-  {
-    let tar = try session.source(archive)
-    var location = ArchiveLocation(tar: tar, sidecar: nil, options: options)
-    if let index {
-      location.sidecar = try session.source(index)
-    } else if isRemoteLocation(archive) {
-      let (base, query) = splitQuery(archive)
-      if base.lowercased().hasSuffix(".tar") {
-        location.sidecar = try session.source(base + ".index" + query)
-        location.sidecarIsGuess = true
-      }
-    } else if !archive.lowercased().hasSuffix(".co"), access(archive + ".index", R_OK) == 0 {
-      location.sidecar = try session.source(archive + ".index")
-    }
-    return location
-  }
-
-  /// Opens the archive with its index.
-  func open() async throws -> Cotar {
-    guard let sidecar else { return try await Cotar.open(tar, options: options) }
-    do {
-      return try await Cotar.open(tar: tar, index: sidecar, options: options)
-    } catch let error as CotarError where sidecarIsGuess && error.code == .httpStatus {
-      return try await Cotar.open(tar, options: options)
-    }
-  }
-}
-
-/// `url` split before its query (`?…`), so `.index` can be appended to the path.
-func splitQuery(_ url: String) -> (base: String, query: String) {
-  guard let mark = url.firstIndex(of: "?") else { return (url, "") }
-  return (String(url[..<mark]), String(url[mark...]))
 }
 
 extension String {

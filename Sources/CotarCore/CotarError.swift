@@ -10,7 +10,7 @@ public struct CotarError: Error, Sendable, CustomStringConvertible {
     private enum Value: String, Sendable {
       case truncated, invalidMagic, unsupportedVersion, corruptIndex, invalidTar
       case hashCollision, indexTooDense, limitExceeded, io, rangeNotHonoured
-      case sourceChanged, httpStatus, invalidArgument, outputExists
+      case sourceChanged, httpStatus, invalidArgument, outputExists, notFound
     }
     private let value: Value
     private init(_ value: Value) { self.value = value }
@@ -43,6 +43,8 @@ public struct CotarError: Error, Sendable, CustomStringConvertible {
     public static let invalidArgument = Code(.invalidArgument)
     /// An output file exists and overwriting was not requested.
     public static let outputExists = Code(.outputExists)
+    /// The file or object does not exist (a missing local file, HTTP 404 or 410).
+    public static let notFound = Code(.notFound)
 
     /// The code's name, such as `truncated`.
     public var description: String { value.rawValue }

@@ -253,7 +253,7 @@ public final class HTTPRangeSource: RangeSource {
         .httpStatus, "HTTP \(status) \(response.status.reasonPhrase): access denied; check credentials (--header)",
         source: identity)
     case 404, 410:
-      throw CotarError(.httpStatus, "HTTP \(status) \(response.status.reasonPhrase): no such object; check the URL", source: identity)
+      throw CotarError(.notFound, "HTTP \(status) \(response.status.reasonPhrase): no such object; check the URL", source: identity)
     default:
       throw CotarError(.httpStatus, "unexpected HTTP \(status) \(response.status.reasonPhrase)", source: identity)
     }

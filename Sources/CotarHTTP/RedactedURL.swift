@@ -12,7 +12,7 @@ func redactedURL(_ url: String) -> String {
 }
 
 /// Whether `location` is an `http://` or `https://` URL (case-insensitive scheme).
-public func isRemoteLocation(_ location: String) -> Bool {
+func isRemoteLocation(_ location: String) -> Bool {
   let lower = location.prefix(8).lowercased()
   return lower.hasPrefix("http://") || lower.hasPrefix("https://")
 }

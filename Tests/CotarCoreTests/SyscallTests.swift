@@ -12,11 +12,11 @@ import Testing
 
 @Suite("System calls and their errors")
 struct SyscallTests {
-  @Test("A missing file is .io with an ENOENT cause naming the call")
+  @Test("A missing file is .notFound with an ENOENT cause naming the call")
   func missingFileIsNotFound() throws {
     let path = NSTemporaryDirectory() + "cotar-missing-\(UInt64.random(in: 0..<UInt64.max))"
     let error = try #require(throws: CotarError.self) { try FileSource(path: path) }
-    #expect(error.code == .io)
+    #expect(error.code == .notFound)
     let cause = try #require(error.systemCallError)
     #expect(cause.call == "open")
     #expect(cause.errno == ENOENT)

@@ -157,7 +157,7 @@ import Testing
     defer { Task { await server.stop() } }
     let source = try HTTPRangeSource(url: "http://reader:hunter2@127.0.0.1:\(server.port)/missing.tar.co?token=s3cret")
     let error = await cotarError { _ = try await Cotar.open(source) }
-    #expect(error?.code == .httpStatus)
+    #expect(error?.code == .notFound)
     let text = error?.description ?? ""
     #expect(text.contains("404"))
     #expect(text.contains("http://127.0.0.1:\(server.port)/missing.tar.co"))

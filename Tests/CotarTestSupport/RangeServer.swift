@@ -315,3 +315,17 @@ final class RangeHandler: ChannelInboundHandler {
     }
   }
 }
+
+/// Runs `body` with a started ``RangeServer`` and stops the server when `body` returns or
+/// throws, so no test leaks a listening socket.
+public func withRangeServer<Result>(_ body: (RangeServer) async throws -> Result) async throws -> Result {
+  let server = try await RangeServer.start()
+  do {
+    let result = try await body(server)
+    await server.stop()
+    return result
+  } catch {
+    await server.stop()
+    throw error
+  }
+}

@@ -20,7 +20,7 @@ struct ListCommand: AsyncParsableCommand {
   var json = false
 
   func run() async throws {
-    try await remote.withSession(needed: isRemoteLocation(archive)) { session in
+    try await remote.withSession(needed: SourceResolver.isRemote(archive)) { session in
       try await list(TarScanner(source: try session.source(archive)))
     }
   }

@@ -67,14 +67,12 @@ struct ServeCommand: AsyncParsableCommand {
     LoggingSystem.bootstrap(StreamLogHandler.standardError)
     var logger = Logger(label: "cotar.serve")
     logger.logLevel = .info
-    let needsClient = archives.contains(where: isRemoteLocation) || index.map(isRemoteLocation) == true
-    try await remote.withSession(needed: needsClient) { session in
+    let locations = archives.enumerated().map { ArchiveLocation($1, index: $0 == 0 ? index : nil) }
+    try await remote.withSession(needed: locations.contains(where: \.isRemote)) { session in
       var served: [ServedArchive] = []
-      for (position, archive) in archives.enumerated() {
+      for location in locations {
         let start = ContinuousClock.now
-        let location = try ArchiveLocation.resolve(
-          archive, index: position == 0 ? index : nil, session: session, options: remote.openOptions)
-        let opened = try await open(archive, location: location)
+        let opened = try await open(location.archive, sources: try location.resolve(using: session.resolver))
         let listed = opened.listing.map { ", \($0.count) files listed" } ?? (list ? ", not listed (remote)" : "")
         logger.info("opened \(opened.tar.identity) as /v1/\(opened.name)/ in \(start.duration(to: .now))\(listed)")
         served.append(opened)
@@ -98,23 +96,15 @@ struct ServeCommand: AsyncParsableCommand {
   /// Opens one archive for serving. Local archives get their index in memory, a listing
   /// from one sequential header scan, and validators from `stat`; a remote archive keeps its
   /// index remote, is not scanned, and takes its validator from the server's ETag.
-  private func open(_ archive: String, location: ArchiveLocation) async throws -> ServedArchive {
-    let stamp = isRemoteLocation(archive) ? nil : LocalFileStamp(path: archive)
+  private func open(_ archive: String, sources: ArchiveLocation.Sources) async throws -> ServedArchive {
+    let stamp = SourceResolver.isRemote(archive) ? nil : LocalFileStamp(path: archive)
     let isLocal = stamp != nil
-    var options = location.options
+    var options = remote.openOptions
     options.loadIndexIntoMemory = isLocal
-    func open(sidecar: (any RangeSource)?) async throws -> ServedArchive {
-      try await ServedArchive.open(
-        name: Self.urlName(archive), tar: location.tar, sidecar: sidecar, version: stamp?.version ?? "",
-        lastModified: stamp?.modified, buildListing: list && isLocal, options: options)
-    }
-    var opened: ServedArchive
-    do {
-      opened = try await open(sidecar: location.sidecar)
-    } catch let error as CotarError where location.sidecarIsGuess && error.code == .httpStatus {
-      opened = try await open(sidecar: nil)  // no URL.index next to the .tar URL: read it as a .tar.co
-    }
-    if let remote = location.tar as? HTTPRangeSource, let etag = remote.pinnedETag {
+    var opened = try await ServedArchive.open(
+      name: Self.urlName(archive), sources: sources, version: stamp?.version ?? "", lastModified: stamp?.modified,
+      buildListing: list && isLocal, options: options)
+    if let remote = sources.tar as? HTTPRangeSource, let etag = remote.pinnedETag {
       opened = opened.retagged(version: etag)
     }
     return opened

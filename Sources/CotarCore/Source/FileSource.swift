@@ -114,6 +114,8 @@ package func openRegularFile(_ path: String, flags: Int32 = O_RDONLY) throws -> 
   let fd: Int32
   do {
     fd = try Syscall.open(path, flags)
+  } catch where error.isNotFound {
+    throw CotarError(.notFound, "no such file", source: path, cause: error)
   } catch {
     throw error.cotarError("cannot open", source: path)
   }

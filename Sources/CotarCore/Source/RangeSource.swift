@@ -1,9 +1,28 @@
 /// A read-only, random-access byte source: a local file, a buffer, or a remote object.
 ///
-/// Reads are independent of each other (there is no shared cursor), so conformers must be
-/// safe to call concurrently. Implement ``identity``, ``size()`` and ``read(_:)``;
+/// ```
+///  RangeSource                      identity, size(), read(_:)        ← implement these three
+///   ├─ readSuffix(count:)           default: size(), then read(_:)    ← override: one request
+///   ├─ readPrefix(count:)           default: size(), then read(_:)    ← override: one request
+///   ├─ read(_:into:)                default: read(_:), then a copy    ← override: no allocation
+///   └─ read(offset:count:)          extension only
+///  SynchronousRangeSource           adds readSync(_:into:) for local, non-suspending reads
+/// ```
+///
+/// A new source (a cloud store, a database blob, a cache) implements three requirements:
+/// - ``identity``: a stable key, used in messages and as the cache key, holding no secrets;
+/// - ``size()``: the total length, which may cost one round trip the first time;
+/// - ``read(_:)``: exactly `range.count` bytes, or a thrown `CotarError`. A source that ends
+///   early throws `.truncated`; it never returns fewer bytes. An empty range returns `[]`.
+///
+/// Reads are independent of each other (there is no shared cursor) and must be safe to call
+/// concurrently. Throw ``CotarError`` only: wrap your transport's errors (as the `cause`), so
+/// callers can switch on ``CotarError/code``; `.notFound` for a missing object,
+/// `.sourceChanged` when the object changed between reads.
+///
 /// ``readSuffix(count:)`` and ``readPrefix(count:)`` are customisation points that a remote
-/// source answers with one request each, learning the total size on the way.
+/// source answers with one request each (an HTTP suffix range learns the size on the way),
+/// so opening a `.tar.co` costs one request instead of two.
 public protocol RangeSource: Sendable {
   /// A stable key for caches and messages, such as a path or a URL without credentials.
   var identity: String { get }
@@ -68,7 +87,7 @@ extension RangeSource {
   /// Throws unless `buffer` can hold `range`.
   ///
   /// - Throws: `CotarError` `.invalidArgument`.
-  public func checkCapacity(of buffer: UnsafeMutableRawBufferPointer, for range: Range<UInt64>) throws {
+  package func checkCapacity(of buffer: UnsafeMutableRawBufferPointer, for range: Range<UInt64>) throws {
     guard UInt64(buffer.count) >= range.upperBound - range.lowerBound else {
       throw CotarError(
         .invalidArgument, "buffer of \(buffer.count) bytes cannot hold \(range.upperBound - range.lowerBound) bytes",

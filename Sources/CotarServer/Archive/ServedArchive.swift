@@ -47,17 +47,27 @@ public struct ServedArchive: Sendable {
     name: String, tar: any RangeSource, sidecar: (any RangeSource)? = nil, version: String = "",
     lastModified: HTTPDate? = nil, buildListing: Bool = true, options: Cotar.OpenOptions = .init()
   ) async throws -> ServedArchive {
+    try await open(
+      name: name, sources: ArchiveLocation.Sources(tar: tar, index: sidecar.map { .sidecar($0) } ?? .trailing),
+      version: version, lastModified: lastModified, buildListing: buildListing, options: options)
+  }
+
+  /// Opens an archive for serving from sources resolved by ``ArchiveLocation``; a guessed
+  /// sidecar that does not exist is dropped.
+  ///
+  /// - Parameters: as ``open(name:tar:sidecar:version:lastModified:buildListing:options:)``.
+  /// - Throws: as ``open(name:tar:sidecar:version:lastModified:buildListing:options:)``.
+  public static func open(
+    name: String, sources: ArchiveLocation.Sources, version: String = "", lastModified: HTTPDate? = nil,
+    buildListing: Bool = true, options: Cotar.OpenOptions = .init()
+  ) async throws -> ServedArchive {
+    let tar = sources.tar
     guard !name.isEmpty, name != "file", name != "list", !name.contains("/") else {
       throw CotarError(
         .invalidArgument, "'\(name)' cannot be an archive name in URLs (empty, 'file', 'list' or containing '/'); rename the file",
         source: tar.identity)
     }
-    let cotar: Cotar =
-      if let sidecar {
-        try await Cotar.open(tar: tar, index: sidecar, options: options)
-      } else {
-        try await Cotar.open(tar, options: options)
-      }
+    let (cotar, sidecar) = try await sources.openReportingSidecar(options: options)
     let tarSize = try await tar.size()
     let sidecarSize = try await sidecar?.size() ?? 0
     let listing = buildListing ? try await ArchiveListing.scan(tar: tar, limit: cotar.dataLimit) : nil

@@ -1,0 +1,155 @@
+/// Where an archive and its index are, as a user names them: a path or a URL to a `.tar.co`,
+/// or to a `.tar` with a `.tar.index` sidecar, given or guessed.
+///
+/// The rules, in order:
+/// 1. An explicit ``index`` is the sidecar.
+/// 2. A name ending in `.co` is a `.tar.co`: its index is read from its end, even when a
+///    `.tar.co.index` copy exists beside it.
+/// 3. A local `NAME` with a readable `NAME.index` beside it uses that sidecar.
+/// 4. A remote `NAME.tar` without a query string tries `NAME.tar.index`; only a "not found"
+///    answer for it falls back to reading `NAME.tar` as a `.tar.co`. Any other failure of
+///    the guessed sidecar (401, 403, 5xx) is reported. A URL with a query (such as a presigned
+///    URL, whose signature is valid for one object only) never gets a guessed sidecar: give
+///    ``index`` explicitly.
+/// 5. Anything else is read as a `.tar.co`.
+public struct ArchiveLocation: Sendable, Hashable, CustomStringConvertible {
+  /// The archive: a local path or a URL.
+  public var archive: String
+  /// The sidecar index, when given explicitly: a local path or a URL.
+  public var index: String?
+
+  /// Names an archive and, optionally, its sidecar index.
+  public init(_ archive: String, index: String? = nil) {
+    self.archive = archive
+    self.index = index
+  }
+
+  /// Whether the archive or its index is remote (has a scheme other than `file://`).
+  public var isRemote: Bool {
+    SourceResolver.isRemote(archive) || index.map(SourceResolver.isRemote) == true
+  }
+
+  /// The archive, as given.
+  public var description: String { archive }
+
+  /// How the index of an archive is found, once the location is resolved.
+  public enum IndexPlacement: Sendable {
+    /// The index is at the end of the archive (a `.tar.co`).
+    case trailing
+    /// The index is in a separate source.
+    case sidecar(any RangeSource)
+    /// A guessed `URL.index`; when it does not exist, the archive is read as a `.tar.co`.
+    case guessedSidecar(any RangeSource)
+  }
+
+  /// The archive's sources, resolved but not yet read.
+  public struct Sources: Sendable {
+    /// The tar (or `.tar.co`) bytes.
+    public var tar: any RangeSource
+    /// Where the index is.
+    public var index: IndexPlacement
+
+    /// Creates resolved sources.
+    public init(tar: any RangeSource, index: IndexPlacement) {
+      self.tar = tar
+      self.index = index
+    }
+
+    /// The sidecar source, given or guessed, if any.
+    public var sidecar: (any RangeSource)? {
+      switch index {
+      case .trailing: nil
+      case .sidecar(let source), .guessedSidecar(let source): source
+      }
+    }
+
+    /// Opens the archive: the index at the tar's end, or the sidecar.
+    ///
+    /// - Throws: `CotarError` from the sources or the index (see ``Cotar/open(_:options:)``
+    ///   and ``Cotar/open(tar:index:options:)``); a guessed sidecar that does not exist
+    ///   (`.notFound`) is not an error.
+    public func open(options: Cotar.OpenOptions = .init()) async throws -> Cotar {
+      try await openReportingSidecar(options: options).cotar
+    }
+
+    /// Opens the archive as ``open(options:)`` does, and also returns the sidecar actually
+    /// used (`nil` when the index was read from the tar's end).
+    ///
+    /// - Throws: as ``open(options:)``.
+    public func openReportingSidecar(
+      options: Cotar.OpenOptions = .init()
+    ) async throws -> (cotar: Cotar, sidecar: (any RangeSource)?) {
+      switch index {
+      case .trailing:
+        return (try await Cotar.open(tar, options: options), nil)
+      case .sidecar(let sidecar):
+        return (try await Cotar.open(tar: tar, index: sidecar, options: options), sidecar)
+      case .guessedSidecar(let sidecar):
+        do {
+          return (try await Cotar.open(tar: tar, index: sidecar, options: options), sidecar)
+        } catch let error as CotarError where error.code == .notFound && error.source == sidecar.identity {
+          return (try await Cotar.open(tar, options: options), nil)
+        }
+      }
+    }
+  }
+
+  /// Resolves the archive and its index to sources, without reading them.
+  ///
+  /// - Parameter resolver: how locations become sources (local files only by default).
+  /// - Throws: `CotarError` from ``SourceResolver/source(for:)``.
+  public func resolve(using resolver: SourceResolver = SourceResolver()) throws -> Sources {
+    let tar = try resolver.source(for: archive)
+    if let index {
+      return Sources(tar: tar, index: .sidecar(try resolver.source(for: index)))
+    }
+    let name = Self.pathPart(of: archive).lowercased()
+    if name.hasSuffix(".co") { return Sources(tar: tar, index: .trailing) }
+    if SourceResolver.isRemote(archive) {
+      guard name.hasSuffix(".tar"), !Self.hasQuery(archive) else { return Sources(tar: tar, index: .trailing) }
+      return Sources(tar: tar, index: .guessedSidecar(try resolver.source(for: Self.pathPart(of: archive) + ".index")))
+    }
+    let localPath = SourceResolver.scheme(of: archive) == "file" ? String(archive.dropFirst("file://".count)) : archive
+    if Syscall.isReadable(localPath + ".index") {
+      return Sources(tar: tar, index: .sidecar(try resolver.source(for: archive + ".index")))
+    }
+    return Sources(tar: tar, index: .trailing)
+  }
+
+  /// `location` without its query and fragment.
+  static func pathPart(of location: String) -> String {
+    guard SourceResolver.isRemote(location), let cut = location.firstIndex(where: { $0 == "?" || $0 == "#" }) else {
+      return location
+    }
+    return String(location[..<cut])
+  }
+
+  static func hasQuery(_ location: String) -> Bool {
+    SourceResolver.isRemote(location) && location.contains("?")
+  }
+}
+
+extension Cotar {
+  /// Opens an archive by name: a local path or a URL, a `.tar.co`, or a `.tar` with a
+  /// sidecar given or guessed (the rules are on ``ArchiveLocation``).
+  ///
+  /// ```swift
+  /// let archive = try await Cotar.open(location: "tiles.tar.co")
+  /// let tile = try await archive.read("tiles/0/0/0.pbf")
+  /// ```
+  ///
+  /// - Parameters:
+  ///   - location: the archive's path or URL.
+  ///   - index: the sidecar index's path or URL, when it is not beside the archive.
+  ///   - resolver: how locations become sources; pass `SourceResolver.http()` (from
+  ///     `CotarHTTP`) for `http(s)://` URLs.
+  ///   - options: open options.
+  /// - Throws: `CotarError`: `.notFound` for a missing file or object, `.invalidArgument` for
+  ///   a scheme the resolver does not know, and what ``Cotar/open(_:options:)`` throws.
+  public static func open(
+    location: String, index: String? = nil, resolver: SourceResolver = SourceResolver(),
+    options: OpenOptions = OpenOptions()
+  ) async throws -> Cotar {
+    try await ArchiveLocation(location, index: index).resolve(using: resolver).open(options: options)
+  }
+}
