@@ -1,25 +1,41 @@
 import Hummingbird
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import CotarServer
 
 /// Records the chunks a response body writes.
 struct RecordingWriter: ResponseBodyWriter {
-  final class Box: @unchecked Sendable {  // used by one task at a time in these tests
-    var sizes: [Int] = []
-    var bytes: [UInt8] = []
-    var keepBytes = true
-    var finished = false
+  final class Box: Sendable {
+    struct Recorded {
+      var sizes: [Int] = []
+      var bytes: [UInt8] = []
+      var finished = false
+    }
+    let keepBytes: Bool
+    private let recorded = Mutex(Recorded())
+
+    init(keepBytes: Bool = true) { self.keepBytes = keepBytes }
+
+    var sizes: [Int] { recorded.withLock { $0.sizes } }
+    var bytes: [UInt8] { recorded.withLock { $0.bytes } }
+    var finished: Bool { recorded.withLock { $0.finished } }
+
+    func record(_ buffer: ByteBuffer) {
+      recorded.withLock { recorded in
+        recorded.sizes.append(buffer.readableBytes)
+        if keepBytes { recorded.bytes += buffer.readableBytesView }
+      }
+    }
+
+    func finish() { recorded.withLock { $0.finished = true } }
   }
   let box: Box
 
-  mutating func write(_ buffer: ByteBuffer) async throws {
-    box.sizes.append(buffer.readableBytes)
-    if box.keepBytes { box.bytes += buffer.readableBytesView }
-  }
+  mutating func write(_ buffer: ByteBuffer) async throws { box.record(buffer) }
 
-  consuming func finish(_ trailingHeaders: HTTPFields?) async throws { box.finished = true }
+  consuming func finish(_ trailingHeaders: HTTPFields?) async throws { box.finish() }
 }
 
 @Suite("Directory listing")
@@ -104,8 +120,7 @@ struct ListingTests {
         return name
       })
     let big = try #require(flat.directory(Array("t".utf8)))
-    let flatBox = RecordingWriter.Box()
-    flatBox.keepBytes = false
+    let flatBox = RecordingWriter.Box(keepBytes: false)
     try await CotarResponder.listingBody(ListingJSON(directory: big, baseURL: "", archiveSegment: "", chunkSize: 64 << 10))
       .write(RecordingWriter(box: flatBox))
     let total = flatBox.sizes.reduce(0, +)

@@ -149,6 +149,7 @@ public struct CotarIndexBuilder: Sendable {
   public consuming func build(
     pathAt: (UInt64) async throws -> [UInt8]
   ) async throws -> BuiltIndex {
+    try Task.checkCancellation()
     var unique = records
     records = []
     latestByHash = nil

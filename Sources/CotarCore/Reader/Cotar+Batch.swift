@@ -113,7 +113,10 @@ func boundedMap<Element: Sendable, Result: Sendable>(
     while next < min(items.count, max(1, concurrency)) { start() }
     while let (position, value) = try await group.next() {
       results[position] = value
-      if next < items.count { start() }
+      if next < items.count {
+        try Task.checkCancellation()
+        start()
+      }
     }
     return results.compactMap { $0 }
   }

@@ -38,7 +38,8 @@ public struct TarScanner: Sendable {
   ///   - body: called once per member, indexed or not.
   /// - Returns: the end-of-archive offset and counts.
   /// - Throws: `CotarError` `.invalidTar` or `.truncated` naming the offset (and entry, when
-  ///   known), or whatever `body` throws.
+  ///   known), `CancellationError` when the task is cancelled (checked before each read), or
+  ///   whatever `body` throws.
   public func scan(
     from startOffset: UInt64 = 0, _ body: (TarEntry) throws -> Void
   ) async throws -> TarScanSummary {
@@ -49,7 +50,9 @@ public struct TarScanner: Sendable {
       switch try walker.step() {
       case .member(let entry): try body(entry)
       case .end: return walker.summary
-      case .needs(let request): try await walker.fulfil(request)
+      case .needs(let request):
+        try Task.checkCancellation()
+        try await walker.fulfil(request)
       }
     }
   }

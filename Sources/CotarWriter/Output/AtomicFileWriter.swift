@@ -94,10 +94,12 @@ public final class AtomicFileWriter {
 
   /// Copies `range` of `source` into the file in 1 MiB chunks.
   ///
-  /// - Throws: `CotarError` from the read or the write.
+  /// - Throws: `CotarError` from the read or the write; `CancellationError` when the task is
+  ///   cancelled (checked before each chunk).
   public func copy(from source: any RangeSource, range: Range<UInt64>) async throws {
     var offset = range.lowerBound
     while offset < range.upperBound {
+      try Task.checkCancellation()
       let end = min(offset + (1 << 20), range.upperBound)
       try write(try await source.read(offset..<end))
       offset = end

@@ -143,6 +143,7 @@ public enum CotarPacker {
     var done = 0
     var doneBytes: UInt64 = 0
     for (number, run) in runs.enumerated() {
+      try Task.checkCancellation()
       let digits = String(number)
       let name = stem + "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + (options.combined ? ".tar.co" : ".tar")
       let path = directory + name

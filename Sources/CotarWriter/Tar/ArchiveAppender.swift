@@ -42,16 +42,16 @@ public enum ArchiveAppender {
   }
 
   /// How to append.
-  public struct Options: @unchecked Sendable {
+  public struct Options: Sendable {
     /// Index build options for the new index.
     public var index = CotarIndexBuilder.Options()
     /// For a plain `.tar`: write `ARCHIVE.index` even when none exists yet.
     public var createSidecar = false
     /// Called at each ``Step``; throwing or exiting there simulates a crash.
-    public var failpoint: ((Step) throws -> Void)?
+    public var failpoint: (@Sendable (Step) throws -> Void)?
 
     /// Creates options.
-    public init(index: CotarIndexBuilder.Options = .init(), createSidecar: Bool = false, failpoint: ((Step) throws -> Void)? = nil) {
+    public init(index: CotarIndexBuilder.Options = .init(), createSidecar: Bool = false, failpoint: (@Sendable (Step) throws -> Void)? = nil) {
       self.index = index
       self.createSidecar = createSidecar
       self.failpoint = failpoint

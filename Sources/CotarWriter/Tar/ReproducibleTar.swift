@@ -62,7 +62,8 @@ public enum ReproducibleTar {
   ///   - progress: called after each member.
   /// - Returns: counts and index statistics.
   /// - Throws: `CotarError` `.outputExists`, `.io` (unreadable input, full disk), or index
-  ///   build errors (`.limitExceeded` for a file of 4 GiB or more, `.hashCollision`).
+  ///   build errors (`.limitExceeded` for a file of 4 GiB or more, `.hashCollision`);
+  ///   `CancellationError` when the task is cancelled (no output is left).
   public static func write(
     _ plan: TarPlan.Result, to destination: String, options: Options,
     progress: ((WriteProgress) -> Void)? = nil
@@ -91,13 +92,15 @@ public enum ReproducibleTar {
   /// Writes members (no end marker), adding each to `builder` and recording its path by
   /// header offset in `paths` (for the builder's duplicate check).
   ///
-  /// - Throws: as ``TarWriter/write(_:data:)`` and ``CotarIndexBuilder/add(_:)``.
+  /// - Throws: as ``TarWriter/write(_:data:)`` and ``CotarIndexBuilder/add(_:)``;
+  ///   `CancellationError` when the task is cancelled (checked before each member).
   public static func writeMembers(
     _ members: [PlannedMember], with writer: TarWriter, builder: inout CotarIndexBuilder?,
     paths: inout [UInt64: [UInt8]], progress: ((WriteProgress) -> Void)? = nil,
     afterEach: ((Int) throws -> Void)? = nil
   ) throws {
     for (position, planned) in members.enumerated() {
+      try Task.checkCancellation()
       let entry = try writer.write(planned.member, data: planned.data)
       if entry.kind.isIndexed {
         paths[entry.headerOffset] = entry.pathBytes

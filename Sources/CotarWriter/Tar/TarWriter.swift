@@ -131,6 +131,7 @@ public final class TarWriter {
     var remaining = size
     var buffer = [UInt8](repeating: 0, count: chunkSize)
     while remaining > 0 {
+      try Task.checkCancellation()
       let want = Int(min(UInt64(buffer.count), remaining))
       let count: Int
       do {
