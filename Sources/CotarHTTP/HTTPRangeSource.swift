@@ -4,7 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// A ``RangeSource`` over HTTP(S) range requests, for archives on web servers and object stores.
+/// A `RangeSource` over HTTP(S) range requests, for archives on web servers and object stores.
 ///
 /// Every read is one `GET` with a `Range` header. Responses are checked, not trusted:
 /// - a 206 is accepted only when its `Content-Range` is exactly the range asked for (some

@@ -24,6 +24,7 @@ public enum CotarValidator {
   /// - Parameters:
   ///   - tar: the archive.
   ///   - index: the index to check; it is loaded into memory once.
+  ///   - scanOptions: read-ahead and extended-header limits for the tar scan.
   /// - Returns: the report; a mismatch is a problem in the report, not a thrown error.
   /// - Throws: `CotarError` when the tar itself cannot be read or parsed.
   public static func validate(

@@ -122,7 +122,7 @@ public struct Cotar: Sendable {
 
   /// The bytes of the entry with raw path bytes, or `nil` when it is not indexed.
   ///
-  /// - Throws: as ``read(_:)``.
+  /// - Throws: as ``read(_:)->[UInt8]?``.
   public func read(pathBytes: [UInt8]) async throws -> [UInt8]? {
     guard let entry = try await entry(pathBytes: pathBytes) else { return nil }
     return try await read(entry)
@@ -141,7 +141,7 @@ public struct Cotar: Sendable {
   ///
   /// - Returns: the number of bytes written, or `nil` for an absent path.
   /// - Throws: `CotarError` `.invalidArgument` when the entry does not fit `buffer`, else as
-  ///   ``read(_:)``.
+  ///   ``read(_:)->[UInt8]?``.
   public func read(_ path: String, into buffer: UnsafeMutableRawBufferPointer) async throws -> Int? {
     let hash = PathHash.fnv1a64(path)
     if case .resolved(let count) = try readWithoutSuspending(hash: hash, path: path, into: buffer) { return count }
@@ -155,8 +155,8 @@ public struct Cotar: Sendable {
   /// file or memory). The hottest local path: no async call at all.
   ///
   /// - Returns: `.resolved(count)` (`nil` count: absent), or `.needsAsync` when the index is
-  ///   not in memory or the source is remote; then call ``read(_:into:)``.
-  /// - Throws: as ``read(_:into:)``.
+  ///   not in memory or the source is remote; then call ``read(_:into:)->_``.
+  /// - Throws: as ``read(_:into:)->_``.
   public func readWithoutSuspending(_ path: String, into buffer: UnsafeMutableRawBufferPointer) throws -> SynchronousRead {
     guard synchronousData != nil else { return .needsAsync }
     return try readWithoutSuspending(hash: PathHash.fnv1a64(path), path: path, into: buffer)
@@ -179,13 +179,13 @@ public struct Cotar: Sendable {
   public enum SynchronousRead: Sendable, Hashable {
     /// The read finished: the byte count, or `nil` when the path is absent.
     case resolved(Int?)
-    /// The index or the data needs I/O that may suspend; use ``read(_:into:)``.
+    /// The index or the data needs I/O that may suspend; use ``read(_:into:)->_``.
     case needsAsync
   }
 
   /// Reads a located entry into the start of `buffer`; a 0-byte entry does no read.
   ///
-  /// - Throws: as ``read(_:into:)``.
+  /// - Throws: as ``read(_:into:)->_``.
   public func read(_ entry: CotarEntry, into buffer: UnsafeMutableRawBufferPointer) async throws {
     if entry.size == 0 { return }
     try await data.read(entry.range, into: buffer)
