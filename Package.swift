@@ -79,7 +79,8 @@ let package = Package(
       swiftSettings: strictSettings
     ),
     .testTarget(name: "CotarCoreTests", dependencies: ["CotarCore", "CotarTestSupport"], swiftSettings: strictSettings),
-    .testTarget(name: "CotarWriterTests", dependencies: ["CotarWriter", "CotarCore"], swiftSettings: strictSettings),
+    .testTarget(
+      name: "CotarWriterTests", dependencies: ["CotarWriter", "CotarCore", "CotarTestSupport"], swiftSettings: strictSettings),
     .target(
       name: "CotarTestSupport",
       dependencies: [

@@ -1,13 +1,8 @@
+import CotarTestSupport
 import Foundation
 
 /// The result of running the built `cotar` binary.
-struct CommandResult {
-  var status: Int32
-  var stdout: Data
-  var stderr: String
-
-  var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
-}
+typealias CommandResult = ProcessResult
 
 /// Runs the `cotar` executable built beside the test bundle, as a user would.
 enum CLI {
@@ -30,30 +25,9 @@ enum CLI {
     try launch(executable, arguments, in: directory)
   }
 
-  /// Runs any program and captures its output (through temporary files, so large outputs cannot block).
+  /// Runs any program and captures its output (see ``ProcessRunner``).
   static func launch(_ program: URL, _ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
-    let scratch = try temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: scratch) }
-    let outURL = scratch.appendingPathComponent("stdout")
-    let errURL = scratch.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL)
-    let err = try FileHandle(forWritingTo: errURL)
-    let process = Process()
-    process.executableURL = program
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = directory }
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try out.close()
-    try err.close()
-    return CommandResult(
-      status: process.terminationStatus, stdout: try Data(contentsOf: outURL),
-      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    try ProcessRunner.run(program.path, arguments, in: directory?.path)
   }
 
   /// Runs a shell command line (for arguments that are not valid UTF-8).

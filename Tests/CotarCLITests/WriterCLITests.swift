@@ -1,4 +1,5 @@
 import CotarCore
+import CotarTestSupport
 import CotarWriter
 import Foundation
 import Testing
@@ -32,20 +33,8 @@ final class WriterCLITests {
 
   @discardableResult
   func cotar(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: Self.binary)
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: dir)
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    let result = try ProcessRunner.run(Self.binary, arguments, in: dir, environment: environment)
+    return (result.status, result.stdoutText, result.stderr)
   }
 
   func makeTree() throws {
@@ -183,13 +172,5 @@ final class WriterCLITests {
 
 /// The member names GNU tar lists.
 func writerTarList(_ path: String) throws -> [String] {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["tar", "-tf", path]
-  let out = Pipe()
-  process.standardOutput = out
-  try process.run()
-  let data = out.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+  try ProcessRunner.run("tar", ["-tf", path]).stdoutText.split(separator: "\n").map(String.init)
 }

@@ -1,4 +1,5 @@
 import CotarCore
+import CotarTestSupport
 import CotarWriter
 import Foundation
 
@@ -39,20 +40,8 @@ final class WriterTempDir {
 func writerRun(_ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil) throws -> (
   status: Int32, stdout: String, stderr: String
 ) {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = arguments
-  if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-  if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-  let out = Pipe()
-  let err = Pipe()
-  process.standardOutput = out
-  process.standardError = err
-  try process.run()
-  let outData = out.fileHandleForReading.readDataToEndOfFile()
-  let errData = err.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+  let result = try ProcessRunner.run(arguments[0], Array(arguments.dropFirst()), in: directory, environment: environment)
+  return (result.status, result.stdoutText, result.stderr)
 }
 
 /// Builds a small tree exercising the writer: long and UTF-8 names, empty files, duplicate
