@@ -33,7 +33,7 @@ public struct ArchiveListing: Sendable {
   /// - Throws: `CotarError` from ``TarScanner`` (`.invalidTar`, `.truncated`, `.io`).
   public static func scan(tar source: any RangeSource, limit: UInt64? = nil) async throws -> ArchiveListing {
     var collector = Collector()
-    let scanned: any RangeSource = if let limit { PrefixSource(base: source, length: limit) } else { source }
+    let scanned: any RangeSource = if let limit { PrefixSource(source, length: limit) } else { source }
     _ = try await TarScanner(source: scanned).scan { entry in
       if entry.kind.isIndexed { try collector.append(entry.pathBytes) }
     }

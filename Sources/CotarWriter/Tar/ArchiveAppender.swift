@@ -20,7 +20,7 @@ import CotarCore
 /// kernel, sharing blocks where the file system can) into a temporary file beside the
 /// archive, the tail is written after them, the file is flushed and renamed over the
 /// archive, and the directory is flushed. Until the rename the archive is untouched; after
-/// it, the archive is the new one. See `Docs/writing.md` for why an in-place splice cannot
+/// it, the archive is the new one. See SPEC.md §9.2 for why an in-place splice cannot
 /// give this guarantee with an index at the end of the file.
 public enum ArchiveAppender {
   /// Points of the procedure where a test can inject a crash (``Options/failpoint``).
