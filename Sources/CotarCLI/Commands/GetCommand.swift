@@ -39,7 +39,10 @@ struct GetCommand: AsyncParsableCommand {
 
   func validate() throws {
     guard !paths.isEmpty || pathsFrom != nil else { throw ValidationError("give at least one entry path or --paths-from") }
-    guard concurrency >= 1 else { throw ValidationError("--concurrency must be ≥ 1") }
+    guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024, got \(concurrency)") }
+    guard coalesceGap <= 1 << 30 else {
+      throw ValidationError("--coalesce-gap must be at most 1073741824 (1 GiB), got \(coalesceGap)")
+    }
   }
 
   private var isBatch: Bool { paths.count > 1 || pathsFrom != nil }

@@ -46,7 +46,7 @@ struct TarCommand: AsyncParsableCommand {
     endWriteProgress(progress)
     var line = "\(output): \(summary.members) members, \(summary.dataBytes) data bytes"
     if summary.deduplicated > 0 { line += ", \(summary.deduplicated) stored as hard links" }
-    if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" }
+    if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" + packingSummary(stats) }
     printError(line)
   }
 }

@@ -39,6 +39,10 @@ public enum CotarPacker {
       self.shardSize = shardSize
       self.prefix = prefix
       self.combined = combined
+      var index = index
+      // Automatic packing may raise the packing; reserve room for it in every shard's size
+      // bound, but not so much that shards get many fewer files.
+      if index.automaticPacking { index.automaticPackingLimit = min(index.automaticPackingLimit, index.packing + 100) }
       self.index = index
       self.overwrite = overwrite
     }
@@ -60,7 +64,7 @@ public enum CotarPacker {
     var indexed = 0
 
     func total(options: Options) -> UInt64 {
-      let slots = UInt64((Double(indexed) * options.index.packingFactor).rounded(.up))
+      let slots = UInt64((Double(indexed) * options.index.largestPackingFactor).rounded(.up))
       return members + 1024 + 16 + slots * 16
     }
   }

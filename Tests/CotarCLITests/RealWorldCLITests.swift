@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// Issue 10, as a user meets it: the built `cotar` on real tars.
+@Suite("Real-world inputs, command line")
+struct RealWorldCLITests {
+  @Test("without --packing the packing is raised and reported; an explicit --packing stays strict")
+  func automaticPacking() throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let output = directory.appendingPathComponent("out.tar.co").path
+    let automatic = try CLI.run(["create", CLI.fixture("probe-overflow.tar"), "-o", output])
+    #expect(automatic.status == 0, "\(automatic.stderr)")
+    #expect(automatic.stderr.contains("(automatic)"))
+    let info = try CLI.run(["info", output])
+    #expect(info.status == 0)
+    let packingLine = try #require(info.stdoutText.split(separator: "\n").first { $0.hasPrefix("packing: ") })
+    let value = try #require(Double(packingLine.dropFirst("packing: ".count).dropLast()))
+    #expect(value > 25)
+    #expect(automatic.stderr.contains("packing \(Int(value))% (automatic)"))
+    #expect(try CLI.run(["validate", output]).status == 0)
+    let strict = try CLI.run(["index", CLI.fixture("probe-overflow.tar"), "-o", output + ".index", "--packing", "25"])
+    #expect(strict.status == 1)
+    #expect(strict.stderr.contains("no free slot within 50 probes"))
+    // The packing chosen, given explicitly, reproduces the same index.
+    let explicit = try CLI.run(["create", CLI.fixture("probe-overflow.tar"), "-o", output, "--force", "--packing", String(Int(value))])
+    #expect(explicit.status == 0)
+    #expect(!explicit.stderr.contains("automatic"))
+  }
+
+  @Test("`create` terminates a tar without end marker; ls and validate stop at the tar end")
+  func unterminatedTar() throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let output = directory.appendingPathComponent("out.tar.co").path
+    #expect(try CLI.run(["create", CLI.fixture("no-eof-marker.tar"), "-o", output]).status == 0)
+    let expected = try CLI.launch(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-m", "tarfile", "-l", CLI.fixture("no-eof-marker.tar")])
+    for (program, arguments) in [("/usr/bin/tar", ["-tf", output]), ("/usr/bin/bsdtar", ["-tf", output])] {
+      let listed = try CLI.launch(URL(fileURLWithPath: program), arguments)
+      #expect(listed.status == 0, "\(program): \(listed.stderr)")
+      #expect(listed.stderr.isEmpty, "\(program): \(listed.stderr)")
+    }
+    #expect(expected.status == 0)
+    #expect(try CLI.run(["validate", output]).status == 0)
+    let ls = try CLI.run(["ls", output])
+    #expect(ls.status == 0, "\(ls.stderr)")
+    // A .tar.co written without the marker (by an older cotar) still lists and validates.
+    let old = directory.appendingPathComponent("old.tar.co").path
+    let tar = try Data(contentsOf: URL(fileURLWithPath: CLI.fixture("no-eof-marker.tar")))
+    let index = try Data(contentsOf: URL(fileURLWithPath: CLI.fixture("no-eof-marker.tar.index")))
+    try (tar + index).write(to: URL(fileURLWithPath: old))
+    let oldList = try CLI.run(["ls", old])
+    #expect(oldList.status == 0, "\(oldList.stderr)")
+    #expect(oldList.stdout == ls.stdout)
+    let oldValid = try CLI.run(["validate", old])
+    #expect(oldValid.status == 0, "\(oldValid.stderr) \(oldValid.stdoutText)")
+  }
+
+  @Test("a 0-byte file and compressed tars get a clear error")
+  func notATar() throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let empty = directory.appendingPathComponent("empty.tar").path
+    #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+    let result = try CLI.run(["index", empty])
+    #expect(result.status == 1)
+    #expect(result.stderr.contains("empty (0 bytes), not a tar"))
+    #expect(!FileManager.default.fileExists(atPath: empty + ".index"))
+    let gz = try CLI.run(["index", CLI.fixture("realworld/gnu-basic.tar.gz"), "-o", directory.appendingPathComponent("x").path])
+    #expect(gz.status == 1)
+    #expect(gz.stderr.contains("gnu-basic.tar.gz is gzip-compressed; Cotar indexes uncompressed tars (decompress it first)"))
+  }
+
+  @Test("`ls` on a truncated tar prints the members it read, then the error, exit 1")
+  func listTruncated() throws {
+    let result = try CLI.run(["ls", CLI.fixture("truncated.tar")])
+    #expect(result.status == 1)
+    let gnu = try CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-tf", CLI.fixture("gnu-basic.tar")])
+    let first = try #require(gnu.stdoutText.split(separator: "\n").first)
+    #expect(result.stdoutText.hasPrefix(first + "\n"))
+    #expect(result.stderr.contains("truncated"))
+  }
+
+  @Test(
+    "numeric options that would trap are refused with exit 64",
+    arguments: [
+      ["--timeout", "inf"], ["--timeout", "1e300"], ["--timeout", "nan"], ["--coalesce-gap", "18446744073709551615"],
+      ["--speculative-bytes", "9223372036854775807"], ["--attempts", "1000000000"], ["--concurrency", "100000000"],
+    ])
+  func numericOptions(option: [String]) throws {
+    let result = try CLI.run(["get", CLI.fixture("gnu-basic.tar.co"), "x"] + option)
+    #expect(result.status == 64, "\(option): \(result.stderr)")
+    #expect(result.stderr.contains(option[0]))
+  }
+
+  @Test("--packing out of range is refused with exit 64", arguments: ["-5", "inf", "nan", "1e300"])
+  func packingRange(value: String) throws {
+    let result = try CLI.run(["index", CLI.fixture("gnu-basic.tar"), "--packing", value, "-o", "/dev/null"])
+    #expect(result.status == 64, "\(value): \(result.stderr)")
+  }
+}
