@@ -56,4 +56,37 @@ struct WriterRealWorldTests {
       fileDigest: { _ in "" })
     #expect(packed.manifest.shards.count == 1)
   }
+
+  @Test("a failed pack leaves no shard and no manifest")
+  func failedPackLeavesNothing() async throws {
+    let dir = try WriterTempDir()
+    for index in 0..<40 { try dir.write(String(format: "tree/f%03d.bin", index), [UInt8](repeating: UInt8(index), count: 3000)) }
+    let inputs = try TarInputCollector(options: .init(base: dir.at("tree"))).collect(["."]).inputs
+    // The last file disappears after the walk: the run fails on the last shard.
+    unlink(dir.at("tree/f039.bin"))
+    try FileManager.default.createDirectory(atPath: dir.at("out"), withIntermediateDirectories: true)
+    await #expect(throws: CotarError.self) {
+      try await CotarPacker.pack(
+        inputs, options: .init(shardSize: 16 << 10, prefix: dir.at("out/s")), contentDigest: nil, fileDigest: { _ in "" })
+    }
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.at("out")) == [])
+  }
+
+  @Test("pack --force removes the old manifest's shards that the new one does not list")
+  func forceRemovesStaleShards() async throws {
+    let dir = try WriterTempDir()
+    for index in 0..<40 { try dir.write(String(format: "tree/f%03d.bin", index), [UInt8](repeating: UInt8(index), count: 3000)) }
+    let inputs = try TarInputCollector(options: .init(base: dir.at("tree"))).collect(["."]).inputs
+    let first = try await CotarPacker.pack(
+      inputs, options: .init(shardSize: 16 << 10, prefix: dir.at("out/s"), combined: false), contentDigest: nil,
+      fileDigest: { _ in "" })
+    #expect(first.manifest.shards.count > 3)
+    try dir.write("out/unrelated.txt", "keep me\n")
+    let second = try await CotarPacker.pack(
+      inputs, options: .init(shardSize: 1 << 20, prefix: dir.at("out/s"), combined: false, overwrite: true),
+      contentDigest: nil, fileDigest: { _ in "" })
+    #expect(second.manifest.shards.count == 1)
+    let listing = try FileManager.default.contentsOfDirectory(atPath: dir.at("out")).sorted()
+    #expect(listing == ["s-00000.tar", "s-00000.tar.index", "s.manifest.json", "unrelated.txt"])
+  }
 }

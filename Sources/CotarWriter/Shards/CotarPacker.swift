@@ -15,8 +15,9 @@ import CotarCore
 /// holds a sorted, disjoint path range and ``CotarShardSet`` finds a path's shard by binary
 /// search. A file is never split: a file that cannot fit in a shard even alone gets a shard
 /// of its own, reported as a warning. Identical files within a shard are stored once (hard
-/// links never cross shards). Every shard and the manifest are written atomically; the
-/// manifest last.
+/// links never cross shards). Shards are written into a staging directory and moved into
+/// place only when all are complete, the manifest last, so a failed run leaves nothing; with
+/// `overwrite`, the old manifest's shards that the new one does not list are then removed.
 public enum CotarPacker {
   /// How to pack.
   public struct Options: Sendable {
@@ -143,16 +144,32 @@ public enum CotarPacker {
     let stem = options.prefix.lastIndex(of: "/").map { String(options.prefix[options.prefix.index(after: $0)...]) } ?? options.prefix
     guard !stem.isEmpty else { throw CotarError(.invalidArgument, "the output prefix needs a file name part, such as out/shards") }
     try makeDirectories(directory)
+    let manifestPath = options.prefix + ".manifest.json"
+    let names = runs.indices.map { number -> String in
+      let digits = String(number)
+      return stem + "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + (options.combined ? ".tar.co" : ".tar")
+    }
+    let outputs = [manifestPath] + names.flatMap { options.combined ? [directory + $0] : [directory + $0, directory + $0 + ".index"] }
+    if !options.overwrite, let existing = outputs.first(where: { access($0, F_OK) == 0 }) {
+      throw CotarError(.outputExists, "output exists; pass --force to replace it", source: existing)
+    }
+    // With --force, the shards the old manifest lists and the new one does not are removed
+    // once the new manifest is in place.
+    let oldShardFiles = options.overwrite ? await oldManifestFiles(manifestPath, directory: directory) : []
+    // Shards are written into a staging directory beside the outputs and moved into place
+    // only when all of them are complete, then the manifest is published: a failed run
+    // leaves no shard behind and never changes a shard an existing manifest lists.
+    let staging = try makeStagingDirectory(directory + "." + stem + ".staging-")
+    defer { removeTree(staging) }
     var shards: [ShardManifest.Shard] = []
     var done = 0
     var doneBytes: UInt64 = 0
     for (number, run) in runs.enumerated() {
-      let digits = String(number)
-      let name = stem + "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + (options.combined ? ".tar.co" : ".tar")
-      let path = directory + name
+      let name = names[number]
+      let path = staging + "/" + name
       let plan = try TarPlan.plan(run, digest: contentDigest)
       let write = ReproducibleTar.Options(
-        overwrite: options.overwrite, combined: options.combined, sidecar: !options.combined, index: options.index)
+        overwrite: false, combined: options.combined, sidecar: !options.combined, index: options.index)
       let base = done
       let baseBytes = doneBytes
       let summary = try await ReproducibleTar.write(plan, to: path, options: write) { step in
@@ -165,7 +182,7 @@ public enum CotarPacker {
       if total > options.shardSize && run.count > 1 {
         throw CotarError(
           .limitExceeded, "internal error: shard \(name) came out at \(total) bytes, over the limit of \(options.shardSize)",
-          source: path)
+          source: directory + name)
       }
       shards.append(
         ShardManifest.Shard(
@@ -175,11 +192,78 @@ public enum CotarPacker {
           firstPath: run.first?.archivePath ?? [], lastPath: run.last?.archivePath ?? []))
     }
     let manifest = ShardManifest(shardSizeLimit: options.shardSize, shards: shards)
-    let manifestPath = options.prefix + ".manifest.json"
     let writer = try AtomicFileWriter(destination: manifestPath, overwrite: options.overwrite)
     try writer.write(manifest.serialized())
-    try writer.commit()
+    var moved: [String] = []
+    do {
+      for name in names {
+        for file in options.combined ? [name] : [name, name + ".index"] {
+          try publish(staging + "/" + file, to: directory + file, overwrite: options.overwrite)
+          moved.append(directory + file)
+        }
+      }
+      syncParentDirectory(of: directory + (names.first ?? ""))
+      try writer.commit()
+    } catch {
+      // Without --force nothing was there before: take back what was moved.
+      if !options.overwrite { for path in moved { unlink(path) } }
+      throw error
+    }
+    let kept = Set(outputs)
+    for stale in oldShardFiles where !kept.contains(stale) { unlink(stale) }
     return Summary(manifest: manifest, manifestPath: manifestPath, warnings: warnings)
+  }
+
+  /// The shard (and sidecar) paths an existing manifest lists, or none when it cannot be read.
+  static func oldManifestFiles(_ manifestPath: String, directory: String) async -> [String] {
+    guard let source = try? FileSource(path: manifestPath), let size = try? await source.size(), size <= 64 << 20,
+      let bytes = try? source.readSync(0..<size), let old = try? ShardManifest(parsing: bytes)
+    else { return [] }
+    return old.shards.flatMap { shard in
+      // Only plain names in the manifest's directory: never follow a hostile path elsewhere.
+      ([shard.name] + (shard.index.map { [$0] } ?? [])).filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty }
+        .map { directory + $0 }
+    }
+  }
+
+  /// Moves a finished shard into place (`rename`, or `link` + `unlink` when an existing
+  /// file must not be replaced).
+  static func publish(_ from: String, to destination: String, overwrite: Bool) throws {
+    if overwrite {
+      guard rename(from, destination) == 0 else {
+        throw CotarError(.io, "cannot move the shard into place: \(errnoDescription(errno))", source: destination)
+      }
+      return
+    }
+    guard link(from, destination) == 0 else {
+      let code = errno
+      if code == EEXIST { throw CotarError(.outputExists, "output exists; pass --force to replace it", source: destination) }
+      throw CotarError(.io, "cannot move the shard into place: \(errnoDescription(code))", source: destination)
+    }
+    unlink(from)
+  }
+
+  /// Creates a fresh directory `PREFIX` + random suffix (`mkdtemp`).
+  static func makeStagingDirectory(_ prefix: String) throws -> String {
+    var template = Array((prefix + "XXXXXX").utf8CString)
+    let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkdtemp($0) != nil } ?? false }
+    guard made else {
+      throw CotarError(.io, "cannot create a staging directory: \(errnoDescription(errno))", source: prefix)
+    }
+    return template.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { String(cString: $0) } ?? prefix }
+  }
+
+  /// Removes the files in a staging directory, then the directory (it holds no subdirectories).
+  static func removeTree(_ path: String) {
+    guard let handle = opendir(path) else { return }
+    while let entry = readdir(handle) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+      }
+      if name != "." && name != ".." { unlink(path + "/" + name) }
+    }
+    closedir(handle)
+    rmdir(path)
   }
 
   /// Creates `path` and its missing parents (`mkdir -p`).
