@@ -98,4 +98,19 @@ struct RealWorldCLITests {
     let result = try CLI.run(["index", CLI.fixture("gnu-basic.tar"), "--packing", value, "-o", "/dev/null"])
     #expect(result.status == 64, "\(value): \(result.stderr)")
   }
+
+  @Test("`index a.tar -o a.tar --force` and `create` onto the input are refused; the tar is untouched")
+  func outputIsTheInput() throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tar = directory.appendingPathComponent("a.tar")
+    try Data(contentsOf: URL(fileURLWithPath: CLI.fixture("gnu-basic.tar"))).write(to: tar)
+    let before = try Data(contentsOf: tar)
+    for arguments in [["index", "a.tar", "-o", "a.tar", "--force"], ["create", "a.tar", "-o", "./a.tar", "--force"]] {
+      let run = try CLI.run(arguments, in: directory)
+      #expect(run.status == 1, "\(arguments)")
+      #expect(run.stderr.contains("also an input"), "\(run.stderr)")
+      #expect(try Data(contentsOf: tar) == before)
+    }
+  }
 }

@@ -49,7 +49,7 @@ struct AppendCommand: AsyncParsableCommand {
   func run() async throws {
     let collection = try TarInputCollector(options: .init(base: base, includeDirectories: dirs)).collect(files)
     for warning in collection.warnings { printError("cotar: \(warning)") }
-    let plan = try TarPlan.plan(collection.inputs, digest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath) })
+    let plan = try TarPlan.plan(collection.inputs, digest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath, identity: $0.identity) })
     let options = ArchiveAppender.Options(
       index: .init(packing: packing, maxSearch: maxSearch), createSidecar: createSidecar, failpoint: debugFailpoint())
     let progress = writeProgressPrinter("appending")

@@ -25,6 +25,7 @@ struct IndexCommand: AsyncParsableCommand {
 ///
 /// - Throws: `CotarError` from the scan, the build or the output.
 func writeIndex(of tar: String, to destination: String, options: BuildOptions, includingTar: Bool) async throws {
+  try OutputGuard.refuse(destination: destination, sameAs: Set([OutputGuard.identity(of: tar)].compactMap { $0 }))
   let writer = try AtomicFileWriter(destination: destination, overwrite: options.force)
   let source = try FileSource(path: tar)
   let progress = scanProgressPrinter("indexing")

@@ -52,7 +52,7 @@ struct PackCommand: AsyncParsableCommand {
     let progress = writeProgressPrinter("packing")
     let summary = try await CotarPacker.pack(
       collection.inputs, options: options,
-      contentDigest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath) },
+      contentDigest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath, identity: $0.identity) },
       fileDigest: { hexString(try sha256(ofFile: Array($0.utf8))) }, progress: progress)
     endWriteProgress(progress)
     for warning in summary.warnings { printError("cotar: warning: \(warning)") }

@@ -153,6 +153,8 @@ public enum CotarPacker {
     if !options.overwrite, let existing = outputs.first(where: { access($0, F_OK) == 0 }) {
       throw CotarError(.outputExists, "output exists; pass --force to replace it", source: existing)
     }
+    let inputIdentities = Set(inputs.compactMap(\.identity))
+    for output in outputs { try OutputGuard.refuse(destination: output, sameAs: inputIdentities) }
     // With --force, the shards the old manifest lists and the new one does not are removed
     // once the new manifest is in place.
     let oldShardFiles = options.overwrite ? await oldManifestFiles(manifestPath, directory: directory) : []

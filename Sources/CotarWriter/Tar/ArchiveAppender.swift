@@ -106,6 +106,8 @@ public enum ArchiveAppender {
     _ plan: TarPlan.Result, to path: String, options: Options = Options(),
     progress: ((WriteProgress) -> Void)? = nil
   ) async throws -> Summary {
+    // Through a symbolic link, update the archive it points to; never replace the link.
+    let path = try resolvedArchivePath(path)
     let lock = try ArchiveLock(path: path)
     defer { lock.release() }
     let source = try FileSource(path: path)
@@ -255,6 +257,19 @@ struct OldArchive {
     builder = added
     return Tail(end: summary.endOffset, scanStart: start, scanner: scanner)
   }
+}
+
+/// `path` with symbolic links resolved when it is one (`realpath(3)`), else `path` itself.
+///
+/// - Throws: `CotarError` `.io` for a dangling link.
+func resolvedArchivePath(_ path: String) throws -> String {
+  var info = stat()
+  guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return path }
+  guard let resolved = realpath(path, nil) else {
+    throw CotarError(.io, "cannot follow the symbolic link to the archive: \(errnoDescription(errno))", source: path)
+  }
+  defer { free(resolved) }
+  return String(cString: resolved)
 }
 
 /// An exclusive `flock(2)` on the archive for the duration of an append, so two appends
