@@ -1,3 +1,4 @@
+import CotarTestSupport
 import Foundation
 import Testing
 
@@ -112,5 +113,58 @@ struct RealWorldCLITests {
       #expect(run.stderr.contains("also an input"), "\(run.stderr)")
       #expect(try Data(contentsOf: tar) == before)
     }
+  }
+
+  @Test("`get -o DIR` never writes outside DIR, keeps raw names apart, reports bad names and goes on")
+  func safeExtraction() throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var tar = TestTar()
+    tar.add("ok.txt", "ok\n")
+    tar.add("link/file", "through the link\n")
+    tar.add(Array("bad".utf8) + [0xFF], Array("ff\n".utf8))
+    tar.add(Array("bad".utf8) + [0xFE], Array("fe\n".utf8))
+    tar.add("../evil", "evil\n")
+    tar.add("sub/../../evil2", "evil\n")
+    try Data(tar.finished).write(to: directory.appendingPathComponent("t.tar"))
+    #expect(try CLI.run(["create", "t.tar"], in: directory).status == 0)
+    let out = directory.appendingPathComponent("out")
+    let elsewhere = directory.appendingPathComponent("elsewhere")
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+    try FileManager.default.createSymbolicLink(atPath: out.appendingPathComponent("link").path, withDestinationPath: elsewhere.path)
+    var list: [UInt8] = []
+    for name in [Array("ok.txt".utf8), Array("link/file".utf8), Array("bad".utf8) + [0xFF], Array("bad".utf8) + [0xFE],
+      Array("../evil".utf8), Array("sub/../../evil2".utf8), Array("/etc/passwd".utf8), Array("nul".utf8) + [0] + Array("x".utf8)]
+    {
+      list += name + [0x0A]
+    }
+    try Data(list).write(to: directory.appendingPathComponent("list"))
+    let run = try CLI.run(["get", "t.tar.co", "--paths-from", "list", "-o", "out"], in: directory)
+    #expect(run.status == 1)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path).isEmpty)
+    #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("evil").path))
+    #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("evil2").path))
+    #expect(try String(contentsOf: out.appendingPathComponent("ok.txt"), encoding: .utf8) == "ok\n")
+    // Raw names: two files, not one.
+    let names = try FileManager.default.contentsOfDirectoryBytes(atPath: out.path)
+    #expect(names.contains(Array("bad".utf8) + [0xFF]))
+    #expect(names.contains(Array("bad".utf8) + [0xFE]))
+    #expect(names.count == 4, "\(names)")  // ok.txt, link, bad\xff, bad\xfe; no temporary files
+    let errors = run.stderr.split(separator: "\n")
+    #expect(errors.filter { $0.contains("refusing") }.count == 5, "\(run.stderr)")  // link/file, .., .., absolute, NUL
+    // One entry to an existing directory: the advice names -o DIR/NAME, not --force.
+    let single = try CLI.run(["get", "t.tar.co", "ok.txt", "-o", "out"], in: directory)
+    #expect(single.status == 1)
+    #expect(single.stderr.contains("is a directory"))
+    #expect(!single.stderr.contains("--force"))
+  }
+}
+
+extension FileManager {
+  /// The raw names in a directory (`contentsOfDirectory` decodes them lossily).
+  func contentsOfDirectoryBytes(atPath path: String) throws -> [[UInt8]] {
+    let listing = try CLI.launch(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import os,sys; sys.stdout.buffer.write(b'\\0'.join(os.listdir(sys.argv[1].encode())))", path])
+    return listing.stdout.split(separator: 0).map(Array.init)
   }
 }
