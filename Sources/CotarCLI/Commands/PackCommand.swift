@@ -58,7 +58,11 @@ struct PackCommand: AsyncParsableCommand {
     for warning in summary.warnings { printError("cotar: warning: \(warning)") }
     let shards = summary.manifest.shards
     let largest = shards.map(\.totalSize).max() ?? 0
-    printError(
-      "\(summary.manifestPath): \(shards.count) shards, \(shards.reduce(0) { $0 + $1.entries }) entries, largest shard \(largest) bytes (limit \(limit))")
+    var line = "\(summary.manifestPath): \(shards.count) shards, \(shards.reduce(0) { $0 + $1.entries }) entries, largest shard \(largest) bytes (limit \(limit))"
+    if let range = summary.packingRange {
+      let low = Int(range.lowerBound), high = Int(range.upperBound)
+      line += ", packing " + (low == high ? "\(low)%" : "\(low)–\(high)%") + (build.packing == nil ? " (automatic)" : "")
+    }
+    printError(line)
   }
 }

@@ -57,6 +57,8 @@ public enum CotarPacker {
     public var manifestPath: String
     /// Files too large for a shard of their own size limit.
     public var warnings: [String]
+    /// The smallest and largest packing (percent) the shards' indexes were built with.
+    public var packingRange: ClosedRange<Double>? = nil
   }
 
   /// An upper bound of the bytes a run of inputs takes as one shard.
@@ -164,6 +166,7 @@ public enum CotarPacker {
     let staging = try makeStagingDirectory(directory + "." + stem + ".staging-")
     defer { removeTree(staging) }
     var shards: [ShardManifest.Shard] = []
+    var packingRange: ClosedRange<Double>?
     var done = 0
     var doneBytes: UInt64 = 0
     for (number, run) in runs.enumerated() {
@@ -179,6 +182,9 @@ public enum CotarPacker {
       }
       done += run.count
       doneBytes += summary.dataBytes
+      if let packing = summary.index?.packing {
+        packingRange = packingRange.map { min($0.lowerBound, packing)...max($0.upperBound, packing) } ?? packing...packing
+      }
       let indexSize = options.combined ? 0 : (summary.index.map { UInt64(16 + 16 * $0.slots) } ?? 0)
       let total = summary.outputBytes + indexSize
       if total > options.shardSize && run.count > 1 {
@@ -213,7 +219,7 @@ public enum CotarPacker {
     }
     let kept = Set(outputs)
     for stale in oldShardFiles where !kept.contains(stale) { unlink(stale) }
-    return Summary(manifest: manifest, manifestPath: manifestPath, warnings: warnings)
+    return Summary(manifest: manifest, manifestPath: manifestPath, warnings: warnings, packingRange: packingRange)
   }
 
   /// The shard (and sidecar) paths an existing manifest lists, or none when it cannot be read.
