@@ -100,6 +100,26 @@ struct RealWorldCLITests {
     #expect(result.status == 64, "\(value): \(result.stderr)")
   }
 
+  @Test("a .tar.co whose index header differs from its footer is refused by get, info and validate")
+  func headerFooterMismatch() throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var tar = TestTar()
+    for index in 0..<5000 { tar.add("f\(index)", "") }
+    try Data(tar.finished).write(to: directory.appendingPathComponent("big.tar"))
+    #expect(try CLI.run(["create", "big.tar"], in: directory).status == 0)
+    var bytes = [UInt8](try Data(contentsOf: directory.appendingPathComponent("big.tar.co")))
+    let indexStart = bytes.count - (Int(UInt32(bytes[bytes.count - 4]) | UInt32(bytes[bytes.count - 3]) << 8 | UInt32(bytes[bytes.count - 2]) << 16 | UInt32(bytes[bytes.count - 1]) << 24) * 16 + 16)
+    #expect(indexStart == tar.finished.count)
+    bytes[indexStart + 4] ^= 1  // header slot count
+    try Data(bytes).write(to: directory.appendingPathComponent("big.tar.co"))
+    for arguments in [["get", "big.tar.co", "f1"], ["info", "big.tar.co"], ["validate", "big.tar.co"]] {
+      let run = try CLI.run(arguments, in: directory)
+      #expect(run.status == 1, "\(arguments)")
+      #expect(run.stderr.contains("header and footer differ"), "\(arguments): \(run.stderr)")
+    }
+  }
+
   @Test("`index a.tar -o a.tar --force` and `create` onto the input are refused; the tar is untouched")
   func outputIsTheInput() throws {
     let directory = try CLI.temporaryDirectory()

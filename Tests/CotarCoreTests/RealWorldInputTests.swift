@@ -130,8 +130,12 @@ struct RealWorldIndexTests {
     }
     #expect(sidecarError?.code == .corruptIndex)
     // A remote-like source (not synchronous) is checked when the table is read whole.
-    let remote = CountingSource(MemorySource(combined))
-    if let opened = try? await CotarIndex.trailing(in: remote) {
+    // (A CountingSource over local bytes counts as local and is checked at open.)
+    let countedError = await #expect(throws: CotarError.self) { try await Cotar.open(CountingSource(MemorySource(combined))) }
+    #expect(countedError?.code == .corruptIndex || countedError?.code == .unsupportedVersion)
+    let remote = LargestReadSource(MemorySource(combined))
+    let opened = try await CotarIndex.trailing(in: remote)
+    do {
       let statsError = await #expect(throws: CotarError.self) { try await opened.statistics() }
       #expect(statsError?.code == .corruptIndex)
       let validateError = await #expect(throws: CotarError.self) {

@@ -86,7 +86,7 @@ public struct CotarIndex: Sendable {
     }
     if UInt64(bytes.count) == totalSize {
       try checkFooter(bytes, at: bytes.count - CotarFormat.headerSize, matches: header, offset: totalSize - 8, source: source)
-    } else if source is any SynchronousRangeSource {
+    } else if isLocal(source) {
       // A local index larger than the speculative read: one more small read checks the footer.
       let footer = try await source.read((totalSize - 8)..<totalSize)
       try checkFooter(footer, at: 0, matches: header, offset: totalSize - 8, source: source)
@@ -134,7 +134,7 @@ public struct CotarIndex: Sendable {
       resident = ResidentSlots(
         firstSlot: 0, bytes: Array(bytes[(headerAt + CotarFormat.headerSize)..<footerStart]))
     } else {
-      if source is any SynchronousRangeSource {
+      if isLocal(source) {
         // A local index larger than the speculative read: one more small read checks the header.
         let headerBytes = try await source.read(baseOffset..<(baseOffset + 8))
         try checkFooter(headerBytes, at: 0, matches: header, offset: baseOffset, source: source)
@@ -163,6 +163,14 @@ public struct CotarIndex: Sendable {
     let base = size - header.indexSize
     guard try await source.read(base..<(base + 8)) == footer else { return nil }
     return base
+  }
+
+  /// Whether `source` reads local bytes (a ``SynchronousRangeSource``, possibly behind a
+  /// ``CountingSource``): an extra 8-byte read is then nearly free.
+  static func isLocal(_ source: any RangeSource) -> Bool {
+    if source is any SynchronousRangeSource { return true }
+    if let counting = source as? CountingSource { return isLocal(counting.base) }
+    return false
   }
 
   private static func checkFooter(
