@@ -76,6 +76,19 @@ struct WriterRealWorldTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.at("out")) == [])
   }
 
+  @Test("a staging directory left by a killed pack is removed by the next pack to the same prefix")
+  func staleStagingDirectory() async throws {
+    let dir = try WriterTempDir()
+    try dir.write("tree/a.txt", "a\n")
+    try dir.write("out/.s.staging-Ab12Cd/s-00000.tar.co", "partial")
+    var old = utimbuf(actime: time(nil) - 60, modtime: time(nil) - 60)
+    utime(dir.at("out/.s.staging-Ab12Cd"), &old)
+    let inputs = try TarInputCollector(options: .init(base: dir.at("tree"))).collect(["."]).inputs
+    _ = try await CotarPacker.pack(
+      inputs, options: .init(shardSize: 1 << 20, prefix: dir.at("out/s")), contentDigest: nil, fileDigest: { _ in "" })
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.at("out")).sorted() == ["s-00000.tar.co", "s.manifest.json"])
+  }
+
   @Test("pack --force removes the old manifest's shards that the new one does not list")
   func forceRemovesStaleShards() async throws {
     let dir = try WriterTempDir()

@@ -163,8 +163,15 @@ public enum CotarPacker {
     // Shards are written into a staging directory beside the outputs and moved into place
     // only when all of them are complete, then the manifest is published: a failed run
     // leaves no shard behind and never changes a shard an existing manifest lists.
+    removeStaleStagingDirectories(directory: directory, stem: stem)
     let staging = try makeStagingDirectory(directory + "." + stem + ".staging-")
-    defer { removeTree(staging) }
+    // Held while this run lives: a later run removes only staging directories nobody holds.
+    let stagingLock = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if stagingLock >= 0 { _ = flock(stagingLock, LOCK_EX | LOCK_NB) }
+    defer {
+      removeTree(staging)
+      if stagingLock >= 0 { close(stagingLock) }
+    }
     var shards: [ShardManifest.Shard] = []
     var packingRange: ClosedRange<Double>?
     var done = 0
@@ -259,6 +266,26 @@ public enum CotarPacker {
       throw CotarError(.io, "cannot create a staging directory: \(errnoDescription(errno))", source: prefix)
     }
     return template.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { String(cString: $0) } ?? prefix }
+  }
+
+  /// Removes `.STEM.staging-XXXXXX` directories left by a killed run: those no live run holds
+  /// locked (`flock`) and not modified in the last 2 seconds.
+  static func removeStaleStagingDirectories(directory: String, stem: String) {
+    let prefix = Array(".\(stem).staging-".utf8)
+    guard let handle = opendir(directory.isEmpty ? "." : directory) else { return }
+    defer { closedir(handle) }
+    let now = time(nil)
+    while let entry = readdir(handle) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+      guard name.count == prefix.count + 6, name.starts(with: prefix) else { continue }
+      let path = directory + String(decoding: name, as: UTF8.self)
+      let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+      guard fd >= 0 else { continue }
+      defer { close(fd) }
+      var info = stat()
+      guard fstat(fd, &info) == 0, now - info.st_mtim.tv_sec >= 2, flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }
+      removeTree(path)
+    }
   }
 
   /// Removes the files in a staging directory, then the directory (it holds no subdirectories).
