@@ -164,6 +164,8 @@ struct TarWalker {
   private var entryPax: PaxRecords?
   /// Extended-header data read outside the buffer, with its offset.
   private var fetchedData: (offset: UInt64, bytes: [UInt8])?
+  /// A truncation found after a member's header was read; thrown by the next step.
+  private var pendingFailure: CotarError?
   /// Progress through the extension blocks of an old GNU sparse header: the header's offset
   /// and the next extension block to look at (kept between steps, as reads may intervene).
   private var sparseExtension: (header: UInt64, next: UInt64)?
@@ -213,6 +215,7 @@ struct TarWalker {
 
   /// Advances over buffered headers until a member, the end, or a needed read.
   mutating func step() throws -> Step {
+    if let pendingFailure { throw pendingFailure }
     guard !ended else { return .end }
     if memberStart == nil { memberStart = offset }
     while true {
@@ -270,7 +273,13 @@ struct TarWalker {
       let kind = isV7Directory ? .directory : Self.kind(of: header.typeflag, isSparse: pax?.isSparse ?? false)
       let hasData = Self.hasData(header.typeflag) && !isV7Directory
       let size = hasData ? storedSize : 0
-      offset = try nextHeader(after: dataOffset, size: size, path: path)
+      do {
+        offset = try nextHeader(after: dataOffset, size: size, path: path)
+      } catch let error as CotarError where error.code == .truncated {
+        // The header was read but the data is cut: yield the member (a listing shows it, as
+        // GNU tar does), then fail on the next step.
+        pendingFailure = error
+      }
       summary.members += 1
       if !kind.isIndexed { summary.skipped[kind.description, default: 0] += 1 }
       let isLink = kind == .hardLink || kind == .symbolicLink
