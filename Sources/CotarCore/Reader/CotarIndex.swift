@@ -254,7 +254,7 @@ public struct CotarIndex: Sendable {
     // corrupt or hostile table) costs O(log S) reads, not S / window.
     var window = UInt64(lookupOptions.windowSlots)
     while visited < slotCount {
-      defer { window = max(window, min(window * 4, Self.largestWindowSlots)) }
+      defer { window = max(window, min(window.multipliedReportingOverflow(by: 4).partialValue, Self.largestWindowSlots)) }
       let count = min(window, slotCount - slot, slotCount - visited)
       let (bytes, start) = try await slotBytes(slot..<(slot + count))
       for index in 0..<Int(count) {
