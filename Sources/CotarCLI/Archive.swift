@@ -69,8 +69,13 @@ struct RemoteArguments: ParsableArguments {
 
   func validate() throws {
     for header in headers where !header.contains(":") { throw ValidationError("--header takes 'Name: value'") }
-    guard speculativeBytes >= 8 else { throw ValidationError("--speculative-bytes must be at least 8") }
-    guard timeout > 0, attempts >= 1 else { throw ValidationError("--timeout must be > 0 and --attempts ≥ 1") }
+    guard (8...(1 << 30)).contains(speculativeBytes) else {
+      throw ValidationError("--speculative-bytes must be from 8 to 1073741824 (1 GiB), got \(speculativeBytes)")
+    }
+    guard timeout.isFinite, timeout > 0, timeout <= 86_400 else {
+      throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout)")
+    }
+    guard (1...100).contains(attempts) else { throw ValidationError("--attempts must be from 1 to 100, got \(attempts)") }
   }
 
   var configuration: HTTPRangeSourceConfiguration {

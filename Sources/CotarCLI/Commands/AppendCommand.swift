@@ -39,22 +39,21 @@ struct AppendCommand: AsyncParsableCommand {
   @Flag(name: .customLong("no-dedupe"), help: "Store identical new files separately instead of as hard links.")
   var noDedupe = false
 
-  @Option(help: "Extra hash-table slots in percent.")
-  var packing: Double = 25
+  @Option(help: "Extra hash-table slots in percent (default: automatic, from 25 upwards).")
+  var packing: Double?
 
   @Option(name: .customLong("max-search"), help: "Longest probe run allowed before the build fails.")
   var maxSearch: Int = 50
 
   func validate() throws {
     guard !files.isEmpty else { throw ValidationError("give at least one file or directory to append") }
-    guard packing.isFinite, packing >= 0 else { throw ValidationError("--packing must be ≥ 0") }
-    guard maxSearch >= 0 else { throw ValidationError("--max-search must be ≥ 0") }
+    try validatePacking(packing, maxSearch: maxSearch)
   }
 
   func run() async throws {
     let collection = try TarInputCollector(options: .init(base: base, includeDirectories: dirs)).collect(files)
     for warning in collection.warnings { printError("cotar: \(warning)") }
-    let plan = try TarPlan.plan(collection.inputs, digest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath) })
+    let plan = try TarPlan.plan(collection.inputs, digest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath, identity: $0.identity) })
     let options = ArchiveAppender.Options(
       index: .init(packing: packing, maxSearch: maxSearch), createSidecar: createSidecar, failpoint: debugFailpoint())
     let progress = writeProgressPrinter("appending")
@@ -63,7 +62,7 @@ struct AppendCommand: AsyncParsableCommand {
     var line = "\(archive) (\(summary.layout.rawValue)): appended \(summary.appended) members at byte \(summary.oldEnd)"
     line += ", reused \(summary.reusedRecords) index records, scanned from byte \(summary.scanStart)"
     if summary.superseded > 0 { line += ", \(summary.superseded) paths superseded" }
-    if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" }
+    if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" + packingSummary(stats) }
     printError(line)
   }
 }

@@ -25,12 +25,19 @@ struct IndexCommand: AsyncParsableCommand {
 ///
 /// - Throws: `CotarError` from the scan, the build or the output.
 func writeIndex(of tar: String, to destination: String, options: BuildOptions, includingTar: Bool) async throws {
+  try OutputGuard.refuse(destination: destination, sameAs: Set([OutputGuard.identity(of: tar)].compactMap { $0 }))
   let writer = try AtomicFileWriter(destination: destination, overwrite: options.force)
   let source = try FileSource(path: tar)
   let progress = scanProgressPrinter("indexing")
   let result = try await CotarIndexBuilder.build(tar: source, options: options.builderOptions, progress: progress)
   endProgressLine(progress)
-  if includingTar { try await writer.copy(from: source, range: 0..<(try await source.size())) }
+  if includingTar {
+    let size = try await source.size()
+    try await writer.copy(from: source, range: 0..<size)
+    // An unterminated tar gets its end-of-archive marker, so tar readers stop before the index.
+    let padding = result.scan.terminatorPadding(fileSize: size)
+    if padding > 0 { try writer.write([UInt8](repeating: 0, count: Int(padding))) }
+  }
   try writer.write(result.index.bytes)
   try writer.commit()
   printError(buildSummary(result, output: destination))
@@ -40,6 +47,7 @@ func writeIndex(of tar: String, to destination: String, options: BuildOptions, i
 func buildSummary(_ result: IndexBuildResult, output: String) -> String {
   let stats = result.index.stats
   var line = "\(output): \(stats.files) entries, \(stats.slots) slots, longest probe \(stats.longestProbe)"
+  line += packingSummary(stats)
   line += ", skipped \(result.scan.skippedCount)"
   if !result.scan.skipped.isEmpty {
     line += " (" + result.scan.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")"

@@ -52,13 +52,17 @@ struct PackCommand: AsyncParsableCommand {
     let progress = writeProgressPrinter("packing")
     let summary = try await CotarPacker.pack(
       collection.inputs, options: options,
-      contentDigest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath) },
+      contentDigest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath, identity: $0.identity) },
       fileDigest: { hexString(try sha256(ofFile: Array($0.utf8))) }, progress: progress)
     endWriteProgress(progress)
     for warning in summary.warnings { printError("cotar: warning: \(warning)") }
     let shards = summary.manifest.shards
     let largest = shards.map(\.totalSize).max() ?? 0
-    printError(
-      "\(summary.manifestPath): \(shards.count) shards, \(shards.reduce(0) { $0 + $1.entries }) entries, largest shard \(largest) bytes (limit \(limit))")
+    var line = "\(summary.manifestPath): \(shards.count) shards, \(shards.reduce(0) { $0 + $1.entries }) entries, largest shard \(largest) bytes (limit \(limit))"
+    if let range = summary.packingRange {
+      let low = Int(range.lowerBound), high = Int(range.upperBound)
+      line += ", packing " + (low == high ? "\(low)%" : "\(low)–\(high)%") + (build.packing == nil ? " (automatic)" : "")
+    }
+    printError(line)
   }
 }

@@ -60,7 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
     guard !archives.isEmpty else { throw ValidationError("give at least one archive") }
     if index != nil, archives.count > 1 { throw ValidationError("--index needs exactly one archive") }
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
-    guard chunkSize >= 4096 else { throw ValidationError("--chunk-size must be at least 4096") }
+    guard (4096...(64 << 20)).contains(chunkSize) else {
+      throw ValidationError("--chunk-size must be from 4096 to 67108864 (64 MiB), got \(chunkSize)")
+    }
   }
 
   func run() async throws {

@@ -39,14 +39,14 @@ struct TarCommand: AsyncParsableCommand {
     let collector = TarInputCollector(options: .init(base: base, includeDirectories: dirs))
     let collection = try collector.collect(inputs)
     for warning in collection.warnings { printError("cotar: \(warning)") }
-    let plan = try TarPlan.plan(collection.inputs, digest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath) })
+    let plan = try TarPlan.plan(collection.inputs, digest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath, identity: $0.identity) })
     let progress = writeProgressPrinter("writing")
     let options = ReproducibleTar.Options(overwrite: build.force, combined: co, sidecar: sidecar, index: build.builderOptions)
     let summary = try await ReproducibleTar.write(plan, to: output, options: options, progress: progress)
     endWriteProgress(progress)
     var line = "\(output): \(summary.members) members, \(summary.dataBytes) data bytes"
     if summary.deduplicated > 0 { line += ", \(summary.deduplicated) stored as hard links" }
-    if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" }
+    if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" + packingSummary(stats) }
     printError(line)
   }
 }
