@@ -19,8 +19,9 @@ struct ArchiveArguments: ParsableArguments {
   @OptionGroup var remote: RemoteArguments
 
   /// Resolves the archive, runs `body`, prints `--stats`, and shuts the HTTP client down.
-  func withArchive<T>(_ body: (ArchiveLocation) async throws -> T) async throws -> T {
-    try await remote.withSession(needed: isRemoteLocation(archive) || index.map(isRemoteLocation) == true) { session in
+  func withArchive<T>(connections: Int = 8, _ body: (ArchiveLocation) async throws -> T) async throws -> T {
+    let needed = isRemoteLocation(archive) || index.map(isRemoteLocation) == true
+    return try await remote.withSession(needed: needed, connections: connections) { session in
       try await body(try ArchiveLocation.resolve(archive, index: index, session: session, options: remote.openOptions))
     }
   }
@@ -36,11 +37,25 @@ struct RemoteArguments: ParsableArguments {
   @Option(help: "Bytes read speculatively at open (suffix of a .tar.co, prefix of an index).")
   var speculativeBytes: Int = 64 << 10
 
-  @Option(help: "Seconds allowed for one HTTP request.")
+  @Option(help: "Seconds allowed for one HTTP request, response head and body together.")
   var timeout: Double = 30
 
-  @Option(help: "Tries per HTTP request (retries on connection errors, 429 and 5xx).")
+  @Option(help: "Seconds allowed to open a connection (a refused connection fails at once).")
+  var connectTimeout: Double = 5
+
+  @Option(help: "Tries per HTTP request (retries on timeouts, lost connections, 408, 429 and 5xx).")
   var attempts: Int = 4
+
+  @Option(
+    help: ArgumentHelp(
+      "Largest object accepted whole from a server that ignores range requests (default 4 MiB).", valueName: "bytes"))
+  var maxWholeObject: Int = 4 << 20
+
+  @Option(help: "Trust only the CA certificates in this PEM file (default: the system store, or SSL_CERT_FILE / SSL_CERT_DIR).", completion: .file())
+  var cacert: String?
+
+  @Flag(help: "Do not verify TLS certificates (prints a warning).")
+  var insecure = false
 
   @Flag(help: "Print requests (or reads) and bytes per source to standard error.")
   var stats = false
@@ -49,6 +64,9 @@ struct RemoteArguments: ParsableArguments {
     for header in headers where !header.contains(":") { throw ValidationError("--header takes 'Name: value'") }
     guard speculativeBytes >= 8 else { throw ValidationError("--speculative-bytes must be at least 8") }
     guard timeout > 0, attempts >= 1 else { throw ValidationError("--timeout must be > 0 and --attempts ≥ 1") }
+    guard connectTimeout > 0 else { throw ValidationError("--connect-timeout must be > 0") }
+    guard maxWholeObject >= 0 else { throw ValidationError("--max-whole-object must be ≥ 0") }
+    guard cacert == nil || !insecure else { throw ValidationError("--cacert and --insecure exclude each other") }
   }
 
   var configuration: HTTPRangeSourceConfiguration {
@@ -58,15 +76,25 @@ struct RemoteArguments: ParsableArguments {
       fields[String(header[..<colon]).trimmed] = String(header[header.index(after: colon)...]).trimmed
     }
     return HTTPRangeSourceConfiguration(
-      headers: fields, requestTimeout: .milliseconds(Int64(timeout * 1000)), retry: RetryPolicy(maximumAttempts: attempts))
+      headers: fields, maximumUnrangedBytes: maxWholeObject, requestTimeout: .milliseconds(Int64(timeout * 1000)),
+      retry: RetryPolicy(maximumAttempts: attempts))
+  }
+
+  /// Client settings: connect timeout, `connections` per host, TLS trust.
+  func clientSettings(connections: Int) -> HTTPClientSettings {
+    let trust: HTTPClientSettings.Trust = insecure ? .insecure : cacert.map { .certificates(path: $0) } ?? .system
+    return HTTPClientSettings(
+      connectTimeout: .milliseconds(Int64(connectTimeout * 1000)), maximumConnectionsPerHost: max(8, connections), trust: trust)
   }
 
   var openOptions: Cotar.OpenOptions { Cotar.OpenOptions(speculativeBytes: speculativeBytes) }
 
-  /// Runs `body` with a session (an HTTP client only when `needed`), then prints the
-  /// statistics if asked and shuts the client down, on success and on failure alike.
-  func withSession<T>(needed: Bool, _ body: (SourceSession) async throws -> T) async throws -> T {
-    let client = needed ? HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.clientConfiguration) : nil
+  /// Runs `body` with a session (an HTTP client with `connections` per host only when
+  /// `needed`), then prints the statistics if asked and shuts the client down, on success and
+  /// on failure alike.
+  func withSession<T>(needed: Bool, connections: Int = 8, _ body: (SourceSession) async throws -> T) async throws -> T {
+    if needed, insecure { printError("cotar: warning: --insecure: TLS certificates are not verified") }
+    let client = needed ? try clientSettings(connections: connections).makeClient() : nil
     let session = SourceSession(client: client, configuration: configuration)
     let result: Result<T, any Error>
     do {
@@ -77,13 +105,6 @@ struct RemoteArguments: ParsableArguments {
     if stats { printError(session.statisticsReport()) }
     try? await client?.shutdown()
     return try result.get()
-  }
-
-  private static var clientConfiguration: HTTPClient.Configuration {
-    var configuration = HTTPClient.Configuration(
-      redirectConfiguration: .follow(max: 5, allowCycles: false), timeout: .init(connect: .seconds(10), read: .seconds(30)))
-    configuration.decompression = .disabled
-    return configuration
   }
 }
 
@@ -120,7 +141,9 @@ final class SourceSession {
       let figures = remote.statistics
       requests += figures.requests
       bytes += figures.bytes
-      lines.append("stats: \(remote.identity): \(figures.requests) requests, \(figures.bytes) bytes, \(figures.retries) retries")
+      let hops = figures.redirects > 0 ? ", \(figures.redirects) redirects" : ""
+      lines.append(
+        "stats: \(remote.identity): \(figures.requests) requests, \(figures.bytes) bytes, \(figures.retries) retries\(hops)")
     }
     for local in locals {
       let figures = local.counts
@@ -141,6 +164,8 @@ struct ArchiveLocation {
   var sidecar: (any RangeSource)?
   /// Whether ``sidecar`` is only a guess (`URL.index` for a `.tar` URL), to drop if absent.
   var sidecarIsGuess = false
+  /// Whether this is a `.tar` URL with a query, for which no sidecar is guessed.
+  var needsExplicitIndex = false
   /// Open options (speculative read size).
   var options = Cotar.OpenOptions()
 
@@ -156,10 +181,12 @@ struct ArchiveLocation {
     if let index {
       location.sidecar = try session.source(index)
     } else if isRemoteLocation(archive) {
-      let (base, query) = splitQuery(archive)
-      if base.lowercased().hasSuffix(".tar") {
-        location.sidecar = try session.source(base + ".index" + query)
+      switch guessSidecar(for: archive) {
+      case .url(let guess):
+        location.sidecar = try session.source(guess)
         location.sidecarIsGuess = true
+      case .needsExplicitIndex: location.needsExplicitIndex = true
+      case .none: break
       }
     } else if !archive.lowercased().hasSuffix(".co"), access(archive + ".index", R_OK) == 0 {
       location.sidecar = try session.source(archive + ".index")
@@ -169,19 +196,20 @@ struct ArchiveLocation {
 
   /// Opens the archive with its index.
   func open() async throws -> Cotar {
-    guard let sidecar else { return try await Cotar.open(tar, options: options) }
+    guard let sidecar else {
+      do {
+        return try await Cotar.open(tar, options: options)
+      } catch var error as CotarError where needsExplicitIndex && error.code == .invalidMagic {
+        error.message += "; a .tar URL with a query (a presigned URL) gets no guessed URL.index: give the index with --index"
+        throw error
+      }
+    }
     do {
       return try await Cotar.open(tar: tar, index: sidecar, options: options)
-    } catch let error as CotarError where sidecarIsGuess && error.code == .httpStatus {
+    } catch let error as CotarError where sidecarIsGuess && error.meansObjectAbsent {
       return try await Cotar.open(tar, options: options)
     }
   }
-}
-
-/// `url` split before its query (`?…`), so `.index` can be appended to the path.
-func splitQuery(_ url: String) -> (base: String, query: String) {
-  guard let mark = url.firstIndex(of: "?") else { return (url, "") }
-  return (String(url[..<mark]), String(url[mark...]))
 }
 
 extension String {

@@ -18,6 +18,23 @@ import Testing
     #expect(ContentRange("bytes x-1/2") == nil)
   }
 
+  @Test func contentRangeBoundsEveryNumber() {
+    #expect(ContentRange("bytes 0-18446744073709551615/*") == nil)
+    #expect(ContentRange("bytes 0-9223372036854775807/18446744073709551615") == nil)
+    #expect(ContentRange("bytes 1-18446744073709551615/*") == nil)
+    #expect(ContentRange("bytes 0-9223372036854775808/*") == nil)
+    #expect(ContentRange("bytes */18446744073709551615") == nil)
+    let widest = ContentRange("bytes 0-9223372036854775806/9223372036854775807")
+    #expect(widest?.length == 9_223_372_036_854_775_807)
+  }
+
+  @Test func sidecarGuesses() {
+    #expect(guessSidecar(for: "https://h/a.tar") == .url("https://h/a.tar.index"))
+    #expect(guessSidecar(for: "https://h/a.TAR#x") == .url("https://h/a.TAR.index"))
+    #expect(guessSidecar(for: "https://h/a.tar?X-Amz-Signature=abc") == .needsExplicitIndex)
+    #expect(guessSidecar(for: "https://h/a.tar.co") == .none)
+  }
+
   @Test func redactionDropsCredentialsAndQuery() {
     #expect(redactedURL("https://user:secret@example.org/a.tar.co?sig=abc") == "https://example.org/a.tar.co")
     #expect(redactedURL("http://127.0.0.1:80/x.tar") == "http://127.0.0.1:80/x.tar")

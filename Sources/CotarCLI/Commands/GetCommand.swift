@@ -47,7 +47,7 @@ struct GetCommand: AsyncParsableCommand {
   func run() async throws {
     var wanted = paths.map(rawArgumentBytes)
     if let pathsFrom { wanted += try await Self.readPathList(pathsFrom) }
-    let missing = try await archive.withArchive { location in
+    let missing = try await archive.withArchive(connections: concurrency) { location in
       let cotar = try await location.open()
       if isBatch, let output { return try await extract(wanted, from: cotar, into: output) }
       return try await write(wanted, from: cotar)

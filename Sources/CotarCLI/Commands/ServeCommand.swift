@@ -68,7 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
     var logger = Logger(label: "cotar.serve")
     logger.logLevel = .info
     let needsClient = archives.contains(where: isRemoteLocation) || index.map(isRemoteLocation) == true
-    try await remote.withSession(needed: needsClient) { session in
+    try await remote.withSession(needed: needsClient, connections: 64) { session in
       var served: [ServedArchive] = []
       for (position, archive) in archives.enumerated() {
         let start = ContinuousClock.now
@@ -111,7 +111,7 @@ struct ServeCommand: AsyncParsableCommand {
     var opened: ServedArchive
     do {
       opened = try await open(sidecar: location.sidecar)
-    } catch let error as CotarError where location.sidecarIsGuess && error.code == .httpStatus {
+    } catch let error as CotarError where location.sidecarIsGuess && error.meansObjectAbsent {
       opened = try await open(sidecar: nil)  // no URL.index next to the .tar URL: read it as a .tar.co
     }
     if let remote = location.tar as? HTTPRangeSource, let etag = remote.pinnedETag {
