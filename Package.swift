@@ -89,6 +89,7 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
       ],
       path: "Tests/CotarTestSupport",
       swiftSettings: strictSettings
@@ -111,6 +112,7 @@ let package = Package(
       dependencies: [
         "CotarServer",
         "CotarCore",
+        "CotarHTTP",
         "CotarTestSupport",
         "CZlib",
         .product(name: "Hummingbird", package: "hummingbird"),

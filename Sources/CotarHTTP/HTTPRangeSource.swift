@@ -71,6 +71,14 @@ public final class HTTPRangeSource: RangeSource {
     self.configuration = configuration
   }
 
+  /// A new source for the same URL, client and configuration that has learnt nothing yet (no
+  /// pinned ETag, size, whole body or redirect target): what reopening a changed object needs.
+  ///
+  /// - Throws: as ``init(url:client:configuration:)``.
+  public func fresh() throws -> HTTPRangeSource {
+    try HTTPRangeSource(url: url, client: client, configuration: configuration)
+  }
+
   /// Requests and bytes so far.
   public var statistics: HTTPSourceStatistics { state.withLock { $0.statistics } }
 

@@ -69,27 +69,24 @@ import Testing
     let (server, source) = try await serve("blob", Array(repeating: 9, count: 1000), configuration: configuration)
     defer { Task { await server.stop() } }
     server.misbehave { $0.dripMilliseconds = 100 }
-    let start = ContinuousClock.now
     let error = await cotarError { _ = try await source.read(0..<500) }
-    let elapsed = ContinuousClock.now - start
     #expect(error?.code == .io)
     #expect(error?.message.contains("no complete response") == true)
     #expect(error?.message.contains("after 2 tries") == true)
     #expect((error?.cause as? HTTPTransportFailure)?.kind == .timeout)
-    #expect(elapsed < .seconds(3))
     #expect(server.requestCount == 2)
+    #expect(source.statistics.bytes < 500)  // cut off long before the 50 s the drip needs
   }
 
   @Test func refusedConnectionFailsAtOnceWithOneCleanLine() async throws {
     let client = try HTTPClientSettings(connectTimeout: .seconds(5)).makeClient()
     defer { Task { try? await client.shutdown() } }
     let source = try HTTPRangeSource(url: "http://user:pw@127.0.0.1:1/x.tar.co?sig=abc", client: client)
-    let start = ContinuousClock.now
     let error = await cotarError { _ = try await Cotar.open(source) }
-    #expect(ContinuousClock.now - start < .seconds(1))
     #expect(error?.code == .io)
     #expect((error?.cause as? HTTPTransportFailure)?.kind == .connectionRefused)
-    #expect(source.statistics.requests == 1)
+    #expect(source.statistics.requests == 1)  // not retried: fails at once
+    #expect(source.statistics.retries == 0)
     let text = error?.description ?? ""
     #expect(text == "http://127.0.0.1:1/x.tar.co: cannot connect (connection refused)")
   }

@@ -2,6 +2,7 @@ import CotarCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A small HTTP/1.1 file server on 127.0.0.1 for tests: RFC 9110 single ranges (including
@@ -101,26 +102,39 @@ public final class RangeServer: Sendable {
   private let channel: any Channel
   /// The port bound (chosen by the system).
   public let port: Int
+  /// `https` when serving TLS, else `http`.
+  public let scheme: String
 
-  private init(channel: any Channel, port: Int) {
+  private init(channel: any Channel, port: Int, scheme: String) {
     self.channel = channel
     self.port = port
+    self.scheme = scheme
   }
 
-  /// Starts a server on 127.0.0.1 with a system-chosen port.
-  public static func start() async throws -> RangeServer {
+  /// Starts a server on 127.0.0.1 with a system-chosen port; with `tls` (PEM certificate
+  /// chain and private key files) it speaks HTTPS.
+  ///
+  /// - Throws: when the port cannot be bound or the TLS files cannot be read.
+  public static func start(tls: (certificate: String, key: String)? = nil) async throws -> RangeServer {
     let box = ServerBox()
+    let context = try tls.map { files in
+      try NIOSSLContext(
+        configuration: .makeServerConfiguration(
+          certificateChain: try NIOSSLCertificate.fromPEMFile(files.certificate).map { .certificate($0) },
+          privateKey: .privateKey(try NIOSSLPrivateKey(file: files.key, format: .pem))))
+    }
     let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .serverChannelOption(.backlog, value: 64)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
+          if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
           try channel.pipeline.syncOperations.configureHTTPServerPipeline()
           try channel.pipeline.syncOperations.addHandler(RangeHandler(box: box))
         }
       }
     let channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
-    let server = RangeServer(channel: channel, port: channel.localAddress?.port ?? 0)
+    let server = RangeServer(channel: channel, port: channel.localAddress?.port ?? 0, scheme: tls == nil ? "http" : "https")
     box.server.withLock { $0 = server }
     return server
   }
@@ -130,8 +144,8 @@ public final class RangeServer: Sendable {
     try? await channel.close()
   }
 
-  /// `http://127.0.0.1:PORT/name`.
-  public func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
+  /// `http://127.0.0.1:PORT/name` (`https` when serving TLS).
+  public func url(_ name: String) -> String { "\(scheme)://127.0.0.1:\(port)/\(name)" }
 
   /// Serves `bytes` at `/name` with a new strong ETag (replacing any earlier file).
   public func put(_ name: String, _ bytes: [UInt8]) {

@@ -59,7 +59,7 @@ struct GetCommand: AsyncParsableCommand {
   private func write(_ wanted: [[UInt8]], from cotar: Cotar) async throws -> Int {
     var missing = 0
     let batch = BatchReadOptions(
-      lookupConcurrency: concurrency, readConcurrency: max(1, concurrency / 2), coalesceGap: coalesceGap)
+      lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
     for chunk in wanted.chunked(1024) {
       let results =
         chunk.count == 1 ? [try await cotar.read(pathBytes: chunk[0])] : try await cotar.read(pathBytes: chunk, options: batch)
@@ -85,7 +85,7 @@ struct GetCommand: AsyncParsableCommand {
   private func extract(_ wanted: [[UInt8]], from cotar: Cotar, into directory: String) async throws -> Int {
     var missing = 0
     let batch = BatchReadOptions(
-      lookupConcurrency: concurrency, readConcurrency: max(1, concurrency / 2), coalesceGap: coalesceGap)
+      lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
     for chunk in wanted.chunked(1024) {
       let results = try await cotar.read(pathBytes: chunk, options: batch)
       for (path, bytes) in zip(chunk, results) {

@@ -109,15 +109,32 @@ struct ServeCommand: AsyncParsableCommand {
         lastModified: stamp?.modified, buildListing: list && isLocal, options: options)
     }
     var opened: ServedArchive
+    var sidecar = location.sidecar
     do {
-      opened = try await open(sidecar: location.sidecar)
+      opened = try await open(sidecar: sidecar)
     } catch let error as CotarError where location.sidecarIsGuess && error.meansObjectAbsent {
+      sidecar = nil
       opened = try await open(sidecar: nil)  // no URL.index next to the .tar URL: read it as a .tar.co
     }
-    if let remote = location.tar as? HTTPRangeSource, let etag = remote.pinnedETag {
-      opened = opened.retagged(version: etag)
+    if let remote = location.tar as? HTTPRangeSource {
+      if let etag = remote.pinnedETag { opened = opened.retagged(version: etag) }
+      opened = opened.reopening(with: Self.reopener(opened.name, tar: remote, sidecar: sidecar, options: options))
     }
     return opened
+  }
+
+  /// Opens a remote archive again from fresh sources (after its object changed upstream).
+  private static func reopener(
+    _ name: String, tar: HTTPRangeSource, sidecar: (any RangeSource)?, options: Cotar.OpenOptions
+  ) -> ServedArchive.Reopener {
+    { () async throws -> ServedArchive in
+      let freshTar = try tar.fresh()
+      let freshSidecar = try (sidecar as? HTTPRangeSource)?.fresh() ?? sidecar
+      var reopened = try await ServedArchive.open(
+        name: name, tar: freshTar, sidecar: freshSidecar, buildListing: false, options: options)
+      if let etag = freshTar.pinnedETag { reopened = reopened.retagged(version: etag) }
+      return reopened
+    }
   }
 
   /// The URL name of an archive: its file name (for a URL, the last path segment without
