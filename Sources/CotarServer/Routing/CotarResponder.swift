@@ -134,7 +134,9 @@ public struct CotarResponder: HTTPResponder {
         try await Self.probe(archive)
       } catch let error as CotarError where error.code == .sourceChanged {
         do {
-          if try await slot.reopen(after: generation) { try await Self.probe(slot.current.archive) } else { throw error }
+          guard try await slot.reopen(after: generation) else { throw error }
+          logger.info("reopened \(archive.name) after a change upstream: \(error.message)")
+          try await Self.probe(slot.current.archive)
         } catch {
           failures.append(#"{"archive":"\#(JSONText.escaped(archive.name))","error":"\#(JSONText.escaped("\(error)"))"}"#)
         }
