@@ -54,7 +54,7 @@ struct GetCommand: AsyncParsableCommand {
   func run() async throws {
     var wanted = paths.map(rawArgumentBytes)
     if let pathsFrom { wanted += try await Self.readPathList(pathsFrom) }
-    let missing = try await archive.withArchive { location in
+    let missing = try await archive.withArchive(connections: concurrency) { location in
       let cotar = try await location.open()
       if isBatch, let output { return try await extract(wanted, from: cotar, into: output) }
       return try await write(wanted, from: cotar)
@@ -66,7 +66,7 @@ struct GetCommand: AsyncParsableCommand {
   private func write(_ wanted: [[UInt8]], from cotar: Cotar) async throws -> Int {
     var missing = 0
     let batch = BatchReadOptions(
-      lookupConcurrency: concurrency, readConcurrency: max(1, concurrency / 2), coalesceGap: coalesceGap)
+      lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
     for chunk in wanted.chunked(1024) {
       let results =
         chunk.count == 1 ? [try await cotar.read(pathBytes: chunk[0])] : try await cotar.read(pathBytes: chunk, options: batch)
@@ -101,7 +101,7 @@ struct GetCommand: AsyncParsableCommand {
   private func extract(_ wanted: [[UInt8]], from cotar: Cotar, into directory: String) async throws -> Int {
     var failed = 0
     let batch = BatchReadOptions(
-      lookupConcurrency: concurrency, readConcurrency: max(1, concurrency / 2), coalesceGap: coalesceGap)
+      lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
     let extractor = try SafeExtractor(directory: directory, overwrite: force)
     var accepted: [[UInt8]] = []
     for path in wanted {

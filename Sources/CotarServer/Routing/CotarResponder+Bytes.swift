@@ -111,21 +111,12 @@ extension CotarResponder {
       return Reply(Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))))
     }
     let absolute = (span.lowerBound + selected.lowerBound)..<(span.lowerBound + selected.upperBound)
-    let chunkSize = UInt64(configuration.chunkSize)
     if absolute.count <= configuration.chunkSize {
       let bytes = try await source.read(absolute)
       return Reply(Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))))
     }
-    let body = ResponseBody(contentLength: absolute.count) { writer in
-      var offset = absolute.lowerBound
-      while offset < absolute.upperBound {
-        let end = min(offset + chunkSize, absolute.upperBound)
-        let bytes = try await source.read(offset..<end)
-        try await writer.write(ByteBuffer(bytes: bytes))
-        offset = end
-      }
-      try await writer.finish(nil)
-    }
+    let streamer = RangeStreamer(source: source, range: absolute, chunkSize: configuration.chunkSize)
+    let body = ResponseBody(contentLength: absolute.count) { writer in try await streamer.write(to: &writer) }
     return Reply(Response(status: status, headers: headers, body: body), streamed: true)
   }
 
