@@ -9,40 +9,6 @@ import CotarCore
   import Darwin
 #endif
 
-/// Index build options shared by `index` and `create`.
-struct BuildOptions: ParsableArguments {
-  @Option(help: ArgumentHelp(
-    "Extra hash-table slots in percent (slots = ceil(files × (1 + packing/100))).",
-    discussion: "Without --packing, the packing starts at 25 and is raised in steps of 5 until every probe run fits --max-search; with it, the build fails instead."))
-  var packing: Double?
-
-  @Option(name: .customLong("max-search"), help: "Longest probe run allowed before the build fails.")
-  var maxSearch: Int = 50
-
-  @Flag(help: "Replace the output if it exists.")
-  var force = false
-
-  func validate() throws {
-    try validatePacking(packing, maxSearch: maxSearch)
-  }
-
-  var builderOptions: CotarIndexBuilder.Options {
-    CotarIndexBuilder.Options(packing: packing, maxSearch: maxSearch)
-  }
-}
-
-/// Checks `--packing` and `--max-search` (shared by the commands that build an index).
-///
-/// - Throws: `ValidationError` (exit 64) for a negative, infinite or absurd value.
-func validatePacking(_ packing: Double?, maxSearch: Int) throws {
-  if let packing {
-    guard packing.isFinite, packing >= 0, packing <= 1_000_000 else {
-      throw ValidationError("--packing must be a number from 0 to 1000000 (got \(packing))")
-    }
-  }
-  guard maxSearch >= 0 else { throw ValidationError("--max-search must be ≥ 0 (got \(maxSearch))") }
-}
-
 /// ", packing N%" with " (automatic)" when the builder chose it, for summary lines.
 func packingSummary(_ stats: IndexBuildStats) -> String {
   let value = stats.packing == stats.packing.rounded() ? String(Int(stats.packing)) : String(stats.packing)

@@ -27,35 +27,20 @@ struct AppendCommand: AsyncParsableCommand {
   @Argument(help: "Files and directories to add, relative to --base.", completion: .file())
   var files: [String]
 
-  @Option(help: "Directory that archive names are relative to (default: the current directory).", completion: .directory)
-  var base: String = "."
-
-  @Flag(help: "Store directories as members too.")
-  var dirs = false
-
   @Flag(name: .customLong("index"), help: "For a plain .tar without a sidecar: create ARCHIVE.index.")
   var createSidecar = false
 
-  @Flag(name: .customLong("no-dedupe"), help: "Store identical new files separately instead of as hard links.")
-  var noDedupe = false
-
-  @Option(help: "Extra hash-table slots in percent (default: automatic, from 25 upwards).")
-  var packing: Double?
-
-  @Option(name: .customLong("max-search"), help: "Longest probe run allowed before the build fails.")
-  var maxSearch: Int = 50
+  @OptionGroup var tree: TreeInputOptions
+  @OptionGroup var index: IndexOptions
 
   func validate() throws {
     guard !files.isEmpty else { throw ValidationError("give at least one file or directory to append") }
-    try validatePacking(packing, maxSearch: maxSearch)
   }
 
   func run() async throws {
-    let collection = try TarInputCollector(options: .init(base: base, includeDirectories: dirs)).collect(files)
-    for warning in collection.warnings { printError("cotar: \(warning)") }
-    let plan = try TarPlan.plan(collection.inputs, digest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath, identity: $0.identity) })
+    let plan = try tree.plan(files)
     let options = ArchiveAppender.Options(
-      index: .init(packing: packing, maxSearch: maxSearch), createSidecar: createSidecar, failpoint: debugFailpoint())
+      index: index.builderOptions, createSidecar: createSidecar, failpoint: debugFailpoint())
     let progress = writeProgressPrinter("appending")
     let summary = try await ArchiveAppender.append(plan, to: archive, options: options, progress: progress)
     endWriteProgress(progress)

@@ -16,7 +16,7 @@ struct GetCommand: AsyncParsableCommand {
     commandName: "get",
     abstract: "Write the bytes of one or more entries to standard output, a file, or a directory.",
     discussion: """
-      With one PATH, -o names the output file. With several PATHs or --paths-from, -o names a \
+      Without -o, the bytes go to standard output. With one PATH, -o names the output file. With several PATHs or --paths-from, -o names a \
       directory and each entry is written under it at its own path; entries are then looked \
       up concurrently and neighbouring data is fetched with one read (see --coalesce-gap).
       """)
@@ -29,11 +29,7 @@ struct GetCommand: AsyncParsableCommand {
   @Option(help: "Read entry paths from this file, one per line ('-' for standard input).", completion: .file())
   var pathsFrom: String?
 
-  @Option(name: .shortAndLong, help: "Output file (one PATH) or directory (several PATHs or --paths-from).")
-  var output: String?
-
-  @Flag(help: "Replace output files that exist.")
-  var force = false
+  @OptionGroup var outputOptions: OutputOptions
 
   @Option(help: "Entries whose data is at most this many bytes apart are fetched with one read.")
   var coalesceGap: UInt64 = 64 << 10
@@ -48,6 +44,9 @@ struct GetCommand: AsyncParsableCommand {
       throw ValidationError("--coalesce-gap must be at most 1073741824 (1 GiB), got \(coalesceGap)")
     }
   }
+
+  private var output: String? { outputOptions.output }
+  private var force: Bool { outputOptions.force }
 
   private var isBatch: Bool { paths.count > 1 || pathsFrom != nil }
 
