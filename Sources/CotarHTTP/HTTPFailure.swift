@@ -10,7 +10,7 @@ import NIOSSL
   import Darwin
 #endif
 
-/// The HTTP status behind a `CotarError` `.httpStatus`, kept as the error's ``CotarError/cause``.
+/// The HTTP status behind a `CotarError` `.httpStatus`, kept as the error's `CotarError.cause`.
 ///
 /// Its description (`HTTP 404 Not Found`) ends the error's one-line description.
 public struct HTTPStatusFailure: Error, Sendable, Hashable, CustomStringConvertible {
@@ -48,7 +48,7 @@ extension CotarError {
 
 /// A failure below HTTP (connect, DNS, TLS, a reset or a timeout), summarised in one line.
 ///
-/// It is the ``CotarError/cause`` of `.io` errors from ``HTTPRangeSource``; the original
+/// It is the `CotarError.cause` of `.io` errors from ``HTTPRangeSource``; the original
 /// error stays available as ``underlying`` but is not printed.
 public struct HTTPTransportFailure: Error, Sendable, CustomStringConvertible {
   /// What kind of failure this is.
