@@ -5,7 +5,8 @@ enum ContentRange: Hashable, Sendable {
   /// `bytes */COMPLETE`, sent with 416.
   case unsatisfied(complete: UInt64)
 
-  /// Parses `value`; `nil` when it is not a well-formed bytes range.
+  /// Parses `value`; `nil` when it is not a well-formed bytes range, or when the range is
+  /// longer than `Int.max` bytes (so its length can always be computed as an `Int`).
   init?(_ value: String) {
     let text = value.trimmingSpaces()
     guard text.hasPrefix("bytes ") else { return nil }
@@ -28,6 +29,8 @@ enum ContentRange: Hashable, Sendable {
     }
     let ends = rangeText.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
     guard ends.count == 2, let first = UInt64(ends[0]), let last = UInt64(ends[1]), first <= last else { return nil }
+    // The body length last − first + 1 must fit an Int (no real response is that long).
+    guard last - first < UInt64(Int.max) else { return nil }
     if let complete, last >= complete { return nil }
     self = .bytes(first: first, last: last, complete: complete)
   }

@@ -130,6 +130,28 @@ struct TarScannerEdgeTests {
   }
 }
 
+@Suite("Tar scanner findings of the fuzzers (Fuzz/)")
+struct TarScannerFuzzFindingTests {
+  /// tar_scanner: a PAX header whose unpadded data ends the file was reported at the next
+  /// header position (past the end of the file) instead of at the PAX header.
+  @Test("an extended header with unpadded data at EOF is reported at its own offset")
+  func danglingUnpaddedPaxHeader() async throws {
+    var tar = TestTar()
+    tar.add("before.txt", "abcd")
+    tar.add(Array("././@PaxHeader".utf8), data: Array("9 path=x\n".utf8), typeflag: UInt8(ascii: "x"))
+    let bytes = Array(tar.bytes.prefix(1024 + 512 + 9))
+    var paths: [String] = []
+    let error = await #expect(throws: CotarError.self) {
+      try await TarScanner(source: MemorySource(bytes)).scan { paths.append($0.path) }
+    }
+    #expect(paths == ["before.txt"])
+    #expect(error?.code == .invalidTar)
+    #expect(error?.offset == 1024)
+    let summary = try await TarScanner(source: MemorySource(Array(tar.bytes.prefix(512 + 4)))).scan { _ in }
+    #expect(summary.endOffset == 512 + 512)  // the padded end of the unpadded final member
+  }
+}
+
 @Suite("Tar scanner directory kinds")
 struct TarScannerDirectoryTests {
   @Test("a GNU dump directory's data is skipped; a v7 directory has none")
