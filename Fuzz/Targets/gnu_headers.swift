@@ -1,5 +1,6 @@
-// Fuzz target: GNU long names (`L`), long links (`K`), old sparse headers (`S`), dump
-// directories (`D`), v7 directories and volume headers, through the tar scanner.
+// Fuzz target: GNU long names (`L`), long links (`K`), old sparse headers (`S`, with their
+// sparse-map extension blocks), dump directories (`D`), v7 directories and volume headers,
+// through the tar scanner.
 //
 // The input is turned into a well-formed GNU archive before scanning: at every header
 // position the typeflag is picked from the GNU set, the size is made to fit the input, the
@@ -10,7 +11,8 @@
 // Invariants checked beyond "no crash":
 // - the scanner returns exactly the modelled entries: path (long name > name field, cut at
 //   NUL), link target (long link > link field), kind, data offset and size;
-// - an `L`/`K` header with no member after it is `.invalidTar`; nothing else fails;
+// - an `L`/`K` header with no member after it is `.invalidTar`, a sparse header whose
+//   extension blocks run past the end is `.truncated`; nothing else fails;
 // - the general entry invariants of the tar_scanner target (inside the input, ordered, …).
 
 let gnuTypes: [UInt8] = Array("LKS0\0" .utf8) + [UInt8(ascii: "5"), UInt8(ascii: "D"), UInt8(ascii: "1"),
@@ -42,7 +44,7 @@ func writeOctal(_ value: UInt64, into block: inout [UInt8], at start: Int, width
 }
 
 /// Rewrites `input` into a GNU archive and models what a scan must return.
-func buildArchive(_ input: [UInt8]) -> (archive: [UInt8], entries: [ModelEntry], danglingExtended: Bool) {
+func buildArchive(_ input: [UInt8]) -> (archive: [UInt8], entries: [ModelEntry], danglingExtended: Bool, truncated: Bool) {
   var out: [UInt8] = []
   var entries: [ModelEntry] = []
   var longName: [UInt8]?
@@ -55,7 +57,24 @@ func buildArchive(_ input: [UInt8]) -> (archive: [UInt8], entries: [ModelEntry],
     let type = gnuTypes.contains(block[156]) ? block[156] : gnuTypes[Int(block[156]) % gnuTypes.count]
     block[156] = type
     for (index, byte) in "ustar  \0".utf8.enumerated() { block[257 + index] = byte }
-    let remaining = UInt64(input.count - position - 512)
+    // An `S` header with byte 482 set is followed by sparse-map extension blocks (byte 504
+    // of each: another follows); the data comes after them.
+    var start = position + 512
+    var extensionBlocks: [UInt8] = []
+    var truncated = false
+    if type == UInt8(ascii: "S") && block[482] != 0 {
+      while true {
+        guard start + 512 <= input.count else {
+          truncated = true
+          break
+        }
+        let extensionBlock = input[start..<(start + 512)]
+        extensionBlocks += extensionBlock
+        start += 512
+        if extensionBlock[extensionBlock.startIndex + 504] == 0 { break }
+      }
+    }
+    let remaining = UInt64(input.count - min(start, input.count))
     let raw = UInt64(block[124]) | UInt64(block[125]) << 8 | UInt64(block[126]) << 16
     let name = cString(block[0..<100])
     let path = longName ?? name
@@ -71,8 +90,10 @@ func buildArchive(_ input: [UInt8]) -> (archive: [UInt8], entries: [ModelEntry],
     writeOctal(UInt64(sum), into: &block, at: 148, width: 7)
     block[155] = 0x20
     out += block
-    let dataOffset = UInt64(position + 512)
-    let data = input[(position + 512)..<(position + 512 + Int(hasData || isExtended ? size : 0))]
+    out += extensionBlocks
+    if truncated { return (out, entries, false, true) }
+    let dataOffset = UInt64(start)
+    let data = input[start..<(start + Int(hasData || isExtended ? size : 0))]
     if type == UInt8(ascii: "L") {
       longName = cString(data)
     } else if type == UInt8(ascii: "K") {
@@ -98,22 +119,25 @@ func buildArchive(_ input: [UInt8]) -> (archive: [UInt8], entries: [ModelEntry],
       longLink = nil
     }
     let used = hasData || isExtended ? Int((size + 511) / 512 * 512) : 0
-    let copied = min(used, input.count - position - 512)
-    out += input[(position + 512)..<(position + 512 + copied)]
-    position += 512 + used
+    let copied = min(used, input.count - start)
+    out += input[start..<(start + copied)]
+    position = start + used
   }
-  return (out, entries, longName != nil || longLink != nil)
+  return (out, entries, longName != nil || longLink != nil, false)
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzGNUHeaders(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-  let (archive, expected, dangling) = buildArchive(FuzzInput(data, size).rest)
+  let (archive, expected, dangling, truncated) = buildArchive(FuzzInput(data, size).rest)
   let outcome = scanOutcome(archive, readAhead: 512 * (1 + archive.count % 4), useSequence: false)
   checkEntries(outcome, size: archive.count)
   let found = outcome.entries.map {
     ModelEntry(path: $0.pathBytes, kind: $0.kind, dataOffset: $0.dataOffset, size: $0.size, link: $0.linkTargetBytes)
   }
-  if dangling {
+  if truncated {
+    invariant(outcome.errorCode == .truncated, "truncated sparse extension blocks accepted: \(outcome)")
+    invariant(found == expected, "entries before the truncated sparse header differ")
+  } else if dangling {
     invariant(outcome.errorCode == .invalidTar, "dangling long name/link accepted: \(outcome)")
     invariant(found == Array(expected.prefix(found.count)), "entries before the dangling header differ")
   } else {

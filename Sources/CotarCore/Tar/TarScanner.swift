@@ -152,6 +152,9 @@ struct TarWalker {
   private var entryPax: PaxRecords?
   /// Extended-header data read outside the buffer, with its offset.
   private var fetchedData: (offset: UInt64, bytes: [UInt8])?
+  /// Progress through the extension blocks of a GNU sparse header: the header's offset and
+  /// the next extension block, kept while that block is being read.
+  private var sparseProgress: (header: UInt64, next: UInt64)?
 
   init(scanner: TarScanner, offset: UInt64) async throws {
     self.source = scanner.source
@@ -205,7 +208,7 @@ struct TarWalker {
         }
       }
       guard let header else { return try finish(at: headerOffset) }
-      let dataOffset = headerOffset + UInt64(TarHeader.blockSize)
+      var dataOffset = headerOffset + UInt64(TarHeader.blockSize)
       switch header.typeflag {
       case UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "x"), UInt8(ascii: "g"):
         guard let data = try extendedData(header, dataOffset: dataOffset) else {
@@ -226,6 +229,15 @@ struct TarWalker {
         break
       }
 
+      if header.hasSparseExtension {
+        // An old GNU sparse map that does not fit the header continues in 512-byte extension
+        // blocks; the member's data starts after the last one.
+        guard let afterMap = try sparseMapEnd(headerOffset: headerOffset, firstBlock: dataOffset) else {
+          let next = sparseProgress?.next ?? dataOffset
+          return .needs(.extendedData(next..<(next + 512)))
+        }
+        dataOffset = afterMap
+      }
       // Most archives have no PAX records at all; skip the merge (and its copies) for them.
       let pax: PaxRecords? =
         if let entryPax { globalPax.merged(with: entryPax) } else if globalPax.isEmpty { nil } else { globalPax }
@@ -334,6 +346,39 @@ struct TarWalker {
       return fetched.bytes
     }
     return nil
+  }
+
+  /// The offset after the extension blocks of the GNU sparse header at `headerOffset` (the
+  /// first at `firstBlock`; byte 504 of each says whether another follows), or `nil` when
+  /// the block at ``sparseProgress`` must first be read.
+  ///
+  /// - Throws: `.truncated` when the file ends inside the extension blocks.
+  private mutating func sparseMapEnd(headerOffset: UInt64, firstBlock: UInt64) throws -> UInt64? {
+    var position = firstBlock
+    if let progress = sparseProgress, progress.header == headerOffset { position = progress.next }
+    while true {
+      let continues: Bool
+      if position >= bufferStart, position + 512 <= bufferStart + UInt64(buffer.count) {
+        continues = buffer[Int(position - bufferStart) + 504] != 0
+      } else if let fetched = fetchedData, fetched.offset == position, fetched.bytes.count == 512 {
+        continues = fetched.bytes[504] != 0
+        fetchedData = nil
+      } else {
+        guard position <= totalSize, totalSize - position >= 512 else {
+          throw CotarError(
+            .truncated,
+            "archive is truncated: a GNU sparse extension block at \(position) needs 512 bytes but the file ends at \(totalSize)",
+            offset: position, source: source.identity)
+        }
+        sparseProgress = (headerOffset, position)
+        return nil
+      }
+      position += 512
+      if !continues {
+        sparseProgress = nil
+        return position
+      }
+    }
   }
 
   /// Whether the 512 bytes at `blockOffset` are buffered; `false` when they must be read or
