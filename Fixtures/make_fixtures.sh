@@ -347,6 +347,36 @@ sparse = b"".join([
 ]) + EOA
 write("gnu-sparse.tar", sparse)
 
+# --- gnu-sparse-extended.tar: old GNU sparse 'S' entry whose map needs an extension block -
+# GNU tar writes more than 4 sparse regions as extension blocks (isextended, byte 482) between
+# the header and the data; 21 regions per block, byte 504 says whether another block follows.
+def gnu_sparse_extended_member(name, regions, realsize, data):
+    h = bytearray(header(name, typ=b"S", size=sum(n for _, n in regions), magic=b"ustar  \0"))
+    for i, (off, n) in enumerate(regions[:4]):
+        h[386 + 24 * i: 398 + 24 * i] = b"%011o\0" % off
+        h[398 + 24 * i: 410 + 24 * i] = b"%011o\0" % n
+    h[482] = 1 if len(regions) > 4 else 0
+    h[483:495] = b"%011o\0" % realsize
+    out = checksum(h)
+    rest = regions[4:]
+    while rest:
+        ext = bytearray(BLOCK)
+        for i, (off, n) in enumerate(rest[:21]):
+            ext[24 * i: 24 * i + 12] = b"%011o\0" % off
+            ext[24 * i + 12: 24 * i + 24] = b"%011o\0" % n
+        rest = rest[21:]
+        ext[504] = 1 if rest else 0
+        out += bytes(ext)
+    return out + pad(data)
+
+regions = [(i * 4096, 5) for i in range(8)]
+sparse_ext = b"".join([
+    member(header(b"before-sparse.txt", size=7, magic=b"ustar  \0"), b"before\n"),
+    gnu_sparse_extended_member(b"sparse8.bin", regions, 8 * 4096, b"HELLO" * 8),
+    member(header(b"after-sparse.txt", size=6, magic=b"ustar  \0"), b"after\n"),
+]) + EOA
+write("gnu-sparse-extended.tar", sparse_ext)
+
 # --- pax-sparse.tar: GNU PAX sparse format 1.0 (must be skipped) ---------------
 recs = b"".join([pax_record(b"GNU.sparse.major", b"1"), pax_record(b"GNU.sparse.minor", b"0"),
                  pax_record(b"GNU.sparse.name", b"psparse.bin"),

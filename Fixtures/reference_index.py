@@ -373,6 +373,8 @@ FIXTURES = {
                             absent=["olddir", "olddir/"]),
     "gnu-sparse.tar": dict(producer=HAND + ": old GNU sparse 'S' entry (skipped)",
                            absent=["sparse.bin"]),
+    "gnu-sparse-extended.tar": dict(producer=HAND + ": old GNU sparse 'S' entry with a map extension block (skipped)",
+                                    absent=["sparse8.bin"]),
     "pax-sparse.tar": dict(producer=HAND + ": GNU PAX sparse 1.0 (skipped)",
                            absent=["psparse.bin", "./GNUSparseFile.0/psparse.bin",
                                    "GNUSparseFile.0/psparse.bin"]),

@@ -134,6 +134,55 @@ struct TarScannerEdgeTests {
   }
 }
 
+@Suite("Tar scanner findings of the fuzzers (Fuzz/)")
+struct TarScannerFuzzFindingTests {
+  /// tar_scanner: a PAX header whose unpadded data ends the file was reported at the next
+  /// header position (past the end of the file) instead of at the PAX header.
+  @Test("an extended header with unpadded data at EOF is reported at its own offset")
+  func danglingUnpaddedPaxHeader() async throws {
+    var tar = TestTar()
+    tar.add("before.txt", "abcd")
+    tar.add(Array("././@PaxHeader".utf8), data: Array("9 path=x\n".utf8), typeflag: UInt8(ascii: "x"))
+    let bytes = Array(tar.bytes.prefix(1024 + 512 + 9))
+    var paths: [String] = []
+    let error = await #expect(throws: CotarError.self) {
+      try await TarScanner(source: MemorySource(bytes)).scan { paths.append($0.path) }
+    }
+    #expect(paths == ["before.txt"])
+    #expect(error?.code == .invalidTar)
+    #expect(error?.offset == 1024)
+    let summary = try await TarScanner(source: MemorySource(Array(tar.bytes.prefix(512 + 4)))).scan { _ in }
+    #expect(summary.endOffset == 512 + 512)  // the padded end of the unpadded final member
+  }
+}
+
+@Suite("Tar scanner: old GNU sparse map extension blocks")
+struct TarScannerSparseExtensionTests {
+  /// Before the fix the extension block was taken for data: the walk lost its alignment and
+  /// every member after the sparse one was silently dropped (GNU tar writes such blocks for
+  /// files with more than 4 holes).
+  @Test("members after a sparse entry with an extension block are found, with any read-ahead", arguments: [512, 1024, 1 << 20])
+  func extensionBlocksAreSkipped(readAhead: Int) async throws {
+    var options = TarScanner.Options()
+    options.readAheadBytes = readAhead
+    var entries: [TarEntry] = []
+    let summary = try await TarScanner(source: MemorySource(try fixtureBytes("gnu-sparse-extended.tar")), options: options)
+      .scan { entries.append($0) }
+    #expect(entries.map(\.path) == ["before-sparse.txt", "sparse8.bin", "after-sparse.txt"])
+    #expect(entries.map(\.kind) == [.file, .sparse, .file])
+    #expect(entries.map(\.dataOffset) == [512, 2048, 3072])  // the sparse data follows its extension block
+    #expect(summary.endOffset == 3584)
+  }
+
+  @Test("a sparse map whose extension block is cut off is truncated at that block")
+  func truncatedExtensionBlock() async throws {
+    let cut = Array(try fixtureBytes("gnu-sparse-extended.tar").prefix(1536 + 100))
+    let error = await #expect(throws: CotarError.self) { try await TarScanner(source: MemorySource(cut)).scan { _ in } }
+    #expect(error?.code == .truncated)
+    #expect(error?.offset == 1536)
+  }
+}
+
 @Suite("Tar scanner directory kinds")
 struct TarScannerDirectoryTests {
   @Test("a GNU dump directory's data is skipped; a v7 directory has none")

@@ -43,6 +43,16 @@ import Testing
     #expect(try guess("https://h/a.tar.co") == nil)
   }
 
+  /// Found by Fuzz/run.sh content_range: the client computes a 206 body length as
+  /// `Int(last - first + 1)`, which trapped for ranges longer than `Int.max` bytes.
+  @Test func contentRangeRejectsRangesLongerThanIntMax() {
+    #expect(ContentRange("bytes 2314850209005373440-16133055087497977888/*") == nil)
+    #expect(ContentRange("bytes 0-18446744073709551615/*") == nil)
+    #expect(ContentRange("bytes 0-9223372036854775807/18446744073709551615") == nil)
+    #expect(
+      ContentRange("bytes 1-9223372036854775807/*") == .bytes(first: 1, last: 9_223_372_036_854_775_807, complete: nil))
+  }
+
   @Test func redactionDropsCredentialsAndQuery() {
     #expect(redactedURL("https://user:secret@example.org/a.tar.co?sig=abc") == "https://example.org/a.tar.co")
     #expect(redactedURL("http://127.0.0.1:80/x.tar") == "http://127.0.0.1:80/x.tar")

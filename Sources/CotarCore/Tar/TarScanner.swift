@@ -71,7 +71,9 @@ public struct TarScanner: Sendable {
 
 /// What a full scan found besides the entries themselves.
 public struct TarScanSummary: Hashable, Sendable {
-  /// Offset of the end-of-archive zero block, or the file size when the archive ends at EOF.
+  /// Offset of the end-of-archive zero block or, when the archive ends at EOF without one,
+  /// where the next header would start: the file size, or the end of the final member's data
+  /// rounded up to 512 bytes when that data lacks its padding (then past the file size).
   public var endOffset: UInt64 = 0
   /// Number of members seen (all kinds).
   public var members = 0
@@ -354,9 +356,10 @@ struct TarWalker {
 
   private mutating func finish(at endOffset: UInt64, marker: Bool) throws -> Step {
     if longName != nil || longLink != nil || entryPax != nil {
+      // Name the extended header: the end offset can lie past the file (unpadded final data).
       throw CotarError(
-        .invalidTar, "extended header (GNU long name or PAX) is not followed by a member",
-        offset: endOffset, source: source.identity)
+        .invalidTar, "extended header (GNU long name or PAX) is not followed by a member before the archive ends",
+        offset: memberStart ?? min(endOffset, totalSize), source: source.identity)
     }
     ended = true
     summary.endOffset = endOffset

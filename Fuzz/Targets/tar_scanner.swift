@@ -1,0 +1,22 @@
+// Fuzz target: the tar scanner fed whole archives (v7, ustar, GNU, PAX, anything).
+//
+// Invariants checked beyond "no crash":
+// - every entry lies inside the input: header and data offsets block-aligned, header before
+//   data, data end within the input; entries in increasing header order;
+// - the summary agrees with the entries (member count, skipped kinds) and ends inside the input;
+// - errors are CotarError with an offset inside the input;
+// - the result does not depend on the read-ahead size (1 MiB vs one to three blocks), and the
+//   async `entries()` sequence yields exactly what `scan` does;
+// - the scanner never reads outside the input (CheckedSource).
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzTarScanner(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+  let bytes = FuzzInput(data, size).rest
+  let wide = scanOutcome(bytes, readAhead: 1 << 20, useSequence: false)
+  checkEntries(wide, size: bytes.count)
+  let narrow = scanOutcome(bytes, readAhead: 512 * (1 + bytes.count % 3), useSequence: false)
+  invariant(wide == narrow, "read-ahead changes the result: \(wide) vs \(narrow)")
+  let sequence = scanOutcome(bytes, readAhead: 1 << 20, useSequence: true)
+  invariant(sequence.entries == wide.entries && sequence.errorCode == wide.errorCode, "entries() differs from scan")
+  return 0
+}
