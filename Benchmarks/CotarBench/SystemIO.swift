@@ -63,16 +63,10 @@ func fileSize(_ path: String) -> UInt64? {
 
 /// Creates `path` and its parents (like `mkdir -p`).
 func makeDirectory(_ path: String) throws {
-  var prefix = path.hasPrefix("/") ? "/" : ""
-  for component in path.split(separator: "/") {
-    prefix += component + "/"
-    do {
-      try Syscall.makeDirectory(prefix)
-    } catch where error.errno == EEXIST {
-      continue
-    } catch {
-      throw BenchError.system("mkdir", prefix)
-    }
+  do {
+    try Syscall.makeDirectories(path)
+  } catch {
+    throw BenchError.system("mkdir", path)
   }
 }
 

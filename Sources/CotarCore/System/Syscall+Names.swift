@@ -87,6 +87,19 @@ extension Syscall {
     _ = try retryingInterrupts("syncfs") { syncfs(descriptor) }
   }
 
+  /// Creates `path` and its missing parents (`mkdir -p`); an existing directory is fine.
+  package static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemCallError) {
+    var current = path.hasPrefix("/") ? "/" : ""
+    for component in path.split(separator: "/") {
+      current += component + "/"
+      do {
+        try makeDirectory(current, mode: mode)
+      } catch where error.errno == EEXIST {
+        continue
+      }
+    }
+  }
+
   /// Creates a new directory from `template`, whose last six characters are `XXXXXX`
   /// (`mkdtemp(3)`); returns the path it chose.
   package static func makeTemporaryDirectory(_ template: String) throws(SystemCallError) -> String {

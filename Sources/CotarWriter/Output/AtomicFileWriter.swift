@@ -143,18 +143,7 @@ public final class AtomicFileWriter {
     try flush()
     Syscall.close(descriptor)
     descriptor = -1
-    do {
-      if overwrite {
-        try Syscall.rename(temporaryPath, to: destination)
-      } else {
-        try Syscall.link(temporaryPath, to: destination)
-        try? Syscall.unlink(temporaryPath)
-      }
-    } catch where error.errno == EEXIST {
-      throw CotarError(.outputExists, "output exists; pass --force to replace it", source: destination, cause: error)
-    } catch {
-      throw error.cotarError("cannot move the output into place", source: destination)
-    }
+    try moveIntoPlace(temporaryPath, to: destination, overwrite: overwrite, what: "the output")
     finished = true
     let path = temporaryPath
     Self.pending.withLock { _ = $0.remove(path) }
@@ -170,5 +159,25 @@ public final class AtomicFileWriter {
     finished = true
     let path = temporaryPath
     Self.pending.withLock { _ = $0.remove(path) }
+  }
+}
+
+/// Gives the finished file `from` the name `destination`: `rename(2)` when an existing file
+/// may be replaced, else `link(2)` (which refuses an existing name) and `unlink(2)`.
+///
+/// - Throws: `CotarError` `.outputExists` when `destination` exists and `overwrite` is false,
+///   `.io` naming `what` otherwise.
+package func moveIntoPlace(_ from: String, to destination: String, overwrite: Bool, what: String) throws {
+  do {
+    if overwrite {
+      try Syscall.rename(from, to: destination)
+    } else {
+      try Syscall.link(from, to: destination)
+      try? Syscall.unlink(from)
+    }
+  } catch where error.errno == EEXIST {
+    throw CotarError(.outputExists, "output exists; pass --force to replace it", source: destination, cause: error)
+  } catch {
+    throw error.cotarError("cannot move \(what) into place", source: destination)
   }
 }

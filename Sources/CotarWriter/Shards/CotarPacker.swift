@@ -245,18 +245,7 @@ public enum CotarPacker {
   /// Moves a finished shard into place (`rename`, or `link` + `unlink` when an existing
   /// file must not be replaced).
   static func publish(_ from: String, to destination: String, overwrite: Bool) throws {
-    do {
-      if overwrite {
-        try Syscall.rename(from, to: destination)
-      } else {
-        try Syscall.link(from, to: destination)
-        try? Syscall.unlink(from)
-      }
-    } catch where error.errno == EEXIST {
-      throw CotarError(.outputExists, "output exists; pass --force to replace it", source: destination, cause: error)
-    } catch {
-      throw error.cotarError("cannot move the shard into place", source: destination)
-    }
+    try moveIntoPlace(from, to: destination, overwrite: overwrite, what: "the shard")
   }
 
   /// Creates a fresh directory `PREFIX` + random suffix (`mkdtemp`).
@@ -297,16 +286,10 @@ public enum CotarPacker {
 
   /// Creates `path` and its missing parents (`mkdir -p`).
   static func makeDirectories(_ path: String) throws {
-    var current = path.hasPrefix("/") ? "/" : ""
-    for component in path.split(separator: "/") {
-      current += component + "/"
-      do {
-        try Syscall.makeDirectory(current)
-      } catch where error.errno == EEXIST {
-        continue
-      } catch {
-        throw error.cotarError("cannot create directory", source: current)
-      }
+    do {
+      try Syscall.makeDirectories(path)
+    } catch {
+      throw error.cotarError("cannot create directory", source: path)
     }
   }
 
