@@ -149,6 +149,11 @@ public struct ArchiveListing: Sendable {
     }
   }
 
+  /// Three-way byte comparison of two paths (the listing's order).
+  static func compare(_ lhs: [UInt8], _ rhs: [UInt8]) -> Int {
+    lhs.withUnsafeBufferPointer { left in rhs.withUnsafeBufferPointer { right in compare(left, right) } }
+  }
+
   static func compare(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Int {
     let common = min(lhs.count, rhs.count)
     if common > 0, let left = lhs.baseAddress, let right = rhs.baseAddress {

@@ -83,6 +83,9 @@ public struct CotarResponder: HTTPResponder {
       response.headers[.allow] = Self.allowed
       return Reply(response)
     }
+    if configuration.browse, request.uri.path == "/" {
+      return try await directoryPage([], archive: 0, request: request)
+    }
     let route: Route
     do {
       route = try Route(path: request.uri.path[...], archives: routeNames)
@@ -93,8 +96,16 @@ public struct CotarResponder: HTTPResponder {
     }
     switch route {
     case .health: return try await health(head: isHead)
-    case .file(let archive, let path): return try await entry(path, in: archives[archive], request: request)
-    case .list(let archive, let directory): return list(directory, archive: archive, head: isHead)
+    case .file(let archive, let path):
+      if configuration.browse, Self.queryItems(request)["view"] != nil {
+        return try await previewPage(path, archive: archive, request: request)
+      }
+      return try await entry(path, in: archives[archive], request: request)
+    case .list(let archive, let directory):
+      if configuration.browse, AcceptPreference.prefersHTML(request.headers[.accept]) {
+        return try await directoryPage(directory, archive: archive, request: request)
+      }
+      return list(directory, archive: archive, head: isHead)
     case .rawArchive(let archive):
       let served = archives[archive]
       return try await rawBytes(served.tar, size: served.tarSize, of: served, request: request)
@@ -123,6 +134,7 @@ public struct CotarResponder: HTTPResponder {
     }
     var headers: HTTPFields = [.contentType: "application/json"]
     if let cacheControl = configuration.cacheControl { headers[.cacheControl] = cacheControl }
+    if configuration.browse { headers[.vary] = "Accept" }
     if head {
       var response = Response(status: .ok, headers: headers)
       response.headers[.contentLength] = nil
@@ -131,15 +143,20 @@ public struct CotarResponder: HTTPResponder {
     let body = ListingJSON(
       directory: children, baseURL: configuration.baseURL, archiveSegment: archive == 0 ? "" : "/" + served.name,
       chunkSize: configuration.chunkSize)
-    return Reply(Response(status: .ok, headers: headers, body: Self.listingBody(body)), streamed: true)
+    return Reply(
+      Response(status: .ok, headers: headers, body: Self.listingBody(body, stallTimeout: configuration.limits.idleTimeout)),
+      streamed: true)
   }
 
   /// A chunked body that writes `json` one chunk at a time; each write waits for the
   /// connection to accept it, so a slow client holds back production instead of growing a
   /// buffer.
-  static func listingBody(_ json: ListingJSON) -> ResponseBody {
+  static func listingBody(_ json: ListingJSON, stallTimeout: Duration = .seconds(60)) -> ResponseBody {
     ResponseBody { writer in
-      for chunk in json { try await writer.write(chunk) }
+      for chunk in json {
+        try await SendWindow.current?.reserve(chunk.readableBytes, stallTimeout: stallTimeout)
+        try await writer.write(chunk)
+      }
       try await writer.finish(nil)
     }
   }
