@@ -44,7 +44,7 @@ package enum BrowsePage {
     th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}tbody tr:hover{background:var(--row)}
     td.name{word-break:break-all}td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}td.type{color:var(--muted);font-size:13px}
     .icon{display:inline-block;width:1.4em;color:var(--muted)}.pages{margin-top:14px;display:flex;gap:16px}
-    .preview{margin-top:16px;max-width:1100px}.preview img{max-width:100%;max-height:75vh;border:1px solid var(--line);background:repeating-conic-gradient(#8882 0 25%,transparent 0 50%) 0 0/16px 16px}
+    .preview{margin-top:16px;max-width:1100px}.preview img{max-width:100%;max-height:75vh;min-width:min(160px,100%);image-rendering:pixelated;border:1px solid var(--line);background:repeating-conic-gradient(#8882 0 25%,transparent 0 50%) 0 0/16px 16px}
     pre{padding:12px;border:1px solid var(--line);border-radius:6px;background:var(--row);overflow:auto;max-height:75vh;font:13px/1.4 ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;word-break:break-all}
     .actions{display:flex;gap:12px;margin-top:10px}.actions a{padding:6px 12px;border:1px solid var(--line);border-radius:6px}
     .empty{color:var(--muted);padding:16px 0}

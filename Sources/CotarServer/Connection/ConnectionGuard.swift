@@ -5,6 +5,21 @@ import Synchronization
 /// The number of open connections, shared by every connection of one server.
 final class ConnectionCounter: Sendable {
   private let count = Atomic<Int>(0)
+  private let refusing = Atomic<Int>(0)
+
+  /// Refused connections that may linger at once to deliver their `503`; beyond this they
+  /// are closed at once, so refusals never use up the descriptors kept in reserve.
+  static let lingeringRefusals = 16
+
+  /// Counts a refused connection that lingers to deliver its `503`; `false` when too many do.
+  func startRefusal() -> Bool {
+    if refusing.add(1, ordering: .relaxed).newValue <= Self.lingeringRefusals { return true }
+    refusing.subtract(1, ordering: .relaxed)
+    return false
+  }
+
+  /// A lingering refused connection closed.
+  func endRefusal() { refusing.subtract(1, ordering: .relaxed) }
 
   /// Counts a new connection and returns the count including it.
   func open() -> Int { count.add(1, ordering: .relaxed).newValue }
@@ -116,6 +131,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
   let window: SendWindow
   private var counted = false
   private var shed = false
+  private var refusing = false
 
   init(deadlines: ConnectionDeadlines, counter: ConnectionCounter, window: SendWindow) {
     self.deadlines = deadlines
@@ -152,11 +168,22 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     counted = true
     if counter.open() > deadlines.limits.maxConnections {
       shed = true
+      guard counter.startRefusal() else {
+        context.close(promise: nil)
+        return
+      }
+      refusing = true
       let buffer = context.channel.allocator.buffer(string: Self.overloaded)
-      context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer))).whenComplete { _ in context.close(promise: nil) }
-      // Never wait on a client that does not read the refusal.
+      // Half-close after the refusal and discard what the client sends until it closes, so
+      // the refusal is read rather than lost to a reset caused by unread request bytes.
+      context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer))).whenComplete { _ in
+        context.close(mode: .output, promise: nil)
+      }
+      // Never wait long on a client that does not read the refusal.
       let channel = context.channel
-      _ = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+      _ = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .milliseconds(500)) {
+        channel.close(promise: nil)
+      }
       return
     }
     deadlines.start(context.channel)
@@ -166,6 +193,10 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     if counted {
       counted = false
       counter.close()
+    }
+    if refusing {
+      refusing = false
+      counter.endRefusal()
     }
     deadlines.stop()
     window.close()
