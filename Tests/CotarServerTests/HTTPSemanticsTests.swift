@@ -1,4 +1,6 @@
+import CZlib
 import CotarCore
+import Foundation
 import CotarServer
 import CotarTestSupport
 import Hummingbird
@@ -132,4 +134,80 @@ struct HTTPSemanticsTests {
       }
     }
   }
+
+  @Test("Listings: strong ETag with 304, gzip when accepted, recursive=true, paging with limit and cursor")
+  func listings() async throws {
+    var builder = TestTar()
+    for index in 0..<40 {
+      let path = index % 4 == 0 ? "d/sub\(index / 10)/f\(index).txt" : "d/f\(index < 10 ? "0" : "")\(index).txt"
+      builder.add(path, "x")
+    }
+    let tar = builder.finished
+    let index = try await CotarIndexBuilder.build(tar: MemorySource(tar)).index.bytes
+    let archive = try await ServedArchive.open(name: "l.tar.co", tar: MemorySource(tar + index, identity: "l.tar.co"))
+    let app = try TestServer.application([archive])
+    try await app.test(.router) { client in
+      let (whole, etag) = try await client.execute(uri: "/v1/list/d/", method: .get) { response in
+        (String(buffer: response.body), try #require(response.headers[.eTag]))
+      }
+      #expect(!etag.hasPrefix("W/"))
+      try await client.execute(uri: "/v1/list/d/", method: .get, headers: [.ifNoneMatch: etag]) {
+        #expect($0.status == .notModified)
+        #expect($0.body.readableBytes == 0)
+      }
+      // gzip: a different representation with its own tag, the same JSON once inflated.
+      try await client.execute(uri: "/v1/list/d/", method: .get, headers: [.acceptEncoding: "gzip"]) { response in
+        #expect(response.headers[.contentEncoding] == "gzip")
+        #expect(response.headers[.eTag] != etag)
+        let compressed = Array(response.body.readableBytesView)
+        #expect(Array(compressed.prefix(2)) == [0x1F, 0x8B])
+        #expect(String(decoding: inflate(compressed), as: UTF8.self) == whole)
+      }
+      #expect(whole.contains("/v1/list/d/sub0/") && !whole.contains("/v1/file/d/sub0/f0.txt"))
+      // recursive=true lists every file below, no directories.
+      let recursive = try await client.execute(uri: "/v1/list/d/?recursive=true", method: .get) { String(buffer: $0.body) }
+      #expect(recursive.contains("/v1/file/d/sub0/f0.txt") && !recursive.contains("/v1/list/"))
+      #expect(recursive.components(separatedBy: "/v1/file/").count - 1 == 40)
+      // Paging: follow "next" until it is absent; the pages add up to the whole listing.
+      var uri: String? = "/v1/list/d/?recursive=true&limit=7"
+      var files: [String] = []
+      var pages = 0
+      while let current = uri, pages < 20 {
+        let page = try await client.execute(uri: current, method: .get) { String(buffer: $0.body) }
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(page.utf8)) as? [String: Any])
+        files += try #require(parsed["files"] as? [String])
+        uri = parsed["next"] as? String
+        pages += 1
+      }
+      #expect(pages == 6)
+      let all = try #require(try JSONSerialization.jsonObject(with: Data(recursive.utf8)) as? [String: Any])
+      #expect(files == all["files"] as? [String])
+      try await client.execute(uri: "/v1/list/d/?limit=0", method: .get) { #expect($0.status == .badRequest) }
+    }
+  }
+}
+
+/// Inflates gzip data with zlib (test helper).
+func inflate(_ data: [UInt8]) -> [UInt8] {
+  var stream = z_stream()
+  guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return [] }
+  defer { inflateEnd(&stream) }
+  var input = data
+  var output: [UInt8] = []
+  var buffer = [UInt8](repeating: 0, count: 65_536)
+  input.withUnsafeMutableBufferPointer { inBuffer in
+    stream.next_in = inBuffer.baseAddress
+    stream.avail_in = UInt32(inBuffer.count)
+    while true {
+      let (status, produced) = buffer.withUnsafeMutableBufferPointer { outBuffer -> (Int32, Int) in
+        stream.next_out = outBuffer.baseAddress
+        stream.avail_out = UInt32(outBuffer.count)
+        let status = CZlib.inflate(&stream, Z_NO_FLUSH)
+        return (status, outBuffer.count - Int(stream.avail_out))
+      }
+      output += buffer[0..<produced]
+      if status != Z_OK { break }
+    }
+  }
+  return output
 }

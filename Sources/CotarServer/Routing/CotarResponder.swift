@@ -105,7 +105,7 @@ public struct CotarResponder: HTTPResponder {
       if configuration.browse, AcceptPreference.prefersHTML(request.headers[.accept]) {
         return try await directoryPage(directory, archive: archive, request: request)
       }
-      return list(directory, archive: archive, head: isHead)
+      return list(directory, archive: archive, request: request)
     case .rawArchive(let archive):
       let served = archives[archive]
       return try await rawBytes(served.tar, size: served.tarSize, of: served, request: request)
@@ -124,17 +124,46 @@ public struct CotarResponder: HTTPResponder {
     return Reply(Self.json(.ok, #"{"status":"ok","archives":[\#(names)]}"#, head: head))
   }
 
-  private func list(_ directory: [UInt8], archive: Int, head: Bool) -> Reply {
+  /// A JSON listing. Query: `recursive=true` lists every file below the directory;
+  /// `limit=N` (with `cursor=<last path>` for the following pages) pages it. Strong ETag
+  /// with `304`; gzip when accepted.
+  private func list(_ directory: [UInt8], archive: Int, request: Request) -> Reply {
+    let head = request.method == .head
     let served = archives[archive]
     guard configuration.listingEnabled, let listing = served.listing else {
       return Reply(Self.error(.notFound, "listing is disabled for this archive", head: head))
     }
-    guard let children = listing.directory(directory) else {
+    let query = Self.queryItems(request)
+    let recursive = query["recursive"].map { $0 == Array("true".utf8) || $0 == Array("1".utf8) } ?? false
+    let cursor = query["cursor"]
+    var limit: Int?
+    if let text = query["limit"] {
+      guard let value = Int(String(decoding: text, as: UTF8.self)), value > 0 else {
+        return Reply(Self.error(.badRequest, "limit must be a positive integer", head: head))
+      }
+      limit = min(value, 100_000)
+    }
+    guard let children = listing.directory(directory, recursive: recursive) else {
       return Reply(Self.error(.notFound, "no such directory", head: head))
     }
+    let gzip = ContentNegotiation.acceptsGzip(request.headers[.acceptEncoding])
     var headers: HTTPFields = [.contentType: "application/json"]
     if let cacheControl = configuration.cacheControl { headers[.cacheControl] = cacheControl }
-    if configuration.browse { headers[.vary] = "Accept" }
+    headers[.vary] = configuration.browse ? "Accept, Accept-Encoding" : "Accept-Encoding"
+    // The listing is a function of the archive version, the directory, the query and the
+    // base URL; the gzip form is a different representation, so it has its own tag.
+    var key = children.prefix + [0] + (cursor ?? []) + [0]
+    key += Array("\(recursive) \(limit ?? 0) \(configuration.baseURL)".utf8)
+    let tag = EntityTag(
+      opaque: "\(served.tag)-list-\(String(PathHash.fnv1a64(bytes: key), radix: 16))\(gzip ? "-gz" : "")")
+    headers[.eTag] = tag.description
+    if let ifNoneMatch = request.headers[.ifNoneMatch], tag.matches(ifNoneMatch: ifNoneMatch) {
+      var response = Response(status: .notModified, headers: headers)
+      response.headers[.contentType] = nil
+      response.headers[.contentLength] = nil
+      return Reply(response)
+    }
+    if gzip { headers[.contentEncoding] = "gzip" }
     if head {
       var response = Response(status: .ok, headers: headers)
       response.headers[.contentLength] = nil
@@ -142,10 +171,29 @@ public struct CotarResponder: HTTPResponder {
     }
     let body = ListingJSON(
       directory: children, baseURL: configuration.baseURL, archiveSegment: archive == 0 ? "" : "/" + served.name,
-      chunkSize: configuration.chunkSize)
-    return Reply(
-      Response(status: .ok, headers: headers, body: Self.listingBody(body, stallTimeout: configuration.limits.idleTimeout)),
-      streamed: true)
+      chunkSize: configuration.chunkSize, cursor: cursor, limit: limit)
+    let stallTimeout = configuration.limits.idleTimeout
+    let responseBody =
+      gzip ? Self.gzippedListingBody(body, stallTimeout: stallTimeout) : Self.listingBody(body, stallTimeout: stallTimeout)
+    return Reply(Response(status: .ok, headers: headers, body: responseBody), streamed: true)
+  }
+
+  /// As ``listingBody(_:stallTimeout:)``, compressed with gzip on the way.
+  static func gzippedListingBody(_ json: ListingJSON, stallTimeout: Duration = .seconds(60)) -> ResponseBody {
+    ResponseBody { writer in
+      let deflater = try GzipDeflater(outputChunk: json.chunkSize)
+      for chunk in json {
+        try await deflater.compress(Array(chunk.readableBytesView)) { piece in
+          try await SendWindow.current?.reserve(piece.count, stallTimeout: stallTimeout)
+          try await writer.write(ByteBuffer(bytes: piece))
+        }
+      }
+      try await deflater.finish { piece in
+        try await SendWindow.current?.reserve(piece.count, stallTimeout: stallTimeout)
+        try await writer.write(ByteBuffer(bytes: piece))
+      }
+      try await writer.finish(nil)
+    }
   }
 
   /// A chunked body that writes `json` one chunk at a time; each write waits for the
