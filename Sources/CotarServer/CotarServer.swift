@@ -63,6 +63,7 @@ public struct CotarServer: Sendable {
       logger: responder.logger)
     configuration.maximumGracefulShutdownDuration = responder.configuration.limits.shutdownGracePeriod
     configuration.maximumCancellationDuration = .seconds(2)
+    defer { responder.flushAccessLog() }
     try await ServiceGroup(configuration: configuration).run()
   }
 }

@@ -20,6 +20,8 @@ public struct CotarResponder: HTTPResponder {
   /// The logger for access lines and errors.
   public let logger: Logger
   private let routeNames: [(name: [UInt8], indexName: [UInt8]?)]
+  /// The buffered access log, when enabled and the logger's level lets `info` through.
+  let accessLogBuffer: AccessLog?
   private let cors: CORSPolicy?
 
   /// Creates a responder.
@@ -39,7 +41,11 @@ public struct CotarResponder: HTTPResponder {
     self.logger = logger
     self.routeNames = archives.map { (Array($0.name.utf8), $0.indexName.map { Array($0.utf8) }) }
     self.cors = configuration.corsOrigins.isEmpty ? nil : CORSPolicy(origins: configuration.corsOrigins)
+    self.accessLogBuffer = configuration.accessLog && logger.logLevel <= .info ? AccessLog() : nil
   }
+
+  /// Writes buffered access-log lines now (the server calls this when it stops).
+  public func flushAccessLog() { accessLogBuffer?.flush() }
 
   /// Answers one request; never throws (failures become 4xx/5xx responses and log lines).
   public func respond(to request: Request, context: Context) async throws -> Response {
@@ -52,7 +58,7 @@ public struct CotarResponder: HTTPResponder {
       reply = Reply(Self.error(.internalServerError, "the archive could not be read", head: request.method == .head))
     }
     cors?.apply(to: &reply.response.headers, request: request)
-    if configuration.accessLog { logAccess(&reply, request: request, start: start) }
+    if let accessLogBuffer { logAccess(&reply, request: request, start: start, to: accessLogBuffer) }
     return reply.response
   }
 
@@ -224,11 +230,10 @@ public struct CotarResponder: HTTPResponder {
     json(status, #"{"error":{"message":"\#(JSONText.escaped(message))"}}"#, head: head)
   }
 
-  private func logAccess(_ reply: inout Reply, request: Request, start: ContinuousClock.Instant) {
+  private func logAccess(_ reply: inout Reply, request: Request, start: ContinuousClock.Instant, to logger: AccessLog) {
     let method = request.method
     let path = request.uri.path
     let status = reply.response.status.code
-    let logger = self.logger
     guard reply.streamed else {
       let bytes = request.method == .head ? 0 : (reply.response.body.contentLength ?? 0)
       Self.logLine(logger, method: method, path: path, status: status, bytes: bytes, start: start, failure: nil)
@@ -248,7 +253,7 @@ public struct CotarResponder: HTTPResponder {
   }
 
   private static func logLine(
-    _ logger: Logger, method: HTTPRequest.Method, path: String, status: Int, bytes: Int,
+    _ logger: AccessLog, method: HTTPRequest.Method, path: String, status: Int, bytes: Int,
     start: ContinuousClock.Instant, failure: (any Error)?
   ) {
     let elapsed = ContinuousClock.now - start
@@ -256,6 +261,6 @@ public struct CotarResponder: HTTPResponder {
     let duration = (milliseconds * 1000).rounded() / 1000
     var line = "\(method) \(path) \(status) \(bytes) \(duration)ms"
     if let failure { line += " aborted: \(failure)" }
-    logger.info("\(line)")
+    logger.append(line)
   }
 }
