@@ -18,8 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
     abstract: "Serve the entries of cotar archives over HTTP (linz/cotar compatible routes).",
     discussion: """
       Routes: GET|HEAD /v1/file/<path>, GET /v1/list[/<dir>], the same under /v1/<archive-name>/ \
-      for each archive, GET|HEAD /archive/<name> (raw archive bytes, for remote readers), GET /health.
-      Stops gracefully on SIGINT or SIGTERM.
+      for each archive, GET|HEAD /archive/<name> (raw archive bytes, for remote readers), GET /health. \
+      Browsers get HTML pages: / and /v1/list/... (Accept: text/html), /v1/file/<path>?view previews.
+      On SIGINT or SIGTERM stops accepting, lets responses finish for --shutdown-grace, then exits.
       """)
 
   @Argument(
