@@ -365,7 +365,7 @@ noeof = member(header(b"one.txt", size=4), b"one\n") + member(header(b"two.txt",
 write("no-eof-marker.tar", noeof)                      # EOF exactly at a header boundary
 write("lone-zero-block.tar", noeof + b"\0" * BLOCK)    # a single zero block, then EOF
 write("eof-only.tar", EOA)                             # just the end-of-archive marker
-write("empty.tar", b"")                                # 0 bytes: valid, zero entries
+write("empty.tar", b"")                                # 0 bytes: not a tar (an error)
 
 # --- probe-max.tar / probe-overflow.tar: all names share one start slot --------
 def fnv1a64(b):

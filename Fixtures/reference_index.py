@@ -25,7 +25,7 @@ Index algorithm (must match @cotar/builder exactly):
 
 On top of tarfile (which is lenient: it silently stops at a bad checksum or a
 truncated header in the middle of an archive) a strict raw scan classifies broken
-archives as: truncated, checksum, garbage, pax, hardlink (see scan()).
+archives as: truncated, checksum, garbage, pax, hardlink, empty (see scan()).
 """
 import argparse
 import base64
@@ -190,9 +190,11 @@ NO_DATA_TYPES = (b"1", b"2", b"3", b"4", b"5", b"6")
 def scan(data: bytes):
     """Walk the raw header blocks. Returns [(entry_offset, data_offset, type)] for
     every real (non-meta) entry, or raises TarError(kind, offset) where kind is
-    truncated | checksum | garbage | pax | header. EOF exactly at a header
+    truncated | checksum | garbage | pax | header | empty. EOF exactly at a header
     boundary, and a zero block, both end the archive."""
     n, o = len(data), 0
+    if n == 0:
+        raise TarError("empty", 0, "a 0-byte file is not a tar")
     entries = []
     pending, meta_start = {}, None
     while o < n:
@@ -378,7 +380,7 @@ FIXTURES = {
                               absent=[]),
     "lone-zero-block.tar": dict(producer=HAND + ": a single zero block then EOF", absent=[]),
     "eof-only.tar": dict(producer=HAND + ": only the two zero blocks", absent=["", "a.txt"]),
-    "empty.tar": dict(producer="0-byte file", absent=["", "a.txt"]),
+    "empty.tar": dict(producer="0-byte file (not a tar, as GNU tar and tarfile say)", error="empty"),
     "probe-max.tar": dict(producer=PY + " USTAR_FORMAT (51 names with one start slot: 50 probes)",
                           absent=[]),
     "probe-overflow.tar": dict(producer=PY + " USTAR_FORMAT (52 names with one start slot)",

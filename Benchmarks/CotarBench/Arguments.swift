@@ -12,6 +12,8 @@ struct BenchArguments {
   var lookups = 10_000
   /// Hot remote lookups (and plain range GETs) per repetition and concurrency.
   var remoteLookups = 2_000
+  /// Milliseconds the remote section's server waits before each batch answer.
+  var latencyMilliseconds = 20
   /// Paths looked up by linear scan per repetition.
   var scans = 20
   /// Write the JSON report here.
@@ -31,7 +33,7 @@ struct BenchArguments {
 
   static let usage = """
     usage: cotar-bench [--quick] [--entries N] [--seed S] [--dir DIR] [--repetitions R]
-                       [--lookups N] [--remote-lookups N] [--scans N] [--json FILE] [--peers]
+                       [--lookups N] [--remote-lookups N] [--latency-ms MS] [--scans N] [--json FILE] [--peers]
                        [--python PATH] [--only LIST] [--clock wall|cpu]
 
       --quick          20,000 entries (unless --entries is given): a smoke run under a minute
@@ -41,6 +43,7 @@ struct BenchArguments {
       --repetitions R  runs per figure; the table shows median, min and max (default 5, min 5)
       --lookups N      random lookups per run (default 10000)
       --remote-lookups N  hot lookups over HTTP per run and concurrency (default 2000)
+      --latency-ms MS  delay of every server answer in the remote batch figures (default 20)
       --scans N        paths found by linear scan per run (default 20)
       --json FILE      also write the results as JSON (schema in Benchmarks/README.md)
       --peers          also measure Python tarfile and ratarmountcore (see Benchmarks/peers.sh)
@@ -80,6 +83,7 @@ struct BenchArguments {
       case "--repetitions": repetitions = try number(argument, minimum: 5)
       case "--lookups": lookups = try number(argument, minimum: 1)
       case "--remote-lookups": remoteLookups = try number(argument, minimum: 1)
+      case "--latency-ms": latencyMilliseconds = try number(argument, minimum: 0)
       case "--scans": scans = try number(argument, minimum: 1)
       case "--json": jsonPath = try value(argument)
       case "--peers": peers = true

@@ -20,7 +20,9 @@ enum RemoteBench {
   ///
   /// - Throws: `BenchError` when a lookup returns the wrong bytes or counts disagree; HTTP
   ///   and I/O errors.
-  static func run(corpus: Corpus, repetitions: Int, lookups: Int, stopwatch: Stopwatch) async throws -> Section {
+  static func run(
+    corpus: Corpus, repetitions: Int, lookups: Int, latency: Int, stopwatch: Stopwatch
+  ) async throws -> Section {
     let server = try await RangeServer.start()
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
     let result: Result<Section, any Error>
@@ -28,7 +30,7 @@ enum RemoteBench {
       result = .success(
         try await measure(
           corpus: corpus, server: server, client: client, repetitions: repetitions, lookups: lookups,
-          stopwatch: stopwatch))
+          latency: latency, stopwatch: stopwatch))
     } catch {
       result = .failure(error)
     }
@@ -39,17 +41,21 @@ enum RemoteBench {
 
   /// Keep-alive pool large enough for the highest concurrency, so no contender queues for a
   /// connection; no decompression, bounded connect/read time.
+  /// Connections per host: the highest concurrency of any contender.
+  static let connections = max(RemoteThroughput.concurrencies.max() ?? 1, RemoteBatch.concurrencies.max() ?? 1)
+
   private static var clientConfiguration: HTTPClient.Configuration {
     var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5), read: .seconds(10)))
     configuration.decompression = .disabled
     configuration.connectionPool = .init(
       idleTimeout: .seconds(60),
-      concurrentHTTP1ConnectionsPerHostSoftLimit: RemoteThroughput.concurrencies.max() ?? 1)
+      concurrentHTTP1ConnectionsPerHostSoftLimit: connections)
     return configuration
   }
 
   private static func measure(
-    corpus: Corpus, server: RangeServer, client: HTTPClient, repetitions: Int, lookups: Int, stopwatch: Stopwatch
+    corpus: Corpus, server: RangeServer, client: HTTPClient, repetitions: Int, lookups: Int, latency: Int,
+    stopwatch: Stopwatch
   ) async throws -> Section {
     try await server.putFile("corpus.tar.co", path: corpus.cotarPath)
     let url = server.url("corpus.tar.co")
@@ -60,6 +66,8 @@ enum RemoteBench {
     let probe = RemoteProbe(url: url, server: server, client: client, configuration: configuration)
     let trials = try RemoteProbe.trials(
       corpus: corpus, geometry: geometry, count: trialsPerRepetition * (repetitions + 1))
+    let batch = RemoteBatch(
+      corpus: corpus, server: server, url: url, client: client, configuration: configuration, latency: latency)
     let throughput = try await RemoteThroughput(
       corpus: corpus, url: url, client: client, configuration: configuration, lookups: lookups,
       indexBytes: geometry.fileSize - geometry.baseOffset, stopwatch: stopwatch)
@@ -68,15 +76,18 @@ enum RemoteBench {
     // `repetitions` rounds in which every contender runs once, in turn.
     var probes: [RemoteProbe.Samples] = []
     var rounds: [RemoteThroughput.Round] = []
+    var batchRounds: [RemoteBatch.Round] = []
     var hotBaseline = 0
     for round in 0...repetitions {
       let group = Array(trials[(round * trialsPerRepetition)..<((round + 1) * trialsPerRepetition)])
       let sample = try await probe.run(group)
       let measured = try await throughput.round()
+      let batched = try await batch.round(seed: UInt64(round))
       server.resetLog()
       if round > 0 {
         probes.append(sample)
         rounds.append(measured)
+        batchRounds.append(batched)
       }
       if round == 0 { hotBaseline = throughput.hotRequests }
     }
@@ -84,13 +95,14 @@ enum RemoteBench {
     var section = Section(
       key: "remote",
       title: "3. Remote lookups over HTTP (127.0.0.1, \(lookups) random paths)")
-    section.figures = probeFigures(probes) + throughput.figures(rounds)
-    section.ratios = throughput.ratios(section.figures)
+    section.figures = probeFigures(probes) + throughput.figures(rounds) + batch.figures(batchRounds)
+    section.ratios = throughput.ratios(section.figures) + batch.ratios(section.figures)
     section.notes = [
       requestNote(probes, geometry: geometry),
       throughput.hotRequestsNote(since: hotBaseline, rounds: rounds.count),
+      batch.note,
       "one shared HTTPClient (AsyncHTTPClient, HTTP/1.1 keep-alive, up to "
-        + "\(RemoteThroughput.concurrencies.max() ?? 1) connections); server: CotarTestSupport.RangeServer (SwiftNIO) "
+        + "\(connections) connections); server: CotarTestSupport.RangeServer (SwiftNIO) "
         + "in this process, pread per request, on the client's event-loop group",
       "limit: raw AHC GET with a Range header per known (offset, size), body collected, no lookup; "
         + "source read: HTTPRangeSource.read of the same ranges",

@@ -50,7 +50,8 @@ func runBench(_ arguments: BenchArguments) async throws {
     log("3/4 remote lookups")
     sections.append(
       try await RemoteBench.run(
-        corpus: corpus, repetitions: arguments.repetitions, lookups: arguments.remoteLookups, stopwatch: stopwatch))
+        corpus: corpus, repetitions: arguments.repetitions, lookups: arguments.remoteLookups,
+        latency: arguments.latencyMilliseconds, stopwatch: stopwatch))
   }
   if arguments.only.contains("size") {
     log("4/4 index size")

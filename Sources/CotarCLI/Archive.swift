@@ -27,8 +27,8 @@ struct ArchiveArguments: ParsableArguments {
   var location: ArchiveLocation { ArchiveLocation(archive, index: index) }
 
   /// Resolves the archive, runs `body`, prints `--stats`, and shuts the HTTP client down.
-  func withArchive<T>(_ body: (OpenedLocation) async throws -> T) async throws -> T {
-    try await remote.withSession(needed: location.isRemote) { session in
+  func withArchive<T>(connections: Int = 8, _ body: (OpenedLocation) async throws -> T) async throws -> T {
+    try await remote.withSession(needed: location.isRemote, connections: connections) { session in
       try await body(OpenedLocation(sources: try location.resolve(using: session.resolver), options: remote.openOptions))
     }
   }
@@ -58,19 +58,43 @@ struct RemoteArguments: ParsableArguments {
   @Option(help: "Bytes read speculatively at open (suffix of a .tar.co, prefix of an index).")
   var speculativeBytes: Int = 64 << 10
 
-  @Option(help: "Seconds allowed for one HTTP request.")
+  @Option(help: "Seconds allowed for one HTTP request, response head and body together.")
   var timeout: Double = 30
 
-  @Option(help: "Tries per HTTP request (retries on connection errors, 429 and 5xx).")
+  @Option(help: "Seconds allowed to open a connection (a refused connection fails at once).")
+  var connectTimeout: Double = 5
+
+  @Option(help: "Tries per HTTP request (retries on timeouts, lost connections, 408, 429 and 5xx).")
   var attempts: Int = 4
+
+  @Option(
+    help: ArgumentHelp(
+      "Largest object accepted whole from a server that ignores range requests (default 4 MiB).", valueName: "bytes"))
+  var maxWholeObject: Int = 4 << 20
+
+  @Option(help: "Trust only the CA certificates in this PEM file (default: the system store, or SSL_CERT_FILE / SSL_CERT_DIR).", completion: .file())
+  var cacert: String?
+
+  @Flag(help: "Do not verify TLS certificates (prints a warning).")
+  var insecure = false
 
   @Flag(help: "Print requests (or reads) and bytes per source to standard error.")
   var stats = false
 
   func validate() throws {
     for header in headers where !header.contains(":") { throw ValidationError("--header takes 'Name: value'") }
-    guard speculativeBytes >= 8 else { throw ValidationError("--speculative-bytes must be at least 8") }
-    guard timeout > 0, attempts >= 1 else { throw ValidationError("--timeout must be > 0 and --attempts ≥ 1") }
+    guard (8...(1 << 30)).contains(speculativeBytes) else {
+      throw ValidationError("--speculative-bytes must be from 8 to 1073741824 (1 GiB), got \(speculativeBytes)")
+    }
+    guard timeout.isFinite, timeout > 0, timeout <= 86_400 else {
+      throw ValidationError("--timeout must be more than 0 and at most 86400 seconds, got \(timeout)")
+    }
+    guard (1...100).contains(attempts) else { throw ValidationError("--attempts must be from 1 to 100, got \(attempts)") }
+    guard connectTimeout.isFinite, connectTimeout > 0, connectTimeout <= 86_400 else {
+      throw ValidationError("--connect-timeout must be more than 0 and at most 86400 seconds, got \(connectTimeout)")
+    }
+    guard maxWholeObject >= 0 else { throw ValidationError("--max-whole-object must be ≥ 0") }
+    guard cacert == nil || !insecure else { throw ValidationError("--cacert and --insecure exclude each other") }
   }
 
   var configuration: HTTPRangeSourceConfiguration {
@@ -80,15 +104,25 @@ struct RemoteArguments: ParsableArguments {
       fields[String(header[..<colon]).trimmed] = String(header[header.index(after: colon)...]).trimmed
     }
     return HTTPRangeSourceConfiguration(
-      headers: fields, requestTimeout: .milliseconds(Int64(timeout * 1000)), retry: RetryPolicy(maximumAttempts: attempts))
+      headers: fields, maximumUnrangedBytes: maxWholeObject, requestTimeout: .milliseconds(Int64(timeout * 1000)),
+      retry: RetryPolicy(maximumAttempts: attempts))
+  }
+
+  /// Client settings: connect timeout, `connections` per host, TLS trust.
+  func clientSettings(connections: Int) -> HTTPClientSettings {
+    let trust: HTTPClientSettings.Trust = insecure ? .insecure : cacert.map { .certificates(path: $0) } ?? .system
+    return HTTPClientSettings(
+      connectTimeout: .milliseconds(Int64(connectTimeout * 1000)), maximumConnectionsPerHost: max(8, connections), trust: trust)
   }
 
   var openOptions: Cotar.OpenOptions { Cotar.OpenOptions(speculativeBytes: speculativeBytes) }
 
-  /// Runs `body` with a session (an HTTP client only when `needed`), then prints the
-  /// statistics if asked and shuts the client down, on success and on failure alike.
-  func withSession<T>(needed: Bool, _ body: (SourceSession) async throws -> T) async throws -> T {
-    let client = needed ? HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.clientConfiguration) : nil
+  /// Runs `body` with a session (an HTTP client with `connections` per host only when
+  /// `needed`), then prints the statistics if asked and shuts the client down, on success and
+  /// on failure alike.
+  func withSession<T>(needed: Bool, connections: Int = 8, _ body: (SourceSession) async throws -> T) async throws -> T {
+    if needed, insecure { printError("cotar: warning: --insecure: TLS certificates are not verified") }
+    let client = needed ? try clientSettings(connections: connections).makeClient() : nil
     let session = SourceSession(client: client, configuration: configuration)
     let result: Result<T, any Error>
     do {
@@ -99,13 +133,6 @@ struct RemoteArguments: ParsableArguments {
     if stats { printError(session.statisticsReport()) }
     try? await client?.shutdown()
     return try result.get()
-  }
-
-  private static var clientConfiguration: HTTPClient.Configuration {
-    var configuration = HTTPClient.Configuration(
-      redirectConfiguration: .follow(max: 5, allowCycles: false), timeout: .init(connect: .seconds(10), read: .seconds(30)))
-    configuration.decompression = .disabled
-    return configuration
   }
 }
 
@@ -156,7 +183,9 @@ final class SourceSession: Sendable {
       let figures = remote.statistics
       requests += figures.requests
       bytes += figures.bytes
-      lines.append("stats: \(remote.identity): \(figures.requests) requests, \(figures.bytes) bytes, \(figures.retries) retries")
+      let hops = figures.redirects > 0 ? ", \(figures.redirects) redirects" : ""
+      lines.append(
+        "stats: \(remote.identity): \(figures.requests) requests, \(figures.bytes) bytes, \(figures.retries) retries\(hops)")
     }
     for local in locals {
       let figures = local.counts

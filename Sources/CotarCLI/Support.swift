@@ -9,25 +9,10 @@ import CotarCore
   import Darwin
 #endif
 
-/// Index build options shared by `index` and `create`.
-struct BuildOptions: ParsableArguments {
-  @Option(help: "Extra hash-table slots in percent (slots = ceil(files × (1 + packing/100))).")
-  var packing: Double = 25
-
-  @Option(name: .customLong("max-search"), help: "Longest probe run allowed before the build fails.")
-  var maxSearch: Int = 50
-
-  @Flag(help: "Replace the output if it exists.")
-  var force = false
-
-  func validate() throws {
-    guard packing.isFinite, packing >= 0 else { throw ValidationError("--packing must be ≥ 0") }
-    guard maxSearch >= 0 else { throw ValidationError("--max-search must be ≥ 0") }
-  }
-
-  var builderOptions: CotarIndexBuilder.Options {
-    CotarIndexBuilder.Options(packing: packing, maxSearch: maxSearch)
-  }
+/// ", packing N%" with " (automatic)" when the builder chose it, for summary lines.
+func packingSummary(_ stats: IndexBuildStats) -> String {
+  let value = stats.packing == stats.packing.rounded() ? String(Int(stats.packing)) : String(stats.packing)
+  return ", packing \(value)%" + (stats.automaticPacking ? " (automatic)" : "")
 }
 
 /// Writes text to standard error.

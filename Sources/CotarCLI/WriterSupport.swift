@@ -10,17 +10,14 @@ import Crypto
   import Darwin
 #endif
 
-/// SHA-256 of a local file (raw path bytes), read in 1 MiB chunks.
+/// SHA-256 of a local regular file (raw path bytes), read in 1 MiB chunks.
 ///
-/// - Throws: `CotarError` `.io` when the file cannot be opened or read.
-func sha256(ofFile path: [UInt8]) throws -> [UInt8] {
+/// - Throws: `CotarError` `.io` when the file cannot be opened or read, is not a regular
+///   file, or is not the object `identity` names.
+func sha256(ofFile path: [UInt8], identity: FileIdentity? = nil) throws -> [UInt8] {
   let display = String(decoding: path, as: UTF8.self)
-  let fd: Int32
-  do {
-    fd = try Syscall.open(bytes: path, O_RDONLY)
-  } catch {
-    throw error.cotarError("cannot open for reading", source: display)
-  }
+  // Never through a symbolic link, never blocking on a FIFO swapped in since the walk.
+  let (fd, _) = try TarInputCollector.openListedFile(path, identity: identity, display: display, member: nil)
   defer { Syscall.close(fd) }
   var hasher = SHA256()
   var buffer = [UInt8](repeating: 0, count: 1 << 20)

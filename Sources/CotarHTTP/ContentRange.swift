@@ -5,7 +5,12 @@ enum ContentRange: Hashable, Sendable {
   /// `bytes */COMPLETE`, sent with 416.
   case unsatisfied(complete: UInt64)
 
-  /// Parses `value`; `nil` when it is not a well-formed bytes range.
+  /// The largest position or length accepted (2^63 − 1): larger numbers are not a real
+  /// object's size and would overflow `Int` arithmetic.
+  static let largestNumber = UInt64(Int64.max)
+
+  /// Parses `value`; `nil` when it is not a well-formed bytes range, or a number in it is
+  /// larger than ``largestNumber``.
   init?(_ value: String) {
     let text = value.trimmingSpaces()
     guard text.hasPrefix("bytes ") else { return nil }
@@ -17,7 +22,7 @@ enum ContentRange: Hashable, Sendable {
     if completeText == "*" {
       complete = nil
     } else {
-      guard let value = UInt64(completeText) else { return nil }
+      guard let value = UInt64(completeText), value <= Self.largestNumber else { return nil }
       complete = value
     }
     let rangeText = halves[0].trimmingSpaces()
@@ -27,9 +32,18 @@ enum ContentRange: Hashable, Sendable {
       return
     }
     let ends = rangeText.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-    guard ends.count == 2, let first = UInt64(ends[0]), let last = UInt64(ends[1]), first <= last else { return nil }
+    guard ends.count == 2,
+      let first = UInt64(ends[0]), let last = UInt64(ends[1]), first <= last,
+      last <= Self.largestNumber
+    else { return nil }
     if let complete, last >= complete { return nil }
     self = .bytes(first: first, last: last, complete: complete)
+  }
+
+  /// The number of bytes of a `.bytes` range (at most 2^63, so it fits `UInt64`).
+  var length: UInt64? {
+    guard case .bytes(let first, let last, _) = self else { return nil }
+    return last - first + 1
   }
 
   /// The complete length, when the server stated it.

@@ -18,14 +18,28 @@ import Synchronization
 ///
 /// The first strong `ETag` seen is pinned and sent as `If-Match` on every later request; a
 /// 412 or a different ETag fails with `.sourceChanged`, so bytes of two versions are never
-/// mixed. Weak ETags are ignored. Connection errors, timeouts, 429 and 5xx are retried with
-/// backoff (``RetryPolicy``). The source counts its requests and bytes (``statistics``).
+/// mixed. Weak ETags are ignored. Timeouts, connections lost mid-request, 408, 429 and 5xx are
+/// retried with backoff (``RetryPolicy``); a refused connection, an unknown host, a TLS failure
+/// and other statuses fail at once. Each request (head and body) is bounded by
+/// ``HTTPRangeSourceConfiguration/requestTimeout``. Every number in a response is checked, so
+/// no answer can trap. Redirects are followed by the client once; later requests go straight
+/// to the final URL (and back to the original URL if that fails). The source counts its
+/// requests, redirect hops and bytes (``statistics``).
 public final class HTTPRangeSource: RangeSource {
   private struct State {
     var size: UInt64?
     var etag: String?
     var wholeBody: [UInt8]?
+    var redirect: Redirect?
     var statistics = HTTPSourceStatistics()
+  }
+
+  /// Where redirects of an earlier request ended.
+  struct Redirect: Sendable {
+    /// The final URL.
+    var url: String
+    /// Whether the client dropped `Authorization` on the way (a cross-origin redirect).
+    var dropsAuthorization: Bool
   }
 
   /// The URL as given (it may carry credentials; it is never printed).
@@ -55,6 +69,14 @@ public final class HTTPRangeSource: RangeSource {
     self.identity = redactedURL(url)
     self.client = client
     self.configuration = configuration
+  }
+
+  /// A new source for the same URL, client and configuration that has learnt nothing yet (no
+  /// pinned ETag, size, whole body or redirect target): what reopening a changed object needs.
+  ///
+  /// - Throws: as ``init(url:client:configuration:)``.
+  public func fresh() throws -> HTTPRangeSource {
+    try HTTPRangeSource(url: url, client: client, configuration: configuration)
   }
 
   /// Requests and bytes so far.
@@ -190,24 +212,50 @@ public final class HTTPRangeSource: RangeSource {
     case oversized(first: UInt64, last: UInt64, complete: UInt64?)
   }
 
-  /// Sends `GET` with `Range: range`, retrying transient failures.
+  /// Sends `GET` with `Range: range`, retrying transient failures (5xx, 408, 429, timeouts,
+  /// connections lost mid-request) and nothing else. A remembered redirect target that fails
+  /// is forgotten and the original URL is asked again at once.
   func exchange(range: String, expecting count: Int) async throws -> Reply {
     let start = ContinuousClock.now
     var attempt = 0
     while true {
       attempt += 1
+      let target = state.withLock { $0.redirect }
+      let isRetry = attempt > 1
       do {
-        return try await attemptExchange(range: range, expecting: count, isRetry: attempt > 1)
+        return try await withDeadline(configuration.requestTimeout) {
+          try await self.attemptExchange(range: range, expecting: count, isRetry: isRetry, target: target)
+        }
       } catch let failure as Transient {
+        if target != nil { forgetRedirect() }
         let elapsed = ContinuousClock.now - start
         let delay = configuration.retry.delay(afterAttempt: attempt, retryAfter: failure.retryAfter)
         guard attempt < configuration.retry.maximumAttempts, elapsed + delay <= configuration.retry.maximumTotal else {
-          throw failure.error
+          var error = failure.error
+          if attempt > 1 { error.message += " after \(attempt) tries" }
+          throw error
         }
         try await Task.sleep(for: delay)
+      } catch is DeadlineExceeded {
+        if target != nil { forgetRedirect() }
+        let timeout = HTTPTransportFailure(.timeout, "timed out")
+        let error = CotarError(
+          .io, "no complete response within \(configuration.requestTimeout) (--timeout)", source: identity, cause: timeout)
+        let delay = configuration.retry.delay(afterAttempt: attempt, retryAfter: nil)
+        guard attempt < configuration.retry.maximumAttempts, ContinuousClock.now - start + delay <= configuration.retry.maximumTotal
+        else {
+          var final = error
+          if attempt > 1 { final.message += " after \(attempt) tries" }
+          throw final
+        }
+        try await Task.sleep(for: delay)
+      } catch let error as CotarError where target != nil && [.httpStatus, .notFound, .io].contains(error.code) {
+        forgetRedirect()  // the redirect target went stale (expired signature, moved): back to the original URL
       }
     }
   }
+
+  private func forgetRedirect() { state.withLock { $0.redirect = nil } }
 
   /// A failure worth trying again, and the error to report if no try is left.
   struct Transient: Error {
@@ -215,10 +263,14 @@ public final class HTTPRangeSource: RangeSource {
     var retryAfter: Duration?
   }
 
-  private func attemptExchange(range: String, expecting count: Int, isRetry: Bool) async throws -> Reply {
-    var request = HTTPClientRequest(url: url)
+  private func attemptExchange(range: String, expecting count: Int, isRetry: Bool, target: Redirect?) async throws -> Reply {
+    var request = HTTPClientRequest(url: target?.url ?? url)
     request.method = .GET
     for (name, value) in configuration.headers { request.headers.replaceOrAdd(name: name, value: value) }
+    if target?.dropsAuthorization == true {
+      request.headers.remove(name: "Authorization")
+      request.headers.remove(name: "Proxy-Authorization")
+    }
     request.headers.replaceOrAdd(name: "Range", value: range)
     request.headers.replaceOrAdd(name: "Accept-Encoding", value: "identity")
     let pinned = state.withLock {
@@ -227,63 +279,87 @@ public final class HTTPRangeSource: RangeSource {
       return $0.etag
     }
     if let pinned { request.headers.replaceOrAdd(name: "If-Match", value: pinned) }
-    let timeout = TimeAmount.nanoseconds(
-      configuration.requestTimeout.components.seconds * 1_000_000_000
-        + configuration.requestTimeout.components.attoseconds / 1_000_000_000)
     let response: HTTPClientResponse
     do {
-      response = try await client.execute(request, timeout: timeout)
+      response = try await client.execute(request, timeout: TimeAmount(configuration.requestTimeout))
     } catch {
       throw classify(error, during: "request")
     }
-    let status = response.status.code
+    noteRedirects(response, sent: request)
+    let status = Int(response.status.code)
+    let failure = HTTPStatusFailure(status: status, reason: response.status.reasonPhrase)
     switch status {
     case 200, 206, 416:
       try checkETag(response.headers)
     case 412:
       throw CotarError(
         .sourceChanged,
-        "the object changed on the server (If-Match \(pinned ?? "") failed with 412); reopen the archive", source: identity)
-    case 429, 500, 502, 503, 504:
+        "the object changed on the server (If-Match \(pinned ?? "") failed with 412); reopen the archive", source: identity,
+        cause: failure)
+    case _ where failure.isTransient:
       throw Transient(
-        error: CotarError(.httpStatus, "HTTP \(status) \(response.status.reasonPhrase)", source: identity),
+        error: CotarError(.httpStatus, "the server failed", source: identity, cause: failure),
         retryAfter: retryAfter(response.headers))
     case 401, 403:
-      throw CotarError(
-        .httpStatus, "HTTP \(status) \(response.status.reasonPhrase): access denied; check credentials (--header)",
-        source: identity)
+      throw CotarError(.httpStatus, "access denied; check credentials (--header)", source: identity, cause: failure)
     case 404, 410:
-      throw CotarError(.notFound, "HTTP \(status) \(response.status.reasonPhrase): no such object; check the URL", source: identity)
+      throw CotarError(.notFound, "no such object; check the URL", source: identity, cause: failure)
+    case 300...399:
+      throw CotarError(.httpStatus, "unexpected redirect (too many redirects, or redirects not followed)", source: identity, cause: failure)
     default:
-      throw CotarError(.httpStatus, "unexpected HTTP \(status) \(response.status.reasonPhrase)", source: identity)
+      throw CotarError(.httpStatus, "unexpected answer", source: identity, cause: failure)
     }
-    let contentRange = response.headers.first(name: "Content-Range").flatMap(ContentRange.init)
+    let contentRangeText = response.headers.first(name: "Content-Range")
+    let contentRange = contentRangeText.flatMap(ContentRange.init)
     switch status {
     case 206:
-      guard case .bytes(let first, let last, let complete) = contentRange else {
-        throw CotarError(
-          .rangeNotHonoured, "server answered 206 without a usable Content-Range for \(range)", source: identity)
+      guard case .bytes(let first, let last, let complete) = contentRange, let span = contentRange?.length else {
+        let shown = contentRangeText.map { "an unusable Content-Range '\($0.prefix(100))'" } ?? "no Content-Range"
+        throw CotarError(.rangeNotHonoured, "server answered 206 with \(shown) for \(range)", source: identity)
       }
-      let length = Int(last - first + 1)
-      if let complete { state.withLock { $0.size = complete } }
-      guard length <= max(count, 1) else { return .oversized(first: first, last: last, complete: complete) }
-      let body = try await collect(response, upTo: length)
+      guard span <= UInt64(max(count, 1)) else {
+        if let complete { state.withLock { $0.size = complete } }
+        return .oversized(first: first, last: last, complete: complete)
+      }
+      let length = Int(span)
+      if let declared = response.headers.first(name: "Content-Length").flatMap({ UInt64($0.trimmingSpaces()) }),
+        declared != span
+      {
+        throw CotarError(
+          .rangeNotHonoured,
+          "server answered 206 with Content-Length \(declared) for Content-Range bytes \(first)-\(last) (\(span) bytes)",
+          source: identity)
+      }
+      let body: [UInt8]
+      do {
+        body = try await collect(response, upTo: length)
+      } catch is NIOTooManyBytesError {
+        throw CotarError(
+          .rangeNotHonoured, "server sent more than the \(span) bytes its Content-Range announced", offset: first,
+          source: identity)
+      }
       guard body.count == length else {
         throw Transient(
-          error: CotarError(.truncated, "response ended after \(body.count) of \(length) bytes", offset: first, source: identity))
+          error: CotarError(
+            .truncated, "response ended after \(body.count) of \(length) bytes", offset: first, source: identity,
+            cause: HTTPTransportFailure(.connectionLost, "connection closed early")),
+          retryAfter: nil)
       }
       if let complete { state.withLock { $0.size = complete } }
       return .partial(first: first, last: last, complete: complete, body: body)
     case 416:
       guard case .unsatisfied(let complete) = contentRange else {
-        throw CotarError(.httpStatus, "HTTP 416 without Content-Range bytes */SIZE for \(range)", source: identity)
+        throw CotarError(.httpStatus, "answered 416 without Content-Range bytes */SIZE for \(range)", source: identity, cause: failure)
       }
       state.withLock { $0.size = complete }
       return .unsatisfiable(complete)
     default:
       let cap = configuration.maximumUnrangedBytes
-      if let declared = response.headers.first(name: "Content-Length").flatMap({ Int($0) }), declared > cap {
-        throw unranged(declared)
+      if let text = response.headers.first(name: "Content-Length") {
+        guard let declared = UInt64(text.trimmingSpaces()) else {
+          throw CotarError(.rangeNotHonoured, "server answered 200 with an unusable Content-Length '\(text.prefix(40))'", source: identity)
+        }
+        if declared > UInt64(cap) { throw unranged(declared) }
       }
       let body: [UInt8]
       do {
@@ -299,11 +375,24 @@ public final class HTTPRangeSource: RangeSource {
     }
   }
 
-  private func unranged(_ declared: Int?) -> CotarError {
+  /// Counts the redirect hops of `response` and remembers where they ended, so later
+  /// requests go straight there.
+  private func noteRedirects(_ response: HTTPClientResponse, sent request: HTTPClientRequest) {
+    let hops = max(0, response.history.count - 1)
+    guard hops > 0, let last = response.history.last?.request else { return }
+    let dropsAuthorization = request.headers.contains(name: "Authorization") && !last.headers.contains(name: "Authorization")
+    state.withLock {
+      $0.statistics.requests += hops
+      $0.statistics.redirects += hops
+      $0.redirect = Redirect(url: last.url, dropsAuthorization: dropsAuthorization)
+    }
+  }
+
+  private func unranged(_ declared: UInt64?) -> CotarError {
     let size = declared.map { " (\($0) bytes)" } ?? ""
     return CotarError(
       .rangeNotHonoured,
-      "server does not support range requests: it answered 200 with the whole object\(size), more than the \(configuration.maximumUnrangedBytes)-byte limit for such answers",
+      "server does not support range requests: it answered 200 with the whole object\(size), more than the \(configuration.maximumUnrangedBytes)-byte limit for such answers (raise it with --max-whole-object)",
       source: identity)
   }
 
@@ -339,20 +428,26 @@ public final class HTTPRangeSource: RangeSource {
     guard let text = headers.first(name: "Retry-After"), let seconds = Int(text.trimmingSpaces()), seconds >= 0 else {
       return nil
     }
-    return .seconds(seconds)
+    return .seconds(min(seconds, 3600))
   }
 
-  /// Maps a client error to a ``Transient`` (connection trouble, timeouts) or a final error.
+  /// Maps a client error to a ``Transient`` (timeouts, connections lost) or a final error
+  /// (refused, unknown host, TLS), as one clean line.
   private func classify(_ error: any Error, during phase: String) -> any Error {
-    if error is CancellationError { return error }
-    if let error = error as? CotarError { return error }
-    if let client = error as? HTTPClientError {
-      let final: [HTTPClientError] = [.invalidURL, .emptyHost, .emptyScheme, .alreadyShutdown, .cancelled]
-      if final.contains(client) {
-        return CotarError(.invalidArgument, "cannot send the request: \(client.shortDescription)", source: identity, cause: client)
-      }
+    if error is CancellationError || error is Transient || error is CotarError { return error }
+    if let client = error as? HTTPClientError, client == .cancelled { return CancellationError() }
+    let failure = HTTPTransportFailure.classify(error)
+    let message: String
+    switch failure.kind {
+    case .connectionRefused, .unknownHost, .unreachable, .connectTimeout: message = "cannot connect"
+    case .tls: message = "cannot establish a secure connection"
+    case .timeout: message = "no response in time"
+    case .connectionLost: message = phase == "body" ? "response incomplete" : "request failed"
+    case .invalidURL: message = "cannot send the request"
+    case .redirect: message = "cannot follow the redirects"
+    case .other: message = "\(phase) failed"
     }
-    return Transient(
-      error: CotarError(.io, "HTTP \(phase) failed: \(error)", source: identity, cause: error), retryAfter: nil)
+    let wrapped = CotarError(failure.kind == .invalidURL ? .invalidArgument : .io, message, source: identity, cause: failure)
+    return failure.isTransient ? Transient(error: wrapped, retryAfter: nil) : wrapped
   }
 }

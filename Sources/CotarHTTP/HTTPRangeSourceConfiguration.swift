@@ -6,7 +6,8 @@ public struct HTTPRangeSourceConfiguration: Sendable, Hashable {
   /// object (default 4 MiB). The body is then kept and later reads are served from it. A
   /// larger object fails with `.rangeNotHonoured` ("server does not support range requests").
   public var maximumUnrangedBytes: Int
-  /// Time allowed for one request, headers and body (default 30 s).
+  /// Time allowed for one request, response head and body together (default 30 s); a server
+  /// that trickles its body is cut off. A timed-out request is retried.
   public var requestTimeout: Duration
   /// When and how often failed requests are tried again.
   public var retry: RetryPolicy
@@ -23,7 +24,7 @@ public struct HTTPRangeSourceConfiguration: Sendable, Hashable {
   }
 }
 
-/// Exponential backoff with full jitter for connection errors, timeouts, 429 and 5xx.
+/// Exponential backoff with full jitter for timeouts, lost connections, 408, 429 and 5xx.
 public struct RetryPolicy: Sendable, Hashable {
   /// Tries per request, the first included (1 disables retries).
   public var maximumAttempts: Int
@@ -63,4 +64,6 @@ public struct HTTPSourceStatistics: Hashable, Sendable {
   public var bytes: UInt64 = 0
   /// Requests that were tries after a failure.
   public var retries = 0
+  /// Redirect hops followed (each also counted in ``requests``).
+  public var redirects = 0
 }

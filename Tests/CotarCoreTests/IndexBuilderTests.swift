@@ -34,10 +34,10 @@ struct IndexBuilderTests {
     #expect(result.scan.skippedCount == fixture.skipped)
   }
 
-  @Test("a probe run longer than max search fails and names the entry and a remedy")
+  @Test("with a fixed packing, a probe run longer than max search fails and names the entry and a remedy")
   func probeOverflow() async throws {
     let error = await #expect(throws: CotarError.self) {
-      try await CotarIndexBuilder.build(tar: FileSource(path: fixturePath("probe-overflow.tar")))
+      try await CotarIndexBuilder.build(tar: FileSource(path: fixturePath("probe-overflow.tar")), options: .init(packing: 25))
     }
     #expect(error?.code == .indexTooDense)
     #expect(error?.path?.hasPrefix("probe/") == true)
@@ -45,6 +45,28 @@ struct IndexBuilderTests {
     let relaxed = try await CotarIndexBuilder.build(
       tar: FileSource(path: fixturePath("probe-overflow.tar")), options: .init(packing: 25, maxSearch: 51))
     #expect(relaxed.index.stats.longestProbe == 51)
+  }
+
+  @Test("automatic packing (the default) raises the packing in steps until the probe limit holds")
+  func automaticPacking() async throws {
+    let result = try await CotarIndexBuilder.build(tar: FileSource(path: fixturePath("probe-overflow.tar")))
+    let stats = result.index.stats
+    #expect(stats.automaticPacking)
+    #expect(stats.packing > 25)
+    #expect(stats.packing.truncatingRemainder(dividingBy: CotarIndexBuilder.Options.automaticPackingStep) == 0)
+    #expect(stats.longestProbe <= 50)
+    #expect(stats.slots == Int((52 * (1 + stats.packing / 100)).rounded(.up)))
+    // The same packing, given explicitly, gives the same bytes (and is what `info` reports).
+    let fixed = try await CotarIndexBuilder.build(
+      tar: FileSource(path: fixturePath("probe-overflow.tar")), options: .init(packing: stats.packing))
+    #expect(fixed.index.bytes == result.index.bytes)
+    #expect(!fixed.index.stats.automaticPacking)
+    let index = try await CotarIndex.open(sidecar: MemorySource(result.index.bytes))
+    #expect(try await index.statistics().packing == stats.packing)
+    // Where packing 25 fits, automatic packing gives exactly the fixed-packing bytes.
+    let fits = try await CotarIndexBuilder.build(tar: FileSource(path: fixturePath("probe-max.tar")))
+    #expect(fits.index.stats.packing == 25)
+    #expect(fits.index.bytes == (try fixtureBytes("probe-max.tar.index")))
   }
 
   @Test("exactly max search probes is allowed")

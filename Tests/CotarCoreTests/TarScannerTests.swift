@@ -36,6 +36,10 @@ struct TarScannerTests {
     case "hardlink":
       #expect(error?.code == .invalidTar)
       #expect(offset == expectedOffset)
+    case "empty":
+      #expect(error?.code == .invalidTar)
+      #expect(offset == 0)
+      #expect(error?.message.contains("empty") == true)
     default:
       Issue.record("unknown error kind \(fixture.error ?? "nil")")
     }

@@ -99,7 +99,8 @@ import Testing
     server.misbehave { $0.failNext = 100 }
     let error = await cotarError { _ = try await Cotar.open(source) }
     #expect(error?.code == .httpStatus)
-    #expect(error?.message.contains("503") == true)
+    #expect(error?.httpStatus?.status == 503)
+    #expect(error?.description.contains("after 3 tries (HTTP 503 Service Unavailable)") == true)
     #expect(server.requestCount == 3)
   }
 
@@ -174,7 +175,7 @@ import Testing
     let denied = try HTTPRangeSource(url: server.url("a.tar.co"), configuration: quickConfiguration())
     let error = await cotarError { _ = try await Cotar.open(denied) }
     #expect(error?.code == .httpStatus)
-    #expect(error?.message.contains("401") == true)
+    #expect(error?.httpStatus?.status == 401)
     var configuration = quickConfiguration()
     configuration.headers["Authorization"] = "Bearer letmein"
     let allowed = try HTTPRangeSource(url: server.url("a.tar.co"), configuration: configuration)

@@ -1,3 +1,4 @@
+import CotarCore
 import Testing
 
 @testable import CotarHTTP
@@ -16,6 +17,30 @@ import Testing
     #expect(ContentRange("items 0-1/2") == nil)
     #expect(ContentRange("bytes */*") == nil)
     #expect(ContentRange("bytes x-1/2") == nil)
+  }
+
+  @Test func contentRangeBoundsEveryNumber() {
+    #expect(ContentRange("bytes 0-18446744073709551615/*") == nil)
+    #expect(ContentRange("bytes 0-9223372036854775807/18446744073709551615") == nil)
+    #expect(ContentRange("bytes 1-18446744073709551615/*") == nil)
+    #expect(ContentRange("bytes 0-9223372036854775808/*") == nil)
+    #expect(ContentRange("bytes */18446744073709551615") == nil)
+    let widest = ContentRange("bytes 0-9223372036854775806/9223372036854775807")
+    #expect(widest?.length == 9_223_372_036_854_775_807)
+  }
+
+  @Test func sidecarGuesses() throws {
+    let resolver = SourceResolver().adding(schemes: ["https"]) { MemorySource([], identity: $0) }
+    func guess(_ url: String) throws -> String? {
+      let sources = try ArchiveLocation(url).resolve(using: resolver)
+      guard case .guessedSidecar(let sidecar) = sources.index else { return nil }
+      return sidecar.identity
+    }
+    #expect(try guess("https://h/a.tar") == "https://h/a.tar.index")
+    #expect(try guess("https://h/a.TAR#x") == "https://h/a.TAR.index")
+    #expect(try guess("https://h/a.tar?X-Amz-Signature=abc") == nil)
+    #expect(try ArchiveLocation("https://h/a.tar?X-Amz-Signature=abc").resolve(using: resolver).missingIndexAdvice != nil)
+    #expect(try guess("https://h/a.tar.co") == nil)
   }
 
   @Test func redactionDropsCredentialsAndQuery() {

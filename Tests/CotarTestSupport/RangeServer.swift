@@ -2,6 +2,7 @@ import CotarCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A small HTTP/1.1 file server on 127.0.0.1 for tests: RFC 9110 single ranges (including
@@ -38,6 +39,19 @@ public final class RangeServer: Sendable {
     public var ignoreIfMatch = false
     /// Require this `Authorization` value; other requests get 401.
     public var requiredAuthorization: String?
+    /// Answer every range request with 206 and this `Content-Range` value verbatim (the body
+    /// is the range asked for, or 16 bytes): malformed and hostile headers.
+    public var contentRange: String?
+    /// Answer every 200 with this `Content-Length` value verbatim and no body.
+    public var contentLength: String?
+    /// Send the head at once, then the body one byte per this many milliseconds.
+    public var dripMilliseconds: Int?
+    /// Answer requests for these paths with this status (and an empty body).
+    public var statusForPath: [String: Int] = [:]
+    /// Answer requests for these paths with 302 and this `Location` (absolute or relative).
+    public var redirects: [String: String] = [:]
+    /// Wait this many milliseconds before answering each request (a slow network).
+    public var latencyMilliseconds = 0
 
     /// Well-behaved.
     public init() {}
@@ -88,26 +102,39 @@ public final class RangeServer: Sendable {
   private let channel: any Channel
   /// The port bound (chosen by the system).
   public let port: Int
+  /// `https` when serving TLS, else `http`.
+  public let scheme: String
 
-  private init(channel: any Channel, port: Int) {
+  private init(channel: any Channel, port: Int, scheme: String) {
     self.channel = channel
     self.port = port
+    self.scheme = scheme
   }
 
-  /// Starts a server on 127.0.0.1 with a system-chosen port.
-  public static func start() async throws -> RangeServer {
+  /// Starts a server on 127.0.0.1 with a system-chosen port; with `tls` (PEM certificate
+  /// chain and private key files) it speaks HTTPS.
+  ///
+  /// - Throws: when the port cannot be bound or the TLS files cannot be read.
+  public static func start(tls: (certificate: String, key: String)? = nil) async throws -> RangeServer {
     let box = ServerBox()
+    let context = try tls.map { files in
+      try NIOSSLContext(
+        configuration: .makeServerConfiguration(
+          certificateChain: try NIOSSLCertificate.fromPEMFile(files.certificate).map { .certificate($0) },
+          privateKey: .privateKey(try NIOSSLPrivateKey(file: files.key, format: .pem))))
+    }
     let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
       .serverChannelOption(.backlog, value: 64)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
       .childChannelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
+          if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
           try channel.pipeline.syncOperations.configureHTTPServerPipeline()
           try channel.pipeline.syncOperations.addHandler(RangeHandler(box: box))
         }
       }
     let channel = try await bootstrap.bind(host: "127.0.0.1", port: 0).get()
-    let server = RangeServer(channel: channel, port: channel.localAddress?.port ?? 0)
+    let server = RangeServer(channel: channel, port: channel.localAddress?.port ?? 0, scheme: tls == nil ? "http" : "https")
     box.server.withLock { $0 = server }
     return server
   }
@@ -117,8 +144,8 @@ public final class RangeServer: Sendable {
     try? await channel.close()
   }
 
-  /// `http://127.0.0.1:PORT/name`.
-  public func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
+  /// `http://127.0.0.1:PORT/name` (`https` when serving TLS).
+  public func url(_ name: String) -> String { "\(scheme)://127.0.0.1:\(port)/\(name)" }
 
   /// Serves `bytes` at `/name` with a new strong ETag (replacing any earlier file).
   public func put(_ name: String, _ bytes: [UInt8]) {
@@ -163,13 +190,19 @@ public final class RangeServer: Sendable {
     var body: [UInt8]
     var closeAfterBytes: Int?
     var stall = false
+    /// Milliseconds between body bytes (a server that trickles its body).
+    var drip: Int?
+    /// Milliseconds to wait before answering.
+    var delay = 0
     /// Bytes still to read from disk into `body`, after the state lock is released.
     var disk: (source: FileSource, range: Range<UInt64>)?
   }
 
   func respond(to head: HTTPRequestHead) -> Reply {
     var reply = state.withLock { state in
-      let reply = Self.reply(to: head, state: &state)
+      var reply = Self.reply(to: head, state: &state)
+      reply.drip = state.misbehaviour.dripMilliseconds
+      reply.delay = state.misbehaviour.latencyMilliseconds
       state.log.append(
         Logged(
           path: head.uri, range: head.headers.first(name: "Range"), ifMatch: head.headers.first(name: "If-Match"),
@@ -193,6 +226,13 @@ public final class RangeServer: Sendable {
     if let required = bad.requiredAuthorization, head.headers.first(name: "Authorization") != required {
       return Reply(status: .unauthorized, headers: headers, body: [], closeAfterBytes: nil)
     }
+    if let status = bad.statusForPath[head.uri] {
+      return Reply(status: HTTPResponseStatus(statusCode: status), headers: headers, body: [], closeAfterBytes: nil)
+    }
+    if let location = bad.redirects[head.uri] {
+      headers.add(name: "Location", value: location)
+      return Reply(status: .found, headers: headers, body: [], closeAfterBytes: nil)
+    }
     if bad.stallNext > 0 {
       bad.stallNext -= 1
       return Reply(status: .ok, headers: headers, body: [], closeAfterBytes: nil, stall: true)
@@ -206,7 +246,8 @@ public final class RangeServer: Sendable {
       bad.throttleNext -= 1
       return Reply(status: .tooManyRequests, headers: headers, body: [], closeAfterBytes: nil)
     }
-    guard let file = state.files[head.uri] else {
+    let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+    guard let file = state.files[path] else {
       return Reply(status: .notFound, headers: headers, body: Array("not found".utf8), closeAfterBytes: nil)
     }
     if !bad.noETags { headers.add(name: "ETag", value: bad.weakETags ? "W/" + file.etag : file.etag) }
@@ -231,7 +272,16 @@ public final class RangeServer: Sendable {
       }
       return reply
     }
+    if let value = bad.contentRange, let header = head.headers.first(name: "Range") {
+      headers.add(name: "Content-Range", value: value)
+      let asked = parseRange(header, size: size, mangleSuffix: false, suffix416: false) ?? nil
+      return reply(.partialContent, headers, asked ?? 0..<min(16, size))
+    }
     guard !bad.ignoreRange, let header = head.headers.first(name: "Range") else {
+      if let value = bad.contentLength {
+        headers.add(name: "Content-Length", value: value)
+        return Reply(status: .ok, headers: headers, body: [], closeAfterBytes: nil)
+      }
       return reply(.ok, headers, 0..<size)
     }
     switch parseRange(header, size: size, mangleSuffix: bad.mangleSuffix, suffix416: bad.suffixLargerThanFileGives416) {
@@ -292,26 +342,61 @@ final class RangeHandler: ChannelInboundHandler {
       self.head = nil
       let reply = server.respond(to: head)
       if reply.stall { return }
-      var headers = reply.headers
-      headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.count))
-      context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
-      let isHead = head.method == .HEAD
-      if let cut = reply.closeAfterBytes {
-        if !isHead {
-          context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: reply.body.prefix(cut))))), promise: nil)
+      if reply.delay > 0 {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.scheduleTask(in: .milliseconds(Int64(reply.delay))) {
+          bound.value.0.send(reply, for: head, context: bound.value.1)
         }
-        context.flush()
-        context.close(promise: nil)
         return
       }
-      if !isHead, !reply.body.isEmpty {
-        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: reply.body)))), promise: nil)
+      send(reply, for: head, context: context)
+    }
+  }
+
+  /// Writes `reply` (at once, or dripping its body).
+  private func send(_ reply: RangeServer.Reply, for head: HTTPRequestHead, context: ChannelHandlerContext) {
+    var headers = reply.headers
+    if !headers.contains(name: "Content-Length") {
+      headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.count))
+    }
+    if let drip = reply.drip, head.method != .HEAD {
+      context.writeAndFlush(
+        wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
+      Self.drip(reply.body[...], every: drip, context: NIOLoopBound(context, eventLoop: context.eventLoop))
+      return
+    }
+    context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
+    let isHead = head.method == .HEAD
+    if let cut = reply.closeAfterBytes {
+      if !isHead {
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: reply.body.prefix(cut))))), promise: nil)
       }
-      let keepAlive = head.isKeepAlive
-      let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-      context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-        if !keepAlive { bound.value.close(promise: nil) }
-      }
+      context.flush()
+      context.close(promise: nil)
+      return
+    }
+    if !isHead, !reply.body.isEmpty {
+      context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: reply.body)))), promise: nil)
+    }
+    let keepAlive = head.isKeepAlive
+    let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+    context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+      if !keepAlive { bound.value.close(promise: nil) }
+    }
+  }
+
+  /// Sends one byte of `rest`, then schedules the next; closes when done or the peer left.
+  private static func drip(_ rest: ArraySlice<UInt8>, every milliseconds: Int, context: NIOLoopBound<ChannelHandlerContext>) {
+    let context = context.value
+    guard context.channel.isActive else { return }
+    guard let first = rest.first else {
+      context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+      return
+    }
+    context.writeAndFlush(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(bytes: [first])))), promise: nil)
+    let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+    context.eventLoop.scheduleTask(in: .milliseconds(Int64(milliseconds))) {
+      drip(rest.dropFirst(), every: milliseconds, context: bound)
     }
   }
 }

@@ -27,43 +27,27 @@ struct AppendCommand: AsyncParsableCommand {
   @Argument(help: "Files and directories to add, relative to --base.", completion: .file())
   var files: [String]
 
-  @Option(help: "Directory that archive names are relative to (default: the current directory).", completion: .directory)
-  var base: String = "."
-
-  @Flag(help: "Store directories as members too.")
-  var dirs = false
-
   @Flag(name: .customLong("index"), help: "For a plain .tar without a sidecar: create ARCHIVE.index.")
   var createSidecar = false
 
-  @Flag(name: .customLong("no-dedupe"), help: "Store identical new files separately instead of as hard links.")
-  var noDedupe = false
-
-  @Option(help: "Extra hash-table slots in percent.")
-  var packing: Double = 25
-
-  @Option(name: .customLong("max-search"), help: "Longest probe run allowed before the build fails.")
-  var maxSearch: Int = 50
+  @OptionGroup var tree: TreeInputOptions
+  @OptionGroup var index: IndexOptions
 
   func validate() throws {
     guard !files.isEmpty else { throw ValidationError("give at least one file or directory to append") }
-    guard packing.isFinite, packing >= 0 else { throw ValidationError("--packing must be ≥ 0") }
-    guard maxSearch >= 0 else { throw ValidationError("--max-search must be ≥ 0") }
   }
 
   func run() async throws {
-    let collection = try TarInputCollector(options: .init(base: base, includeDirectories: dirs)).collect(files)
-    for warning in collection.warnings { printError("cotar: \(warning)") }
-    let plan = try TarPlan.plan(collection.inputs, digest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath) })
+    let plan = try tree.plan(files)
     let options = ArchiveAppender.Options(
-      index: .init(packing: packing, maxSearch: maxSearch), createSidecar: createSidecar, failpoint: debugFailpoint())
+      index: index.builderOptions, createSidecar: createSidecar, failpoint: debugFailpoint())
     let progress = writeProgressPrinter("appending")
     let summary = try await ArchiveAppender.append(plan, to: archive, options: options, progress: progress)
     endWriteProgress(progress)
     var line = "\(archive) (\(summary.layout.rawValue)): appended \(summary.appended) members at byte \(summary.oldEnd)"
     line += ", reused \(summary.reusedRecords) index records, scanned from byte \(summary.scanStart)"
     if summary.superseded > 0 { line += ", \(summary.superseded) paths superseded" }
-    if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" }
+    if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" + packingSummary(stats) }
     printError(line)
   }
 }

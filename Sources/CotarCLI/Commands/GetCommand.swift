@@ -16,7 +16,7 @@ struct GetCommand: AsyncParsableCommand {
     commandName: "get",
     abstract: "Write the bytes of one or more entries to standard output, a file, or a directory.",
     discussion: """
-      With one PATH, -o names the output file. With several PATHs or --paths-from, -o names a \
+      Without -o, the bytes go to standard output. With one PATH, -o names the output file. With several PATHs or --paths-from, -o names a \
       directory and each entry is written under it at its own path; entries are then looked \
       up concurrently and neighbouring data is fetched with one read (see --coalesce-gap).
       """)
@@ -29,11 +29,7 @@ struct GetCommand: AsyncParsableCommand {
   @Option(help: "Read entry paths from this file, one per line ('-' for standard input).", completion: .file())
   var pathsFrom: String?
 
-  @Option(name: .shortAndLong, help: "Output file (one PATH) or directory (several PATHs or --paths-from).")
-  var output: String?
-
-  @Flag(help: "Replace output files that exist.")
-  var force = false
+  @OptionGroup var outputOptions: OutputOptions
 
   @Option(help: "Entries whose data is at most this many bytes apart are fetched with one read.")
   var coalesceGap: UInt64 = 64 << 10
@@ -43,15 +39,21 @@ struct GetCommand: AsyncParsableCommand {
 
   func validate() throws {
     guard !paths.isEmpty || pathsFrom != nil else { throw ValidationError("give at least one entry path or --paths-from") }
-    guard concurrency >= 1 else { throw ValidationError("--concurrency must be ≥ 1") }
+    guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024, got \(concurrency)") }
+    guard coalesceGap <= 1 << 30 else {
+      throw ValidationError("--coalesce-gap must be at most 1073741824 (1 GiB), got \(coalesceGap)")
+    }
   }
+
+  private var output: String? { outputOptions.output }
+  private var force: Bool { outputOptions.force }
 
   private var isBatch: Bool { paths.count > 1 || pathsFrom != nil }
 
   func run() async throws {
     var wanted = paths.map(rawArgumentBytes)
     if let pathsFrom { wanted += try await Self.readPathList(pathsFrom) }
-    let missing = try await archive.withArchive { location in
+    let missing = try await archive.withArchive(connections: concurrency) { location in
       let cotar = try await location.open()
       if isBatch, let output { return try await extract(wanted, from: cotar, into: output) }
       return try await write(wanted, from: cotar)
@@ -63,7 +65,7 @@ struct GetCommand: AsyncParsableCommand {
   private func write(_ wanted: [[UInt8]], from cotar: Cotar) async throws -> Int {
     var missing = 0
     let batch = BatchReadOptions(
-      lookupConcurrency: concurrency, readConcurrency: max(1, concurrency / 2), coalesceGap: coalesceGap)
+      lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
     for chunk in wanted.chunked(1024) {
       let results =
         chunk.count == 1 ? [try await cotar.read(pathBytes: chunk[0])] : try await cotar.read(pathBytes: chunk, options: batch)
@@ -74,6 +76,13 @@ struct GetCommand: AsyncParsableCommand {
           continue
         }
         if let output {
+          var info = stat()
+          if stat(output, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            throw CotarError(
+              .invalidArgument,
+              "'\(output)' is a directory; with one PATH, -o names the output file (use -o \(output)/NAME), or pass --paths-from to extract entries into a directory",
+              source: output)
+          }
           let writer = try AtomicFileWriter(destination: output, overwrite: force)
           try writer.write(bytes)
           try writer.commit()
@@ -85,56 +94,46 @@ struct GetCommand: AsyncParsableCommand {
     return missing
   }
 
-  /// Entries to `directory`/PATH, in batches.
+  /// Entries to `directory`/PATH, in batches, through ``SafeExtractor``: nothing is written
+  /// outside the directory; a refused or failed entry is reported on its own and the rest go
+  /// on (the exit status is then 1); the files are made durable once at the end.
   private func extract(_ wanted: [[UInt8]], from cotar: Cotar, into directory: String) async throws -> Int {
-    var missing = 0
+    var failed = 0
     let batch = BatchReadOptions(
-      lookupConcurrency: concurrency, readConcurrency: max(1, concurrency / 2), coalesceGap: coalesceGap)
-    for chunk in wanted.chunked(1024) {
+      lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
+    let extractor = try SafeExtractor(directory: directory, overwrite: force)
+    var accepted: [[UInt8]] = []
+    for path in wanted {
+      do {
+        _ = try SafeExtractor.components(of: path)
+        accepted.append(path)
+      } catch {
+        printError("cotar: \(error)")
+        failed += 1
+      }
+    }
+    for chunk in accepted.chunked(1024) {
       let results = try await cotar.read(pathBytes: chunk, options: batch)
       for (path, bytes) in zip(chunk, results) {
         guard let bytes else {
           reportMissing(path)
-          missing += 1
+          failed += 1
           continue
         }
-        let destination = try Self.destination(for: path, under: directory)
-        let writer = try AtomicFileWriter(destination: destination, overwrite: force)
-        try writer.write(bytes)
-        try writer.commit()
+        do {
+          try extractor.write(bytes, to: path)
+        } catch let error as CotarError {
+          printError("cotar: \(error)")
+          failed += 1
+        }
       }
     }
-    return missing
+    try extractor.finish()
+    return failed
   }
 
   private func reportMissing(_ path: [UInt8]) {
     printError("cotar: '\(String(decoding: path, as: UTF8.self))' is not in \(archive.archive)")
-  }
-
-  /// `directory/path`, creating parent directories; refuses absolute paths and `..`.
-  static func destination(for path: [UInt8], under directory: String) throws -> String {
-    let text = String(decoding: path, as: UTF8.self)
-    let components = text.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
-    guard !text.hasPrefix("/"), !components.isEmpty, !components.contains("..") else {
-      throw CotarError(.invalidArgument, "refusing to write entry '\(text)' outside the output directory", path: text)
-    }
-    var current = directory
-    try makeDirectory(current)
-    for component in components.dropLast() {
-      current += "/" + component
-      try makeDirectory(current)
-    }
-    return current + "/" + (components.last.map(String.init) ?? "")
-  }
-
-  private static func makeDirectory(_ path: String) throws {
-    do {
-      try Syscall.makeDirectory(path)
-    } catch where error.errno == EEXIST {
-      return
-    } catch {
-      throw error.cotarError("cannot create directory", source: path)
-    }
   }
 
   /// Lines of `file` (or standard input for `-`) as raw path bytes; empty lines are skipped.

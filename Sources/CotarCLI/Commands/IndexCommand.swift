@@ -5,18 +5,16 @@ import CotarWriter
 /// `cotar index TAR`: writes a `.tar.index` sidecar.
 struct IndexCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "index", abstract: "Build a .tar.index sidecar for a tar.")
+    commandName: "index", abstract: "Build a .tar.index sidecar for a tar (default output: TAR.index).")
 
   @Argument(help: "The tar to index.", completion: .file())
   var tar: String
 
-  @Option(name: .shortAndLong, help: "Output path (default: TAR.index).")
-  var output: String?
-
-  @OptionGroup var build: BuildOptions
+  @OptionGroup var index: IndexOptions
+  @OptionGroup var output: OutputOptions
 
   func run() async throws {
-    try await writeIndex(of: tar, to: output ?? tar + ".index", options: build, includingTar: false)
+    try await writeIndex(of: tar, to: output.output ?? tar + ".index", index: index, force: output.force, includingTar: false)
   }
 }
 
@@ -24,13 +22,20 @@ struct IndexCommand: AsyncParsableCommand {
 /// tar bytes when `includingTar` (a `.tar.co`), then prints the one-line summary.
 ///
 /// - Throws: `CotarError` from the scan, the build or the output.
-func writeIndex(of tar: String, to destination: String, options: BuildOptions, includingTar: Bool) async throws {
-  let writer = try AtomicFileWriter(destination: destination, overwrite: options.force)
+func writeIndex(of tar: String, to destination: String, index: IndexOptions, force: Bool, includingTar: Bool) async throws {
+  try OutputGuard.refuse(destination: destination, sameAs: Set([OutputGuard.identity(of: tar)].compactMap { $0 }))
+  let writer = try AtomicFileWriter(destination: destination, overwrite: force)
   let source = try FileSource(path: tar)
   let progress = scanProgressPrinter("indexing")
-  let result = try await CotarIndexBuilder.build(tar: source, options: options.builderOptions, progress: progress)
+  let result = try await CotarIndexBuilder.build(tar: source, options: index.builderOptions, progress: progress)
   endProgressLine(progress)
-  if includingTar { try await writer.copy(from: source, range: 0..<(try await source.size())) }
+  if includingTar {
+    let size = try await source.size()
+    try await writer.copy(from: source, range: 0..<size)
+    // An unterminated tar gets its end-of-archive marker, so tar readers stop before the index.
+    let padding = result.scan.terminatorPadding(fileSize: size)
+    if padding > 0 { try writer.write([UInt8](repeating: 0, count: Int(padding))) }
+  }
   try writer.write(result.index.bytes)
   try writer.commit()
   printError(buildSummary(result, output: destination))
@@ -40,6 +45,7 @@ func writeIndex(of tar: String, to destination: String, options: BuildOptions, i
 func buildSummary(_ result: IndexBuildResult, output: String) -> String {
   let stats = result.index.stats
   var line = "\(output): \(stats.files) entries, \(stats.slots) slots, longest probe \(stats.longestProbe)"
+  line += packingSummary(stats)
   line += ", skipped \(result.scan.skippedCount)"
   if !result.scan.skipped.isEmpty {
     line += " (" + result.scan.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")"

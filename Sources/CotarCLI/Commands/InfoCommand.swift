@@ -18,6 +18,7 @@ struct InfoCommand: AsyncParsableCommand {
         "slots: \(stats.slots)",
         "entries: \(stats.entries)",
         "load factor: \(formatted(stats.loadFactor))",
+        "packing: " + (stats.packing.map { formatted($0) + "%" } ?? "-"),
         "longest probe: \(stats.longestProbe)",
         "mean probe: \(formatted(stats.meanProbe))",
         "index bytes: \(stats.indexBytes)",

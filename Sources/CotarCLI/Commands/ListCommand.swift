@@ -21,13 +21,27 @@ struct ListCommand: AsyncParsableCommand {
 
   func run() async throws {
     try await remote.withSession(needed: SourceResolver.isRemote(archive)) { session in
-      try await list(TarScanner(source: try session.source(archive)))
+      let source = try session.source(archive)
+      // A .tar.co's tar ends where its index starts: never read the index as a header.
+      let end = try await CotarIndex.tarDataEnd(of: source)
+      try await list(TarScanner(source: end.map { PrefixSource(source, length: $0) } ?? source))
     }
   }
 
   private func list(_ scanner: TarScanner) async throws {
     var pending: [UInt8] = []
     pending.reserveCapacity(1 << 16)
+    // On a damaged tar, print every member read before the error, then report it (exit 1).
+    do {
+      try await scan(scanner, into: &pending)
+    } catch {
+      try? writeStandardOutput(pending)
+      throw error
+    }
+    try writeStandardOutput(pending)
+  }
+
+  private func scan(_ scanner: TarScanner, into pending: inout [UInt8]) async throws {
     _ = try await scanner.scan { entry in
       if json {
         pending += Array(jsonLine(entry).utf8)
@@ -43,7 +57,6 @@ struct ListCommand: AsyncParsableCommand {
         pending.removeAll(keepingCapacity: true)
       }
     }
-    try writeStandardOutput(pending)
   }
 
   private func jsonLine(_ entry: TarEntry) -> String {

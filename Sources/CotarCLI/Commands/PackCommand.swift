@@ -6,7 +6,7 @@ import CotarWriter
 struct PackCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "pack",
-    abstract: "Pack files into numbered shards of at most SIZE bytes each (index included) plus PREFIX.manifest.json.",
+    abstract: "Pack files into numbered shards of at most SIZE bytes each (index included) plus PREFIX.manifest.json (-o PREFIX).",
     discussion: """
       Paths are sorted bytewise and cut into consecutive runs, so each shard covers a path \
       range listed in the manifest. A file is never split; one larger than SIZE gets a shard \
@@ -20,22 +20,18 @@ struct PackCommand: AsyncParsableCommand {
   @Option(name: .customLong("shard-size"), help: "Largest shard size, index included (e.g. 12MiB, 1GiB, 100G).")
   var shardSize: String
 
-  @Option(name: .shortAndLong, help: "Output prefix: PREFIX-00000.tar.co … and PREFIX.manifest.json.")
-  var output: String
-
-  @Option(help: "Directory that archive names are relative to (default: the current directory).", completion: .directory)
-  var base: String = "."
-
   @Flag(help: "Write .tar.co shards (index appended); otherwise .tar shards with .tar.index sidecars.")
   var co = false
 
-  @Flag(name: .customLong("no-dedupe"), help: "Store identical files separately instead of as hard links.")
-  var noDedupe = false
-
-  @OptionGroup var build: BuildOptions
+  @OptionGroup var tree: TreeInputOptions
+  @OptionGroup var index: IndexOptions
+  @OptionGroup var outputOptions: OutputOptions
 
   func validate() throws {
     guard !inputs.isEmpty else { throw ValidationError("give at least one file or directory to pack") }
+    guard outputOptions.output != nil else {
+      throw ValidationError("give the output prefix with -o PREFIX (shards PREFIX-00000.tar.co … and PREFIX.manifest.json)")
+    }
     do {
       guard try ByteSize.parse(shardSize) > 0 else { throw ValidationError("--shard-size must be more than 0") }
     } catch let error as CotarError {
@@ -45,20 +41,22 @@ struct PackCommand: AsyncParsableCommand {
 
   func run() async throws {
     let limit = try ByteSize.parse(shardSize)
-    let collection = try TarInputCollector(options: .init(base: base)).collect(inputs)
-    for warning in collection.warnings { printError("cotar: \(warning)") }
     let options = CotarPacker.Options(
-      shardSize: limit, prefix: output, combined: co, index: build.builderOptions, overwrite: build.force)
+      shardSize: limit, prefix: outputOptions.output ?? "", combined: co, index: index.builderOptions,
+      overwrite: outputOptions.force)
     let progress = writeProgressPrinter("packing")
     let summary = try await CotarPacker.pack(
-      collection.inputs, options: options,
-      contentDigest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath) },
+      try tree.collect(inputs), options: options, contentDigest: tree.contentDigest,
       fileDigest: { hexString(try sha256(ofFile: Array($0.utf8))) }, progress: progress)
     endWriteProgress(progress)
     for warning in summary.warnings { printError("cotar: warning: \(warning)") }
     let shards = summary.manifest.shards
     let largest = shards.map(\.totalSize).max() ?? 0
-    printError(
-      "\(summary.manifestPath): \(shards.count) shards, \(shards.reduce(0) { $0 + $1.entries }) entries, largest shard \(largest) bytes (limit \(limit))")
+    var line = "\(summary.manifestPath): \(shards.count) shards, \(shards.reduce(0) { $0 + $1.entries }) entries, largest shard \(largest) bytes (limit \(limit))"
+    if let range = summary.packingRange {
+      let low = Int(range.lowerBound), high = Int(range.upperBound)
+      line += ", packing " + (low == high ? "\(low)%" : "\(low)–\(high)%") + (index.packing == nil ? " (automatic)" : "")
+    }
+    printError(line)
   }
 }

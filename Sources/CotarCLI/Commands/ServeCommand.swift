@@ -82,7 +82,9 @@ struct ServeCommand: AsyncParsableCommand {
     guard !archives.isEmpty else { throw ValidationError("give at least one archive") }
     if index != nil, archives.count > 1 { throw ValidationError("--index needs exactly one archive") }
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
-    guard chunkSize >= 4096 else { throw ValidationError("--chunk-size must be at least 4096") }
+    guard (4096...(64 << 20)).contains(chunkSize) else {
+      throw ValidationError("--chunk-size must be from 4096 to 67108864 (64 MiB), got \(chunkSize)")
+    }
     for (name, value) in [("--idle-timeout", idleTimeout), ("--request-head-timeout", requestHeadTimeout), ("--shutdown-grace", shutdownGrace)] {
       guard value.isFinite, value > 0, value <= 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
     }
@@ -95,7 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
     var logger = Logger(label: "cotar.serve")
     logger.logLevel = .info
     let locations = archives.enumerated().map { ArchiveLocation($1, index: $0 == 0 ? index : nil) }
-    try await remote.withSession(needed: locations.contains(where: \.isRemote)) { session in
+    try await remote.withSession(needed: locations.contains(where: \.isRemote), connections: 64) { session in
       var served: [ServedArchive] = []
       for location in locations {
         let start = ContinuousClock.now
@@ -137,10 +139,25 @@ struct ServeCommand: AsyncParsableCommand {
     var opened = try await ServedArchive.open(
       name: Self.urlName(archive), sources: sources, version: stamp?.version ?? "", lastModified: stamp?.modified,
       buildListing: list && isLocal, options: options)
-    if let remote = sources.tar as? HTTPRangeSource, let etag = remote.pinnedETag {
-      opened = opened.retagged(version: etag)
+    if let remote = sources.tar as? HTTPRangeSource {
+      if let etag = remote.pinnedETag { opened = opened.retagged(version: etag) }
+      opened = opened.reopening(with: Self.reopener(opened.name, tar: remote, sidecar: opened.sidecar, options: options))
     }
     return opened
+  }
+
+  /// Opens a remote archive again from fresh sources (after its object changed upstream).
+  private static func reopener(
+    _ name: String, tar: HTTPRangeSource, sidecar: (any RangeSource)?, options: Cotar.OpenOptions
+  ) -> ServedArchive.Reopener {
+    { () async throws -> ServedArchive in
+      let freshTar = try tar.fresh()
+      let freshSidecar = try (sidecar as? HTTPRangeSource)?.fresh() ?? sidecar
+      var reopened = try await ServedArchive.open(
+        name: name, tar: freshTar, sidecar: freshSidecar, buildListing: false, options: options)
+      if let etag = freshTar.pinnedETag { reopened = reopened.retagged(version: etag) }
+      return reopened
+    }
   }
 
   /// The URL name of an archive: its file name (for a URL, the last path segment without

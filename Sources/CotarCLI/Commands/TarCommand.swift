@@ -8,17 +8,10 @@ struct TarCommand: AsyncParsableCommand {
     commandName: "tar",
     abstract: "Write a reproducible tar of files and directories (sorted, mtime 0, owner 0, duplicates as hard links).")
 
-  @Argument(help: "The tar (or .tar.co) to write.", completion: .file())
-  var output: String
-
-  @Argument(help: "Files and directories to archive, relative to --base.", completion: .file())
-  var inputs: [String]
-
-  @Option(help: "Directory that archive names are relative to (default: the current directory).", completion: .directory)
-  var base: String = "."
-
-  @Flag(help: "Store directories as members too (default: only their contents).")
-  var dirs = false
+  @Argument(
+    help: "The tar (or .tar.co) to write, unless -o names it, then the files and directories to archive (relative to --base).",
+    completion: .file())
+  var arguments: [String] = []
 
   @Flag(help: "Append the index after the tar (write a .tar.co).")
   var co = false
@@ -26,27 +19,29 @@ struct TarCommand: AsyncParsableCommand {
   @Flag(name: .customLong("index"), help: "Also write the sidecar OUTPUT.index.")
   var sidecar = false
 
-  @Flag(name: .customLong("no-dedupe"), help: "Store identical files separately instead of as hard links.")
-  var noDedupe = false
+  @OptionGroup var tree: TreeInputOptions
+  @OptionGroup var index: IndexOptions
+  @OptionGroup var outputOptions: OutputOptions
 
-  @OptionGroup var build: BuildOptions
+  /// The tar to write: `-o`, or the first argument.
+  private var output: String { outputOptions.output ?? arguments.first ?? "" }
+  /// What to archive: every argument after the output.
+  private var inputs: [String] { outputOptions.output == nil ? Array(arguments.dropFirst()) : arguments }
 
   func validate() throws {
-    guard !inputs.isEmpty else { throw ValidationError("give at least one file or directory to archive") }
+    guard !inputs.isEmpty else { throw ValidationError("give the output, then at least one file or directory to archive") }
   }
 
   func run() async throws {
-    let collector = TarInputCollector(options: .init(base: base, includeDirectories: dirs))
-    let collection = try collector.collect(inputs)
-    for warning in collection.warnings { printError("cotar: \(warning)") }
-    let plan = try TarPlan.plan(collection.inputs, digest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath) })
+    let plan = try tree.plan(inputs)
     let progress = writeProgressPrinter("writing")
-    let options = ReproducibleTar.Options(overwrite: build.force, combined: co, sidecar: sidecar, index: build.builderOptions)
+    let options = ReproducibleTar.Options(
+      overwrite: outputOptions.force, combined: co, sidecar: sidecar, index: index.builderOptions)
     let summary = try await ReproducibleTar.write(plan, to: output, options: options, progress: progress)
     endWriteProgress(progress)
     var line = "\(output): \(summary.members) members, \(summary.dataBytes) data bytes"
     if summary.deduplicated > 0 { line += ", \(summary.deduplicated) stored as hard links" }
-    if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" }
+    if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" + packingSummary(stats) }
     printError(line)
   }
 }

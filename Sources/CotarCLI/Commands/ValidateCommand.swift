@@ -13,7 +13,9 @@ struct ValidateCommand: AsyncParsableCommand {
     let report = try await archive.withArchive { location in
       let cotar = try await location.open()
       let progress = scanProgressPrinter("validating")
-      let report = try await CotarValidator.validate(tar: location.tar, index: cotar.index)
+      // The tar of a .tar.co ends where its index starts: never scan the index as a header.
+      let tar: any RangeSource = cotar.dataLimit.map { PrefixSource(location.tar, length: $0) } ?? location.tar
+      let report = try await CotarValidator.validate(tar: tar, index: cotar.index)
       endProgressLine(progress)
       return report
     }

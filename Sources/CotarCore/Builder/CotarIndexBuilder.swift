@@ -4,21 +4,44 @@
 /// ``build(pathAt:)``. It keeps a 24-byte record per indexed entry and no path strings;
 /// paths are re-read from the archive only to tell a duplicate from a hash collision.
 public struct CotarIndexBuilder: Sendable {
-  /// Build options, with the defaults of the `cotar` CLI of linz/cotar.
+  /// Build options, with the defaults of the `cotar` CLI.
   public struct Options: Sendable, Hashable {
     /// Extra slots in percent: `slots = ceil(files × (1 + packing / 100))`. Default 25.
+    ///
+    /// With ``automaticPacking`` this is the first packing tried.
     public var packing: Double = 25
     /// Longest probe run allowed before the build fails. Default 50.
     public var maxSearch: Int = 50
+    /// Whether the builder may raise ``packing`` in steps of ``automaticPackingStep`` until
+    /// every probe run is within ``maxSearch`` (SPEC §7). `false` keeps the packing fixed,
+    /// and with it byte identity with linz/cotar's builder; `true` gives the same bytes
+    /// whenever the first packing already fits.
+    public var automaticPacking: Bool = true
+
+    /// Percentage points added to the packing per automatic step.
+    public static let automaticPackingStep: Double = 5
+    /// Highest packing automatic packing tries before giving up (default 1000). `cotar pack`
+    /// lowers it so that a shard's size bound holds whatever packing is chosen.
+    public var automaticPackingLimit: Double = 1000
 
     /// Creates options.
-    public init(packing: Double = 25, maxSearch: Int = 50) {
-      self.packing = packing
+    ///
+    /// - Parameters:
+    ///   - packing: a fixed packing in percent, or `nil` (the default) for automatic packing
+    ///     starting at 25.
+    ///   - maxSearch: the longest probe run allowed.
+    public init(packing: Double? = nil, maxSearch: Int = 50) {
+      self.packing = packing ?? 25
       self.maxSearch = maxSearch
+      self.automaticPacking = packing == nil
     }
 
     /// The multiplier applied to the file count, computed as linz/cotar does: `1 + packing / 100`.
     public var packingFactor: Double { 1 + packing / 100 }
+
+    /// The largest multiplier a build with these options can use: ``packingFactor``, or with
+    /// automatic packing the one of ``automaticPackingLimit``.
+    public var largestPackingFactor: Double { automaticPacking ? 1 + max(packing, automaticPackingLimit) / 100 : packingFactor }
   }
 
   /// An indexed entry as the builder keeps it (24 bytes).
@@ -35,6 +58,10 @@ public struct CotarIndexBuilder: Sendable {
   private var records: [PendingRecord] = []
   /// Latest record index per path hash; created at the first hard link only.
   private var latestByHash: [UInt64: Int]?
+  /// Hashes of paths whose latest member is a symbolic link (or a hard link to one).
+  private var symlinkHashes: Set<UInt64> = []
+  /// Hard links skipped because their target is a symbolic link (see ``add(_:)``).
+  public private(set) var hardLinksToSymlinks = 0
 
   /// Creates an empty builder.
   ///
@@ -55,13 +82,24 @@ public struct CotarIndexBuilder: Sendable {
 
   /// Adds a tar member; members that are not files or hard links are ignored.
   ///
-  /// A hard link takes the data offset and size of the latest earlier member with its target path.
+  /// A hard link takes the data offset and size of the latest earlier member with its target
+  /// path. A hard link whose target is a symbolic link (GNU tar writes one for a hard link to
+  /// a symlink) has no data: it is skipped and counted in ``hardLinksToSymlinks``.
   /// - Throws: `CotarError` `.invalidTar` for a hard link whose target was not seen earlier,
   ///   `.limitExceeded` for a data offset ≥ 2 TiB or a size ≥ 4 GiB, `.hashCollision` for a
   ///   path whose hash is 0 (reserved for empty slots).
   public mutating func add(_ entry: TarEntry) throws(CotarError) {
+    if entry.kind == .symbolicLink { symlinkHashes.insert(PathHash.fnv1a64(bytes: entry.pathBytes)) }
     guard entry.kind.isIndexed else { return }
     let hash = PathHash.fnv1a64(bytes: entry.pathBytes)
+    if !symlinkHashes.isEmpty {
+      if entry.kind == .hardLink, symlinkHashes.contains(PathHash.fnv1a64(bytes: entry.linkTargetBytes ?? [])) {
+        symlinkHashes.insert(hash)
+        hardLinksToSymlinks += 1
+        return
+      }
+      symlinkHashes.remove(hash)
+    }
     guard hash != 0 else {
       throw CotarError(
         .hashCollision, "path hashes to 0, which the format reserves for empty slots; rename it",
@@ -143,8 +181,12 @@ public struct CotarIndexBuilder: Sendable {
   /// - Parameter pathAt: returns the path bytes of the member whose header starts at an
   ///   offset; called only for members that share a hash (duplicates or collisions).
   /// - Returns: the serialized index and statistics.
+  /// With ``Options/automaticPacking`` a probe run longer than `maxSearch` makes the builder
+  /// retry with the packing raised by ``Options/automaticPackingStep``; the packing used is
+  /// in ``IndexBuildStats/packing``.
   /// - Throws: `CotarError` `.hashCollision` naming both paths, `.indexTooDense` when a probe
-  ///   run exceeds `maxSearch` (suggesting a larger packing), `.limitExceeded` for more than
+  ///   run exceeds `maxSearch` at a fixed packing, or at every automatic packing up to
+  ///   ``Options/automaticPackingLimit`` (suggesting a larger packing), `.limitExceeded` for more than
   ///   2^32 − 1 slots, or what `pathAt` throws.
   public consuming func build(
     pathAt: (UInt64) async throws -> [UInt8]
@@ -170,14 +212,28 @@ public struct CotarIndexBuilder: Sendable {
       ordered = Self.orderForPlacement(unique, slotCount: Int(slotCount)).ordered
     }
     unique = []  // release the unordered records before the table is allocated
-    switch Self.layOut(ordered, slotCount: slotCount, duplicates: duplicates, options: options) {
-    case .success(let built):
-      return built
-    case .failure(var error):
-      if let headerOffset = error.offset {
-        error.path = String(decoding: try await pathAt(headerOffset), as: UTF8.self)
+    var current = options
+    var placement = ordered
+    var slots = slotCount
+    while true {
+      switch Self.layOut(placement, slotCount: slots, duplicates: duplicates, options: current) {
+      case .success(let built):
+        return built
+      case .failure(var error):
+        let next = current.packing + Options.automaticPackingStep
+        if error.code == .indexTooDense, current.automaticPacking, next <= current.automaticPackingLimit,
+          case .success(let nextSlots) = Self.slotCount(files: placement.count, options: Options(packing: next, maxSearch: current.maxSearch))
+        {
+          current.packing = next
+          slots = nextSlots
+          placement = Self.orderForPlacement(placement, slotCount: Int(nextSlots)).ordered
+          continue
+        }
+        if let headerOffset = error.offset {
+          error.path = String(decoding: try await pathAt(headerOffset), as: UTF8.self)
+        }
+        throw error
       }
-      throw error
     }
   }
 
@@ -324,7 +380,8 @@ public struct CotarIndexBuilder: Sendable {
     if let failure { return .failure(failure) }
     let stats = IndexBuildStats(
       files: fileCount, slots: slotCount, longestProbe: longestProbe,
-      meanProbe: fileCount == 0 ? 0 : Double(totalProbe) / Double(fileCount), duplicatesDropped: duplicates)
+      meanProbe: fileCount == 0 ? 0 : Double(totalProbe) / Double(fileCount), duplicatesDropped: duplicates,
+      packing: options.packing, automaticPacking: options.automaticPacking)
     return .success(BuiltIndex(bytes: bytes, stats: stats))
   }
 
@@ -387,4 +444,9 @@ public struct IndexBuildStats: Hashable, Sendable {
   public var meanProbe: Double
   /// Earlier occurrences of repeated paths that were superseded (last wins).
   public var duplicatesDropped: Int
+  /// The packing (percent) the table was built with: the requested one, or with automatic
+  /// packing the first that kept every probe run within the max search.
+  public var packing: Double = 25
+  /// Whether the packing was chosen automatically (``CotarIndexBuilder/Options/automaticPacking``).
+  public var automaticPacking = false
 }

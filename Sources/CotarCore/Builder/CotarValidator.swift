@@ -17,16 +17,21 @@ public struct ValidationReport: Sendable {
 public enum CotarValidator {
   /// Problems listed in a report before the rest are only counted.
   public static let maximumProblems = 100
+  /// Indexes up to this size (64 MiB) are loaded into memory for validation; larger ones
+  /// are read in chunks.
+  public static let residentLimit: UInt64 = 64 << 20
 
   /// Scans `tar` and checks every indexed path resolves to its exact offset and size, and
   /// that the index has no other filled slots.
   ///
   /// - Parameters:
   ///   - tar: the archive.
-  ///   - index: the index to check; it is loaded into memory once.
+  ///   - index: the index to check; loaded into memory once when it is at most
+  ///     ``residentLimit`` bytes, else read in chunks. Header and footer must agree.
   ///   - scanOptions: read-ahead and extended-header limits for the tar scan.
   /// - Returns: the report; a mismatch is a problem in the report, not a thrown error.
-  /// - Throws: `CotarError` when the tar itself cannot be read or parsed.
+  /// - Throws: `CotarError` when the tar itself cannot be read or parsed, or `.corruptIndex`
+  ///   when the index header and footer differ.
   public static func validate(
     tar: any RangeSource, index: CotarIndex, scanOptions: TarScanner.Options = .init()
   ) async throws -> ValidationReport {
@@ -40,11 +45,19 @@ public enum CotarValidator {
       if report.problems.count < maximumProblems { report.problems.append(text) } else { report.unlistedProblems += 1 }
     }
     let scanner = TarScanner(source: tar, options: scanOptions)
+    var symlinks: Set<UInt64> = []
     _ = try await scanner.scan { member in
+      if member.kind == .symbolicLink { symlinks.insert(PathHash.fnv1a64(bytes: member.pathBytes)) }
       guard member.kind.isIndexed else { return }
       let hash = PathHash.fnv1a64(bytes: member.pathBytes)
       if member.kind == .hardLink {
         let targetHash = PathHash.fnv1a64(bytes: member.linkTargetBytes ?? [])
+        if symlinks.contains(targetHash) {
+          // A hard link to a symlink is not indexed (SPEC §6).
+          symlinks.insert(hash)
+          expected[hash] = nil
+          return
+        }
         guard let target = expected[targetHash] else {
           problem("'\(member.path)' (header at \(member.headerOffset)): hard link to '\(member.linkTarget ?? "")', which does not appear earlier")
           return
@@ -54,9 +67,12 @@ public enum CotarValidator {
         expected[hash] = Expected(
           headerOffset: member.headerOffset, entry: CotarEntry(offset: member.dataOffset, size: member.size))
       }
+      symlinks.remove(hash)
     }
     report.indexedPaths = expected.count
-    let loaded = try await index.loadedIntoMemory()
+    // Small indexes are loaded once; a large one is probed in place and counted in chunks,
+    // so memory stays bounded whatever slot count the index claims.
+    let loaded = index.header.indexSize <= residentLimit ? try await index.loadedIntoMemory() : index
     for (hash, want) in expected.sorted(by: { $0.value.headerOffset < $1.value.headerOffset }) {
       let found = try await loaded.lookup(hash: hash)
       guard found != want.entry else { continue }
@@ -67,7 +83,16 @@ public enum CotarValidator {
         problem("'\(path)' (data at \(want.entry.offset), \(want.entry.size) bytes) is not in the index")
       }
     }
-    report.filledSlots = try await loaded.allRecords().reduce(0) { $0 + ($1.isEmpty ? 0 : 1) }
+    var filled = 0
+    try await loaded.forEachSlotChunk { _, bytes in
+      bytes.withUnsafeBytes { raw in
+        for index in 0..<(raw.count / CotarFormat.recordSize)
+        where raw.loadUnaligned(fromByteOffset: index * CotarFormat.recordSize, as: UInt64.self) != 0 {
+          filled += 1
+        }
+      }
+    }
+    report.filledSlots = filled
     if report.filledSlots != report.indexedPaths {
       problem("index has \(report.filledSlots) filled slots but the tar has \(report.indexedPaths) indexed paths")
     }

@@ -32,7 +32,7 @@ extension CotarIndexBuilder {
     var builder = try CotarIndexBuilder(options: options)
     let scanner = TarScanner(source: tar, options: scanOptions)
     var members = 0
-    let summary = try await scanner.scan { entry in
+    var summary = try await scanner.scan { entry in
       do {
         try builder.add(entry)
       } catch let error as CotarError {
@@ -43,9 +43,18 @@ extension CotarIndexBuilder {
         progress(ScanProgress(members: members, offset: entry.dataOffset))
       }
     }
+    if builder.hardLinksToSymlinks > 0 {
+      // A hard link to a symlink is a symlink (SPEC §6): count it with them.
+      summary.skipped[TarEntry.Kind.symbolicLink.description, default: 0] += builder.hardLinksToSymlinks
+    }
     do {
+      // Paths are re-read only for repeated hashes: with a small read-ahead, so a path that
+      // occurs many times costs a block read per occurrence, not a 1 MiB read-ahead.
+      var pathOptions = scanOptions
+      pathOptions.readAheadBytes = 4096
+      let pathScanner = TarScanner(source: tar, options: pathOptions)
       let index = try await builder.build { headerOffset in
-        try await scanner.entry(atHeaderOffset: headerOffset).pathBytes
+        try await pathScanner.entry(atHeaderOffset: headerOffset).pathBytes
       }
       return IndexBuildResult(index: index, scan: summary)
     } catch let error as CotarError {

@@ -48,11 +48,15 @@ public struct ArchiveLocation: Sendable, Hashable, CustomStringConvertible {
     public var tar: any RangeSource
     /// Where the index is.
     public var index: IndexPlacement
+    /// Advice added to a "no Cotar index" error when the archive is read as a `.tar.co`
+    /// only because no sidecar could be guessed (a `.tar` URL with a query).
+    public var missingIndexAdvice: String?
 
     /// Creates resolved sources.
-    public init(tar: any RangeSource, index: IndexPlacement) {
+    public init(tar: any RangeSource, index: IndexPlacement, missingIndexAdvice: String? = nil) {
       self.tar = tar
       self.index = index
+      self.missingIndexAdvice = missingIndexAdvice
     }
 
     /// The sidecar source, given or guessed, if any.
@@ -81,7 +85,12 @@ public struct ArchiveLocation: Sendable, Hashable, CustomStringConvertible {
     ) async throws -> (cotar: Cotar, sidecar: (any RangeSource)?) {
       switch index {
       case .trailing:
-        return (try await Cotar.open(tar, options: options), nil)
+        do {
+          return (try await Cotar.open(tar, options: options), nil)
+        } catch var error as CotarError where error.code == .invalidMagic {
+          if let missingIndexAdvice { error.message += "; " + missingIndexAdvice }
+          throw error
+        }
       case .sidecar(let sidecar):
         return (try await Cotar.open(tar: tar, index: sidecar, options: options), sidecar)
       case .guessedSidecar(let sidecar):
@@ -106,7 +115,12 @@ public struct ArchiveLocation: Sendable, Hashable, CustomStringConvertible {
     let name = Self.pathPart(of: archive).lowercased()
     if name.hasSuffix(".co") { return Sources(tar: tar, index: .trailing) }
     if SourceResolver.isRemote(archive) {
-      guard name.hasSuffix(".tar"), !Self.hasQuery(archive) else { return Sources(tar: tar, index: .trailing) }
+      guard name.hasSuffix(".tar") else { return Sources(tar: tar, index: .trailing) }
+      guard !Self.hasQuery(archive) else {
+        return Sources(
+          tar: tar, index: .trailing,
+          missingIndexAdvice: "a .tar URL with a query (a presigned URL) gets no guessed URL.index: give the index with --index")
+      }
       return Sources(tar: tar, index: .guessedSidecar(try resolver.source(for: Self.pathPart(of: archive) + ".index")))
     }
     let localPath = SourceResolver.scheme(of: archive) == "file" ? String(archive.dropFirst("file://".count)) : archive

@@ -8,16 +8,20 @@ public struct BatchReadOptions: Sendable, Hashable {
   public var coalesceGap: UInt64
   /// A coalesced read is not grown past this many bytes (a single larger entry is still read whole).
   public var maximumCoalescedBytes: UInt64
+  /// How the index is read: decided per batch (default), or one window per path.
+  public var indexReads: BatchIndexReads
 
-  /// Creates options (defaults: 16 lookups, 8 reads, 64 KiB gap, 16 MiB per read).
+  /// Creates options (defaults: 16 lookups, 8 reads, 64 KiB gap, 16 MiB per read, index
+  /// reads decided per batch).
   public init(
     lookupConcurrency: Int = 16, readConcurrency: Int = 8, coalesceGap: UInt64 = 64 << 10,
-    maximumCoalescedBytes: UInt64 = 16 << 20
+    maximumCoalescedBytes: UInt64 = 16 << 20, indexReads: BatchIndexReads = .automatic
   ) {
     self.lookupConcurrency = max(1, lookupConcurrency)
     self.readConcurrency = max(1, readConcurrency)
     self.coalesceGap = coalesceGap
     self.maximumCoalescedBytes = max(1, maximumCoalescedBytes)
+    self.indexReads = indexReads
   }
 }
 
@@ -38,9 +42,11 @@ public struct CoalescedRead: Hashable, Sendable {
 extension Cotar {
   /// The bytes of many entries, in the order of `paths`; `nil` for paths that are not indexed.
   ///
-  /// Lookups run concurrently (bounded), then the data reads are sorted by offset and
-  /// neighbours closer than `options.coalesceGap` are fetched with one read; 0-byte entries
-  /// need no read. Results are held in memory: split very large batches.
+  /// The index is read as ``CotarIndex/prefetchSlots(for:concurrency:gapBytes:)`` decides
+  /// (for a remote index, the home windows of all paths merged into a few parallel reads),
+  /// remaining lookups run concurrently (bounded), then the data reads are sorted by offset
+  /// and neighbours closer than `options.coalesceGap` are fetched with one read; 0-byte
+  /// entries need no read. Results are held in memory: split very large batches.
   /// - Throws: the first `CotarError` any lookup or read throws.
   public func read(paths: [String], options: BatchReadOptions = BatchReadOptions()) async throws -> [[UInt8]?] {
     try await read(pathBytes: paths.map { Array($0.utf8) }, options: options)
@@ -50,7 +56,9 @@ extension Cotar {
   ///
   /// - Throws: as ``read(paths:options:)``.
   public func read(pathBytes: [[UInt8]], options: BatchReadOptions = BatchReadOptions()) async throws -> [[UInt8]?] {
-    let located = try await entries(pathBytes: pathBytes, concurrency: options.lookupConcurrency)
+    let located = try await entries(
+      pathBytes: pathBytes, concurrency: options.lookupConcurrency, indexReads: options.indexReads,
+      indexGap: options.coalesceGap)
     let present = located.enumerated().compactMap { item in item.element.map { (item.offset, $0) } }
     let plan = Cotar.coalesce(
       present.map(\.1), gap: options.coalesceGap, maximumBytes: options.maximumCoalescedBytes)
@@ -68,11 +76,35 @@ extension Cotar {
     return results
   }
 
-  /// Locates many entries concurrently, in the order of `pathBytes`.
+  /// Locates many entries, in the order of `pathBytes`: the index slots are prefetched as
+  /// ``CotarIndex/prefetchSlots(for:concurrency:gapBytes:)`` decides (unless `indexReads` is
+  /// `.perPath`), then lookups not resolved from them run concurrently, `concurrency` at once.
   ///
   /// - Throws: as ``entry(pathBytes:)``.
-  public func entries(pathBytes: [[UInt8]], concurrency: Int = 16) async throws -> [CotarEntry?] {
-    try await boundedMap(pathBytes, concurrency: concurrency) { path in try await self.entry(pathBytes: path) }
+  public func entries(
+    pathBytes: [[UInt8]], concurrency: Int = 16, indexReads: BatchIndexReads = .automatic, indexGap: UInt64 = 64 << 10
+  ) async throws -> [CotarEntry?] {
+    let hashes = pathBytes.map { PathHash.fnv1a64(bytes: $0) }
+    var results = [CotarEntry?](repeating: nil, count: pathBytes.count)
+    var pending = Array(pathBytes.indices)
+    if indexReads == .automatic,
+      let slots = try await index.prefetchSlots(for: hashes, concurrency: concurrency, gapBytes: indexGap)
+    {
+      pending = []
+      for position in pathBytes.indices {
+        guard case .resolved(let found) = slots.lookup(hash: hashes[position]) else {
+          pending.append(position)
+          continue
+        }
+        if let found { try checkWithinData(found, path: String(decoding: pathBytes[position], as: UTF8.self)) }
+        results[position] = found
+      }
+    }
+    let looked = try await boundedMap(pending, concurrency: concurrency) { position in
+      try await self.entry(hash: hashes[position], path: String(decoding: pathBytes[position], as: UTF8.self))
+    }
+    for (position, entry) in zip(pending, looked) { results[position] = entry }
+    return results
   }
 
   /// Groups entries into reads: sorted by offset, an entry joins the previous read when it

@@ -96,14 +96,14 @@ public struct Cotar: Sendable {
   }
 
   /// Resolves a path hash; `path` (evaluated only for an error) names the path in errors.
-  private func entry(hash: UInt64, path: @autoclosure () -> String) async throws -> CotarEntry? {
+  func entry(hash: UInt64, path: @autoclosure () -> String) async throws -> CotarEntry? {
     guard let entry = try await index.lookup(hash: hash) else { return nil }
     try checkWithinData(entry, path: path())
     return entry
   }
 
   /// Throws when `entry` points past the end of the tar data.
-  private func checkWithinData(_ entry: CotarEntry, path: @autoclosure () -> String) throws {
+  func checkWithinData(_ entry: CotarEntry, path: @autoclosure () -> String) throws {
     if let dataLimit, entry.offset + entry.size > dataLimit {
       throw CotarError(
         .corruptIndex,

@@ -86,6 +86,10 @@ public struct CotarIndex: Sendable {
     }
     if UInt64(bytes.count) == totalSize {
       try checkFooter(bytes, at: bytes.count - CotarFormat.headerSize, matches: header, offset: totalSize - 8, source: source)
+    } else if isLocal(source) {
+      // A local index larger than the speculative read: one more small read checks the footer.
+      let footer = try await source.read((totalSize - 8)..<totalSize)
+      try checkFooter(footer, at: 0, matches: header, offset: totalSize - 8, source: source)
     }
     let slotBytes = min(bytes.count - CotarFormat.headerSize, Int(header.slotCount) * CotarFormat.recordSize)
     let whole = slotBytes / CotarFormat.recordSize * CotarFormat.recordSize
@@ -130,6 +134,11 @@ public struct CotarIndex: Sendable {
       resident = ResidentSlots(
         firstSlot: 0, bytes: Array(bytes[(headerAt + CotarFormat.headerSize)..<footerStart]))
     } else {
+      if isLocal(source) {
+        // A local index larger than the speculative read: one more small read checks the header.
+        let headerBytes = try await source.read(baseOffset..<(baseOffset + 8))
+        try checkFooter(headerBytes, at: 0, matches: header, offset: baseOffset, source: source)
+      }
       let slotsStart = baseOffset + UInt64(CotarFormat.headerSize)
       let delta = suffixStart > slotsStart ? suffixStart - slotsStart : 0
       let skip = Int((delta + 15) / 16) * 16
@@ -139,6 +148,29 @@ public struct CotarIndex: Sendable {
     }
     return CotarIndex(
       source: source, baseOffset: baseOffset, header: header, lookupOptions: lookupOptions, resident: resident)
+  }
+
+  /// Where the tar data of `source` ends when a Cotar index is appended to it (a `.tar.co`
+  /// whose header and footer agree): the index's start. `nil` for anything else, such as a
+  /// plain tar. Costs two 8-byte reads.
+  ///
+  /// - Throws: what the source throws.
+  public static func tarDataEnd(of source: any RangeSource) async throws -> UInt64? {
+    let size = try await source.size()
+    guard size >= 16 else { return nil }
+    let footer = try await source.read((size - 8)..<size)
+    guard let header = try? CotarIndexHeader(parsing: footer, at: 0), header.indexSize <= size else { return nil }
+    let base = size - header.indexSize
+    guard try await source.read(base..<(base + 8)) == footer else { return nil }
+    return base
+  }
+
+  /// Whether `source` reads local bytes (a ``SynchronousRangeSource``, possibly behind a
+  /// ``CountingSource``): an extra 8-byte read is then nearly free.
+  static func isLocal(_ source: any RangeSource) -> Bool {
+    if source is any SynchronousRangeSource { return true }
+    if let counting = source as? CountingSource { return isLocal(counting.base) }
+    return false
   }
 
   private static func checkFooter(
@@ -166,9 +198,12 @@ public struct CotarIndex: Sendable {
   /// - Throws: as ``RangeSource/read(_:)``.
   public func loadedIntoMemory() async throws -> CotarIndex {
     if isResident { return self }
-    let start = baseOffset + UInt64(CotarFormat.headerSize)
     let uncached = (source as? BlockCacheSource)?.base ?? source
-    let bytes = try await uncached.read(start..<(start + slotCount * 16))
+    var bytes = try await uncached.read(baseOffset..<(baseOffset + header.indexSize))
+    try Self.checkFooter(bytes, at: 0, matches: header, offset: baseOffset, source: uncached)
+    try Self.checkFooter(bytes, at: bytes.count - 8, matches: header, offset: baseOffset + header.indexSize - 8, source: uncached)
+    bytes.removeLast(8)
+    bytes.removeFirst(8)
     return CotarIndex(
       source: uncached, baseOffset: baseOffset, header: header, lookupOptions: lookupOptions,
       resident: ResidentSlots(firstSlot: 0, bytes: bytes))
@@ -214,8 +249,12 @@ public struct CotarIndex: Sendable {
     if let resident, resident.covers(0..<slotCount) { return Self.probe(resident.bytes, slotCount: slotCount, hash: hash) }
     var slot = hash % slotCount
     var visited: UInt64 = 0
-    let window = UInt64(lookupOptions.windowSlots)
+    // The first window is the configured one (enough for any valid index built with default
+    // options); later ones grow 4× per read up to 16 MiB, so a long run of filled slots (a
+    // corrupt or hostile table) costs O(log S) reads, not S / window.
+    var window = UInt64(lookupOptions.windowSlots)
     while visited < slotCount {
+      defer { window = max(window, min(window.multipliedReportingOverflow(by: 4).partialValue, Self.largestWindowSlots)) }
       let count = min(window, slotCount - slot, slotCount - visited)
       let (bytes, start) = try await slotBytes(slot..<(slot + count))
       for index in 0..<Int(count) {
@@ -229,6 +268,9 @@ public struct CotarIndex: Sendable {
     }
     return nil
   }
+
+  /// The largest window a lookup grows to (1 Mi slots, 16 MiB).
+  static let largestWindowSlots: UInt64 = 1 << 20
 
   /// The probe of ``lookup(hash:)`` over a table wholly in memory: no windows, no I/O.
   private static func probe(_ table: [UInt8], slotCount: UInt64, hash: UInt64) -> CotarEntry? {
@@ -257,6 +299,40 @@ public struct CotarIndex: Sendable {
     }
     let first = baseOffset + UInt64(CotarFormat.headerSize) + slots.lowerBound * 16
     return (try await source.read(first..<(first + UInt64(slots.count) * 16)), 0)
+  }
+
+  /// Reads the whole index in chunks of at most `slotsPerRead` slots, in table order, and
+  /// checks that the header and the footer are the same 8 bytes (SPEC §3). Memory stays
+  /// bounded by one chunk, whatever slot count the index claims.
+  ///
+  /// - Parameters:
+  ///   - slotsPerRead: slots per read (default 64 Ki slots, 1 MiB).
+  ///   - body: called with the number of the chunk's first slot and the chunk's bytes (a
+  ///     multiple of 16).
+  /// - Throws: `CotarError` `.corruptIndex` when header and footer differ, what the source
+  ///   throws, or what `body` throws.
+  public func forEachSlotChunk(
+    slotsPerRead: Int = 1 << 16, _ body: (_ firstSlot: UInt64, _ bytes: [UInt8]) throws -> Void
+  ) async throws {
+    let uncached = (source as? BlockCacheSource)?.base ?? source
+    let headerBytes = try await uncached.read(baseOffset..<(baseOffset + 8))
+    try Self.checkFooter(headerBytes, at: 0, matches: header, offset: baseOffset, source: uncached)
+    let footerOffset = baseOffset + header.indexSize - 8
+    let footerBytes = try await uncached.read(footerOffset..<(footerOffset + 8))
+    try Self.checkFooter(footerBytes, at: 0, matches: header, offset: footerOffset, source: uncached)
+    let chunk = UInt64(max(1, slotsPerRead))
+    var first: UInt64 = 0
+    while first < slotCount {
+      let count = min(chunk, slotCount - first)
+      if let resident, resident.covers(first..<(first + count)) {
+        let start = Int(first - resident.firstSlot) * CotarFormat.recordSize
+        try body(first, Array(resident.bytes[start..<(start + Int(count) * CotarFormat.recordSize)]))
+      } else {
+        let at = baseOffset + UInt64(CotarFormat.headerSize) + first * 16
+        try body(first, try await uncached.read(at..<(at + count * 16)))
+      }
+      first += count
+    }
   }
 
   /// Every slot in table order, empty ones included (reads the whole table once).

@@ -13,27 +13,49 @@ public struct IndexStatistics: Hashable, Sendable {
 
   /// Filled slots divided by slots (0 for an empty table).
   public var loadFactor: Double { slots == 0 ? 0 : Double(entries) / Double(slots) }
+
+  /// The packing (percent) the table was built with, recovered from its size (SPEC §7): of
+  /// the whole percentages `p` with `ceil(entries × (1 + p/100)) == slots`, a multiple of 5
+  /// (the default 25 and the automatic steps) if there is one, else the smallest; when no
+  /// whole percentage gives this slot count, `(slots / entries − 1) × 100`. `nil` for a
+  /// table without entries.
+  public var packing: Double? {
+    guard entries > 0, slots >= entries else { return nil }
+    let estimate = (Double(slots) / Double(entries) - 1) * 100
+    let low = max(0, Int(estimate.rounded(.down)) - 2)
+    let matching = (low...(low + 4)).filter { candidate in
+      (Double(entries) * (1 + Double(candidate) / 100)).rounded(.up) == Double(slots)
+    }
+    // Prefer the values the CLI uses (25 and the automatic steps of 5), then the smallest.
+    return (matching.first { $0.isMultiple(of: 5) } ?? matching.first).map(Double.init) ?? estimate
+  }
 }
 
 extension CotarIndex {
-  /// Computes ``IndexStatistics`` by reading the whole table once.
+  /// Computes ``IndexStatistics`` by reading the whole table once, in bounded memory.
   ///
-  /// - Throws: as ``RangeSource/read(_:)``.
+  /// - Throws: `CotarError` `.corruptIndex` when header and footer differ, or as
+  ///   ``RangeSource/read(_:)``.
   public func statistics() async throws -> IndexStatistics {
-    let records = try await allRecords()
-    let slots = UInt64(records.count)
+    let slots = slotCount
     var entries = 0
     var longest: UInt64 = 0
     var total: UInt64 = 0
-    for (position, record) in records.enumerated() where !record.isEmpty {
-      let home = record.hash % slots
-      let distance = (UInt64(position) + slots - home) % slots
-      entries += 1
-      longest = max(longest, distance)
-      total += distance
+    try await forEachSlotChunk { firstSlot, bytes in
+      bytes.withUnsafeBytes { raw in
+        for index in 0..<(raw.count / CotarFormat.recordSize) {
+          let hash = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index * CotarFormat.recordSize, as: UInt64.self))
+          guard hash != 0 else { continue }
+          let position = firstSlot + UInt64(index)
+          let distance = (position + slots - hash % slots) % slots
+          entries += 1
+          longest = max(longest, distance)
+          total += distance
+        }
+      }
     }
     return IndexStatistics(
-      slots: records.count, entries: entries, longestProbe: Int(longest),
+      slots: Int(slots), entries: entries, longestProbe: Int(longest),
       meanProbe: entries == 0 ? 0 : Double(total) / Double(entries), indexBytes: header.indexSize)
   }
 }

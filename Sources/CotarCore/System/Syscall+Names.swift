@@ -28,11 +28,15 @@ extension Syscall {
     return buffer.prefix(count).map { UInt8(bitPattern: $0) }
   }
 
-  /// The names in directory `path`, without `.` and `..`, in directory order (`opendir(3)`,
-  /// `readdir(3)`).
+  /// The names in directory `path`, without `.` and `..`, in directory order (`open(2)` with
+  /// `O_DIRECTORY | O_NOFOLLOW`, then `fdopendir(3)` and `readdir(3)`): a directory swapped
+  /// for a symbolic link is refused with `ELOOP` or `ENOTDIR`, never followed.
   package static func directoryEntries(bytes path: [UInt8]) throws(SystemCallError) -> [[UInt8]] {
-    guard let opened = withCPath(path, { opendir($0) }), let directory = opened else {
-      throw SystemCallError(call: "opendir", errno: errno)
+    let fd = try open(bytes: path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+    guard let directory = fdopendir(fd) else {
+      let code = errno
+      close(fd)
+      throw SystemCallError(call: "fdopendir", errno: code)
     }
     defer { closedir(directory) }
     var names: [[UInt8]] = []
@@ -42,6 +46,66 @@ extension Syscall {
       names.append(name)
     }
     return names
+  }
+
+  /// Creates the directory `name` in `directory` (`mkdirat(2)`).
+  package static func makeDirectory(at directory: Int32, bytes name: [UInt8], mode: mode_t = 0o755)
+    throws(SystemCallError)
+  {
+    _ = try retryingInterrupts("mkdirat") { withCPath(name) { mkdirat(directory, $0, mode) } ?? -1 }
+  }
+
+  /// Renames `from` to `to`, both in `directory`, replacing `to` (`renameat(2)`).
+  package static func rename(at directory: Int32, bytes from: [UInt8], to: [UInt8]) throws(SystemCallError) {
+    _ = try retryingInterrupts("renameat") {
+      withCPath(from) { source in withCPath(to) { renameat(directory, source, directory, $0) } ?? -1 } ?? -1
+    }
+  }
+
+  /// Links `to` to `from`, both in `directory`; fails with `EEXIST` when `to` exists (`linkat(2)`).
+  package static func link(at directory: Int32, bytes from: [UInt8], to: [UInt8]) throws(SystemCallError) {
+    _ = try retryingInterrupts("linkat") {
+      withCPath(from) { source in withCPath(to) { linkat(directory, source, directory, $0, 0) } ?? -1 } ?? -1
+    }
+  }
+
+  /// Removes the name `name` in `directory` (`unlinkat(2)`).
+  package static func unlink(at directory: Int32, bytes name: [UInt8]) throws(SystemCallError) {
+    _ = try retryingInterrupts("unlinkat") { withCPath(name) { unlinkat(directory, $0, 0) } ?? -1 }
+  }
+
+  /// Flushes the file system holding `descriptor` to stable storage: `syncfs(2)` where the C
+  /// library has it (looked up at run time; Swift's Glibc module does not declare it), else
+  /// `sync(2)` of every file system.
+  package static func syncFileSystem(of descriptor: Int32) throws(SystemCallError) {
+    typealias SyncFS = @convention(c) (Int32) -> Int32
+    guard let symbol = dlsym(nil, "syncfs") else {
+      syncEverything()
+      return
+    }
+    let syncfs = unsafeBitCast(symbol, to: SyncFS.self)
+    _ = try retryingInterrupts("syncfs") { syncfs(descriptor) }
+  }
+
+  /// Creates a new directory from `template`, whose last six characters are `XXXXXX`
+  /// (`mkdtemp(3)`); returns the path it chose.
+  package static func makeTemporaryDirectory(_ template: String) throws(SystemCallError) -> String {
+    var bytes = Array(template.utf8CString)
+    let made = bytes.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkdtemp($0) != nil } ?? false }
+    guard made else { throw SystemCallError(call: "mkdtemp", errno: errno) }
+    return bytes.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { String(cString: $0) } ?? template }
+  }
+
+  /// Removes the empty directory `path` (`rmdir(2)`).
+  package static func removeDirectory(_ path: String) throws(SystemCallError) {
+    _ = try retryingInterrupts("rmdir") { rmdir(path) }
+  }
+
+  /// `path` with every symbolic link, `.` and `..` resolved (`realpath(3)`).
+  package static func realPath(_ path: String) throws(SystemCallError) -> String {
+    guard let resolved = realpath(path, nil) else { throw SystemCallError(call: "realpath", errno: errno) }
+    defer { free(resolved) }
+    return String(cString: resolved)
   }
 
   /// The current working directory as raw bytes (`getcwd(3)`).
@@ -74,3 +138,6 @@ extension stat {
     #endif
   }
 }
+
+/// `sync(2)`, under a name that does not clash with ``Syscall/sync(_:)``.
+private func syncEverything() { sync() }

@@ -5,6 +5,9 @@ struct TarHeader {
   var linkName: [UInt8]
   var typeflag: UInt8
   var size: UInt64
+  /// An old GNU sparse member (`S`) whose sparse map continues in extension blocks
+  /// (`isextended`, byte 482): 512-byte blocks between the header and the data.
+  var hasSparseExtension: Bool
 
   static let blockSize = 512
 
@@ -23,6 +26,7 @@ struct TarHeader {
   init(block: UnsafeRawBufferPointer, offset: UInt64) throws(CotarError) {
     try Self.verifyChecksum(block, offset: offset)
     typeflag = block[156]
+    hasSparseExtension = typeflag == UInt8(ascii: "S") && block[482] != 0
     size = try Self.parseNumber(block, field: 124..<136, name: "size", offset: offset)
     name = Self.cString(block, 0..<100)
     linkName = Self.cString(block, 157..<257)

@@ -77,6 +77,20 @@ public struct TarScanSummary: Hashable, Sendable {
   public var members = 0
   /// Members not indexed, by kind description (`directory`, `symlink`, …).
   public var skipped: [String: Int] = [:]
+  /// Whether the archive ended with a zero block (`false`: it ended at end of file, without
+  /// the end-of-archive marker).
+  public var hasEndMarker = false
+
+  /// How many zero bytes must follow a file of `fileSize` bytes, scanned with this result,
+  /// so that it ends with a complete end-of-archive marker (two zero blocks) — what `cotar
+  /// create` writes before the index of an unterminated tar (SPEC §10). 0 for a tar that
+  /// already ends with two zero blocks (or has bytes after its first zero block).
+  public func terminatorPadding(fileSize: UInt64) -> UInt64 {
+    let marker = UInt64(2 * TarHeader.blockSize)
+    guard hasEndMarker else { return endOffset >= fileSize ? endOffset - fileSize + marker : marker }
+    let after = fileSize > endOffset ? fileSize - endOffset : 0
+    return after < marker ? marker - after : 0
+  }
 
   /// Total number of members not indexed.
   public var skippedCount: Int { skipped.values.reduce(0, +) }
@@ -153,12 +167,22 @@ struct TarWalker {
   private var entryPax: PaxRecords?
   /// Extended-header data read outside the buffer, with its offset.
   private var fetchedData: (offset: UInt64, bytes: [UInt8])?
+  /// A truncation found after a member's header was read; thrown by the next step.
+  private var pendingFailure: CotarError?
+  /// Progress through the extension blocks of an old GNU sparse header: the header's offset
+  /// and the next extension block to look at (kept between steps, as reads may intervene).
+  private var sparseExtension: (header: UInt64, next: UInt64)?
 
   init(scanner: TarScanner, offset: UInt64) async throws {
     self.source = scanner.source
     self.options = scanner.options
     self.totalSize = try await scanner.source.size()
     self.offset = offset
+    if offset == 0 && totalSize == 0 {
+      throw CotarError(
+        .invalidTar, "the file is empty (0 bytes), not a tar; a tar holds at least an end-of-archive block",
+        offset: 0, source: scanner.source.identity)
+    }
   }
 
   /// The next member, or `nil` at the end of the archive.
@@ -182,6 +206,11 @@ struct TarWalker {
       buffer = []
       buffer = try await source.read(blockOffset..<(blockOffset + length))
       bufferStart = blockOffset
+      if blockOffset == 0, let format = Self.compression(of: buffer.prefix(8)), !Self.isValidHeader(buffer) {
+        throw CotarError(
+          .invalidTar, "\(source.identity) is \(format)-compressed; Cotar indexes uncompressed tars (decompress it first)",
+          offset: 0, source: source.identity)
+      }
     case .extendedData(let range):
       fetchedData = (range.lowerBound, try await source.read(range))
     }
@@ -189,24 +218,32 @@ struct TarWalker {
 
   /// Advances over buffered headers until a member, the end, or a needed read.
   mutating func step() throws -> Step {
+    if let pendingFailure { throw pendingFailure }
     guard !ended else { return .end }
     if memberStart == nil { memberStart = offset }
     while true {
       let headerOffset = offset
       guard try isBlockBuffered(at: headerOffset) else {
-        if headerOffset >= totalSize { return try finish(at: headerOffset) }
+        if headerOffset >= totalSize { return try finish(at: headerOffset, marker: false) }
         return .needs(.block(headerOffset))
       }
       let header = try withBlock(at: headerOffset) { block throws -> TarHeader? in
         if TarHeader.isZeroBlock(block) { return nil }
+
         do {
           return try TarHeader(block: block, offset: headerOffset)
         } catch let error as CotarError {
           throw error.withSource(source.identity)
         }
       }
-      guard let header else { return try finish(at: headerOffset) }
-      let dataOffset = headerOffset + UInt64(TarHeader.blockSize)
+      guard let header else { return try finish(at: headerOffset, marker: true) }
+      var dataOffset = headerOffset + UInt64(TarHeader.blockSize)
+      if header.hasSparseExtension {
+        switch try skipSparseExtension(header: headerOffset, from: dataOffset) {
+        case .end(let end): dataOffset = end
+        case .needs(let request): return .needs(request)
+        }
+      }
       switch header.typeflag {
       case UInt8(ascii: "L"), UInt8(ascii: "K"), UInt8(ascii: "x"), UInt8(ascii: "g"):
         guard let data = try extendedData(header, dataOffset: dataOffset) else {
@@ -239,7 +276,13 @@ struct TarWalker {
       let kind = isV7Directory ? .directory : Self.kind(of: header.typeflag, isSparse: pax?.isSparse ?? false)
       let hasData = Self.hasData(header.typeflag) && !isV7Directory
       let size = hasData ? storedSize : 0
-      offset = try nextHeader(after: dataOffset, size: size, path: path)
+      do {
+        offset = try nextHeader(after: dataOffset, size: size, path: path)
+      } catch let error as CotarError where error.code == .truncated {
+        // The header was read but the data is cut: yield the member (a listing shows it, as
+        // GNU tar does), then fail on the next step.
+        pendingFailure = error
+      }
       summary.members += 1
       if !kind.isIndexed { summary.skipped[kind.description, default: 0] += 1 }
       let isLink = kind == .hardLink || kind == .symbolicLink
@@ -254,7 +297,62 @@ struct TarWalker {
     }
   }
 
-  private mutating func finish(at endOffset: UInt64) throws -> Step {
+  /// The compression format whose magic bytes start `block`, if any (gzip, bzip2, xz, zstd, lz4).
+  static func compression(of block: ArraySlice<UInt8>) -> String? {
+    let magics: [(String, [UInt8])] = [
+      ("gzip", [0x1F, 0x8B]), ("bzip2", [0x42, 0x5A, 0x68]), ("xz", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]),
+      ("zstd", [0x28, 0xB5, 0x2F, 0xFD]), ("lz4", [0x04, 0x22, 0x4D, 0x18]),
+    ]
+    for (name, magic) in magics where block.starts(with: magic) {
+      return name
+    }
+    return nil
+  }
+
+  /// Whether `bytes` start with a 512-byte block whose tar checksum is right.
+  private static func isValidHeader(_ bytes: [UInt8]) -> Bool {
+    guard bytes.count >= 512 else { return false }
+    return bytes.withUnsafeBytes { raw in
+      (try? TarHeader.verifyChecksum(UnsafeRawBufferPointer(rebasing: raw[0..<512]), offset: 0)) != nil
+    }
+  }
+
+  /// Where the extension blocks of an old GNU sparse header end (and its data begins).
+  enum SparseExtensionSkip {
+    case end(UInt64)
+    case needs(Request)
+  }
+
+  /// Walks the extension blocks after an old GNU sparse header at `header`: each block holds
+  /// 21 sparse map entries (504 bytes) and, at byte 504, whether another block follows.
+  private mutating func skipSparseExtension(header: UInt64, from first: UInt64) throws -> SparseExtensionSkip {
+    var block = sparseExtension?.header == header ? (sparseExtension?.next ?? first) : first
+    while true {
+      guard block + 512 <= totalSize else {
+        throw CotarError(
+          .truncated, "archive is truncated: an old GNU sparse extension block at \(block) runs past the end of the file (\(totalSize) bytes)",
+          offset: block, source: source.identity)
+      }
+      let continues: Bool
+      if try isBlockBuffered(at: block) {
+        continues = withBlock(at: block) { $0[504] != 0 }
+      } else if let fetched = fetchedData, fetched.offset == block, fetched.bytes.count == 512 {
+        continues = fetched.bytes[504] != 0
+        fetchedData = nil
+      } else {
+        sparseExtension = (header, block)
+        return .needs(.extendedData(block..<(block + 512)))
+      }
+      block += 512
+      sparseExtension = (header, block)
+      if !continues {
+        sparseExtension = nil
+        return .end(block)
+      }
+    }
+  }
+
+  private mutating func finish(at endOffset: UInt64, marker: Bool) throws -> Step {
     if longName != nil || longLink != nil || entryPax != nil {
       throw CotarError(
         .invalidTar, "extended header (GNU long name or PAX) is not followed by a member",
@@ -262,6 +360,7 @@ struct TarWalker {
     }
     ended = true
     summary.endOffset = endOffset
+    summary.hasEndMarker = marker
     return .end
   }
 
@@ -343,6 +442,8 @@ struct TarWalker {
   private func isBlockBuffered(at blockOffset: UInt64) throws -> Bool {
     if blockOffset >= bufferStart, blockOffset + 512 <= bufferStart + UInt64(buffer.count) { return true }
     if blockOffset >= totalSize { return false }  // EOF on a header boundary, or after unpadded final data
+    // Read the start of a short file before calling it truncated: it may be compressed.
+    if blockOffset == 0 && (buffer.isEmpty || bufferStart != 0) { return false }
     guard blockOffset + 512 <= totalSize else {
       throw CotarError(
         .truncated,

@@ -27,6 +27,12 @@ public struct ServedArchive: Sendable {
   public let lastModified: HTTPDate?
   /// The directory listing, when built.
   public let listing: ArchiveListing?
+  /// Opens this archive again from fresh sources, when it can change under the server (a
+  /// remote object): the server calls it when a read fails with `.sourceChanged`.
+  public let reopen: Reopener?
+
+  /// Opens the archive again from fresh sources (new ETag pins, no cached windows).
+  public typealias Reopener = @Sendable () async throws -> ServedArchive
 
   /// Opens an archive for serving.
   ///
@@ -85,14 +91,23 @@ public struct ServedArchive: Sendable {
     return ServedArchive(
       name: name, indexName: indexName, cotar: cotar, tar: tar, sidecar: sidecar, tarSize: tarSize,
       sidecarSize: sidecarSize, tag: String(PathHash.fnv1a64(stamp), radix: 16), lastModified: lastModified,
-      listing: listing)
+      listing: listing, reopen: reopen)
+  }
+
+  /// A copy that the server reopens with `reopen` when its source changes.
+  public func reopening(with reopen: @escaping Reopener) -> ServedArchive {
+    ServedArchive(
+      name: name, indexName: indexName, cotar: cotar, tar: tar, sidecar: sidecar, tarSize: tarSize,
+      sidecarSize: sidecarSize, tag: tag, lastModified: lastModified, listing: listing, reopen: reopen)
   }
 
   /// Assembles an archive from parts already opened; see ``open(name:tar:sidecar:version:lastModified:buildListing:options:)``.
   public init(
     name: String, indexName: String?, cotar: Cotar, tar: any RangeSource, sidecar: (any RangeSource)?,
-    tarSize: UInt64, sidecarSize: UInt64, tag: String, lastModified: HTTPDate?, listing: ArchiveListing?
+    tarSize: UInt64, sidecarSize: UInt64, tag: String, lastModified: HTTPDate?, listing: ArchiveListing?,
+    reopen: Reopener? = nil
   ) {
+    self.reopen = reopen
     self.name = name
     self.indexName = indexName
     self.cotar = cotar

@@ -2,6 +2,10 @@ import NIOCore
 import NIOHTTPTypes
 import Synchronization
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The number of open connections, shared by every connection of one server.
 final class ConnectionCounter: Sendable {
   private let count = Atomic<Int>(0)
@@ -24,8 +28,12 @@ final class ConnectionCounter: Sendable {
   /// Counts a new connection and returns the count including it.
   func open() -> Int { count.add(1, ordering: .relaxed).newValue }
 
-  /// Counts a closed connection.
-  func close() { count.subtract(1, ordering: .relaxed) }
+  /// Counts a closed connection; when it was the last one, returns freed heap memory to the
+  /// system (glibc keeps it otherwise, so RSS would stay at its peak after a burst).
+  func close() {
+    guard count.subtract(1, ordering: .relaxed).newValue == 0 else { return }
+    HeapTrim.trim()
+  }
 
   /// The connections open now.
   var value: Int { count.load(ordering: .relaxed) }
@@ -245,5 +253,24 @@ extension Duration {
     let nanos = seconds.multipliedReportingOverflow(by: 1_000_000_000)
     guard !nanos.overflow else { return .nanoseconds(Int64.max) }
     return .nanoseconds(nanos.partialValue &+ attoseconds / 1_000_000_000)
+  }
+}
+
+/// `malloc_trim(0)` where glibc provides it (looked up at run time; not in Swift's Glibc
+/// module).
+enum HeapTrim {
+  #if canImport(Glibc)
+    private typealias Function = @convention(c) (Int) -> Int32
+    nonisolated(unsafe) private static let function: Function? = {
+      guard let symbol = dlsym(nil, "malloc_trim") else { return nil }
+      return unsafeBitCast(symbol, to: Function.self)
+    }()
+  #endif
+
+  /// Returns free heap pages to the system; does nothing elsewhere.
+  static func trim() {
+    #if canImport(Glibc)
+      _ = function?(0)
+    #endif
   }
 }

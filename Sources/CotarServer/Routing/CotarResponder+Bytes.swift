@@ -159,23 +159,13 @@ extension CotarResponder {
       return Reply(Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))))
     }
     let absolute = (span.lowerBound + selected.lowerBound)..<(span.lowerBound + selected.upperBound)
-    let chunkSize = UInt64(configuration.chunkSize)
-    let stallTimeout = configuration.limits.idleTimeout
     if absolute.count <= configuration.chunkSize {
       let bytes = try await source.read(absolute)
       return Reply(Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))))
     }
-    let body = ResponseBody(contentLength: absolute.count) { writer in
-      var offset = absolute.lowerBound
-      while offset < absolute.upperBound {
-        let end = min(offset + chunkSize, absolute.upperBound)
-        try await SendWindow.current?.reserve(Int(end - offset), stallTimeout: stallTimeout)
-        let bytes = try await source.read(offset..<end)
-        try await writer.write(ByteBuffer(bytes: bytes))
-        offset = end
-      }
-      try await writer.finish(nil)
-    }
+    let streamer = RangeStreamer(
+      source: source, range: absolute, chunkSize: configuration.chunkSize, stallTimeout: configuration.limits.idleTimeout)
+    let body = ResponseBody(contentLength: absolute.count) { writer in try await streamer.write(to: &writer) }
     return Reply(Response(status: status, headers: headers, body: body), streamed: true)
   }
 

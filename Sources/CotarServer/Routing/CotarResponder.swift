@@ -13,8 +13,11 @@ public struct CotarResponder: HTTPResponder {
   /// The request context type.
   public typealias Context = BasicRequestContext
 
-  /// The archives, in command-line order; the first answers the single-archive routes.
-  public let archives: [ServedArchive]
+  /// The archives as currently opened, in command-line order; the first answers the
+  /// single-archive routes. A remote archive with a ``ServedArchive/reopen`` closure is
+  /// replaced by a fresh version when its object changes.
+  public var archives: [ServedArchive] { slots.map(\.current.archive) }
+  private let slots: [ArchiveSlot]
   /// The settings.
   public let configuration: CotarServerConfiguration
   /// The logger for access lines and errors.
@@ -36,7 +39,7 @@ public struct CotarResponder: HTTPResponder {
         throw CotarError(.invalidArgument, "two archives are both named '\(name)' in URLs; rename or copy one of them")
       }
     }
-    self.archives = archives
+    self.slots = archives.map(ArchiveSlot.init)
     self.configuration = configuration
     self.logger = logger
     self.routeNames = archives.map { (Array($0.name.utf8), $0.indexName.map { Array($0.utf8) }) }
@@ -100,42 +103,85 @@ public struct CotarResponder: HTTPResponder {
     } catch .malformed(let message) {
       return Reply(Self.error(.badRequest, message, head: isHead))
     }
-    switch route {
-    case .health: return try await health(head: isHead)
-    case .file(let archive, let path):
-      if configuration.browse, Self.queryItems(request)["view"] != nil {
-        return try await previewPage(path, archive: archive, request: request)
-      }
-      return try await entry(path, in: archives[archive], request: request)
-    case .list(let archive, let directory):
-      if configuration.browse, AcceptPreference.prefersHTML(request.headers[.accept]) {
-        return try await directoryPage(directory, archive: archive, request: request)
-      }
-      return list(directory, archive: archive, request: request)
-    case .rawArchive(let archive):
-      let served = archives[archive]
-      return try await rawBytes(served.tar, size: served.tarSize, of: served, request: request)
-    case .rawIndex(let archive):
-      let served = archives[archive]
-      guard let sidecar = served.sidecar else { return Reply(Self.error(.notFound, "no sidecar index", head: isHead)) }
-      return try await rawBytes(sidecar, size: served.sidecarSize, of: served, request: request, variant: "index")
+    guard let slot = route.archive.map({ slots[$0] }) else { return try await dispatch(route, archive: nil, request: request) }
+    let (archive, generation) = slot.current
+    do {
+      return try await dispatch(route, archive: archive, request: request)
+    } catch let error as CotarError where error.code == .sourceChanged {
+      // The remote object was replaced: open the new version once, and answer from it.
+      guard try await slot.reopen(after: generation) else { throw error }
+      logger.info("reopened \(archive.name) after a change upstream: \(error.message)")
+      return try await dispatch(route, archive: slot.current.archive, request: request)
     }
   }
 
-  private func health(head: Bool) async throws -> Reply {
-    for archive in archives {
-      _ = try await archive.tar.size()
+  private func dispatch(_ route: Route, archive served: ServedArchive?, request: Request) async throws -> Reply {
+    let isHead = request.method == .head
+    switch (route, served) {
+    case (.health, _): return try await health(head: isHead)
+    case (.file(let position, let path), let served?):
+      if configuration.browse, Self.queryItems(request)["view"] != nil {
+        return try await previewPage(path, archive: position, request: request)
+      }
+      return try await entry(path, in: served, request: request)
+    case (.list(let position, let directory), let served?):
+      if configuration.browse, AcceptPreference.prefersHTML(request.headers[.accept]) {
+        return try await directoryPage(directory, archive: position, request: request)
+      }
+      return list(directory, archive: served, isFirst: position == 0, request: request)
+    case (.rawArchive, let served?):
+      return try await rawBytes(served.tar, size: served.tarSize, of: served, request: request)
+    case (.rawIndex, let served?):
+      guard let sidecar = served.sidecar else { return Reply(Self.error(.notFound, "no sidecar index", head: isHead)) }
+      return try await rawBytes(sidecar, size: served.sidecarSize, of: served, request: request, variant: "index")
+    default:
+      return Reply(Self.error(.notFound, "no such archive", head: isHead))
     }
-    let names = archives.map { "\"\(JSONText.escaped($0.name))\"" }.joined(separator: ",")
+  }
+
+  /// `{"status":"ok",…}` when every archive answers; 503 and `"failing"` with the errors when
+  /// one does not. A remote archive is asked for one byte (which also notices a replaced
+  /// object, and reopens it when it can); a local one is checked with `stat`.
+  private func health(head: Bool) async throws -> Reply {
+    var failures: [String] = []
+    for slot in slots {
+      let (archive, generation) = slot.current
+      do {
+        try await Self.probe(archive)
+      } catch let error as CotarError where error.code == .sourceChanged {
+        do {
+          guard try await slot.reopen(after: generation) else { throw error }
+          logger.info("reopened \(archive.name) after a change upstream: \(error.message)")
+          try await Self.probe(slot.current.archive)
+        } catch {
+          failures.append(#"{"archive":"\#(JSONText.escaped(archive.name))","error":"\#(JSONText.escaped("\(error)"))"}"#)
+        }
+      } catch {
+        failures.append(#"{"archive":"\#(JSONText.escaped(archive.name))","error":"\#(JSONText.escaped("\(error)"))"}"#)
+      }
+    }
+    let names = slots.map { "\"\(JSONText.escaped($0.current.archive.name))\"" }.joined(separator: ",")
+    guard failures.isEmpty else {
+      let body = #"{"status":"failing","archives":[\#(names)],"failing":[\#(failures.joined(separator: ","))]}"#
+      return Reply(Self.json(.serviceUnavailable, body, head: head))
+    }
     return Reply(Self.json(.ok, #"{"status":"ok","archives":[\#(names)]}"#, head: head))
+  }
+
+  /// Reads one byte of a remote archive (a request upstream), or the size of a local one.
+  private static func probe(_ archive: ServedArchive) async throws {
+    if archive.tar is any SynchronousRangeSource || archive.tarSize == 0 {
+      _ = try await archive.tar.size()
+    } else {
+      _ = try await archive.tar.read(0..<1)
+    }
   }
 
   /// A JSON listing. Query: `recursive=true` lists every file below the directory;
   /// `limit=N` (with `cursor=<last path>` for the following pages) pages it. Strong ETag
   /// with `304`; gzip when accepted.
-  private func list(_ directory: [UInt8], archive: Int, request: Request) -> Reply {
+  private func list(_ directory: [UInt8], archive served: ServedArchive, isFirst: Bool, request: Request) -> Reply {
     let head = request.method == .head
-    let served = archives[archive]
     guard configuration.listingEnabled, let listing = served.listing else {
       return Reply(Self.error(.notFound, "listing is disabled for this archive", head: head))
     }
@@ -176,7 +222,7 @@ public struct CotarResponder: HTTPResponder {
       return Reply(response)
     }
     let body = ListingJSON(
-      directory: children, baseURL: configuration.baseURL, archiveSegment: archive == 0 ? "" : "/" + served.name,
+      directory: children, baseURL: configuration.baseURL, archiveSegment: isFirst ? "" : "/" + served.name,
       chunkSize: configuration.chunkSize, cursor: cursor, limit: limit)
     let stallTimeout = configuration.limits.idleTimeout
     let responseBody =
@@ -262,5 +308,15 @@ public struct CotarResponder: HTTPResponder {
     var line = "\(method) \(path) \(status) \(bytes) \(duration)ms"
     if let failure { line += " aborted: \(failure)" }
     logger.append(line)
+  }
+}
+
+extension Route {
+  /// The archive a route addresses (`nil` for `/health`).
+  var archive: Int? {
+    switch self {
+    case .file(let archive, _), .list(let archive, _), .rawArchive(let archive), .rawIndex(let archive): archive
+    case .health: nil
+    }
   }
 }

@@ -12,6 +12,8 @@ import Synchronization
 /// Writes a file atomically: bytes go to a temporary file beside the destination, which is
 /// flushed (`fsync`) and then moved into place. Until ``commit()`` the destination is
 /// untouched; a writer released or ``discard()``ed before that removes its temporary file.
+/// Temporary files of killed runs (`.NAME.tmp-XXXXXX`, not locked by a live writer) are
+/// removed by the next writer of the same destination.
 public final class AtomicFileWriter {
   /// The final path.
   public let destination: String
@@ -55,6 +57,7 @@ public final class AtomicFileWriter {
     let slash = destination.lastIndex(of: "/")
     let directory = slash.map { String(destination[...$0]) } ?? ""
     let name = slash.map { String(destination[destination.index(after: $0)...]) } ?? destination
+    Self.removeStaleTemporaryFiles(directory: directory, name: name)
     let template = "\(directory).\(name).tmp-XXXXXX"
     // Create and register the file under the lock, so a signal handler running
     // ``removePendingTemporaryFiles()`` never sees the file before it is registered.
@@ -74,6 +77,29 @@ public final class AtomicFileWriter {
     self.descriptor = fd
     self.temporaryPath = path
     try? Syscall.setPermissions(fd, 0o644)
+    // Held until the file is closed: tells a later run that this temporary file is alive.
+    _ = flock(fd, LOCK_EX | LOCK_NB)
+  }
+
+  /// Removes `.NAME.tmp-XXXXXX` files left beside the destination by a killed run: those no
+  /// live writer holds locked (every writer holds an exclusive `flock` on its temporary file
+  /// until it commits or discards it) and not modified in the last 2 seconds (so a writer
+  /// between `mkstemp` and `flock` is never touched).
+  static func removeStaleTemporaryFiles(directory: String, name: String) {
+    let prefix = Array(".\(name).tmp-".utf8)
+    guard let names = try? Syscall.directoryEntries(bytes: Array((directory.isEmpty ? "." : directory).utf8)) else {
+      return
+    }
+    let now = Int64(time(nil))
+    for entryName in names where entryName.count == prefix.count + 6 && entryName.starts(with: prefix) {
+      let path = directory + String(decoding: entryName, as: UTF8.self)
+      guard let fd = try? Syscall.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { continue }
+      defer { Syscall.close(fd) }
+      guard let info = try? Syscall.status(of: fd), info.st_mode & S_IFMT == S_IFREG,
+        now - info.modificationTime.seconds >= 2, flock(fd, LOCK_EX | LOCK_NB) == 0
+      else { continue }
+      try? Syscall.unlink(path)
+    }
   }
 
   deinit {

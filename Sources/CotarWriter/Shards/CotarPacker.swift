@@ -15,8 +15,9 @@ import CotarCore
 /// holds a sorted, disjoint path range and ``CotarShardSet`` finds a path's shard by binary
 /// search. A file is never split: a file that cannot fit in a shard even alone gets a shard
 /// of its own, reported as a warning. Identical files within a shard are stored once (hard
-/// links never cross shards). Every shard and the manifest are written atomically; the
-/// manifest last.
+/// links never cross shards). Shards are written into a staging directory and moved into
+/// place only when all are complete, the manifest last, so a failed run leaves nothing; with
+/// `overwrite`, the old manifest's shards that the new one does not list are then removed.
 public enum CotarPacker {
   /// How to pack.
   public struct Options: Sendable {
@@ -39,6 +40,10 @@ public enum CotarPacker {
       self.shardSize = shardSize
       self.prefix = prefix
       self.combined = combined
+      var index = index
+      // Automatic packing may raise the packing; reserve room for it in every shard's size
+      // bound, but not so much that shards get many fewer files.
+      if index.automaticPacking { index.automaticPackingLimit = min(index.automaticPackingLimit, index.packing + 100) }
       self.index = index
       self.overwrite = overwrite
     }
@@ -52,6 +57,8 @@ public enum CotarPacker {
     public var manifestPath: String
     /// Files too large for a shard of their own size limit.
     public var warnings: [String]
+    /// The smallest and largest packing (percent) the shards' indexes were built with.
+    public var packingRange: ClosedRange<Double>? = nil
   }
 
   /// An upper bound of the bytes a run of inputs takes as one shard.
@@ -60,7 +67,7 @@ public enum CotarPacker {
     var indexed = 0
 
     func total(options: Options) -> UInt64 {
-      let slots = UInt64((Double(indexed) * options.index.packingFactor).rounded(.up))
+      let slots = UInt64((Double(indexed) * options.index.largestPackingFactor).rounded(.up))
       return members + 1024 + 16 + slots * 16
     }
   }
@@ -139,17 +146,43 @@ public enum CotarPacker {
     let stem = options.prefix.lastIndex(of: "/").map { String(options.prefix[options.prefix.index(after: $0)...]) } ?? options.prefix
     guard !stem.isEmpty else { throw CotarError(.invalidArgument, "the output prefix needs a file name part, such as out/shards") }
     try makeDirectories(directory)
+    let manifestPath = options.prefix + ".manifest.json"
+    let names = runs.indices.map { number -> String in
+      let digits = String(number)
+      return stem + "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + (options.combined ? ".tar.co" : ".tar")
+    }
+    let outputs = [manifestPath] + names.flatMap { options.combined ? [directory + $0] : [directory + $0, directory + $0 + ".index"] }
+    if !options.overwrite, let existing = outputs.first(where: { access($0, F_OK) == 0 }) {
+      throw CotarError(.outputExists, "output exists; pass --force to replace it", source: existing)
+    }
+    let inputIdentities = Set(inputs.compactMap(\.identity))
+    for output in outputs { try OutputGuard.refuse(destination: output, sameAs: inputIdentities) }
+    // With --force, the shards the old manifest lists and the new one does not are removed
+    // once the new manifest is in place.
+    let oldShardFiles = options.overwrite ? await oldManifestFiles(manifestPath, directory: directory) : []
+    // Shards are written into a staging directory beside the outputs and moved into place
+    // only when all of them are complete, then the manifest is published: a failed run
+    // leaves no shard behind and never changes a shard an existing manifest lists.
+    removeStaleStagingDirectories(directory: directory, stem: stem)
+    let staging = try makeStagingDirectory(directory + "." + stem + ".staging-")
+    // Held while this run lives: a later run removes only staging directories nobody holds.
+    let stagingLock = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if stagingLock >= 0 { _ = flock(stagingLock, LOCK_EX | LOCK_NB) }
+    defer {
+      removeTree(staging)
+      if stagingLock >= 0 { close(stagingLock) }
+    }
     var shards: [ShardManifest.Shard] = []
+    var packingRange: ClosedRange<Double>?
     var done = 0
     var doneBytes: UInt64 = 0
     for (number, run) in runs.enumerated() {
       try Task.checkCancellation()
-      let digits = String(number)
-      let name = stem + "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + (options.combined ? ".tar.co" : ".tar")
-      let path = directory + name
+      let name = names[number]
+      let path = staging + "/" + name
       let plan = try TarPlan.plan(run, digest: contentDigest)
       let write = ReproducibleTar.Options(
-        overwrite: options.overwrite, combined: options.combined, sidecar: !options.combined, index: options.index)
+        overwrite: false, combined: options.combined, sidecar: !options.combined, index: options.index)
       let base = done
       let baseBytes = doneBytes
       let summary = try await ReproducibleTar.write(plan, to: path, options: write) { step in
@@ -157,12 +190,15 @@ public enum CotarPacker {
       }
       done += run.count
       doneBytes += summary.dataBytes
+      if let packing = summary.index?.packing {
+        packingRange = packingRange.map { min($0.lowerBound, packing)...max($0.upperBound, packing) } ?? packing...packing
+      }
       let indexSize = options.combined ? 0 : (summary.index.map { UInt64(16 + 16 * $0.slots) } ?? 0)
       let total = summary.outputBytes + indexSize
       if total > options.shardSize && run.count > 1 {
         throw CotarError(
           .limitExceeded, "internal error: shard \(name) came out at \(total) bytes, over the limit of \(options.shardSize)",
-          source: path)
+          source: directory + name)
       }
       shards.append(
         ShardManifest.Shard(
@@ -172,11 +208,91 @@ public enum CotarPacker {
           firstPath: run.first?.archivePath ?? [], lastPath: run.last?.archivePath ?? []))
     }
     let manifest = ShardManifest(shardSizeLimit: options.shardSize, shards: shards)
-    let manifestPath = options.prefix + ".manifest.json"
     let writer = try AtomicFileWriter(destination: manifestPath, overwrite: options.overwrite)
     try writer.write(manifest.serialized())
-    try writer.commit()
-    return Summary(manifest: manifest, manifestPath: manifestPath, warnings: warnings)
+    var moved: [String] = []
+    do {
+      for name in names {
+        for file in options.combined ? [name] : [name, name + ".index"] {
+          try publish(staging + "/" + file, to: directory + file, overwrite: options.overwrite)
+          moved.append(directory + file)
+        }
+      }
+      syncParentDirectory(of: directory + (names.first ?? ""))
+      try writer.commit()
+    } catch {
+      // Without --force nothing was there before: take back what was moved.
+      if !options.overwrite { for path in moved { try? Syscall.unlink(path) } }
+      throw error
+    }
+    let kept = Set(outputs)
+    for stale in oldShardFiles where !kept.contains(stale) { try? Syscall.unlink(stale) }
+    return Summary(manifest: manifest, manifestPath: manifestPath, warnings: warnings, packingRange: packingRange)
+  }
+
+  /// The shard (and sidecar) paths an existing manifest lists, or none when it cannot be read.
+  static func oldManifestFiles(_ manifestPath: String, directory: String) async -> [String] {
+    guard let source = try? FileSource(path: manifestPath), let size = try? await source.size(), size <= 64 << 20,
+      let bytes = try? source.readSync(0..<size), let old = try? ShardManifest(parsing: bytes)
+    else { return [] }
+    return old.shards.flatMap { shard in
+      // Only plain names in the manifest's directory: never follow a hostile path elsewhere.
+      ([shard.name] + (shard.index.map { [$0] } ?? [])).filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty }
+        .map { directory + $0 }
+    }
+  }
+
+  /// Moves a finished shard into place (`rename`, or `link` + `unlink` when an existing
+  /// file must not be replaced).
+  static func publish(_ from: String, to destination: String, overwrite: Bool) throws {
+    do {
+      if overwrite {
+        try Syscall.rename(from, to: destination)
+      } else {
+        try Syscall.link(from, to: destination)
+        try? Syscall.unlink(from)
+      }
+    } catch where error.errno == EEXIST {
+      throw CotarError(.outputExists, "output exists; pass --force to replace it", source: destination, cause: error)
+    } catch {
+      throw error.cotarError("cannot move the shard into place", source: destination)
+    }
+  }
+
+  /// Creates a fresh directory `PREFIX` + random suffix (`mkdtemp`).
+  static func makeStagingDirectory(_ prefix: String) throws -> String {
+    do {
+      return try Syscall.makeTemporaryDirectory(prefix + "XXXXXX")
+    } catch {
+      throw error.cotarError("cannot create a staging directory", source: prefix)
+    }
+  }
+
+  /// Removes `.STEM.staging-XXXXXX` directories left by a killed run: those no live run holds
+  /// locked (`flock`) and not modified in the last 2 seconds.
+  static func removeStaleStagingDirectories(directory: String, stem: String) {
+    let prefix = Array(".\(stem).staging-".utf8)
+    guard let names = try? Syscall.directoryEntries(bytes: Array((directory.isEmpty ? "." : directory).utf8)) else {
+      return
+    }
+    let now = Int64(time(nil))
+    for name in names where name.count == prefix.count + 6 && name.starts(with: prefix) {
+      let path = directory + String(decoding: name, as: UTF8.self)
+      guard let fd = try? Syscall.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) else { continue }
+      defer { Syscall.close(fd) }
+      guard let info = try? Syscall.status(of: fd), now - info.modificationTime.seconds >= 2,
+        flock(fd, LOCK_EX | LOCK_NB) == 0
+      else { continue }
+      removeTree(path)
+    }
+  }
+
+  /// Removes the files in a staging directory, then the directory (it holds no subdirectories).
+  static func removeTree(_ path: String) {
+    for name in (try? Syscall.directoryEntries(bytes: Array(path.utf8))) ?? [] {
+      try? Syscall.unlink(path + "/" + String(decoding: name, as: UTF8.self))
+    }
+    try? Syscall.removeDirectory(path)
   }
 
   /// Creates `path` and its missing parents (`mkdir -p`).

@@ -106,6 +106,8 @@ public enum ArchiveAppender {
     _ plan: TarPlan.Result, to path: String, options: Options = Options(),
     progress: ((WriteProgress) -> Void)? = nil
   ) async throws -> Summary {
+    // Through a symbolic link, update the archive it points to; never replace the link.
+    let path = try resolvedArchivePath(path)
     let lock = try ArchiveLock(path: path)
     defer { lock.release() }
     let source = try FileSource(path: path)
@@ -195,15 +197,31 @@ struct OldArchive {
             offset: index.baseOffset, source: path)
         }
         return OldArchive(
-          layout: .combined, records: try await index.allRecords().filter { !$0.isEmpty },
+          layout: .combined, records: try uniqueRecords(try await index.allRecords(), source: path),
           tar: PrefixSource(source, length: index.baseOffset))
       }
     }
     if access(path + ".index", F_OK) == 0 {
       let index = try await CotarIndex.open(sidecar: FileSource(path: path + ".index"))
-      return OldArchive(layout: .tarWithSidecar, records: try await index.allRecords().filter { !$0.isEmpty }, tar: source)
+      return OldArchive(
+        layout: .tarWithSidecar, records: try uniqueRecords(try await index.allRecords(), source: path + ".index"),
+        tar: source)
     }
     return OldArchive(layout: .tar, records: [], tar: source)
+  }
+
+  /// The filled slots of an old index, refusing one that holds a hash twice: a valid index
+  /// never does, and appending would silently drop members.
+  static func uniqueRecords(_ records: [CotarIndexRecord], source: String) throws -> [CotarIndexRecord] {
+    let filled = records.filter { !$0.isEmpty }
+    var seen = Set<UInt64>(minimumCapacity: filled.count)
+    for record in filled where !seen.insert(record.hash).inserted {
+      throw CotarError(
+        .corruptIndex,
+        "the index holds path hash 0x\(String(record.hash, radix: 16)) twice, which a valid index never does; rebuild it with `cotar index` or `cotar create` before appending",
+        source: source)
+    }
+    return filled
   }
 
   /// Finds the end-of-archive marker by scanning only the members after the last indexed
@@ -238,6 +256,18 @@ struct OldArchive {
     }
     builder = added
     return Tail(end: summary.endOffset, scanStart: start, scanner: scanner)
+  }
+}
+
+/// `path` with symbolic links resolved when it is one (`realpath(3)`), else `path` itself.
+///
+/// - Throws: `CotarError` `.io` for a dangling link.
+func resolvedArchivePath(_ path: String) throws -> String {
+  guard let info = try? Syscall.linkStatus(path), info.st_mode & S_IFMT == S_IFLNK else { return path }
+  do {
+    return try Syscall.realPath(path)
+  } catch {
+    throw error.cotarError("cannot follow the symbolic link to the archive", source: path)
   }
 }
 

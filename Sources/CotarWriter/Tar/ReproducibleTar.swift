@@ -61,13 +61,17 @@ public enum ReproducibleTar {
   ///   - options: layout and index options.
   ///   - progress: called after each member.
   /// - Returns: counts and index statistics.
-  /// - Throws: `CotarError` `.outputExists`, `.io` (unreadable input, full disk), or index
-  ///   build errors (`.limitExceeded` for a file of 4 GiB or more, `.hashCollision`);
-  ///   `CancellationError` when the task is cancelled (no output is left).
+  /// - Throws: `CotarError` `.outputExists`, `.invalidArgument` when an output is one of the
+  ///   input files, `.io` (unreadable input, full disk), or index build errors
+  ///   (`.limitExceeded` for a file of 4 GiB or more, `.hashCollision`); `CancellationError`
+  ///   when the task is cancelled (no output is left).
   public static func write(
     _ plan: TarPlan.Result, to destination: String, options: Options,
     progress: ((WriteProgress) -> Void)? = nil
   ) async throws -> Summary {
+    let inputs = OutputGuard.inputs(of: plan)
+    try OutputGuard.refuse(destination: destination, sameAs: inputs)
+    if options.sidecar { try OutputGuard.refuse(destination: destination + ".index", sameAs: inputs) }
     let output = try AtomicFileWriter(destination: destination, overwrite: options.overwrite)
     let sidecar = options.sidecar ? try AtomicFileWriter(destination: destination + ".index", overwrite: options.overwrite) : nil
     let writer = TarWriter(output: output)

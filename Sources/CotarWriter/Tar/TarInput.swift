@@ -1,5 +1,19 @@
 import CotarCore
 
+/// The device and inode numbers of a file-system object.
+public struct FileIdentity: Hashable, Sendable {
+  /// `st_dev`.
+  public var device: UInt64
+  /// `st_ino`.
+  public var inode: UInt64
+
+  /// Creates an identity.
+  public init(device: UInt64, inode: UInt64) {
+    self.device = device
+    self.inode = inode
+  }
+}
+
 /// One file-system object to archive, found by ``TarInputCollector``.
 public struct TarInput: Hashable, Sendable {
   /// What the object is, as `lstat(2)` saw it (symbolic links are never followed).
@@ -18,12 +32,16 @@ public struct TarInput: Hashable, Sendable {
   public var filesystemPath: [UInt8]
   /// The object kind.
   public var kind: Kind
+  /// Device and inode as `lstat(2)` saw them during the walk, when known; a writer refuses
+  /// a file that is no longer this object when it opens it.
+  public var identity: FileIdentity?
 
   /// Creates an input.
-  public init(archivePath: [UInt8], filesystemPath: [UInt8], kind: Kind) {
+  public init(archivePath: [UInt8], filesystemPath: [UInt8], kind: Kind, identity: FileIdentity? = nil) {
     self.archivePath = archivePath
     self.filesystemPath = filesystemPath
     self.kind = kind
+    self.identity = identity
   }
 
   /// The archive path as text.

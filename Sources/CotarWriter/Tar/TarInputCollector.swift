@@ -56,8 +56,10 @@ public struct TarInputCollector: Sendable {
     let baseComponents = try Self.absoluteComponents(options.base)
     var found: [[UInt8]: TarInput] = [:]
     var warnings: [String] = []
+    let resolvedBase = try Self.resolvedComponents(options.base, display: options.base)
     for path in paths {
       let relative = try relativeComponents(of: path, baseComponents: baseComponents)
+      try checkInsideBase(relative, resolvedBase: resolvedBase, input: path)
       let archivePath = Self.join(relative)
       let filesystemPath = Self.filesystemPath(base: options.base, relative: archivePath)
       try walk(archivePath: archivePath, filesystemPath: filesystemPath, into: &found, warnings: &warnings)
@@ -81,7 +83,8 @@ public struct TarInputCollector: Sendable {
       guard !archivePath.isEmpty else { throw CotarError(.invalidArgument, "the base directory is a file", source: display) }
       found[archivePath] = TarInput(
         archivePath: archivePath, filesystemPath: filesystemPath,
-        kind: .file(size: UInt64(info.st_size), executable: info.st_mode & 0o111 != 0))
+        kind: .file(size: UInt64(info.st_size), executable: info.st_mode & 0o111 != 0),
+        identity: FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)))
     case S_IFLNK:
       guard !archivePath.isEmpty else { throw CotarError(.invalidArgument, "the base directory is a symbolic link", source: display) }
       let target = try Self.readLink(filesystemPath, display: display)
@@ -98,6 +101,67 @@ public struct TarInputCollector: Sendable {
     default:
       warnings.append("skipped \(display): not a regular file, directory or symbolic link")
     }
+  }
+
+  /// Refuses an input whose parent directories resolve outside the base (through a
+  /// symbolic link to a directory elsewhere); the input itself is never followed.
+  private func checkInsideBase(_ relative: [[UInt8]], resolvedBase: [[UInt8]], input: String) throws {
+    guard relative.count > 1 else { return }
+    let parent = Self.filesystemPath(base: options.base, relative: Self.join(relative.dropLast()))
+    let display = String(decoding: parent, as: UTF8.self)
+    let resolved = try Self.resolvedComponents(display, display: input)
+    guard resolved.starts(with: resolvedBase) else {
+      throw CotarError(
+        .invalidArgument,
+        "input resolves outside the base directory '\(options.base)' through a symbolic link ('\(display)' is '/\(String(decoding: Self.join(resolved), as: UTF8.self))'); name it from inside the base",
+        source: input)
+    }
+  }
+
+  /// The components of `path` with every symbolic link resolved (`realpath(3)`).
+  static func resolvedComponents(_ path: String, display: String) throws -> [[UInt8]] {
+    do {
+      return split(Array(try Syscall.realPath(path).utf8))
+    } catch {
+      throw error.cotarError("cannot read", source: display)
+    }
+  }
+
+  /// Opens a listed regular file for reading without following a symbolic link or blocking
+  /// on a FIFO, and checks that it is still a regular file and, when `identity` is given, the
+  /// same object (device and inode) the walk saw.
+  ///
+  /// - Returns: the descriptor (the caller closes it) and its `fstat`.
+  /// - Throws: `CotarError` `.io` naming the file when it cannot be opened or was replaced.
+  package static func openListedFile(
+    _ path: [UInt8], identity: FileIdentity?, display: String, member: String?
+  ) throws -> (Int32, stat) {
+    let fd: Int32
+    do {
+      fd = try Syscall.open(bytes: path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+    } catch where error.errno == ELOOP {
+      throw error.cotarError(
+        "cannot open for reading: it was replaced by a symbolic link since it was listed", path: member, source: display)
+    } catch {
+      throw error.cotarError("cannot open for reading", path: member, source: display)
+    }
+    let info: stat
+    do {
+      info = try Syscall.status(of: fd)
+    } catch {
+      Syscall.close(fd)
+      throw error.cotarError("cannot stat", path: member, source: display)
+    }
+    let sameObject = identity.map { UInt64(info.st_dev) == $0.device && UInt64(info.st_ino) == $0.inode } ?? true
+    guard info.st_mode & S_IFMT == S_IFREG, sameObject else {
+      Syscall.close(fd)
+      throw CotarError(
+        .io, "the file was replaced since it was listed (it is no longer the same regular file); archive it again",
+        path: member, source: display)
+    }
+    // Back to blocking reads for the copy (O_NONBLOCK was only for the open).
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+    return (fd, info)
   }
 
   /// Archive-name components of `path` relative to the base.

@@ -69,7 +69,7 @@ public enum TarPlan {
         }
         firstByContent[key] = input.archivePath
       }
-      members.append(PlannedMember(member: member, data: size == 0 ? .none : .file(input.filesystemPath)))
+      members.append(PlannedMember(member: member, data: size == 0 ? .none : input.identity.map { .checkedFile(input.filesystemPath, $0) } ?? .file(input.filesystemPath)))
     }
     return Result(members: members, deduplicated: deduplicated)
   }

@@ -28,6 +28,8 @@ public enum TarMemberData: Sendable {
   case bytes([UInt8])
   /// A local file, read in 1 MiB chunks; raw path bytes.
   case file([UInt8])
+  /// A local file that must still be the object the walk saw (same device and inode).
+  case checkedFile([UInt8], FileIdentity)
 }
 
 /// Streams tar members to a ``TarOutput``: header blocks, then data padded to 512 bytes.
@@ -78,7 +80,9 @@ public final class TarWriter {
       }
       try output.write(bytes)
     case .file(let path):
-      try copyFile(path, size: member.size, member: member)
+      try copyFile(path, size: member.size, member: member, identity: nil)
+    case .checkedFile(let path, let identity):
+      try copyFile(path, size: member.size, member: member, identity: identity)
     }
     let padding = Int((512 - member.size % 512) % 512)
     if padding > 0 { try output.write([UInt8](repeating: 0, count: padding)) }
@@ -108,21 +112,10 @@ public final class TarWriter {
     return offset
   }
 
-  private func copyFile(_ path: [UInt8], size: UInt64, member: TarMember) throws {
+  private func copyFile(_ path: [UInt8], size: UInt64, member: TarMember, identity: FileIdentity?) throws {
     let display = String(decoding: path, as: UTF8.self)
-    let fd: Int32
-    let info: stat
-    do {
-      fd = try Syscall.open(bytes: path, O_RDONLY)
-    } catch {
-      throw error.cotarError("cannot open for reading", path: member.path, source: display)
-    }
+    let (fd, info) = try TarInputCollector.openListedFile(path, identity: identity, display: display, member: member.path)
     defer { Syscall.close(fd) }
-    do {
-      info = try Syscall.status(of: fd)
-    } catch {
-      throw error.cotarError("cannot stat", path: member.path, source: display)
-    }
     guard UInt64(info.st_size) == size else {
       throw CotarError(
         .io, "file changed size since it was listed (\(size) → \(info.st_size) bytes); archive it again",

@@ -1,0 +1,80 @@
+import ArgumentParser
+import CotarCore
+import CotarWriter
+
+/// `--packing` and `--max-search`: how an index is built (`index`, `create`, `tar`,
+/// `append`, `pack`).
+struct IndexOptions: ParsableArguments {
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp(
+      "Extra hash-table slots in percent (slots = ceil(files × (1 + packing/100))).",
+      discussion:
+        "Without --packing, the packing starts at 25 and is raised in steps of 5 until every probe run fits --max-search; with it, the build fails instead."
+    ))
+  var packing: Double?
+
+  @Option(name: .customLong("max-search"), parsing: .unconditional, help: "Longest probe run allowed before the build fails.")
+  var maxSearch: Int = 50
+
+  func validate() throws {
+    if let packing {
+      guard packing.isFinite, packing >= 0, packing <= 1_000_000 else {
+        throw ValidationError("--packing must be a number from 0 to 1000000 (got \(packing))")
+      }
+    }
+    guard (0...1_000_000).contains(maxSearch) else {
+      throw ValidationError("--max-search must be from 0 to 1000000 (got \(maxSearch))")
+    }
+  }
+
+  /// The builder's options: automatic packing when `--packing` was not given.
+  var builderOptions: CotarIndexBuilder.Options {
+    CotarIndexBuilder.Options(packing: packing, maxSearch: maxSearch)
+  }
+}
+
+/// `-o/--output` and `--force`: where a command writes, and whether it may replace what is
+/// there. Every output is written atomically (temporary file, then rename).
+struct OutputOptions: ParsableArguments {
+  @Option(name: .shortAndLong, help: "Where to write (the command's description gives the default).", completion: .file())
+  var output: String?
+
+  @Flag(help: "Replace the output if it exists.")
+  var force = false
+}
+
+/// `--base`, `--dirs` and `--no-dedupe`: how files and directories on disk become tar members
+/// (`tar`, `append`, `pack`).
+struct TreeInputOptions: ParsableArguments {
+  @Option(help: "Directory that archive names are relative to.", completion: .directory)
+  var base: String = "."
+
+  @Flag(help: "Store directories as members too (default: only their contents).")
+  var dirs = false
+
+  @Flag(name: .customLong("no-dedupe"), help: "Store identical files separately instead of as hard links.")
+  var noDedupe = false
+
+  /// Walks `inputs` below `--base`, printing the walk's warnings to standard error.
+  ///
+  /// - Throws: `CotarError` from the walk (a missing input, one outside the base).
+  func collect(_ inputs: [String]) throws -> [TarInput] {
+    let collection = try TarInputCollector(options: .init(base: base, includeDirectories: dirs)).collect(inputs)
+    for warning in collection.warnings { printError("cotar: \(warning)") }
+    return collection.inputs
+  }
+
+  /// SHA-256 of an input's content for hard-link dedupe, or `nil` with `--no-dedupe`.
+  var contentDigest: ((TarInput) throws -> [UInt8])? {
+    if noDedupe { return nil }
+    return { input in try sha256(ofFile: input.filesystemPath, identity: input.identity) }
+  }
+
+  /// The reproducible plan for `inputs`: sorted members, duplicates as hard links.
+  ///
+  /// - Throws: `CotarError` from the walk or from hashing a file.
+  func plan(_ inputs: [String]) throws -> TarPlan.Result {
+    try TarPlan.plan(try collect(inputs), digest: contentDigest)
+  }
+}

@@ -1,0 +1,198 @@
+import CotarCore
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Writes entries under a directory without ever writing outside it (what `cotar get -o DIR`
+/// uses, and what a future `cotar extract` can reuse).
+///
+/// * Names are raw bytes: `bad\xff` and `bad\xfe` are two files.
+/// * A name that is empty, absolute, contains NUL or a `..` component is refused (the caller
+///   reports it and goes on with the rest).
+/// * Every directory component is opened with `openat(…, O_NOFOLLOW | O_DIRECTORY)` from the
+///   output directory, so a symbolic link already inside it is never followed; missing
+///   directories are created with `mkdirat`.
+/// * Each file is written to a temporary file created with `O_CREAT | O_EXCL | O_NOFOLLOW`
+///   in its directory and renamed into place (`renameat`, or `linkat` when an existing file
+///   must not be replaced), so a reader never sees a partial file.
+/// * Durability is one batched step: ``finish()`` calls `syncfs(2)` once for the file system
+///   of the output directory instead of one `fsync` per file. A failure there is reported.
+public final class SafeExtractor {
+  /// The output directory, as given.
+  public let directory: String
+  private let overwrite: Bool
+  private var root: Int32
+  /// Open directory descriptors by relative directory path (raw bytes).
+  private var directories: [[UInt8]: Int32] = [:]
+  /// Files written so far.
+  public private(set) var filesWritten = 0
+
+  /// Opens (creating it when missing) the output directory.
+  ///
+  /// - Parameters:
+  ///   - directory: where entries go; it may itself be reached through a symbolic link.
+  ///   - overwrite: replace existing files; otherwise an existing file is an error.
+  /// - Throws: `CotarError` `.io` when the directory cannot be created or opened.
+  public init(directory: String, overwrite: Bool) throws {
+    self.directory = directory
+    self.overwrite = overwrite
+    do {
+      try Syscall.makeDirectory(directory)
+    } catch where error.errno == EEXIST {
+    } catch {
+      throw error.cotarError("cannot create directory", source: directory)
+    }
+    do {
+      root = try Syscall.open(directory, O_RDONLY | O_DIRECTORY)
+    } catch {
+      throw error.cotarError("cannot open the output directory", source: directory)
+    }
+  }
+
+  deinit { closeAll() }
+
+  /// The checked components of an entry name.
+  ///
+  /// - Throws: `CotarError` `.invalidArgument` for an empty or absolute name, a NUL byte or
+  ///   a `..` component.
+  public static func components(of path: [UInt8]) throws -> [[UInt8]] {
+    let text = String(decoding: path, as: UTF8.self)
+    guard !path.contains(0) else {
+      throw CotarError(.invalidArgument, "refusing entry whose name contains a NUL byte", path: text)
+    }
+    guard path.first != 0x2F else {
+      throw CotarError(.invalidArgument, "refusing entry with an absolute name (it would be written outside the output directory)", path: text)
+    }
+    let parts = path.split(separator: 0x2F, omittingEmptySubsequences: true).map(Array.init).filter { $0 != [0x2E] }
+    guard !parts.contains([0x2E, 0x2E]) else {
+      throw CotarError(.invalidArgument, "refusing entry whose name contains '..' (it would be written outside the output directory)", path: text)
+    }
+    guard !parts.isEmpty else { throw CotarError(.invalidArgument, "refusing entry with an empty name", path: text) }
+    return parts
+  }
+
+  /// Writes `bytes` as the entry `path` under the output directory.
+  ///
+  /// - Throws: `CotarError` `.invalidArgument` for a refused name (see
+  ///   ``components(of:)``) or a symbolic link or file in the way of a directory,
+  ///   `.outputExists` when the file exists and overwriting was not requested, `.io`.
+  public func write(_ bytes: [UInt8], to path: [UInt8]) throws {
+    let parts = try Self.components(of: path)
+    let text = String(decoding: path, as: UTF8.self)
+    let parent = try directoryDescriptor(Array(parts.dropLast()), entry: text)
+    let name = parts[parts.count - 1]
+    var temporary: [UInt8] = []
+    var created: Int32?
+    for _ in 0..<16 {
+      temporary = Array(".".utf8) + name.prefix(200) + Array(".tmp-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))".utf8)
+      do {
+        created = try Syscall.open(at: parent, bytes: temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644)
+        break
+      } catch where error.errno == EEXIST {
+        continue
+      } catch {
+        throw error.cotarError("cannot create a temporary file", path: text, source: directory)
+      }
+    }
+    guard var fd = created else {
+      throw CotarError(.io, "cannot create a temporary file: 16 names taken", path: text, source: directory)
+    }
+    var committed = false
+    defer {
+      if fd >= 0 { Syscall.close(fd) }
+      if !committed { try? Syscall.unlink(at: parent, bytes: temporary) }
+    }
+    do {
+      try Syscall.write(fd, bytes[...])
+    } catch {
+      throw error.cotarError("write failed", path: text, source: directory)
+    }
+    Syscall.close(fd)
+    fd = -1
+    do {
+      if overwrite {
+        try Syscall.rename(at: parent, bytes: temporary, to: name)
+      } else {
+        try Syscall.link(at: parent, bytes: temporary, to: name)
+      }
+    } catch where error.errno == EEXIST {
+      throw CotarError(.outputExists, "the file exists; pass --force to replace it", path: text, source: directory, cause: error)
+    } catch {
+      throw error.cotarError("cannot move the file into place", path: text, source: directory)
+    }
+    committed = overwrite  // linkat leaves the temporary name behind: the defer removes it
+    filesWritten += 1
+  }
+
+  /// Makes every file written so far durable with one `syncfs(2)` of the output file system,
+  /// then closes the directories.
+  ///
+  /// - Throws: `CotarError` `.io` when the flush fails (the files may not be durable).
+  public func finish() throws {
+    defer { closeAll() }
+    guard root >= 0 else { return }
+    do {
+      try Syscall.syncFileSystem(of: root)
+    } catch {
+      throw error.cotarError("flushing the extracted files failed", source: directory)
+    }
+  }
+
+  private func closeAll() {
+    for fd in directories.values { Syscall.close(fd) }
+    directories.removeAll()
+    if root >= 0 {
+      Syscall.close(root)
+      root = -1
+    }
+  }
+
+  /// The descriptor of the directory `parts` below the root, opening (and creating) each
+  /// component without following symbolic links.
+  private func directoryDescriptor(_ parts: [[UInt8]], entry: String) throws -> Int32 {
+    var current = root
+    var walked: [UInt8] = []
+    for part in parts {
+      walked += walked.isEmpty ? part : [0x2F] + part
+      if let known = directories[walked] {
+        current = known
+        continue
+      }
+      let fd: Int32
+      do {
+        fd = try Self.openDirectory(part, in: current, entry: entry)
+      } catch where error.errno == ELOOP || error.errno == ENOTDIR {
+        throw CotarError(
+          .invalidArgument,
+          "refusing to write through '\(String(decoding: walked, as: UTF8.self))': it is a symbolic link or a file in the output directory, not a directory",
+          path: entry, source: directory, cause: error)
+      } catch {
+        throw error.cotarError(
+          "cannot open directory '\(String(decoding: walked, as: UTF8.self))'", path: entry, source: directory)
+      }
+      directories[walked] = fd
+      current = fd
+    }
+    return current
+  }
+
+  /// Opens the directory `name` in `parent` without following a symbolic link, creating it
+  /// when missing.
+  private static func openDirectory(_ name: [UInt8], in parent: Int32, entry: String) throws(SystemCallError) -> Int32 {
+    let flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW
+    do {
+      return try Syscall.open(at: parent, bytes: name, flags)
+    } catch where error.errno == ENOENT {
+      do {
+        try Syscall.makeDirectory(at: parent, bytes: name)
+      } catch where error.errno == EEXIST {
+      }
+      return try Syscall.open(at: parent, bytes: name, flags)
+    }
+  }
+}
