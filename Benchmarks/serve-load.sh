@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Load test of `cotar serve` with wrk on loopback: requests/s for small entries.
+# Load test of `cotar serve` with wrk on loopback: requests/s for small entries, side by side
+# with nginx serving the same files loose.
 #
 # Builds a tar of ENTRIES small files (200–2000 bytes, fixed seed), makes a .tar.co, serves it
-# on 127.0.0.1 and runs wrk against random /v1/file/ paths for DURATION. Loopback only;
-# bounded in time; cleans up the server and its temporary files on exit.
+# on 127.0.0.1 with `cotar serve` (quiet, and with the access log to /dev/null) and, when
+# nginx is installed, extracts the same files and serves them with nginx (access log off,
+# and on to /dev/null) under the same /v1/file/ paths. wrk runs against random paths for
+# DURATION, the servers interleaved for ROUNDS rounds; the table at the end gives requests/s
+# per run and the ratio Cotar / nginx. Loopback only; bounded in time; cleans up the servers
+# and temporary files on exit.
 #
 #   bash Benchmarks/serve-load.sh                 # release build, 10 s, 2 threads, 32 connections
-#   COTAR=.build/release/cotar DURATION=20s CONNECTIONS=64 bash Benchmarks/serve-load.sh
-#   ACCESS_LOG=1 bash Benchmarks/serve-load.sh    # with the per-request log (to /dev/null)
+#   COTAR=.build/release/cotar DURATION=20s CONNECTIONS=64 ROUNDS=3 bash Benchmarks/serve-load.sh
 #
-# Needs wrk (Debian: apt-get install -y wrk), python3 and curl.
+# Needs wrk (Debian: apt-get install -y wrk), python3 and curl; nginx (apt-get install -y
+# nginx-light) for the comparison.
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
@@ -17,7 +22,8 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 ENTRIES=${ENTRIES:-10000}
 PORT=${PORT:-18080}
-ACCESS_LOG=${ACCESS_LOG:-0}
+ROUNDS=${ROUNDS:-2}
+NGINX_PORT=${NGINX_PORT:-18081}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 command -v wrk >/dev/null || { echo "serve-load: wrk is missing; apt-get install -y wrk" >&2; exit 1; }
@@ -28,8 +34,18 @@ fi
 
 work=$(mktemp -d)
 server=""
-cleanup() {
+nginx_pid=""
+stop_server() {
   if [ -n "$server" ]; then kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+  server=""
+}
+stop_nginx() {
+  if [ -n "$nginx_pid" ]; then kill -QUIT "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; fi
+  nginx_pid=""
+}
+cleanup() {
+  stop_server
+  stop_nginx
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -47,15 +63,51 @@ with tarfile.open(path, "w", format=tarfile.USTAR_FORMAT) as tar:
 PY
 "$COTAR" create "$work/tiles.tar" >&2
 
-quiet=(--quiet)
-[ "$ACCESS_LOG" = "1" ] && quiet=()
-"$COTAR" serve "$work/tiles.tar.co" --host 127.0.0.1 --port "$PORT" "${quiet[@]}" 2>/dev/null &
-server=$!
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$PORT/health" >/dev/null || { echo "serve-load: server did not start" >&2; exit 1; }
+wait_for() {
+  for _ in $(seq 1 100); do
+    curl -sf "$1" >/dev/null && return 0
+    sleep 0.1
+  done
+  echo "serve-load: $1 did not answer" >&2
+  exit 1
+}
+
+start_cotar() {  # $1: 1 for the access log
+  local log=(--quiet)
+  [ "$1" = "1" ] && log=()
+  "$COTAR" serve "$work/tiles.tar.co" --host 127.0.0.1 --port "$PORT" "${log[@]}" 2>/dev/null &
+  server=$!
+  wait_for "http://127.0.0.1:$PORT/health"
+}
+
+nginx_bin=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null || true)
+if [ -n "$nginx_bin" ]; then
+  mkdir -p "$work/www/v1/file" "$work/nginx"
+  tar -xf "$work/tiles.tar" -C "$work/www/v1/file"
+  chmod -R a+rX "$work"  # nginx workers may run as another user
+fi
+start_nginx() {  # $1: 1 for the access log
+  local access="access_log off;"
+  [ "$1" = "1" ] && access="access_log /dev/null;"
+  cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes auto;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  $access
+  sendfile on; tcp_nopush on; keepalive_requests 100000;
+  default_type application/octet-stream;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server { listen 127.0.0.1:$NGINX_PORT; root $work/www; }
+}
+CONF
+  "$nginx_bin" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" -p "$work/nginx" -g 'daemon off;' \
+    2>"$work/nginx/stderr" &
+  nginx_pid=$!
+  wait_for "http://127.0.0.1:$NGINX_PORT/v1/file/tiles/0/0.pbf"
+}
 
 cat > "$work/paths.lua" <<LUA
 math.randomseed(42)
@@ -66,6 +118,37 @@ request = function()
 end
 LUA
 
-echo "cotar serve: $ENTRIES entries of 200-2000 bytes, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, access log: $ACCESS_LOG"
-timeout 300 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s --latency -s "$work/paths.lua" \
-  "http://127.0.0.1:$PORT"
+run_wrk() {  # $1: port; prints requests/s
+  timeout 300 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s --latency -s "$work/paths.lua" \
+    "http://127.0.0.1:$1" > "$work/wrk.out"
+  cat "$work/wrk.out" >&2
+  awk '/Requests\/sec:/ { printf "%d", $2 }' "$work/wrk.out"
+}
+
+echo "serve-load: $ENTRIES entries of 200-2000 bytes, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds" >&2
+results=()
+for round in $(seq 1 "$ROUNDS"); do
+  for log in 0 1; do
+    start_cotar "$log"
+    echo "== round $round: cotar serve, access log $log" >&2
+    cotar_rps=$(run_wrk "$PORT")
+    stop_server
+    nginx_rps="-"
+    if [ -n "$nginx_bin" ]; then
+      start_nginx "$log"
+      echo "== round $round: nginx, access log $log" >&2
+      nginx_rps=$(run_wrk "$NGINX_PORT")
+      stop_nginx
+    fi
+    results+=("$round $log $cotar_rps $nginx_rps")
+  done
+done
+
+echo
+printf '%-6s %-11s %14s %14s %8s\n' round access-log "cotar req/s" "nginx req/s" ratio
+for line in "${results[@]}"; do
+  set -- $line
+  ratio="-"
+  [ "$4" != "-" ] && ratio=$(awk -v a="$3" -v b="$4" 'BEGIN { printf "%.2f", a / b }')
+  printf '%-6s %-11s %14s %14s %8s\n' "$1" "$2" "$3" "$4" "$ratio"
+done

@@ -1,7 +1,10 @@
 import CotarCore
 import Hummingbird
 import Logging
+import HummingbirdCore
 import NIOCore
+import ServiceLifecycle
+import UnixSignals
 
 /// An HTTP server for the entries of Cotar archives (`cotar serve`).
 ///
@@ -13,6 +16,10 @@ import NIOCore
 public struct CotarServer: Sendable {
   /// The responder that answers every request.
   public let responder: CotarResponder
+  private let connections = ConnectionCounter()
+
+  /// The connections open now (for tests and monitoring).
+  public var openConnections: Int { connections.value }
 
   /// Creates a server for archives already opened.
   ///
@@ -29,19 +36,34 @@ public struct CotarServer: Sendable {
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
   ) -> Application<CotarResponder> {
     let configuration = responder.configuration
+    let limits = configuration.limits
+    let counter = connections
     return Application(
       responder: responder,
+      server: HTTPServerBuilder { respond in
+        GuardedHTTP1Channel(
+          responder: respond, limits: limits, counter: counter, windowBytes: max(256 << 10, 4 * configuration.chunkSize))
+      },
       configuration: ApplicationConfiguration(
-        address: .hostname(configuration.host, port: configuration.port), serverName: "cotar"),
+        address: .hostname(configuration.host, port: configuration.port), serverName: "cotar",
+        backlog: 1024),
       onServerRunning: onServerRunning,
       logger: responder.logger)
   }
 
-  /// Runs until SIGINT or SIGTERM, then stops accepting connections and lets the requests in
-  /// flight finish (graceful shutdown).
+  /// Runs until SIGINT or SIGTERM, then stops accepting connections, closes idle ones and
+  /// lets the responses in flight finish for at most the configured grace period
+  /// (``CotarServerConfiguration/ConnectionLimits/shutdownGracePeriod``); connections still
+  /// open after it are closed.
   ///
   /// - Throws: when the address cannot be bound, or from the server.
   public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
-    try await makeApplication(onServerRunning: onServerRunning).runService()
+    var configuration = ServiceGroupConfiguration(
+      services: [makeApplication(onServerRunning: onServerRunning)], gracefulShutdownSignals: [.sigterm, .sigint],
+      logger: responder.logger)
+    configuration.maximumGracefulShutdownDuration = responder.configuration.limits.shutdownGracePeriod
+    configuration.maximumCancellationDuration = .seconds(2)
+    defer { responder.flushAccessLog() }
+    try await ServiceGroup(configuration: configuration).run()
   }
 }

@@ -29,7 +29,7 @@ struct LiveServerTests {
         #expect(response.headers[.contentLength] == String(TestFiles.big.count))
         #expect(response.body.readableBytes == 0)
       }
-      try await client.execute(uri: "/v1/file/tiles/0/0/0.pbf.gz", method: .get) {
+      try await client.execute(uri: "/v1/file/tiles/0/0/0.pbf", method: .get) {
         #expect(Array($0.body.readableBytesView) == TestFiles.tileText)
       }
       try await client.execute(uri: "/v1/list/dir", method: .get) {

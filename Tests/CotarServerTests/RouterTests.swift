@@ -168,10 +168,23 @@ struct RouterTests {
     }
   }
 
-  @Test(".gz entries: passed through to gzip clients, decompressed for others")
+  @Test(".gz entries as stored (gzip_static); X served from X.gz with Content-Encoding")
   func gzipNegotiation() async throws {
     try await withApp { client in
-      let uri = "/v1/file/tiles/0/0/0.pbf.gz"
+      // A request for X.gz gets the stored bytes as application/gzip, never a Content-Encoding,
+      // so a client saves a real .gz file.
+      for acceptEncoding in ["gzip, br", "identity"] {
+        try await client.execute(
+          uri: "/v1/file/tiles/0/0/0.pbf.gz", method: .get, headers: [.acceptEncoding: acceptEncoding]
+        ) { response in
+          #expect(response.status == .ok)
+          #expect(response.headers[.contentEncoding] == nil)
+          #expect(response.headers[.contentType] == "application/gzip")
+          #expect(Array(response.body.readableBytesView) == TestFiles.tileGzip)
+        }
+      }
+      // A request for X when only X.gz exists: the gzip bytes with Content-Encoding and X's type.
+      let uri = "/v1/file/tiles/0/0/0.pbf"
       let gzipTag = try await client.execute(uri: uri, method: .get, headers: [.acceptEncoding: "gzip, br"]) { response in
         #expect(response.status == .ok)
         #expect(response.headers[.contentEncoding] == "gzip")
@@ -188,6 +201,7 @@ struct RouterTests {
         #expect(response.status == .ok)
         #expect(response.headers[.contentEncoding] == nil)
         #expect(response.headers[.contentType] == "application/x-protobuf")
+        #expect(response.headers[.vary] == "Accept-Encoding")
         #expect(response.headers[.eTag] != gzipTag)
         #expect(Array(response.body.readableBytesView) == TestFiles.tileText)
       }
@@ -198,8 +212,11 @@ struct RouterTests {
       }
       try await client.execute(uri: "/v1/file/fake.gz", method: .get) { response in
         #expect(response.headers[.contentEncoding] == nil)
+        #expect(response.headers[.contentType] == "application/gzip")
         #expect(String(buffer: response.body) == "not gzip")
       }
+      // fake.gz does not start with the gzip magic, so "fake" is not served from it.
+      try await client.execute(uri: "/v1/file/fake", method: .get) { #expect($0.status == .notFound) }
     }
   }
 

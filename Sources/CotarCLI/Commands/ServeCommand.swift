@@ -18,8 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
     abstract: "Serve the entries of cotar archives over HTTP (linz/cotar compatible routes).",
     discussion: """
       Routes: GET|HEAD /v1/file/<path>, GET /v1/list[/<dir>], the same under /v1/<archive-name>/ \
-      for each archive, GET|HEAD /archive/<name> (raw archive bytes, for remote readers), GET /health.
-      Stops gracefully on SIGINT or SIGTERM.
+      for each archive, GET|HEAD /archive/<name> (raw archive bytes, for remote readers), GET /health. \
+      Browsers get HTML pages: / and /v1/list/... (Accept: text/html), /v1/file/<path>?view previews.
+      On SIGINT or SIGTERM stops accepting, lets responses finish for --shutdown-grace, then exits.
       """)
 
   @Argument(
@@ -56,6 +57,27 @@ struct ServeCommand: AsyncParsableCommand {
   @Flag(help: "Do not log one line per request.")
   var quiet = false
 
+  @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close a connection idle between requests, or taking no response bytes, for this long.", valueName: "seconds"))
+  var idleTimeout = 60.0
+
+  @Option(name: .customLong("request-head-timeout"), help: ArgumentHelp("Close a connection whose request head is not complete this long after its first byte.", valueName: "seconds"))
+  var requestHeadTimeout = 10.0
+
+  @Option(name: .customLong("max-connections"), help: ArgumentHelp("Most open connections; more get 503 and are closed (default: 10000, or the open-file limit minus 64).", valueName: "count"))
+  var maxConnections: Int?
+
+  @Option(name: .customLong("shutdown-grace"), help: ArgumentHelp("On SIGINT/SIGTERM, how long responses in flight may take before they are cut.", valueName: "seconds"))
+  var shutdownGrace = 10.0
+
+  @Option(name: .customLong("index-file"), help: ArgumentHelp("File served for a directory path, as in a static web site ('' for none).", valueName: "name"))
+  var indexFile = "index.html"
+
+  @Flag(name: .customLong("encoding-from-content"), help: "Send entries stored gzipped (gzip magic, any name but .gz) with Content-Encoding: gzip.")
+  var encodingFromContent = false
+
+  @Flag(inversion: .prefixedNo, help: "HTML pages for browsers: / and /v1/list/… for Accept: text/html, /v1/file/…?view previews.")
+  var browse = true
+
   func validate() throws {
     guard !archives.isEmpty else { throw ValidationError("give at least one archive") }
     if index != nil, archives.count > 1 { throw ValidationError("--index needs exactly one archive") }
@@ -63,6 +85,11 @@ struct ServeCommand: AsyncParsableCommand {
     guard (4096...(64 << 20)).contains(chunkSize) else {
       throw ValidationError("--chunk-size must be from 4096 to 67108864 (64 MiB), got \(chunkSize)")
     }
+    for (name, value) in [("--idle-timeout", idleTimeout), ("--request-head-timeout", requestHeadTimeout), ("--shutdown-grace", shutdownGrace)] {
+      guard value.isFinite, value > 0, value <= 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
+    }
+    if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+    guard !indexFile.contains("/") else { throw ValidationError("--index-file is a file name, without '/'") }
   }
 
   func run() async throws {
@@ -81,7 +108,12 @@ struct ServeCommand: AsyncParsableCommand {
       }
       let configuration = CotarServerConfiguration(
         host: host, port: port, cacheControl: cacheControl.isEmpty ? nil : cacheControl, corsOrigins: cors,
-        baseURL: baseURL, chunkSize: chunkSize, listingEnabled: list, accessLog: !quiet)
+        baseURL: baseURL, chunkSize: chunkSize, listingEnabled: list, accessLog: !quiet,
+        limits: .init(
+          idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
+          requestHeadTimeout: .milliseconds(Int64(requestHeadTimeout * 1000)), maxConnections: maxConnections,
+          shutdownGracePeriod: .milliseconds(Int64(shutdownGrace * 1000))),
+        indexFile: indexFile.isEmpty ? nil : indexFile, encodingFromContent: encodingFromContent, browse: browse)
       let server = try CotarServer(archives: served, configuration: configuration, logger: logger)
       let startupLogger = logger
       try await server.run { channel in
@@ -89,7 +121,8 @@ struct ServeCommand: AsyncParsableCommand {
         // down gracefully; before, an interrupt simply ends the process.
         InterruptPolicy.handOverToCommand()
         let port = channel.localAddress?.port ?? self.port
-        startupLogger.info("listening on http://\(host):\(port)/v1/list")
+        startupLogger.info(
+          "listening on http://\(host):\(port)/ (at most \(configuration.limits.maxConnections) connections)")
       }
       logger.info("stopped")
     }

@@ -29,6 +29,16 @@ package struct EntityTag: Hashable, Sendable, CustomStringConvertible {
     return false
   }
 
+  /// Whether an `If-Match` header value matches this tag (strong comparison: a weak tag
+  /// never matches; `*` matches any current representation).
+  package func matches(ifMatch header: String) -> Bool {
+    for item in header.split(separator: ",") {
+      let candidate = item.trimmingASCIISpaces()
+      if candidate == "*" || candidate == description { return true }
+    }
+    return false
+  }
+
   /// Whether an `If-Range` header value allows a partial response (strong comparison: a
   /// weak tag never matches; a date matches only `lastModified` exactly).
   package func allowsRange(ifRange header: String, lastModified: HTTPDate?) -> Bool {

@@ -47,14 +47,17 @@ public struct ArchiveListing: Sendable {
 
   /// The children of `directory` (given with or without leading and trailing `/`; empty for
   /// the root), or `nil` when no path lies under it. The root always exists.
-  public func directory(_ directory: some Collection<UInt8>) -> Directory? {
+  ///
+  /// - Parameter recursive: list every file below the directory (no directory children)
+  ///   instead of its immediate children.
+  public func directory(_ directory: some Collection<UInt8>, recursive: Bool = false) -> Directory? {
     var prefix = Array(directory.drop(while: { $0 == UInt8(ascii: "/") }))
     while prefix.last == UInt8(ascii: "/") { prefix.removeLast() }
     if !prefix.isEmpty { prefix.append(UInt8(ascii: "/")) }
     let lower = partition(from: 0, to: count) { compare($0, prefix) >= 0 }
     let upper = partition(from: lower, to: count) { !hasPrefix($0, prefix) }
     if lower == upper, !prefix.isEmpty { return nil }
-    return Directory(listing: self, prefix: prefix, lower: lower, upper: upper)
+    return Directory(listing: self, prefix: prefix, lower: lower, upper: upper, recursive: recursive)
   }
 
   /// One child of a directory.
@@ -72,6 +75,8 @@ public struct ArchiveListing: Sendable {
     public let prefix: [UInt8]
     let lower: Int
     let upper: Int
+    /// Whether every file below is listed (rather than immediate children).
+    public let recursive: Bool
 
     /// Makes an iterator over the children.
     public func makeIterator() -> Iterator { Iterator(directory: self, position: lower) }
@@ -87,7 +92,7 @@ public struct ArchiveListing: Sendable {
         let listing = directory.listing
         let range = listing.range(of: position)
         let restStart = range.lowerBound + directory.prefix.count
-        if let slash = listing.bytes[restStart..<range.upperBound].firstIndex(of: UInt8(ascii: "/")) {
+        if !directory.recursive, let slash = listing.bytes[restStart..<range.upperBound].firstIndex(of: UInt8(ascii: "/")) {
           let subPrefix = Array(listing.bytes[range.lowerBound...slash])
           position = listing.partition(from: position, to: directory.upper) { !listing.hasPrefix($0, subPrefix) }
           return .directory(subPrefix)
@@ -147,6 +152,11 @@ public struct ArchiveListing: Sendable {
         return rest
       }
     }
+  }
+
+  /// Three-way byte comparison of two paths (the listing's order).
+  static func compare(_ lhs: [UInt8], _ rhs: [UInt8]) -> Int {
+    lhs.withUnsafeBufferPointer { left in rhs.withUnsafeBufferPointer { right in compare(left, right) } }
   }
 
   static func compare(_ lhs: UnsafeBufferPointer<UInt8>, _ rhs: UnsafeBufferPointer<UInt8>) -> Int {

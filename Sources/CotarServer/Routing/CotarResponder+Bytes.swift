@@ -1,58 +1,105 @@
 import CotarCore
 import HTTPTypes
+import Logging
 import Hummingbird
 import NIOCore
 
 extension CotarResponder {
-  /// Serves an entry: `path` first, then `/path` (as linz/cotar does), then `./path` (as
+  /// Finds an entry: `path` first, then `/path` (as linz/cotar does), then `./path` (as
   /// stored by `tar -C dir .`).
+  func lookup(_ path: [UInt8], in archive: ServedArchive) async throws -> CotarEntry? {
+    if let found = try await archive.cotar.entry(pathBytes: path) { return found }
+    guard path.first != UInt8(ascii: "/") else { return nil }
+    if let found = try await archive.cotar.entry(pathBytes: [UInt8(ascii: "/")] + path) { return found }
+    guard !path.starts(with: Array("./".utf8)) else { return nil }
+    return try await archive.cotar.entry(pathBytes: Array("./".utf8) + path)
+  }
+
+  /// Serves an entry.
+  ///
+  /// - `X.gz` is sent as stored, `application/gzip`, without `Content-Encoding` (nginx's
+  ///   `gzip_static` convention: the client asked for the compressed file).
+  /// - `X`, when absent but `X.gz` is a gzip entry, is `X.gz`'s bytes with `Content-Encoding:
+  ///   gzip` and `X`'s media type, decompressed for a client that does not accept gzip.
+  /// - With `encodingFromContent`, any other entry that starts with the gzip magic is sent the
+  ///   same way (tiles stored gzipped under `.pbf`).
+  /// - A directory (a path with `X/<index file>`) serves its index file; without the
+  ///   trailing `/` it redirects to it, so relative links in the page work.
   func entry(_ path: [UInt8], in archive: ServedArchive, request: Request) async throws -> Reply {
     let isHead = request.method == .head
-    var found = try await archive.cotar.entry(pathBytes: path)
-    if found == nil, path.first != UInt8(ascii: "/") {
-      found = try await archive.cotar.entry(pathBytes: [UInt8(ascii: "/")] + path)
-      if found == nil, !path.starts(with: Array("./".utf8)) {
-        found = try await archive.cotar.entry(pathBytes: Array("./".utf8) + path)
+    var found = try await lookup(path, in: archive)
+    var encoded = false
+    if found == nil, let indexFile = configuration.indexFile, !indexFile.isEmpty {
+      var directory = path
+      let hadSlash = directory.last == UInt8(ascii: "/")
+      if !hadSlash { directory.append(UInt8(ascii: "/")) }
+      let indexPath = directory + Array(indexFile.utf8)
+      if let index = try await lookup(indexPath, in: archive) {
+        guard hadSlash else { return Reply(redirect(to: request, appending: "/")) }
+        found = index
+        return try await serveEntry(index, path: indexPath, encoded: false, in: archive, request: request)
+      }
+    }
+    if found == nil, MediaTypes.fileExtension(of: path) != "gz" {
+      if let compressed = try await lookup(path + Array(".gz".utf8), in: archive),
+        try await startsWithGzipMagic(compressed, in: archive)
+      {
+        found = compressed
+        encoded = true
       }
     }
     guard let entry = found else { return Reply(Self.error(.notFound, "no such entry", head: isHead)) }
-
-    // A .gz entry needs its first bytes to confirm the gzip magic; a small one is read whole.
-    let isGzipName = MediaTypes.fileExtension(of: path) == "gz"
-    var prefetched: [UInt8]?
-    if isGzipName, entry.size <= UInt64(configuration.chunkSize) {
-      prefetched = try await archive.cotar.read(entry)
+    if !encoded, configuration.encodingFromContent, MediaTypes.fileExtension(of: path) != "gz" {
+      encoded = try await startsWithGzipMagic(entry, in: archive)
     }
-    let isGzip: Bool
-    if isGzipName, entry.size >= 2 {
-      let magic: [UInt8]
-      if let prefetched {
-        magic = Array(prefetched.prefix(2))
-      } else {
-        magic = try await archive.cotar.data.read(offset: entry.offset, count: 2)
-      }
-      isGzip = magic == [0x1F, 0x8B]
-    } else {
-      isGzip = false
-    }
+    return try await serveEntry(entry, path: path, encoded: encoded, in: archive, request: request)
+  }
 
+  /// Whether the entry's first two bytes are the gzip magic `1F 8B`.
+  private func startsWithGzipMagic(_ entry: CotarEntry, in archive: ServedArchive) async throws -> Bool {
+    guard entry.size >= 2, isWithinArchive(entry, archive) else { return false }
+    return try await archive.cotar.data.read(offset: entry.offset, count: 2) == [0x1F, 0x8B]
+  }
+
+  /// Whether the record's bytes lie inside the archive (a corrupt or hostile index can claim
+  /// anything; checked before any status line is sent).
+  func isWithinArchive(_ entry: CotarEntry, _ archive: ServedArchive) -> Bool {
+    let (end, overflow) = entry.offset.addingReportingOverflow(entry.size)
+    return !overflow && end <= (archive.cotar.dataLimit ?? archive.tarSize)
+  }
+
+  /// A `301` to the request's path with `suffix` appended (the query kept).
+  private func redirect(to request: Request, appending suffix: String) -> Response {
+    var location = request.uri.path + suffix
+    if let query = request.uri.query, !query.isEmpty { location += "?" + query }
+    var response = Self.error(.movedPermanently, "see \(location)", head: request.method == .head)
+    response.headers[.location] = location
+    return response
+  }
+
+  private func serveEntry(
+    _ entry: CotarEntry, path: [UInt8], encoded: Bool, in archive: ServedArchive, request: Request
+  ) async throws -> Reply {
+    guard isWithinArchive(entry, archive) else {
+      logger.error(
+        "\(request.method) \(request.uri.path): the index claims bytes \(entry.offset) + \(entry.size) of \(archive.name), past its end (\(archive.cotar.dataLimit ?? archive.tarSize)); answering 500")
+      return Reply(Self.error(.internalServerError, "the archive's index is corrupt for this entry", head: request.method == .head))
+    }
     var headers = HTTPFields()
     if let cacheControl = configuration.cacheControl { headers[.cacheControl] = cacheControl }
     if let lastModified = archive.lastModified { headers[.lastModified] = lastModified.description }
-    if isGzip {
-      headers[.contentType] = MediaTypes.type(forPath: path.dropLast(3))
+    headers[.contentType] = MediaTypes.type(forPath: path)
+    if encoded {
       headers[.vary] = "Accept-Encoding"
       if !ContentNegotiation.acceptsGzip(request.headers[.acceptEncoding]) {
         let tag = EntityTag.entry(archiveTag: archive.tag, offset: entry.offset, size: entry.size, variant: "gunzip")
         return decompressed(entry, from: archive, tag: tag, headers: headers, request: request)
       }
       headers[.contentEncoding] = "gzip"
-    } else {
-      headers[.contentType] = MediaTypes.type(forPath: path)
     }
     let tag = EntityTag.entry(archiveTag: archive.tag, offset: entry.offset, size: entry.size)
     return try await representation(
-      archive.cotar.data, span: entry.range, prefetched: prefetched, tag: tag, lastModified: archive.lastModified,
+      archive.cotar.data, span: entry.range, prefetched: nil, tag: tag, lastModified: archive.lastModified,
       headers: headers, request: request)
   }
 
@@ -81,6 +128,7 @@ extension CotarResponder {
   ) async throws -> Reply {
     var headers = headers
     headers[.eTag] = tag.description
+    if let failed = preconditionFailed(request, tag: tag, lastModified: lastModified) { return Reply(failed) }
     if isNotModified(request, tag: tag, lastModified: lastModified) { return Reply(Self.notModified(headers)) }
     headers[.acceptRanges] = "bytes"
     let length = UInt64(span.count)
@@ -115,18 +163,20 @@ extension CotarResponder {
       let bytes = try await source.read(absolute)
       return Reply(Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))))
     }
-    let streamer = RangeStreamer(source: source, range: absolute, chunkSize: configuration.chunkSize)
+    let streamer = RangeStreamer(
+      source: source, range: absolute, chunkSize: configuration.chunkSize, stallTimeout: configuration.limits.idleTimeout)
     let body = ResponseBody(contentLength: absolute.count) { writer in try await streamer.write(to: &writer) }
     return Reply(Response(status: status, headers: headers, body: body), streamed: true)
   }
 
-  /// A `.gz` entry decompressed on the fly for a client that does not accept gzip: no
+  /// A gzip-stored entry decompressed on the fly for a client that does not accept gzip: no
   /// length is known in advance, so the body is chunked and `Range` is ignored.
   private func decompressed(
     _ entry: CotarEntry, from archive: ServedArchive, tag: EntityTag, headers: HTTPFields, request: Request
   ) -> Reply {
     var headers = headers
     headers[.eTag] = tag.description
+    if let failed = preconditionFailed(request, tag: tag, lastModified: archive.lastModified) { return Reply(failed) }
     if isNotModified(request, tag: tag, lastModified: archive.lastModified) { return Reply(Self.notModified(headers)) }
     headers[.acceptRanges] = "none"
     if request.method == .head {
@@ -136,6 +186,7 @@ extension CotarResponder {
     }
     let source = archive.cotar.data
     let chunkSize = configuration.chunkSize
+    let stallTimeout = configuration.limits.idleTimeout
     let body = ResponseBody(contentLength: nil) { writer in
       let inflater = try GzipInflater()
       var offset = entry.offset
@@ -143,6 +194,7 @@ extension CotarResponder {
         let end = min(offset + UInt64(chunkSize), entry.offset + entry.size)
         let compressed = try await source.read(offset..<end)
         try await inflater.inflate(compressed, maximumOutput: chunkSize) { piece in
+          try await SendWindow.current?.reserve(piece.count, stallTimeout: stallTimeout)
           try await writer.write(ByteBuffer(bytes: piece))
         }
         offset = end
@@ -151,6 +203,25 @@ extension CotarResponder {
       try await writer.finish(nil)
     }
     return Reply(Response(status: .ok, headers: headers, body: body), streamed: true)
+  }
+
+  /// `412` when `If-Match` (strong comparison; `*` matches any current representation) or,
+  /// without it, `If-Unmodified-Since` fails (RFC 9110 §13.2.2 steps 1 and 2); `nil` to go on.
+  func preconditionFailed(_ request: Request, tag: EntityTag, lastModified: HTTPDate?) -> Response? {
+    let head = request.method == .head
+    if let ifMatch = request.headers[.ifMatch] {
+      guard tag.matches(ifMatch: ifMatch) else {
+        return Self.error(.preconditionFailed, "If-Match does not match the current ETag \(tag)", head: head)
+      }
+      return nil
+    }
+    if let since = request.headers[.ifUnmodifiedSince].flatMap(HTTPDate.init(parsing:)) {
+      // Without a modification time the condition cannot be evaluated and is ignored.
+      if let lastModified, lastModified > since {
+        return Self.error(.preconditionFailed, "modified since \(since)", head: head)
+      }
+    }
+    return nil
   }
 
   /// `If-None-Match` (weak comparison) wins over `If-Modified-Since` (RFC 9110 §13.2.2).

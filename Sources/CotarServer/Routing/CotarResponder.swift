@@ -23,6 +23,8 @@ public struct CotarResponder: HTTPResponder {
   /// The logger for access lines and errors.
   public let logger: Logger
   private let routeNames: [(name: [UInt8], indexName: [UInt8]?)]
+  /// The buffered access log, when enabled and the logger's level lets `info` through.
+  let accessLogBuffer: AccessLog?
   private let cors: CORSPolicy?
 
   /// Creates a responder.
@@ -42,7 +44,11 @@ public struct CotarResponder: HTTPResponder {
     self.logger = logger
     self.routeNames = archives.map { (Array($0.name.utf8), $0.indexName.map { Array($0.utf8) }) }
     self.cors = configuration.corsOrigins.isEmpty ? nil : CORSPolicy(origins: configuration.corsOrigins)
+    self.accessLogBuffer = configuration.accessLog && logger.logLevel <= .info ? AccessLog() : nil
   }
+
+  /// Writes buffered access-log lines now (the server calls this when it stops).
+  public func flushAccessLog() { accessLogBuffer?.flush() }
 
   /// Answers one request; never throws (failures become 4xx/5xx responses and log lines).
   public func respond(to request: Request, context: Context) async throws -> Response {
@@ -55,7 +61,7 @@ public struct CotarResponder: HTTPResponder {
       reply = Reply(Self.error(.internalServerError, "the archive could not be read", head: request.method == .head))
     }
     cors?.apply(to: &reply.response.headers, request: request)
-    if configuration.accessLog { logAccess(&reply, request: request, start: start) }
+    if let accessLogBuffer { logAccess(&reply, request: request, start: start, to: accessLogBuffer) }
     return reply.response
   }
 
@@ -86,6 +92,9 @@ public struct CotarResponder: HTTPResponder {
       response.headers[.allow] = Self.allowed
       return Reply(response)
     }
+    if configuration.browse, request.uri.path == "/" {
+      return try await directoryPage([], archive: 0, request: request)
+    }
     let route: Route
     do {
       route = try Route(path: request.uri.path[...], archives: routeNames)
@@ -110,9 +119,16 @@ public struct CotarResponder: HTTPResponder {
     let isHead = request.method == .head
     switch (route, served) {
     case (.health, _): return try await health(head: isHead)
-    case (.file(_, let path), let served?): return try await entry(path, in: served, request: request)
+    case (.file(let position, let path), let served?):
+      if configuration.browse, Self.queryItems(request)["view"] != nil {
+        return try await previewPage(path, archive: position, request: request)
+      }
+      return try await entry(path, in: served, request: request)
     case (.list(let position, let directory), let served?):
-      return list(directory, archive: served, isFirst: position == 0, head: isHead)
+      if configuration.browse, AcceptPreference.prefersHTML(request.headers[.accept]) {
+        return try await directoryPage(directory, archive: position, request: request)
+      }
+      return list(directory, archive: served, isFirst: position == 0, request: request)
     case (.rawArchive, let served?):
       return try await rawBytes(served.tar, size: served.tarSize, of: served, request: request)
     case (.rawIndex, let served?):
@@ -161,15 +177,45 @@ public struct CotarResponder: HTTPResponder {
     }
   }
 
-  private func list(_ directory: [UInt8], archive served: ServedArchive, isFirst: Bool, head: Bool) -> Reply {
+  /// A JSON listing. Query: `recursive=true` lists every file below the directory;
+  /// `limit=N` (with `cursor=<last path>` for the following pages) pages it. Strong ETag
+  /// with `304`; gzip when accepted.
+  private func list(_ directory: [UInt8], archive served: ServedArchive, isFirst: Bool, request: Request) -> Reply {
+    let head = request.method == .head
     guard configuration.listingEnabled, let listing = served.listing else {
       return Reply(Self.error(.notFound, "listing is disabled for this archive", head: head))
     }
-    guard let children = listing.directory(directory) else {
+    let query = Self.queryItems(request)
+    let recursive = query["recursive"].map { $0 == Array("true".utf8) || $0 == Array("1".utf8) } ?? false
+    let cursor = query["cursor"]
+    var limit: Int?
+    if let text = query["limit"] {
+      guard let value = Int(String(decoding: text, as: UTF8.self)), value > 0 else {
+        return Reply(Self.error(.badRequest, "limit must be a positive integer", head: head))
+      }
+      limit = min(value, 100_000)
+    }
+    guard let children = listing.directory(directory, recursive: recursive) else {
       return Reply(Self.error(.notFound, "no such directory", head: head))
     }
+    let gzip = ContentNegotiation.acceptsGzip(request.headers[.acceptEncoding])
     var headers: HTTPFields = [.contentType: "application/json"]
     if let cacheControl = configuration.cacheControl { headers[.cacheControl] = cacheControl }
+    headers[.vary] = configuration.browse ? "Accept, Accept-Encoding" : "Accept-Encoding"
+    // The listing is a function of the archive version, the directory, the query and the
+    // base URL; the gzip form is a different representation, so it has its own tag.
+    var key = children.prefix + [0] + (cursor ?? []) + [0]
+    key += Array("\(recursive) \(limit ?? 0) \(configuration.baseURL)".utf8)
+    let tag = EntityTag(
+      opaque: "\(served.tag)-list-\(String(PathHash.fnv1a64(bytes: key), radix: 16))\(gzip ? "-gz" : "")")
+    headers[.eTag] = tag.description
+    if let ifNoneMatch = request.headers[.ifNoneMatch], tag.matches(ifNoneMatch: ifNoneMatch) {
+      var response = Response(status: .notModified, headers: headers)
+      response.headers[.contentType] = nil
+      response.headers[.contentLength] = nil
+      return Reply(response)
+    }
+    if gzip { headers[.contentEncoding] = "gzip" }
     if head {
       var response = Response(status: .ok, headers: headers)
       response.headers[.contentLength] = nil
@@ -177,16 +223,40 @@ public struct CotarResponder: HTTPResponder {
     }
     let body = ListingJSON(
       directory: children, baseURL: configuration.baseURL, archiveSegment: isFirst ? "" : "/" + served.name,
-      chunkSize: configuration.chunkSize)
-    return Reply(Response(status: .ok, headers: headers, body: Self.listingBody(body)), streamed: true)
+      chunkSize: configuration.chunkSize, cursor: cursor, limit: limit)
+    let stallTimeout = configuration.limits.idleTimeout
+    let responseBody =
+      gzip ? Self.gzippedListingBody(body, stallTimeout: stallTimeout) : Self.listingBody(body, stallTimeout: stallTimeout)
+    return Reply(Response(status: .ok, headers: headers, body: responseBody), streamed: true)
+  }
+
+  /// As ``listingBody(_:stallTimeout:)``, compressed with gzip on the way.
+  static func gzippedListingBody(_ json: ListingJSON, stallTimeout: Duration = .seconds(60)) -> ResponseBody {
+    ResponseBody { writer in
+      let deflater = try GzipDeflater(outputChunk: json.chunkSize)
+      for chunk in json {
+        try await deflater.compress(Array(chunk.readableBytesView)) { piece in
+          try await SendWindow.current?.reserve(piece.count, stallTimeout: stallTimeout)
+          try await writer.write(ByteBuffer(bytes: piece))
+        }
+      }
+      try await deflater.finish { piece in
+        try await SendWindow.current?.reserve(piece.count, stallTimeout: stallTimeout)
+        try await writer.write(ByteBuffer(bytes: piece))
+      }
+      try await writer.finish(nil)
+    }
   }
 
   /// A chunked body that writes `json` one chunk at a time; each write waits for the
   /// connection to accept it, so a slow client holds back production instead of growing a
   /// buffer.
-  static func listingBody(_ json: ListingJSON) -> ResponseBody {
+  static func listingBody(_ json: ListingJSON, stallTimeout: Duration = .seconds(60)) -> ResponseBody {
     ResponseBody { writer in
-      for chunk in json { try await writer.write(chunk) }
+      for chunk in json {
+        try await SendWindow.current?.reserve(chunk.readableBytes, stallTimeout: stallTimeout)
+        try await writer.write(chunk)
+      }
       try await writer.finish(nil)
     }
   }
@@ -206,11 +276,10 @@ public struct CotarResponder: HTTPResponder {
     json(status, #"{"error":{"message":"\#(JSONText.escaped(message))"}}"#, head: head)
   }
 
-  private func logAccess(_ reply: inout Reply, request: Request, start: ContinuousClock.Instant) {
+  private func logAccess(_ reply: inout Reply, request: Request, start: ContinuousClock.Instant, to logger: AccessLog) {
     let method = request.method
     let path = request.uri.path
     let status = reply.response.status.code
-    let logger = self.logger
     guard reply.streamed else {
       let bytes = request.method == .head ? 0 : (reply.response.body.contentLength ?? 0)
       Self.logLine(logger, method: method, path: path, status: status, bytes: bytes, start: start, failure: nil)
@@ -230,7 +299,7 @@ public struct CotarResponder: HTTPResponder {
   }
 
   private static func logLine(
-    _ logger: Logger, method: HTTPRequest.Method, path: String, status: Int, bytes: Int,
+    _ logger: AccessLog, method: HTTPRequest.Method, path: String, status: Int, bytes: Int,
     start: ContinuousClock.Instant, failure: (any Error)?
   ) {
     let elapsed = ContinuousClock.now - start
@@ -238,7 +307,7 @@ public struct CotarResponder: HTTPResponder {
     let duration = (milliseconds * 1000).rounded() / 1000
     var line = "\(method) \(path) \(status) \(bytes) \(duration)ms"
     if let failure { line += " aborted: \(failure)" }
-    logger.info("\(line)")
+    logger.append(line)
   }
 }
 

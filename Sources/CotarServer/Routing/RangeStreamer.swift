@@ -19,6 +19,8 @@ struct RangeStreamer {
   let source: any RangeSource
   let range: Range<UInt64>
   let chunkSize: Int
+  /// How long a write may wait for the client to take bytes (``SendWindow``).
+  var stallTimeout: Duration = .seconds(60)
 
   /// Whether the source is local (memory or a file, possibly counted): read in sequence.
   var isLocal: Bool {
@@ -62,6 +64,9 @@ struct RangeStreamer {
     launch()
     while !pending.isEmpty {
       let bytes = try await pending.removeFirst().value
+      // Wait for the connection's send window before reading further ahead, so a stalled
+      // client holds at most the reads in flight plus the window.
+      try await SendWindow.current?.reserve(bytes.count, stallTimeout: stallTimeout)
       launch()
       try await writer.write(ByteBuffer(bytes: bytes))
     }

@@ -1,0 +1,45 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// Hummingbird's HTTP/1.1 child channel with ``ConnectionGuardHandler`` in front and
+/// ``RequestCycleHandler`` after decoding, so every connection has an idle timeout, a
+/// request-head timeout, a write-stall timeout and a place under the connection cap.
+struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
+  typealias Value = HTTP1Channel.Value
+
+  let responder: HTTPChannelHandler.Responder
+  let limits: CotarServerConfiguration.ConnectionLimits
+  let counter: ConnectionCounter
+  /// Outstanding response bytes above which a body producer waits (``SendWindow``).
+  let windowBytes: Int
+
+  func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    let deadlines: NIOLoopBound<ConnectionDeadlines>
+    do {
+      let state = ConnectionDeadlines(limits: limits)
+      deadlines = NIOLoopBound(state, eventLoop: channel.eventLoop)
+      let window = SendWindow(high: windowBytes, low: windowBytes / 2)
+      try channel.pipeline.syncOperations.addHandler(
+        ConnectionGuardHandler(deadlines: state, counter: counter, window: window), position: .first)
+    } catch {
+      return channel.eventLoop.makeFailedFuture(error)
+    }
+    let inner = HTTP1Channel(
+      responder: responder,
+      configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [RequestCycleHandler(deadlines: deadlines)]))
+    return inner.setup(channel: channel, logger: logger)
+  }
+
+  /// Answers the connection's requests with its ``SendWindow`` as the task-local
+  /// ``SendWindow/current``, which response bodies wait on.
+  func handle(value: Value, logger: Logger) async {
+    let channel = value.channel
+    let window = try? await channel.eventLoop.submit {
+      try channel.pipeline.syncOperations.handler(type: ConnectionGuardHandler.self).window
+    }.get()
+    await SendWindow.$current.withValue(window) {
+      await handleHTTP(asyncChannel: value, logger: logger)
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import CotarCore
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The access log, kept off the request path: a request appends its line to a memory
+/// buffer, and the buffer goes to standard error in one `write(2)` when it holds 32 KiB or
+/// every 100 ms, whichever comes first (and at shutdown, ``flush()``).
+///
+/// Lines look like `2026-11-29T21:20:26Z cotar.serve GET /v1/file/a.txt 200 6 0.214ms`.
+final class AccessLog: Sendable {
+  private let buffer = Mutex<[UInt8]>([])
+  private let flusherStarted = Atomic<Bool>(false)
+  private let descriptor: Int32
+  /// Buffered bytes that trigger an immediate write.
+  static let flushBytes = 32 << 10
+
+  /// Creates a log writing to `descriptor` (standard error by default).
+  init(descriptor: Int32 = 2) { self.descriptor = descriptor }
+
+  /// Appends one line (a newline is added).
+  func append(_ line: String) {
+    let full = buffer.withLock { bytes -> [UInt8]? in
+      bytes += Self.timestamp().utf8
+      bytes += " cotar.serve ".utf8
+      bytes += line.utf8
+      bytes.append(UInt8(ascii: "\n"))
+      guard bytes.count >= Self.flushBytes else { return nil }
+      defer { bytes = [] }
+      return bytes
+    }
+    if let full { write(full) }
+    startFlusher()
+  }
+
+  /// Writes whatever is buffered.
+  func flush() {
+    let pending = buffer.withLock { bytes -> [UInt8] in
+      defer { bytes = [] }
+      return bytes
+    }
+    if !pending.isEmpty { write(pending) }
+  }
+
+  private func write(_ bytes: [UInt8]) {
+    // A log that cannot be written (closed stderr) must not fail requests.
+    try? Syscall.write(descriptor, bytes[...])
+  }
+
+  private func startFlusher() {
+    guard flusherStarted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+    Task.detached { [weak self] in
+      while !Task.isCancelled {
+        try? await Task.sleep(for: .milliseconds(100))
+        guard let self else { return }
+        self.flush()
+      }
+    }
+  }
+
+  /// UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
+  static func timestamp() -> String {
+    var now = time(nil)
+    var parts = tm()
+    gmtime_r(&now, &parts)
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+  }
+}

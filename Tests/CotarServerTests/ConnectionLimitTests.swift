@@ -1,0 +1,149 @@
+import CotarCore
+import CotarServer
+import CotarTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Dispatch
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// A raw TCP client for timeouts and caps. Its blocking calls run on a Dispatch thread, not
+/// on the cooperative pool that the in-process server also needs.
+final class RawClient: Sendable {
+  let fd: Int32
+
+  init?(port: Int) {
+    guard let fd = SlowClientTests.openSocket(port: port) else { return nil }
+    var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
+    _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    self.fd = fd
+  }
+
+  deinit { close(fd) }
+
+  @discardableResult
+  func send(_ text: String) -> Bool {
+    let bytes = Array(text.utf8)
+    return bytes.withUnsafeBytes { socketSend(fd, $0) } == bytes.count
+  }
+
+  /// Reads until the peer closes or `timeout` passes; returns the bytes and whether the peer
+  /// closed (read 0 or ECONNRESET).
+  func readUntilClosed(timeout: Duration = .seconds(5)) async -> (bytes: [UInt8], closed: Bool) {
+    await withCheckedContinuation { continuation in
+      DispatchQueue.global().async {
+        let deadline = ContinuousClock.now + timeout
+        var all: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+          let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
+          if count > 0 {
+            all += buffer[0..<count]
+            continue
+          }
+          if count == 0 || errno == ECONNRESET {
+            continuation.resume(returning: (all, true))
+            return
+          }
+          if ContinuousClock.now >= deadline {
+            continuation.resume(returning: (all, false))
+            return
+          }
+        }
+      }
+    }
+  }
+}
+
+/// `send(2)` without SIGPIPE.
+private func socketSend(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
+  #if canImport(Glibc)
+    send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+  #else
+    send(fd, bytes.baseAddress, bytes.count, 0)
+  #endif
+}
+
+@Suite("Connection limits: idle and head timeouts, connection cap", .timeLimit(.minutes(1)))
+struct ConnectionLimitTests {
+  static func app(_ limits: CotarServerConfiguration.ConnectionLimits) async throws -> Application<CotarResponder> {
+    var configuration = TestServer.configuration()
+    configuration.limits = limits
+    return try TestServer.application([try await TestServer.tarCo()], configuration: configuration)
+  }
+
+  @Test("An idle keep-alive connection is closed after the idle timeout, not before")
+  func idleTimeout() async throws {
+    let app = try await Self.app(.init(idleTimeout: .milliseconds(800), requestHeadTimeout: .seconds(5)))
+    try await app.test(.live) { client in
+      let port = try #require(client.port)
+      let connection = try #require(RawClient(port: port))
+      #expect(connection.send("GET /v1/file/a.txt HTTP/1.1\r\nHost: t\r\n\r\n"))
+      let start = ContinuousClock.now
+      let (bytes, closed) = await connection.readUntilClosed()
+      let elapsed = ContinuousClock.now - start
+      #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+      #expect(String(decoding: bytes, as: UTF8.self).hasSuffix("Hello, cotar server!\n"))
+      #expect(closed, "the idle connection was not closed within 5 s")
+      #expect(elapsed >= .milliseconds(600) && elapsed < .seconds(4), "closed after \(elapsed)")
+    }
+  }
+
+  @Test("A request head trickled byte by byte (slowloris) is cut at the head timeout")
+  func slowloris() async throws {
+    let app = try await Self.app(.init(idleTimeout: .seconds(30), requestHeadTimeout: .milliseconds(500)))
+    try await app.test(.live) { client in
+      let port = try #require(client.port)
+      let connection = try #require(RawClient(port: port))
+      let start = ContinuousClock.now
+      var closedAfter: Duration?
+      for byte in "GET /v1/file/a.txt HTTP/1.1\r\nHost: t\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n" {
+        guard connection.send(String(byte)) else {
+          closedAfter = ContinuousClock.now - start
+          break
+        }
+        if await connection.readUntilClosed(timeout: .milliseconds(100)).closed {
+          closedAfter = ContinuousClock.now - start
+          break
+        }
+        if ContinuousClock.now - start > .seconds(10) { break }
+      }
+      let after = try #require(closedAfter, "a trickled head kept the connection open")
+      #expect(after >= .milliseconds(400) && after < .seconds(3), "closed after \(after)")
+    }
+  }
+
+  @Test("Above the connection cap a new connection gets 503 and is closed; the others keep working")
+  func connectionCap() async throws {
+    let app = try await Self.app(.init(maxConnections: 3))
+    try await app.test(.live) { client in
+      let port = try #require(client.port)
+      // The test client itself may hold one connection; open until one is refused.
+      var held: [RawClient] = []
+      var refusal: String?
+      for _ in 0..<6 {
+        let connection = try #require(RawClient(port: port))
+        let (bytes, closed) = await connection.readUntilClosed(timeout: .milliseconds(300))
+        if closed {
+          refusal = String(decoding: bytes, as: UTF8.self)
+          break
+        }
+        held.append(connection)
+      }
+      let text = try #require(refusal, "no connection was refused")
+      #expect(text.hasPrefix("HTTP/1.1 503 Service Unavailable"))
+      #expect(text.contains("Retry-After: 1"))
+      #expect(held.count <= 3)
+      // A held connection is still served.
+      let first = try #require(held.first)
+      #expect(first.send("GET /v1/file/a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))
+      let answer = String(decoding: await first.readUntilClosed().bytes, as: UTF8.self)
+      #expect(answer.hasPrefix("HTTP/1.1 200"))
+    }
+  }
+}
