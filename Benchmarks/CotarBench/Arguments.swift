@@ -24,7 +24,9 @@ struct BenchArguments {
   var python = "python3"
   /// What times measure: wall time (default) or CPU time.
   var clock = BenchClock.wall
-  /// Sections to run (`build`, `lookup`, `remote`, `size`); all when empty.
+  /// Bytes of the large entry of the `large` section (1 GiB; 64 MiB under `--quick`).
+  var largeBytes = 1 << 30
+  /// Sections to run (`build`, `lookup`, `remote`, `size`, `large`); all when empty.
   var only: Set<String> = []
   /// Hidden child mode: build the index of this tar and exit.
   var childBuild: String?
@@ -34,9 +36,9 @@ struct BenchArguments {
   static let usage = """
     usage: cotar-bench [--quick] [--entries N] [--seed S] [--dir DIR] [--repetitions R]
                        [--lookups N] [--remote-lookups N] [--latency-ms MS] [--scans N] [--json FILE] [--peers]
-                       [--python PATH] [--only LIST] [--clock wall|cpu]
+                       [--python PATH] [--only LIST] [--clock wall|cpu] [--large-mib N]
 
-      --quick          20,000 entries (unless --entries is given): a smoke run under a minute
+      --quick          20,000 entries (unless --entries is given) and a 64 MiB large entry: a smoke run
       --entries N      files in the generated corpus (default 200000)
       --seed S         seed of the corpus and of the lookup paths (default 42)
       --dir DIR        where the corpus is written and reused (default .build/bench-data)
@@ -48,7 +50,8 @@ struct BenchArguments {
       --json FILE      also write the results as JSON (schema in Benchmarks/README.md)
       --peers          also measure Python tarfile and ratarmountcore (see Benchmarks/peers.sh)
       --python PATH    interpreter for --peers (default python3)
-      --only LIST      run only these sections, comma-separated: build,lookup,remote,size
+      --only LIST      run only these sections, comma-separated: build,lookup,remote,size,large
+      --large-mib N    size of the large section's entry in MiB (default 1024, 64 with --quick)
       --clock wall|cpu time in wall-clock seconds (default) or in CPU seconds (user + system,
                        children included): steadier on a machine shared with other work
     """
@@ -57,9 +60,10 @@ struct BenchArguments {
   ///
   /// - Throws: `BenchError` with the usage text on an unknown option or a bad value.
   init(parsing arguments: [String]) throws {
-    defer { if only.isEmpty { only = ["build", "lookup", "remote", "size"] } }
+    defer { if only.isEmpty { only = ["build", "lookup", "remote", "size", "large"] } }
     var quick = false
     var entriesGiven = false
+    var largeGiven = false
     var remaining = arguments[...]
     func value(_ option: String) throws -> String {
       guard let next = remaining.popFirst() else { throw BenchError("\(option) needs a value\n\n\(Self.usage)") }
@@ -93,6 +97,9 @@ struct BenchArguments {
         guard let parsed = BenchClock(rawValue: text) else { throw BenchError("--clock needs wall or cpu, got '\(text)'") }
         clock = parsed
       case "--only": only = Set(try value(argument).split(separator: ",").map(String.init))
+      case "--large-mib":
+        largeBytes = try number(argument, minimum: 1) << 20
+        largeGiven = true
       case "--child-build": childBuild = try value(argument)
       case "--child-idle": childIdle = true
       case "-h", "--help": throw BenchError(Self.usage)
@@ -100,6 +107,7 @@ struct BenchArguments {
       }
     }
     if quick && !entriesGiven { entries = 20_000 }
+    if quick && !largeGiven { largeBytes = 64 << 20 }
   }
 }
 

@@ -57,6 +57,12 @@ func runBench(_ arguments: BenchArguments) async throws {
     log("4/4 index size")
     sections.append(PeersBench.indexSizeSection(corpus: corpus, peers: peers))
   }
+  if arguments.only.contains("large") {
+    log("4b/4 large entry (\(arguments.largeBytes >> 20) MiB)")
+    sections.append(
+      try await LargeBench.run(
+        directory: arguments.directory, size: arguments.largeBytes, repetitions: arguments.repetitions))
+  }
 
   let report = Report(
     parameters: [

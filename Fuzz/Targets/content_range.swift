@@ -43,16 +43,18 @@ public func fuzzContentRange(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
   let shape = input.byte() % 3
   let text: String
   let valid: Bool
+  // Positions and lengths above 2^63 − 1 are refused: no real object is that large.
+  let largest = UInt64(Int64.max)
   switch shape {
   case 0:
     text = "bytes \(first)-\(last)/\(complete)"
-    valid = first <= last && last < complete && last - first < UInt64(Int.max)
+    valid = first <= last && last < complete && complete <= largest && last - first < UInt64(Int.max)
   case 1:
     text = "bytes \(first)-\(last)/*"
-    valid = first <= last && last - first < UInt64(Int.max)
+    valid = first <= last && last <= largest && last - first < UInt64(Int.max)
   default:
     text = "bytes */\(complete)"
-    valid = true
+    valid = complete <= largest
   }
   let parsed = ContentRange(text)
   invariant((parsed != nil) == valid, "'\(text)' parsed as \(String(describing: parsed)), expected valid: \(valid)")

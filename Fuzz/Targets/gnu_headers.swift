@@ -134,7 +134,10 @@ public func fuzzGNUHeaders(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
   let found = outcome.entries.map {
     ModelEntry(path: $0.pathBytes, kind: $0.kind, dataOffset: $0.dataOffset, size: $0.size, link: $0.linkTargetBytes)
   }
-  if truncated {
+  if archive.isEmpty {
+    // A 0-byte file is not a tar (GNU tar and tarfile agree).
+    invariant(outcome.errorCode == .invalidTar && outcome.entries.isEmpty, "an empty file was accepted: \(outcome)")
+  } else if truncated {
     invariant(outcome.errorCode == .truncated, "truncated sparse extension blocks accepted: \(outcome)")
     invariant(found == expected, "entries before the truncated sparse header differ")
   } else if dangling {

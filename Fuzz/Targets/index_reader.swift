@@ -36,6 +36,8 @@ public func fuzzIndexReader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     let slotCount = index.slotCount
     let slotsEnd = 8 + slotCount * 16
     let blockSize: UInt64 = 64
+    // Lookups read the slot table (whole cache blocks when cached); whole-table reads
+    // (loading, listing records) also read the header and footer to check they agree.
     source.allowed = useCache ? 0..<min(UInt64(bytes.count), (slotsEnd + blockSize - 1) / blockSize * blockSize) : 8..<slotsEnd
     let lookupIndex = useCache ? index.cachingWindows(in: BlockCache(capacityBytes: 4096), blockSize: Int(blockSize)) : index
     for hash in probeHashes(bytes, slotsStart: 8, slotCount: slotCount, paths: paths) {
@@ -46,6 +48,7 @@ public func fuzzIndexReader(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
         invariant(inMemory == expected, "lookupInMemory(\(hash)) = \(String(describing: inMemory)), probe = \(String(describing: expected))")
       }
     }
+    source.allowed = 0..<UInt64(bytes.count)
     let loaded = try await index.loadedIntoMemory()
     invariant(loaded.isResident, "loadedIntoMemory is not resident")
     for path in paths {

@@ -28,6 +28,7 @@ struct CotarCommand: AsyncParsableCommand {
 
   /// Runs the command line, removing temporary outputs if SIGINT or SIGTERM interrupts it.
   static func main() async {
+    fixAllocatorThresholdForStreaming()
     let sources = installInterruptCleanup()
     await main(nil)
     withExtendedLifetime(sources) {}

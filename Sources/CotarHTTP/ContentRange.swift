@@ -9,8 +9,8 @@ enum ContentRange: Hashable, Sendable {
   /// object's size and would overflow `Int` arithmetic.
   static let largestNumber = UInt64(Int64.max)
 
-  /// Parses `value`; `nil` when it is not a well-formed bytes range, or a number in it is
-  /// larger than ``largestNumber``.
+  /// Parses `value`; `nil` when it is not a well-formed bytes range, a number in it is larger
+  /// than ``largestNumber``, or the range is longer than `Int.max` bytes.
   init?(_ value: String) {
     let text = value.trimmingSpaces()
     guard text.hasPrefix("bytes ") else { return nil }
@@ -34,7 +34,8 @@ enum ContentRange: Hashable, Sendable {
     let ends = rangeText.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
     guard ends.count == 2,
       let first = UInt64(ends[0]), let last = UInt64(ends[1]), first <= last,
-      last <= Self.largestNumber
+      last <= Self.largestNumber,
+      last - first < UInt64(Int.max)  // the length, last − first + 1, fits an Int
     else { return nil }
     if let complete, last >= complete { return nil }
     self = .bytes(first: first, last: last, complete: complete)

@@ -61,46 +61,117 @@ struct GetCommand: AsyncParsableCommand {
     if missing > 0 { throw ExitCode.failure }
   }
 
-  /// One entry to a file, or entries one after another to standard output.
-  private func write(_ wanted: [[UInt8]], from cotar: Cotar) async throws -> Int {
-    var missing = 0
+  /// Entries larger than this are streamed on their own (bounded memory, kernel copy from a
+  /// local archive); smaller ones are read in coalesced batches.
+  static let streamThreshold: UInt64 = TransferProgress.threshold
+  /// Bytes of small entries held at once in batch mode.
+  static let batchBytes: UInt64 = 64 << 20
+
+  /// What ``forEachEntry(_:from:_:)`` hands over for one wanted path.
+  enum Payload {
+    /// The path is not indexed.
+    case missing
+    /// A small entry, read (in a coalesced batch).
+    case bytes([UInt8])
+    /// A large entry, to be streamed.
+    case stream(CotarEntry)
+  }
+
+  /// Calls `body` for every path of `wanted`, in order: small entries are read in coalesced
+  /// batches of at most 1024 entries and ``batchBytes`` bytes, large ones handed over to be
+  /// streamed, so memory stays bounded whatever the entry sizes.
+  private func forEachEntry(
+    _ wanted: [[UInt8]], from cotar: Cotar, _ body: ([UInt8], Payload) async throws -> Void
+  ) async throws {
     let batch = BatchReadOptions(
       lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
     for chunk in wanted.chunked(1024) {
-      let results =
-        chunk.count == 1 ? [try await cotar.read(pathBytes: chunk[0])] : try await cotar.read(pathBytes: chunk, options: batch)
-      for (path, bytes) in zip(chunk, results) {
-        guard let bytes else {
-          reportMissing(path)
-          missing += 1
+      let located: [CotarEntry?]
+      if chunk.count == 1 {
+        located = [try await cotar.entry(pathBytes: chunk[0])]
+      } else {
+        located = try await cotar.entries(
+          pathBytes: chunk, concurrency: concurrency, indexReads: batch.indexReads, indexGap: coalesceGap)
+      }
+      var run: [Int] = []
+      var runBytes: UInt64 = 0
+      func flush() async throws {
+        guard !run.isEmpty else { return }
+        let results = try await cotar.read(entries: run.map { located[$0] }, options: batch)
+        for (position, bytes) in zip(run, results) {
+          try await body(chunk[position], bytes.map(Payload.bytes) ?? .missing)
+        }
+        run = []
+        runBytes = 0
+      }
+      for (position, entry) in located.enumerated() {
+        guard let entry, entry.size > Self.streamThreshold else {
+          let size = located[position]?.size ?? 0
+          if runBytes + size > Self.batchBytes { try await flush() }
+          run.append(position)
+          runBytes += size
           continue
         }
-        if let output {
-          var info = stat()
-          if stat(output, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
-            throw CotarError(
-              .invalidArgument,
-              "'\(output)' is a directory; with one PATH, -o names the output file (use -o \(output)/NAME), or pass --paths-from to extract entries into a directory",
-              source: output)
+        try await flush()
+        try await body(chunk[position], .stream(entry))
+      }
+      try await flush()
+    }
+  }
+
+  /// One entry to a file, or entries one after another to standard output.
+  private func write(_ wanted: [[UInt8]], from cotar: Cotar) async throws -> Int {
+    var missing = 0
+    try await forEachEntry(wanted, from: cotar) { path, payload in
+      if case .missing = payload {
+        reportMissing(path)
+        missing += 1
+        return
+      }
+      if let output {
+        var info = stat()
+        if stat(output, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+          throw CotarError(
+            .invalidArgument,
+            "'\(output)' is a directory; with one PATH, -o names the output file (use -o \(output)/NAME), or pass --paths-from to extract entries into a directory",
+            source: output)
+        }
+        let writer = try AtomicFileWriter(destination: output, overwrite: force)
+        switch payload {
+        case .bytes(let bytes): try writer.write(bytes)
+        case .stream(let entry): try await stream(path, entry) { try await writer.write(entry, of: cotar, progress: $0) }
+        case .missing: break
+        }
+        try writer.commit()
+      } else {
+        switch payload {
+        case .bytes(let bytes): try writeStandardOutput(bytes)
+        case .stream(let entry):
+          try await stream(path, entry) {
+            try await cotar.read(entry, toFileDescriptor: 1, named: "standard output", progress: $0)
           }
-          let writer = try AtomicFileWriter(destination: output, overwrite: force)
-          try writer.write(bytes)
-          try writer.commit()
-        } else {
-          try writeStandardOutput(bytes)
+        case .missing: break
         }
       }
     }
     return missing
   }
 
+  /// Runs one streamed write with a progress bar on a terminal.
+  private func stream(
+    _ path: [UInt8], _ entry: CotarEntry, _ body: (((UInt64) -> Void)?) async throws -> Void
+  ) async throws {
+    let bar = TransferProgress.make(String(decoding: path, as: UTF8.self), total: entry.size)
+    defer { bar?.finish() }
+    try await body(bar.map { bar in { bar.update($0) } })
+  }
+
   /// Entries to `directory`/PATH, in batches, through ``SafeExtractor``: nothing is written
   /// outside the directory; a refused or failed entry is reported on its own and the rest go
-  /// on (the exit status is then 1); the files are made durable once at the end.
+  /// on (the exit status is then 1); large entries are streamed; the files are made durable
+  /// once at the end.
   private func extract(_ wanted: [[UInt8]], from cotar: Cotar, into directory: String) async throws -> Int {
     var failed = 0
-    let batch = BatchReadOptions(
-      lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
     let extractor = try SafeExtractor(directory: directory, overwrite: force)
     var accepted: [[UInt8]] = []
     for path in wanted {
@@ -112,20 +183,20 @@ struct GetCommand: AsyncParsableCommand {
         failed += 1
       }
     }
-    for chunk in accepted.chunked(1024) {
-      let results = try await cotar.read(pathBytes: chunk, options: batch)
-      for (path, bytes) in zip(chunk, results) {
-        guard let bytes else {
+    try await forEachEntry(accepted, from: cotar) { path, payload in
+      do {
+        switch payload {
+        case .missing:
           reportMissing(path)
           failed += 1
-          continue
-        }
-        do {
+        case .bytes(let bytes):
           try extractor.write(bytes, to: path)
-        } catch let error as CotarError {
-          printError("cotar: \(error)")
-          failed += 1
+        case .stream(let entry):
+          try await stream(path, entry) { try await extractor.write(entry, of: cotar, to: path, progress: $0) }
         }
+      } catch let error as CotarError {
+        printError("cotar: \(error)")
+        failed += 1
       }
     }
     try extractor.finish()

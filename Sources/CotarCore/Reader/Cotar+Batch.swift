@@ -59,6 +59,18 @@ extension Cotar {
     let located = try await entries(
       pathBytes: pathBytes, concurrency: options.lookupConcurrency, indexReads: options.indexReads,
       indexGap: options.coalesceGap)
+    return try await read(entries: located, options: options)
+  }
+
+  /// The bytes of many located entries (as ``entries(pathBytes:concurrency:indexReads:indexGap:)``
+  /// returns them), in order; `nil` stays `nil`. Data reads are sorted by offset, neighbours
+  /// closer than `options.coalesceGap` are fetched with one read, `options.readConcurrency`
+  /// at once. Results are held in memory: stream large entries with ``chunks(of:options:)-(CotarEntry,_)``.
+  ///
+  /// - Throws: the first `CotarError` any read throws.
+  public func read(entries located: [CotarEntry?], options: BatchReadOptions = BatchReadOptions()) async throws
+    -> [[UInt8]?]
+  {
     let present = located.enumerated().compactMap { item in item.element.map { (item.offset, $0) } }
     let plan = Cotar.coalesce(
       present.map(\.1), gap: options.coalesceGap, maximumBytes: options.maximumCoalescedBytes)

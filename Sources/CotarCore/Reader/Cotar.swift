@@ -114,6 +114,10 @@ public struct Cotar: Sendable {
 
   /// The bytes of `path`, or `nil` when it is not indexed. A 0-byte entry does no data read.
   ///
+  /// The whole entry is held in memory: use it for small entries. For an entry of any size
+  /// (up to 4 GiB in v2) stream it in bounded memory with ``chunks(of:options:)-(CotarEntry,_)``,
+  /// ``read(_:to:options:progress:)-(CotarEntry,_,_,_)`` or
+  /// ``read(_:toFileDescriptor:options:progress:)-(CotarEntry,_,_,_)``.
   /// - Throws: as ``entry(_:)`` and ``RangeSource/read(_:)``.
   public func read(_ path: String) async throws -> [UInt8]? {
     guard let entry = try await entry(path) else { return nil }
@@ -128,7 +132,8 @@ public struct Cotar: Sendable {
     return try await read(entry)
   }
 
-  /// The bytes of a located entry; a 0-byte entry does no read.
+  /// The bytes of a located entry; a 0-byte entry does no read. The whole entry is held in
+  /// memory: for large entries use ``chunks(of:options:)-(CotarEntry,_)``.
   ///
   /// - Throws: as ``RangeSource/read(_:)``.
   public func read(_ entry: CotarEntry) async throws -> [UInt8] {

@@ -63,7 +63,8 @@ public final class CountingSource: RangeSource {
     return result
   }
 
-  private func record(_ count: Int) {
+  /// Counts one read of `count` bytes done around the source (a kernel copy of its file).
+  package func record(_ count: Int) {
     state.withLock {
       $0.reads += 1
       $0.bytes += UInt64(count)

@@ -44,6 +44,9 @@ public final class FileSource: SynchronousRangeSource {
     if fd >= 0 { Syscall.close(fd) }
   }
 
+  /// The open descriptor (-1 once closed), for a kernel copy out of the file.
+  package var openDescriptor: Int32 { descriptor.load(ordering: .relaxed) }
+
   /// The file size at open time.
   public func size() async throws -> UInt64 { fileSize }
 

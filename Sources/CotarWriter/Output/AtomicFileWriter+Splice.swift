@@ -58,23 +58,16 @@ extension AtomicFileWriter {
     bytesWritten = length
   }
 
-  /// Copies up to `length` bytes from the start of `input` with `copy_file_range(2)`;
-  /// returns how many were copied (0 where the call is unavailable or refused, so the
-  /// caller finishes with read and write).
+  /// Copies up to `length` bytes from the start of `input` with `copy_file_range(2)`
+  /// (``Syscall/copyFileRange(from:at:to:count:)``); returns how many were copied (0 where
+  /// the call is unavailable or refused, so the caller finishes with read and write).
   private func copyWithKernel(from input: Int32, length: UInt64) -> UInt64 {
     var copied: UInt64 = 0
-    #if os(Linux)
-      guard let copyFileRange = CopyFileRange.function else { return 0 }
-      var inOffset = off_t(0)
-      var outOffset = off_t(0)
-      while copied < length {
-        let chunk = Int(min(length - copied, 1 << 30))
-        guard let count = try? Syscall.retryingInterrupts("copy_file_range", {
-          copyFileRange(input, &inOffset, descriptor, &outOffset, chunk, 0)
-        }), count > 0 else { break }
-        copied += UInt64(count)
-      }
-    #endif
+    while copied < length {
+      let chunk = Int(min(length - copied, 1 << 30))
+      guard let count = try? Syscall.copyFileRange(from: input, at: &copied, to: descriptor, count: chunk), count > 0
+      else { break }
+    }
     return copied
   }
 
@@ -100,21 +93,6 @@ extension AtomicFileWriter {
     }
   }
 }
-
-#if os(Linux)
-  /// `copy_file_range(2)`, looked up at run time: the Glibc module does not export it
-  /// (it is declared only under `_GNU_SOURCE`).
-  enum CopyFileRange {
-    typealias Function = @convention(c) (
-      Int32, UnsafeMutablePointer<off_t>?, Int32, UnsafeMutablePointer<off_t>?, Int, UInt32
-    ) -> Int
-
-    static let function: Function? = {
-      guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "copy_file_range") else { return nil }
-      return unsafeBitCast(symbol, to: Function.self)
-    }()
-  }
-#endif
 
 /// Flushes the directory holding `path`, so a rename into it survives a power loss.
 ///

@@ -82,50 +82,101 @@ public final class SafeExtractor {
   ///   ``components(of:)``) or a symbolic link or file in the way of a directory,
   ///   `.outputExists` when the file exists and overwriting was not requested, `.io`.
   public func write(_ bytes: [UInt8], to path: [UInt8]) throws {
+    let file = try createTemporary(for: path)
+    defer { file.cleanUp() }
+    do {
+      try Syscall.write(file.descriptor, bytes[...])
+    } catch {
+      throw error.cotarError("write failed", path: file.text, source: directory)
+    }
+    try commit(file)
+  }
+
+  /// Writes a located entry of `cotar` as the entry `path` under the output directory,
+  /// streamed in bounded memory (see ``Cotar/read(_:toFileDescriptor:named:options:progress:)``:
+  /// a kernel copy from a local archive, parallel range reads from a remote one).
+  ///
+  /// - Parameter progress: called with the entry bytes written so far.
+  /// - Throws: as ``write(_:to:)``, the errors of reading the archive, and
+  ///   `CancellationError` when cancelled (the temporary file is removed).
+  public func write(
+    _ entry: CotarEntry, of cotar: Cotar, to path: [UInt8], options: StreamOptions = StreamOptions(),
+    progress: ((UInt64) -> Void)? = nil
+  ) async throws {
+    let file = try createTemporary(for: path)
+    defer { file.cleanUp() }
+    try await cotar.read(
+      entry, toFileDescriptor: file.descriptor, named: "\(directory)/\(file.text)", options: options, progress: progress)
+    try commit(file)
+  }
+
+  /// A temporary file being written beside its final name.
+  private final class TemporaryFile {
+    let parent: Int32
+    let name: [UInt8]
+    let temporary: [UInt8]
+    let text: String
+    var descriptor: Int32
+    var committed = false
+
+    init(parent: Int32, name: [UInt8], temporary: [UInt8], text: String, descriptor: Int32) {
+      self.parent = parent
+      self.name = name
+      self.temporary = temporary
+      self.text = text
+      self.descriptor = descriptor
+    }
+
+    /// Closes the file and, unless it was moved into place, removes the temporary name.
+    func cleanUp() {
+      closeDescriptor()
+      if !committed { try? Syscall.unlink(at: parent, bytes: temporary) }
+    }
+
+    func closeDescriptor() {
+      if descriptor >= 0 { Syscall.close(descriptor) }
+      descriptor = -1
+    }
+  }
+
+  /// Checks `path`, opens its directory and creates a temporary file in it with
+  /// `O_CREAT | O_EXCL | O_NOFOLLOW`.
+  private func createTemporary(for path: [UInt8]) throws -> TemporaryFile {
     let parts = try Self.components(of: path)
     let text = String(decoding: path, as: UTF8.self)
     let parent = try directoryDescriptor(Array(parts.dropLast()), entry: text)
     let name = parts[parts.count - 1]
-    var temporary: [UInt8] = []
-    var created: Int32?
     for _ in 0..<16 {
-      temporary = Array(".".utf8) + name.prefix(200) + Array(".tmp-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))".utf8)
+      let temporary =
+        Array(".".utf8) + name.prefix(200) + Array(".tmp-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))".utf8)
       do {
-        created = try Syscall.open(at: parent, bytes: temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644)
-        break
+        let fd = try Syscall.open(at: parent, bytes: temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644)
+        return TemporaryFile(parent: parent, name: name, temporary: temporary, text: text, descriptor: fd)
       } catch where error.errno == EEXIST {
         continue
       } catch {
         throw error.cotarError("cannot create a temporary file", path: text, source: directory)
       }
     }
-    guard var fd = created else {
-      throw CotarError(.io, "cannot create a temporary file: 16 names taken", path: text, source: directory)
-    }
-    var committed = false
-    defer {
-      if fd >= 0 { Syscall.close(fd) }
-      if !committed { try? Syscall.unlink(at: parent, bytes: temporary) }
-    }
-    do {
-      try Syscall.write(fd, bytes[...])
-    } catch {
-      throw error.cotarError("write failed", path: text, source: directory)
-    }
-    Syscall.close(fd)
-    fd = -1
+    throw CotarError(.io, "cannot create a temporary file: 16 names taken", path: text, source: directory)
+  }
+
+  /// Closes the written file and moves it to its final name.
+  private func commit(_ file: TemporaryFile) throws {
+    file.closeDescriptor()
     do {
       if overwrite {
-        try Syscall.rename(at: parent, bytes: temporary, to: name)
+        try Syscall.rename(at: file.parent, bytes: file.temporary, to: file.name)
       } else {
-        try Syscall.link(at: parent, bytes: temporary, to: name)
+        try Syscall.link(at: file.parent, bytes: file.temporary, to: file.name)
       }
     } catch where error.errno == EEXIST {
-      throw CotarError(.outputExists, "the file exists; pass --force to replace it", path: text, source: directory, cause: error)
+      throw CotarError(
+        .outputExists, "the file exists; pass --force to replace it", path: file.text, source: directory, cause: error)
     } catch {
-      throw error.cotarError("cannot move the file into place", path: text, source: directory)
+      throw error.cotarError("cannot move the file into place", path: file.text, source: directory)
     }
-    committed = overwrite  // linkat leaves the temporary name behind: the defer removes it
+    file.committed = overwrite  // linkat leaves the temporary name behind: cleanUp removes it
     filesWritten += 1
   }
 
