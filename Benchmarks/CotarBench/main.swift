@@ -57,6 +57,10 @@ func runBench(_ arguments: BenchArguments) async throws {
     log("4/4 index size")
     sections.append(PeersBench.indexSizeSection(corpus: corpus, peers: peers))
   }
+  if arguments.only.contains("listing") {
+    log("5/5 listing over HTTP")
+    sections.append(try await ListingBench.run(corpus: corpus))
+  }
 
   let report = Report(
     parameters: [

@@ -22,6 +22,9 @@ struct BuildOptions: ParsableArguments {
   @Flag(help: "Replace the output if it exists.")
   var force = false
 
+  @Flag(name: .customLong("no-names"), help: "Do not write the name table (paths, kinds, sizes for ls/stat without a scan).")
+  var noNames = false
+
   func validate() throws {
     try validatePacking(packing, maxSearch: maxSearch)
   }

@@ -36,6 +36,9 @@ struct AppendCommand: AsyncParsableCommand {
   @Flag(name: .customLong("index"), help: "For a plain .tar without a sidecar: create ARCHIVE.index.")
   var createSidecar = false
 
+  @Flag(name: .customLong("no-names"), help: "Drop the name table instead of rewriting it with the new members.")
+  var noNames = false
+
   @Flag(name: .customLong("no-dedupe"), help: "Store identical new files separately instead of as hard links.")
   var noDedupe = false
 
@@ -54,8 +57,9 @@ struct AppendCommand: AsyncParsableCommand {
     let collection = try TarInputCollector(options: .init(base: base, includeDirectories: dirs)).collect(files)
     for warning in collection.warnings { printError("cotar: \(warning)") }
     let plan = try TarPlan.plan(collection.inputs, digest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath, identity: $0.identity) })
-    let options = ArchiveAppender.Options(
+    var options = ArchiveAppender.Options(
       index: .init(packing: packing, maxSearch: maxSearch), createSidecar: createSidecar, failpoint: debugFailpoint())
+    options.names = !noNames
     let progress = writeProgressPrinter("appending")
     let summary = try await ArchiveAppender.append(plan, to: archive, options: options, progress: progress)
     endWriteProgress(progress)

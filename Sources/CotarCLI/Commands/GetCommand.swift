@@ -41,6 +41,9 @@ struct GetCommand: AsyncParsableCommand {
   @Option(help: "Lookups and reads in flight at once in batch mode.")
   var concurrency: Int = 16
 
+  @Flag(help: "For a symbolic link, print its target instead of following it (through the name table).")
+  var noFollow = false
+
   func validate() throws {
     guard !paths.isEmpty || pathsFrom != nil else { throw ValidationError("give at least one entry path or --paths-from") }
     guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024, got \(concurrency)") }
@@ -70,7 +73,10 @@ struct GetCommand: AsyncParsableCommand {
     for chunk in wanted.chunked(1024) {
       let results =
         chunk.count == 1 ? [try await cotar.read(pathBytes: chunk[0])] : try await cotar.read(pathBytes: chunk, options: batch)
-      for (path, bytes) in zip(chunk, results) {
+      for (path, found) in zip(chunk, results) {
+        // Not indexed: a symbolic link (or directory) the name table knows, if there is one.
+        var bytes = found
+        if bytes == nil { bytes = try await linkedBytes(path, in: cotar) }
         guard let bytes else {
           reportMissing(path)
           missing += 1
@@ -131,6 +137,17 @@ struct GetCommand: AsyncParsableCommand {
     }
     try extractor.finish()
     return failed
+  }
+
+  /// For a path the index does not hold: a symbolic link's target bytes (or, with
+  /// `--no-follow`, the link text and a newline) through the name table; `nil` otherwise.
+  private func linkedBytes(_ path: [UInt8], in cotar: Cotar) async throws -> [UInt8]? {
+    guard let table = try await cotar.nameTable(), let entry = try await table.stat(pathBytes: path),
+      entry.kind == .symbolicLink
+    else { return nil }
+    if noFollow { return (entry.linkTargetBytes ?? []) + [0x0A] }
+    guard let target = try await table.resolvingSymlinks(pathBytes: path) else { return nil }
+    return try await cotar.read(target)
   }
 
   private func reportMissing(_ path: [UInt8]) {

@@ -41,7 +41,8 @@ struct TarCommand: AsyncParsableCommand {
     for warning in collection.warnings { printError("cotar: \(warning)") }
     let plan = try TarPlan.plan(collection.inputs, digest: noDedupe ? nil : { try sha256(ofFile: $0.filesystemPath, identity: $0.identity) })
     let progress = writeProgressPrinter("writing")
-    let options = ReproducibleTar.Options(overwrite: build.force, combined: co, sidecar: sidecar, index: build.builderOptions)
+    var options = ReproducibleTar.Options(overwrite: build.force, combined: co, sidecar: sidecar, index: build.builderOptions)
+    options.names = !build.noNames
     let summary = try await ReproducibleTar.write(plan, to: output, options: options, progress: progress)
     endWriteProgress(progress)
     var line = "\(output): \(summary.members) members, \(summary.dataBytes) data bytes"
