@@ -138,7 +138,9 @@ extension NameTable {
       guard let kind = NameEntry.Kind(rawValue: try cursor.byte()) else { throw corrupt("unknown kind") }
       var entry = NameEntry(pathBytes: path, kind: kind, size: try cursor.varint())
       if kind.hasData {
-        entry.dataOffset = state.dataOffset &+ UInt64(bitPattern: try cursor.signedVarint())
+        let block = state.dataOffset / 512 &+ UInt64(bitPattern: try cursor.signedVarint())
+        guard block <= UInt64.max / 512 else { throw corrupt("data offset overflows 64 bits") }
+        entry.dataOffset = block * 512
         state.dataOffset = entry.dataOffset
       }
       guard let mode = UInt32(exactly: try cursor.varint()) else { throw corrupt("mode does not fit 32 bits") }

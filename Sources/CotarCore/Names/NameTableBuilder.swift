@@ -40,7 +40,7 @@ public struct NameTableBuilder: Sendable {
       linkTargetBytes: kind.hasLink ? (member.linkTargetBytes ?? []) : nil)
     switch kind {
     case .file:
-      entry.dataOffset = member.dataOffset
+      entry.dataOffset = member.dataOffset - member.dataOffset % 512
       dataByPath[member.pathBytes] = (member.dataOffset, member.size)
     case .hardLink:
       if let target = dataByPath[member.linkTargetBytes ?? []] {
@@ -134,7 +134,8 @@ public struct NameTableBuilder: Sendable {
     payload.append(entry.kind.rawValue)
     Varint.append(entry.size, to: &payload)
     if entry.kind.hasData {
-      Varint.appendSigned(Int64(bitPattern: entry.dataOffset &- state.dataOffset), to: &payload)
+      // In 512-byte blocks: tar data always starts on a block boundary (SPEC §12.4).
+      Varint.appendSigned(Int64(bitPattern: entry.dataOffset / 512 &- state.dataOffset / 512), to: &payload)
       state.dataOffset = entry.dataOffset
     }
     Varint.append(UInt64(entry.mode), to: &payload)
