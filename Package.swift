@@ -30,7 +30,7 @@ let package = Package(
     .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
   ],
   targets: [
-    .target(name: "CotarCore", swiftSettings: strictSettings),
+    .target(name: "CotarCore", dependencies: ["CZlib"], swiftSettings: strictSettings),
     .target(name: "CotarWriter", dependencies: ["CotarCore"], swiftSettings: strictSettings),
     .target(
       name: "CotarHTTP",

@@ -76,7 +76,8 @@ build() {
   mkdir -p "$OUT"
   local binary="$OUT/$target"
   local flags=(-sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6
-    -enable-upcoming-feature MemberImportVisibility -module-name "$(module_for "$target")" -package-name cotar)
+    -enable-upcoming-feature MemberImportVisibility -module-name "$(module_for "$target")" -package-name cotar
+    -I "$ROOT/Sources/CZlib" -lz)  # CotarCore's name table uses zlib through the CZlib module map
   # Rebuild only when a source or the flags changed.
   local stamp
   stamp="$( { echo "${flags[*]}"; echo "$sources" | xargs cat; echo "$sources"; } | sha256sum | cut -d' ' -f1)"

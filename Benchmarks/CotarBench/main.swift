@@ -63,6 +63,10 @@ func runBench(_ arguments: BenchArguments) async throws {
       try await LargeBench.run(
         directory: arguments.directory, size: arguments.largeBytes, repetitions: arguments.repetitions))
   }
+  if arguments.only.contains("listing") {
+    log("5/5 listing over HTTP")
+    sections.append(try await ListingBench.run(corpus: corpus))
+  }
 
   let report = Report(
     parameters: [

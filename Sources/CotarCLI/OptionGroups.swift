@@ -2,7 +2,7 @@ import ArgumentParser
 import CotarCore
 import CotarWriter
 
-/// `--packing` and `--max-search`: how an index is built (`index`, `create`, `tar`,
+/// `--packing`, `--max-search` and `--no-names`: how an index is built (`index`, `create`, `tar`,
 /// `append`, `pack`).
 struct IndexOptions: ParsableArguments {
   @Option(
@@ -16,6 +16,9 @@ struct IndexOptions: ParsableArguments {
 
   @Option(name: .customLong("max-search"), parsing: .unconditional, help: "Longest probe run allowed before the build fails.")
   var maxSearch: Int = 50
+
+  @Flag(name: .customLong("no-names"), help: "Do not write the name table (paths, kinds, sizes for ls/stat without a scan).")
+  var noNames = false
 
   func validate() throws {
     if let packing {

@@ -55,7 +55,14 @@ struct CLITests {
     #expect(result.status == 0, "\(result.stderr)")
     let tar = try Data(contentsOf: URL(fileURLWithPath: CLI.fixture(name)))
     let index = try Data(contentsOf: URL(fileURLWithPath: CLI.fixture(name + ".index")))
-    #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == tar + index)
+    // tar, then the name table (SPEC §12), then the reference index byte for byte.
+    let written = try Data(contentsOf: URL(fileURLWithPath: output))
+    #expect(written.prefix(tar.count) == tar)
+    #expect(written.suffix(index.count) == index)
+    #expect(written.count > tar.count + index.count)
+    let plain = directory.appendingPathComponent("plain.tar.co").path
+    #expect(try CLI.run(["create", CLI.fixture(name), "-o", plain, "--no-names"]).status == 0)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: plain)) == tar + index)
     let listings = [("/usr/bin/tar", ["-tf", output]), ("/usr/bin/env", ["python3", "-m", "tarfile", "-l", output])]
     for (program, arguments) in listings {
       let listed = try CLI.launch(URL(fileURLWithPath: program), arguments)

@@ -39,8 +39,9 @@ struct AppendCommand: AsyncParsableCommand {
 
   func run() async throws {
     let plan = try tree.plan(files)
-    let options = ArchiveAppender.Options(
+    var options = ArchiveAppender.Options(
       index: index.builderOptions, createSidecar: createSidecar, failpoint: debugFailpoint())
+    options.names = !index.noNames
     let progress = writeProgressPrinter("appending")
     let summary = try await ArchiveAppender.append(plan, to: archive, options: options, progress: progress)
     endWriteProgress(progress)

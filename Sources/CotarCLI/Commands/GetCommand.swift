@@ -37,6 +37,9 @@ struct GetCommand: AsyncParsableCommand {
   @Option(help: "Lookups and reads in flight at once in batch mode.")
   var concurrency: Int = 16
 
+  @Flag(help: "For a symbolic link, print its target instead of following it (through the name table).")
+  var noFollow = false
+
   func validate() throws {
     guard !paths.isEmpty || pathsFrom != nil else { throw ValidationError("give at least one entry path or --paths-from") }
     guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024, got \(concurrency)") }
@@ -99,7 +102,10 @@ struct GetCommand: AsyncParsableCommand {
         guard !run.isEmpty else { return }
         let results = try await cotar.read(entries: run.map { located[$0] }, options: batch)
         for (position, bytes) in zip(run, results) {
-          try await body(chunk[position], bytes.map(Payload.bytes) ?? .missing)
+          // Not indexed: a symbolic link the name table knows (followed inside the archive).
+          var found = bytes
+          if found == nil { found = try await linkedBytes(chunk[position], in: cotar) }
+          try await body(chunk[position], found.map(Payload.bytes) ?? .missing)
         }
         run = []
         runBytes = 0
@@ -201,6 +207,17 @@ struct GetCommand: AsyncParsableCommand {
     }
     try extractor.finish()
     return failed
+  }
+
+  /// For a path the index does not hold: a symbolic link's target bytes (or, with
+  /// `--no-follow`, the link text and a newline) through the name table; `nil` otherwise.
+  private func linkedBytes(_ path: [UInt8], in cotar: Cotar) async throws -> [UInt8]? {
+    guard let table = try await cotar.nameTable(), let entry = try await table.stat(pathBytes: path),
+      entry.kind == .symbolicLink
+    else { return nil }
+    if noFollow { return (entry.linkTargetBytes ?? []) + [0x0A] }
+    guard let target = try await table.resolvingSymlinks(pathBytes: path) else { return nil }
+    return try await cotar.read(target)
   }
 
   private func reportMissing(_ path: [UInt8]) {

@@ -27,7 +27,8 @@ func writeIndex(of tar: String, to destination: String, index: IndexOptions, for
   let writer = try AtomicFileWriter(destination: destination, overwrite: force)
   let source = try FileSource(path: tar)
   let progress = scanProgressPrinter("indexing")
-  let result = try await CotarIndexBuilder.build(tar: source, options: index.builderOptions, progress: progress)
+  let result = try await CotarIndexBuilder.build(
+    tar: source, options: index.builderOptions, progress: progress, names: index.noNames ? nil : .init())
   endProgressLine(progress)
   if includingTar {
     let size = try await source.size()
@@ -35,6 +36,15 @@ func writeIndex(of tar: String, to destination: String, index: IndexOptions, for
     // An unterminated tar gets its end-of-archive marker, so tar readers stop before the index.
     let padding = result.scan.terminatorPadding(fileSize: size)
     if padding > 0 { try writer.write([UInt8](repeating: 0, count: Int(padding))) }
+    // The name table sits between the tar and the index (SPEC §12.1).
+    if let names = result.names { try writer.write(names) }
+  } else if let names = result.names {
+    // Sidecar layout: X.tar.names beside X.tar.index.
+    let namesPath = namesSidecarPath(forIndex: destination)
+    try OutputGuard.refuse(destination: namesPath, sameAs: Set([OutputGuard.identity(of: tar)].compactMap { $0 }))
+    let namesWriter = try AtomicFileWriter(destination: namesPath, overwrite: force)
+    try namesWriter.write(names)
+    try namesWriter.commit()
   }
   try writer.write(result.index.bytes)
   try writer.commit()
@@ -52,4 +62,10 @@ func buildSummary(_ result: IndexBuildResult, output: String) -> String {
   }
   if stats.duplicatesDropped > 0 { line += ", \(stats.duplicatesDropped) superseded duplicates" }
   return line
+}
+
+/// The name-table sidecar that goes with index file `index`: `X.tar.index` → `X.tar.names`,
+/// any other name gets `.names` appended.
+func namesSidecarPath(forIndex index: String) -> String {
+  index.hasSuffix(".index") ? String(index.dropLast(".index".count)) + NameTableFormat.sidecarSuffix : index + NameTableFormat.sidecarSuffix
 }

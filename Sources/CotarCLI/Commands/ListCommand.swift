@@ -6,10 +6,31 @@ import CotarHTTP
 /// `cotar ls ARCHIVE`: lists members by scanning the tar headers.
 struct ListCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "ls", abstract: "List the members of a tar or .tar.co by scanning its headers.")
+    commandName: "ls",
+    abstract: "List the members of a tar or .tar.co.",
+    discussion: """
+      Without PREFIX or --recursive/--glob/--files, every member is listed in archive order by \
+      scanning the tar headers. With PREFIX (a directory; "" or / for the top level) one \
+      directory level is listed from the name table (a few range requests), directories \
+      ending in '/'; --long adds kind, size (for a directory the du-style total of the files \
+      below it), mode and mtime. An archive without a name table is scanned instead (a note \
+      on stderr says so).
+      """)
 
   @Argument(help: "A .tar or .tar.co: a path or an http(s):// URL.", completion: .file())
   var archive: String
+
+  @Argument(help: "List this directory (one level) from the name table.")
+  var prefix: String?
+
+  @Flag(name: .shortAndLong, help: "List every member below PREFIX, not one level.")
+  var recursive = false
+
+  @Option(help: "List members whose path matches PATTERN (*, ?, [...], ** across directories).")
+  var glob: String?
+
+  @Flag(help: "Only files and hard links.")
+  var files = false
 
   @OptionGroup var remote: RemoteArguments
 
@@ -22,10 +43,63 @@ struct ListCommand: AsyncParsableCommand {
   func run() async throws {
     try await remote.withSession(needed: SourceResolver.isRemote(archive)) { session in
       let source = try session.source(archive)
+      if prefix != nil || recursive || glob != nil || files {
+        let table = try await openNames(
+          archive: archive, source: source, session: session, speculativeBytes: remote.speculativeBytes)
+        try writeStandardOutput(try await listing(table))
+        return
+      }
       // A .tar.co's tar ends where its index starts: never read the index as a header.
       let end = try await CotarIndex.tarDataEnd(of: source)
       try await list(TarScanner(source: end.map { PrefixSource(source, length: $0) } ?? source))
     }
+  }
+
+  /// The lines of a table-based listing.
+  private func listing(_ table: NameTable) async throws -> [UInt8] {
+    var out: [UInt8] = []
+    let base = prefix ?? ""
+    if glob != nil || recursive || (files && prefix == nil) {
+      let entries: [NameEntry]
+      if let glob {
+        entries = try await table.glob(glob)
+      } else {
+        let directory = NameTable.directoryPrefix(Array(base.utf8))
+        entries = try await table.entries(withPrefix: directory)
+      }
+      for entry in entries where !files || entry.kind == .file || entry.kind == .hardLink {
+        out += line(path: entry.pathBytes, entry: entry, total: nil)
+      }
+      return out
+    }
+    for item in try await table.listdir(base) {
+      if files && !(item.entry.map { $0.kind == .file || $0.kind == .hardLink } ?? false) { continue }
+      var path = item.pathBytes
+      if item.isDirectory { path.append(0x2F) }
+      out += line(path: path, entry: item.entry, total: item.isDirectory ? item.totalBytes : nil)
+    }
+    return out
+  }
+
+  /// One output line: the path, or with --long `mode size mtime path [-> target]`, or JSON.
+  private func line(path: [UInt8], entry: NameEntry?, total: UInt64?) -> [UInt8] {
+    let text = String(decoding: path, as: UTF8.self)
+    if json {
+      var line = "{\"path\":\(JSONText.quoted(text)),\"type\":\"\(entry?.kind.description ?? "directory")\""
+      line += ",\"size\":\(total ?? entry?.size ?? 0)"
+      if let entry {
+        line += ",\"mode\":\(entry.mode),\"mtime\":\(entry.mtime)"
+        if entry.kind.description == "file" || entry.kind == .hardLink { line += ",\"offset\":\(entry.dataOffset)" }
+        if let target = entry.linkTarget { line += ",\"link\":\(JSONText.quoted(target))" }
+      }
+      return Array((line + "}\n").utf8)
+    }
+    guard long else { return path + [0x0A] }
+    let placeholder = NameEntry(pathBytes: path, kind: .directory, size: 0)
+    let shown = entry ?? placeholder
+    var bytes = Array("\(modeString(shown))\t\(total ?? shown.size)\t\(shown.mtime)\t".utf8) + path
+    if let target = shown.linkTargetBytes { bytes += Array(" -> ".utf8) + target }
+    return bytes + [0x0A]
   }
 
   private func list(_ scanner: TarScanner) async throws {

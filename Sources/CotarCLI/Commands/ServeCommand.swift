@@ -138,7 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
     options.loadIndexIntoMemory = isLocal
     var opened = try await ServedArchive.open(
       name: Self.urlName(archive), sources: sources, version: stamp?.version ?? "", lastModified: stamp?.modified,
-      buildListing: list && isLocal, options: options)
+      buildListing: list, scanForListing: isLocal, options: options)
     if let remote = sources.tar as? HTTPRangeSource {
       if let etag = remote.pinnedETag { opened = opened.retagged(version: etag) }
       opened = opened.reopening(with: Self.reopener(opened.name, tar: remote, sidecar: opened.sidecar, options: options))

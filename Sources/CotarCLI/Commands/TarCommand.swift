@@ -35,8 +35,9 @@ struct TarCommand: AsyncParsableCommand {
   func run() async throws {
     let plan = try tree.plan(inputs)
     let progress = writeProgressPrinter("writing")
-    let options = ReproducibleTar.Options(
+    var options = ReproducibleTar.Options(
       overwrite: outputOptions.force, combined: co, sidecar: sidecar, index: index.builderOptions)
+    options.names = !index.noNames
     let summary = try await ReproducibleTar.write(plan, to: output, options: options, progress: progress)
     endWriteProgress(progress)
     var line = "\(output): \(summary.members) members, \(summary.dataBytes) data bytes"

@@ -10,17 +10,26 @@ struct ValidateCommand: AsyncParsableCommand {
   @OptionGroup var archive: ArchiveArguments
 
   func run() async throws {
+    var names: Int?
     let report = try await archive.withArchive { location in
       let cotar = try await location.open()
       let progress = scanProgressPrinter("validating")
       // The tar of a .tar.co ends where its index starts: never scan the index as a header.
       let tar: any RangeSource = cotar.dataLimit.map { PrefixSource(location.tar, length: $0) } ?? location.tar
-      let report = try await CotarValidator.validate(tar: tar, index: cotar.index)
+      var report = try await CotarValidator.validate(tar: tar, index: cotar.index)
+      // The name table, before a .tar.co's index or in ARCHIVE.names, must list the same members.
+      let table: NameTable? =
+        if let table = try await cotar.nameTable() { table } else { try await sidecarNames(location) }
+      if let table {
+        report.problems += try await CotarValidator.validateNames(tar: tar, table: table)
+        names = table.count
+      }
       endProgressLine(progress)
       return report
     }
     if report.isValid {
-      try writeStandardOutput(Array("valid: \(report.indexedPaths) entries, \(report.filledSlots) filled slots\n".utf8))
+      let tableNote = names.map { ", name table of \($0) paths" } ?? ""
+      try writeStandardOutput(Array("valid: \(report.indexedPaths) entries, \(report.filledSlots) filled slots\(tableNote)\n".utf8))
       return
     }
     var text = "invalid: \(report.problems.count + report.unlistedProblems) problems\n"
@@ -28,5 +37,13 @@ struct ValidateCommand: AsyncParsableCommand {
     if report.unlistedProblems > 0 { text += "  … and \(report.unlistedProblems) more\n" }
     try writeStandardOutput(Array(text.utf8))
     throw ExitCode.failure
+  }
+
+  /// The `ARCHIVE.names` sidecar of a local sidecar layout, when it exists.
+  private func sidecarNames(_ location: OpenedLocation) async throws -> NameTable? {
+    guard !SourceResolver.isRemote(archive.archive),
+      let source = try? FileSource(path: archive.archive + NameTableFormat.sidecarSuffix)
+    else { return nil }
+    return try await NameTable.open(in: source, endingAt: try await source.size())
   }
 }

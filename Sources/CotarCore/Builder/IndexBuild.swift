@@ -4,6 +4,8 @@ public struct IndexBuildResult: Sendable {
   public var index: BuiltIndex
   /// What the tar walk found (end offset, members, skipped kinds).
   public var scan: TarScanSummary
+  /// The name table bytes (SPEC §12), when asked for.
+  public var names: [UInt8]? = nil
 }
 
 /// Progress of a long scan, reported every few thousand members.
@@ -22,14 +24,16 @@ extension CotarIndexBuilder {
   ///   - options: packing and max search.
   ///   - scanOptions: read-ahead and extended-header limits.
   ///   - progress: called every 65,536 members, on the scanning task.
+  ///   - names: when given, also build the name table (SPEC §12) with these options.
   /// - Returns: the index bytes, build statistics and scan summary.
   /// - Throws: `CotarError` from the scan (`.invalidTar`, `.truncated`) or the build
   ///   (`.hashCollision`, `.indexTooDense`, `.limitExceeded`).
   public static func build(
     tar: any RangeSource, options: Options = Options(), scanOptions: TarScanner.Options = .init(),
-    progress: ((ScanProgress) -> Void)? = nil
+    progress: ((ScanProgress) -> Void)? = nil, names: NameTableBuilder.Options? = nil
   ) async throws -> IndexBuildResult {
     var builder = try CotarIndexBuilder(options: options)
+    var nameBuilder = names.map { NameTableBuilder(options: $0) }
     let scanner = TarScanner(source: tar, options: scanOptions)
     var members = 0
     var summary = try await scanner.scan { entry in
@@ -38,6 +42,7 @@ extension CotarIndexBuilder {
       } catch let error as CotarError {
         throw error.withSource(tar.identity)
       }
+      nameBuilder?.add(entry)
       members += 1
       if let progress, members & 0xFFFF == 0 {
         progress(ScanProgress(members: members, offset: entry.dataOffset))
@@ -56,7 +61,7 @@ extension CotarIndexBuilder {
       let index = try await builder.build { headerOffset in
         try await pathScanner.entry(atHeaderOffset: headerOffset).pathBytes
       }
-      return IndexBuildResult(index: index, scan: summary)
+      return IndexBuildResult(index: index, scan: summary, names: try nameBuilder?.build())
     } catch let error as CotarError {
       throw error.withSource(tar.identity)
     }

@@ -3,6 +3,8 @@ struct PaxRecords {
   var path: [UInt8]?
   var linkPath: [UInt8]?
   var size: UInt64?
+  /// Integer seconds of a PAX `mtime` record (`-12.5` → −12); malformed values are ignored.
+  var mtime: Int64?
   var isSparse = false
   /// Keys whose empty value means "remove" (POSIX: an empty value deletes a global setting).
   var deleted: Set<String> = []
@@ -39,7 +41,7 @@ struct PaxRecords {
   init() {}
 
   /// Whether no record is set (the state of an archive without PAX headers).
-  var isEmpty: Bool { path == nil && linkPath == nil && size == nil && !isSparse && deleted.isEmpty }
+  var isEmpty: Bool { path == nil && linkPath == nil && size == nil && mtime == nil && !isSparse && deleted.isEmpty }
 
   private mutating func apply(key: String, value: [UInt8], offset: UInt64) throws(CotarError) {
     if value.isEmpty {
@@ -68,6 +70,8 @@ struct PaxRecords {
         number = sum
       }
       size = number
+    case "mtime":
+      mtime = Self.integerSeconds(value)
     default:
       if key.hasPrefix("GNU.sparse.") { isSparse = true }
     }
@@ -81,13 +85,25 @@ struct PaxRecords {
       case "path": result.path = nil
       case "linkpath": result.linkPath = nil
       case "size": result.size = nil
+      case "mtime": result.mtime = nil
       default: break
       }
     }
     if let path = override.path { result.path = path }
     if let linkPath = override.linkPath { result.linkPath = linkPath }
     if let size = override.size { result.size = size }
+    if let mtime = override.mtime { result.mtime = mtime }
     result.isSparse = result.isSparse || override.isSparse
     return result
+  }
+
+  /// The integer part of a decimal time such as `1700000000.25` or `-3.5`; `nil` if malformed.
+  static func integerSeconds(_ value: [UInt8]) -> Int64? {
+    var digits = value.prefix { $0 != 0x2E }[...]
+    let negative = digits.first == 0x2D
+    if negative { digits = digits.dropFirst() }
+    guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+    let magnitude = digits.reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) }
+    return negative ? -magnitude : magnitude
   }
 }

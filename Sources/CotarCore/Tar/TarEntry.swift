@@ -49,12 +49,18 @@ public struct TarEntry: Hashable, Sendable {
   public var size: UInt64
   /// Link target bytes for hard and symbolic links (PAX `linkpath` > GNU long link > header).
   public var linkTargetBytes: [UInt8]?
+  /// The header's mode field (permission bits); 0 when absent or unreadable.
+  public var mode: UInt32 = 0
+  /// The modification time in seconds since 1970 (PAX `mtime`, integer part, over the header).
+  public var mtime: Int64 = 0
 
   /// Creates an entry.
   public init(
     pathBytes: [UInt8], kind: Kind, headerOffset: UInt64, dataOffset: UInt64, size: UInt64,
-    linkTargetBytes: [UInt8]? = nil
+    linkTargetBytes: [UInt8]? = nil, mode: UInt32 = 0, mtime: Int64 = 0
   ) {
+    self.mode = mode
+    self.mtime = mtime
     self.pathBytes = pathBytes
     self.kind = kind
     self.headerOffset = headerOffset

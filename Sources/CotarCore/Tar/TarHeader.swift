@@ -8,6 +8,10 @@ struct TarHeader {
   /// An old GNU sparse member (`S`) whose sparse map continues in extension blocks
   /// (`isextended`, byte 482): 512-byte blocks between the header and the data.
   var hasSparseExtension: Bool
+  /// The mode field (0 when it is not a number: listing metadata, never fatal).
+  var mode: UInt32
+  /// The mtime field (0 when it is not a number).
+  var mtime: Int64
 
   static let blockSize = 512
 
@@ -29,6 +33,8 @@ struct TarHeader {
     hasSparseExtension = typeflag == UInt8(ascii: "S") && block[482] != 0
     size = try Self.parseNumber(block, field: 124..<136, name: "size", offset: offset)
     name = Self.cString(block, 0..<100)
+    mode = UInt32(truncatingIfNeeded: (try? Self.parseNumber(block, field: 100..<108, name: "mode", offset: offset)) ?? 0)
+    mtime = Int64(clamping: (try? Self.parseNumber(block, field: 136..<148, name: "mtime", offset: offset)) ?? 0)
     linkName = Self.cString(block, 157..<257)
     // POSIX ustar ("ustar\0") has a 155-byte prefix; GNU ("ustar  \0") uses that area for other data.
     let isPosixUstar = block[257] == 0x75 && block[258] == 0x73 && block[259] == 0x74 && block[260] == 0x61

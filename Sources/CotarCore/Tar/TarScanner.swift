@@ -290,7 +290,8 @@ struct TarWalker {
       let isLink = kind == .hardLink || kind == .symbolicLink
       let entry = TarEntry(
         pathBytes: path, kind: kind, headerOffset: memberStart ?? headerOffset, dataOffset: dataOffset,
-        size: kind == .hardLink ? 0 : size, linkTargetBytes: isLink ? link : nil)
+        size: kind == .hardLink ? 0 : size, linkTargetBytes: isLink ? link : nil, mode: header.mode,
+        mtime: pax?.mtime ?? header.mtime)
       memberStart = nil
       longName = nil
       longLink = nil

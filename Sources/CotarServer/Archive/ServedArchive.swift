@@ -44,8 +44,9 @@ public struct ServedArchive: Sendable {
   ///     modification time of a local file, or an HTTP ETag); hashed with the identities and
   ///     sizes into ``tag``.
   ///   - lastModified: the modification time for `Last-Modified`, when known.
-  ///   - buildListing: scan the tar headers now to support `/v1/list` (one sequential read of
-  ///     the headers; leave off for remote archives of many entries).
+  ///   - buildListing: build the `/v1/list` listing now: from the name table when the archive
+  ///     has one (a few reads), else by scanning the tar headers (one sequential read of the
+  ///     headers; leave off for remote archives of many entries without a table).
   ///   - options: how to open the index (for local files, loading it into memory is cheap).
   /// - Throws: `CotarError` from opening the index or scanning the tar; `.invalidArgument`
   ///   for a reserved or empty name.
@@ -61,11 +62,12 @@ public struct ServedArchive: Sendable {
   /// Opens an archive for serving from sources resolved by ``ArchiveLocation``; a guessed
   /// sidecar that does not exist is dropped.
   ///
-  /// - Parameters: as ``open(name:tar:sidecar:version:lastModified:buildListing:options:)``.
+  /// - Parameters: as ``open(name:tar:sidecar:version:lastModified:buildListing:options:)``;
+  ///   `scanForListing` `false` builds a listing only from a name table, never by a scan.
   /// - Throws: as ``open(name:tar:sidecar:version:lastModified:buildListing:options:)``.
   public static func open(
     name: String, sources: ArchiveLocation.Sources, version: String = "", lastModified: HTTPDate? = nil,
-    buildListing: Bool = true, options: Cotar.OpenOptions = .init()
+    buildListing: Bool = true, scanForListing: Bool = true, options: Cotar.OpenOptions = .init()
   ) async throws -> ServedArchive {
     let tar = sources.tar
     guard !name.isEmpty, name != "file", name != "list", !name.contains("/") else {
@@ -76,7 +78,18 @@ public struct ServedArchive: Sendable {
     let (cotar, sidecar) = try await sources.openReportingSidecar(options: options)
     let tarSize = try await tar.size()
     let sidecarSize = try await sidecar?.size() ?? 0
-    let listing = buildListing ? try await ArchiveListing.scan(tar: tar, limit: cotar.dataLimit) : nil
+    // A name table (SPEC §12) gives the listing without reading the tar (a few requests for a
+    // remote archive); without one, only a scan does, which `scanForListing` may refuse.
+    let table = buildListing ? try await cotar.nameTable(speculativeBytes: options.speculativeBytes) : nil
+    let listing: ArchiveListing? =
+      if let table {
+        try ArchiveListing(
+          paths: try await table.entries(withPrefix: []).lazy.filter { $0.kind == .file || $0.kind == .hardLink }.map(\.pathBytes))
+      } else if buildListing && scanForListing {
+        try await ArchiveListing.scan(tar: tar, limit: cotar.dataLimit)
+      } else {
+        nil
+      }
     return ServedArchive(
       name: name, indexName: sidecar.map { _ in name + ".index" }, cotar: cotar, tar: tar, sidecar: sidecar,
       tarSize: tarSize, sidecarSize: sidecarSize, tag: "", lastModified: lastModified, listing: listing

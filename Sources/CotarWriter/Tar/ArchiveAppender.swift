@@ -47,6 +47,9 @@ public enum ArchiveAppender {
     public var index = CotarIndexBuilder.Options()
     /// For a plain `.tar`: write `ARCHIVE.index` even when none exists yet.
     public var createSidecar = false
+    /// Rewrite the name table (SPEC §12) from the old one plus the new members, when the old
+    /// archive has one (a `.tar.co`'s, or `ARCHIVE.names`); `false` drops it.
+    public var names = true
     /// Called at each ``Step``; throwing or exiting there simulates a crash.
     public var failpoint: (@Sendable (Step) throws -> Void)?
 
@@ -119,6 +122,12 @@ public enum ArchiveAppender {
       for record in old.records { fresh.add(existing: record) }
       builder = fresh
     }
+    var names: NameTableBuilder?
+    if options.names, let table = try await old.nameTable() {
+      var fresh = NameTableBuilder()
+      for entry in try await table.entries(withPrefix: []) { fresh.add(entry) }
+      names = fresh
+    }
     let tail = try await old.findEnd(builder: &builder)
     try options.failpoint?(.scanned)
 
@@ -130,8 +139,17 @@ public enum ArchiveAppender {
     var paths: [UInt64: [UInt8]] = [:]
     try ReproducibleTar.writeMembers(
       plan.members, with: writer, builder: &builder, paths: &paths, progress: progress,
-      afterEach: { position in if position == 0 { try options.failpoint?(.firstMemberWritten) } })
+      afterEach: { position in if position == 0 { try options.failpoint?(.firstMemberWritten) } },
+      written: { entry in names?.add(entry) })
     try writer.finish()
+    let namesBytes = try names?.build()
+    var namesSidecar: AtomicFileWriter?
+    if let namesBytes, old.layout != .combined {
+      let namesWriter = try AtomicFileWriter(destination: path + NameTableFormat.sidecarSuffix, overwrite: true)
+      try namesWriter.write(namesBytes)
+      try namesWriter.flush()
+      namesSidecar = namesWriter
+    }
     var stats: IndexBuildStats?
     var sidecar: AtomicFileWriter?
     if let builder {
@@ -142,6 +160,7 @@ public enum ArchiveAppender {
       }
       stats = built.stats
       if old.layout == .combined {
+        if let namesBytes { try output.write(namesBytes) }
         try output.write(built.bytes)
       }
       // A sidecar is rewritten for a plain tar, and kept in step for a `.tar.co` that has one
@@ -164,6 +183,7 @@ public enum ArchiveAppender {
       syncParentDirectory(of: path)
       try options.failpoint?(.sidecarRenamed)
     }
+    try namesSidecar?.commit()
     return Summary(
       layout: old.layout, oldEnd: tail.end, scanStart: tail.scanStart, reusedRecords: old.records.count,
       appended: writer.membersWritten, dataBytes: writer.dataBytesWritten,
@@ -177,6 +197,8 @@ struct OldArchive {
   var records: [CotarIndexRecord]
   /// The tar part: the whole file, or the bytes before a `.tar.co` index.
   var tar: any RangeSource
+  /// The archive path (for its `.names` sidecar).
+  var path: String? = nil
 
   struct Tail {
     var end: UInt64
@@ -198,16 +220,26 @@ struct OldArchive {
         }
         return OldArchive(
           layout: .combined, records: try uniqueRecords(try await index.allRecords(), source: path),
-          tar: PrefixSource(source, length: index.baseOffset))
+          tar: PrefixSource(source, length: index.baseOffset), path: path)
       }
     }
     if access(path + ".index", F_OK) == 0 {
       let index = try await CotarIndex.open(sidecar: FileSource(path: path + ".index"))
       return OldArchive(
         layout: .tarWithSidecar, records: try uniqueRecords(try await index.allRecords(), source: path + ".index"),
-        tar: source)
+        tar: source, path: path)
     }
     return OldArchive(layout: .tar, records: [], tar: source)
+  }
+
+  /// The old archive's name table: before a `.tar.co`'s index, or `ARCHIVE.names`.
+  func nameTable() async throws -> NameTable? {
+    if layout == .combined, let prefix = tar as? PrefixSource {
+      return try await NameTable.open(in: prefix, endingAt: try await prefix.size())
+    }
+    guard let path, access(path + NameTableFormat.sidecarSuffix, F_OK) == 0 else { return nil }
+    let names = try FileSource(path: path + NameTableFormat.sidecarSuffix)
+    return try await NameTable.open(in: names, endingAt: try await names.size())
   }
 
   /// The filled slots of an old index, refusing one that holds a hash twice: a valid index

@@ -26,6 +26,9 @@ public enum ReproducibleTar {
     public var sidecar = false
     /// Index build options.
     public var index = CotarIndexBuilder.Options()
+    /// Also write the name table (SPEC §12): before the index in a `.tar.co`, or as
+    /// `OUTPUT.names` beside the sidecar index of a plain tar. Needs `combined` or `sidecar`.
+    public var names = false
 
     /// Creates options.
     public init(overwrite: Bool = false, combined: Bool = false, sidecar: Bool = false, index: CotarIndexBuilder.Options = .init()) {
@@ -77,8 +80,21 @@ public enum ReproducibleTar {
     let writer = TarWriter(output: output)
     var builder = (options.combined || options.sidecar) ? try CotarIndexBuilder(options: options.index) : nil
     var paths: [UInt64: [UInt8]] = [:]
-    try writeMembers(plan.members, with: writer, builder: &builder, paths: &paths, progress: progress)
+    let writeNames = options.names && (options.combined || options.sidecar)
+    var nameBuilder = NameTableBuilder()
+    try writeMembers(plan.members, with: writer, builder: &builder, paths: &paths, progress: progress, written: { entry in
+      if writeNames { nameBuilder.add(entry) }
+    })
     let tarBytes = try writer.finish()
+    let names = writeNames ? try nameBuilder.build() : nil
+    if let names, options.combined { try output.write(names) }
+    // A .tar.co holds its table; a plain tar with a sidecar index gets OUTPUT.names.
+    if let names, options.sidecar, !options.combined {
+      try OutputGuard.refuse(destination: destination + NameTableFormat.sidecarSuffix, sameAs: inputs)
+      let namesWriter = try AtomicFileWriter(destination: destination + NameTableFormat.sidecarSuffix, overwrite: options.overwrite)
+      try namesWriter.write(names)
+      try namesWriter.commit()
+    }
     var stats: IndexBuildStats?
     if let builder {
       let built = try await builder.build { headerOffset in paths[headerOffset] ?? [] }
@@ -101,11 +117,12 @@ public enum ReproducibleTar {
   public static func writeMembers(
     _ members: [PlannedMember], with writer: TarWriter, builder: inout CotarIndexBuilder?,
     paths: inout [UInt64: [UInt8]], progress: ((WriteProgress) -> Void)? = nil,
-    afterEach: ((Int) throws -> Void)? = nil
+    afterEach: ((Int) throws -> Void)? = nil, written: ((TarEntry) -> Void)? = nil
   ) throws {
     for (position, planned) in members.enumerated() {
       try Task.checkCancellation()
       let entry = try writer.write(planned.member, data: planned.data)
+      written?(entry)
       if entry.kind.isIndexed {
         paths[entry.headerOffset] = entry.pathBytes
         try builder?.add(entry)

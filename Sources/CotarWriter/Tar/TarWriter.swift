@@ -99,7 +99,7 @@ public final class TarWriter {
     let isLink = member.kind == .hardLink || member.kind == .symbolicLink
     return TarEntry(
       pathBytes: member.pathBytes, kind: kind, headerOffset: headerOffset, dataOffset: dataOffset,
-      size: member.size, linkTargetBytes: isLink ? member.linkTargetBytes : nil)
+      size: member.size, linkTargetBytes: isLink ? member.linkTargetBytes : nil, mode: member.mode)
   }
 
   /// Writes the end-of-archive marker (two zero blocks) and returns the archive size.

@@ -1,0 +1,11 @@
+extension Cotar {
+  /// The name table stored before the index of a `.tar.co` (SPEC §12), read with one read of
+  /// up to `speculativeBytes` ending at the index; `nil` when the archive has none or is a
+  /// sidecar layout (open `X.tar.names` with ``NameTable/open(in:endingAt:speculativeBytes:)``).
+  ///
+  /// - Throws: as ``NameTable/open(in:endingAt:speculativeBytes:)``.
+  public func nameTable(speculativeBytes: Int = 64 << 10) async throws -> NameTable? {
+    guard let dataLimit else { return nil }
+    return try await NameTable.open(in: data, endingAt: dataLimit, speculativeBytes: speculativeBytes)
+  }
+}

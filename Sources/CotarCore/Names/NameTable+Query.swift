@@ -1,0 +1,327 @@
+/// Queries on a name table: `stat`, `contains`, `listdir`, `walk`, `glob` (Barecat-like).
+extension NameTable {
+  /// One child of a directory listed by ``listdir(_:)``.
+  public struct DirectoryItem: Sendable, Hashable {
+    /// The child's name (one path component, no slash).
+    public var name: [UInt8]
+    /// The child's full path as listed (`prefix/name`).
+    public var pathBytes: [UInt8]
+    /// The member itself, when the archive has one (an implied directory has none).
+    public var entry: NameEntry?
+    /// Whether the child is a directory (a directory member, or a prefix of deeper paths).
+    public var isDirectory: Bool
+    /// du-style total: data bytes of the files (not hard links) at or below this child.
+    public var totalBytes: UInt64
+    /// Members at or below this child.
+    public var memberCount: Int
+
+    /// The name as text.
+    public var nameText: String { String(decoding: name, as: UTF8.self) }
+  }
+
+  /// The smallest byte string greater than every string that starts with `prefix`
+  /// (`nil`: no bound, the prefix is empty or all 0xFF).
+  static func upperBound(ofPrefix prefix: [UInt8]) -> [UInt8]? {
+    var bound = prefix
+    while let last = bound.last {
+      if last < 0xFF {
+        bound[bound.count - 1] = last + 1
+        return bound
+      }
+      bound.removeLast()
+    }
+    return nil
+  }
+
+  /// Entries whose path is in `[lower, upper)` (`upper` `nil`: no bound), in path order.
+  ///
+  /// - Throws: `CotarError` `.corruptIndex` for a damaged block, or errors of the source.
+  public func entries(from lower: [UInt8], before upper: [UInt8]?) async throws -> [NameEntry] {
+    var result: [NameEntry] = []
+    try await forEachBlock(from: lower, before: upper) { block in
+      for entry in block where Self.inRange(entry.pathBytes, lower, upper) { result.append(entry) }
+    }
+    return result
+  }
+
+  /// Entries whose path starts with `prefix` (all of them for an empty prefix).
+  ///
+  /// - Throws: as ``entries(from:before:)``.
+  public func entries(withPrefix prefix: [UInt8]) async throws -> [NameEntry] {
+    try await entries(from: prefix, before: Self.upperBound(ofPrefix: prefix))
+  }
+
+  static func inRange(_ path: [UInt8], _ lower: [UInt8], _ upper: [UInt8]?) -> Bool {
+    !path.lexicographicallyPrecedes(lower) && (upper.map { path.lexicographicallyPrecedes($0) } ?? true)
+  }
+
+  /// Calls `body` with the decoded blocks that can hold paths in `[lower, upper)`, in order;
+  /// runs of consecutive stored blocks are fetched with one read each (at most 4 MiB).
+  func forEachBlock(
+    from lower: [UInt8], before upper: [UInt8]?, _ body: ([NameEntry]) async throws -> Void
+  ) async throws {
+    switch backing {
+    case .memory(let entries):
+      let first = Self.partition(entries.count) { !entries[$0].pathBytes.lexicographicallyPrecedes(lower) }
+      let end = upper.map { upper in Self.partition(entries.count) { !entries[$0].pathBytes.lexicographicallyPrecedes(upper) } }
+      try await body(Array(entries[first..<max(first, end ?? entries.count)]))
+    case .stored(let source, let start, let blocks):
+      guard !blocks.isEmpty else { return }
+      // The last block whose first path ≤ lower, through the last whose first path < upper.
+      let firstBlock = max(0, Self.partition(blocks.count) { lower.lexicographicallyPrecedes(blocks[$0].firstPath) } - 1)
+      let endBlock = upper.map { upper in Self.partition(blocks.count) { !blocks[$0].firstPath.lexicographicallyPrecedes(upper) } } ?? blocks.count
+      var index = firstBlock
+      while index < endBlock {
+        var runEnd = index + 1
+        var runBytes = UInt64(blocks[index].length)
+        while runEnd < endBlock, runBytes + UInt64(blocks[runEnd].length) <= 4 << 20 {
+          runBytes += UInt64(blocks[runEnd].length)
+          runEnd += 1
+        }
+        let runStart = start + blocks[index].offset
+        let bytes = try await source.read(runStart..<(runStart + runBytes))
+        for block in index..<runEnd {
+          let position = Int(blocks[block].offset - blocks[index].offset)
+          let stored = bytes[position..<(position + Int(blocks[block].length))]
+          try await body(try Self.decode(block: stored, ref: blocks[block], at: start + blocks[block].offset, source: source))
+        }
+        index = runEnd
+      }
+    }
+  }
+
+  /// The first index in `0..<count` for which `isAfter` holds (it must be monotonic).
+  static func partition(_ count: Int, _ isAfter: (Int) -> Bool) -> Int {
+    var low = 0
+    var high = count
+    while low < high {
+      let middle = (low + high) / 2
+      if isAfter(middle) { high = middle } else { low = middle + 1 }
+    }
+    return low
+  }
+
+  /// Decodes one stored block (SPEC §12.3–§12.4), checking its checksum, record count and order.
+  static func decode(
+    block stored: ArraySlice<UInt8>, ref: NameTableBlockRef, at offset: UInt64, source: any RangeSource
+  ) throws(CotarError) -> [NameEntry] {
+    let corrupt = { (message: String) in
+      CotarError(.corruptIndex, "name table block at \(offset): \(message)", offset: offset, source: source.identity)
+    }
+    let head = Array(stored.prefix(NameTableFormat.blockHeaderSize))
+    guard head.count == NameTableFormat.blockHeaderSize, head[1] == 0, head[2] == 0, head[3] == 0,
+      let rawLength = head.getUInt32LE(at: 4), let crc = head.getUInt32LE(at: 8),
+      Int(rawLength) <= NameTableFormat.maximumBlockBytes
+    else { throw corrupt("bad block header") }
+    let body = stored.dropFirst(NameTableFormat.blockHeaderSize)
+    let payload: [UInt8]
+    switch head[0] {
+    case NameTableFormat.methodStored:
+      guard body.count == Int(rawLength) else { throw corrupt("stored length does not match") }
+      payload = Array(body)
+    case NameTableFormat.methodZlib:
+      guard let inflated = Deflate.decompress(body, expected: Int(rawLength)) else { throw corrupt("zlib data is corrupt") }
+      payload = inflated
+    default:
+      throw corrupt("unknown block method \(head[0])")
+    }
+    guard CRC32.checksum(payload) == crc else { throw corrupt("checksum does not match") }
+    var cursor = ByteCursor(bytes: payload) { position in corrupt("record cut or malformed at payload byte \(position)") }
+    var entries: [NameEntry] = []
+    entries.reserveCapacity(Int(ref.entryCount))
+    var state = NameTableBuilder.RecordState()
+    while !cursor.atEnd {
+      let shared = try cursor.length(atMost: state.path.count)
+      let suffix = try cursor.length(atMost: payload.count)
+      var path = Array(state.path[0..<shared])
+      path += try cursor.take(suffix)
+      guard let kind = NameEntry.Kind(rawValue: try cursor.byte()) else { throw corrupt("unknown kind") }
+      var entry = NameEntry(pathBytes: path, kind: kind, size: try cursor.varint())
+      if kind.hasData {
+        let block = state.dataOffset / 512 &+ UInt64(bitPattern: try cursor.signedVarint())
+        guard block <= UInt64.max / 512 else { throw corrupt("data offset overflows 64 bits") }
+        entry.dataOffset = block * 512
+        state.dataOffset = entry.dataOffset
+      }
+      guard let mode = UInt32(exactly: try cursor.varint()) else { throw corrupt("mode does not fit 32 bits") }
+      entry.mode = mode
+      entry.mtime = state.mtime &+ (try cursor.signedVarint())
+      state.mtime = entry.mtime
+      if kind.hasLink { entry.linkTargetBytes = Array(try cursor.take(try cursor.length(atMost: payload.count))) }
+      if entries.isEmpty {
+        guard path == ref.firstPath else { throw corrupt("first path differs from the block index") }
+      } else if !state.path.lexicographicallyPrecedes(path) {
+        throw corrupt("paths are not in strictly increasing order")
+      }
+      state.path = path
+      entries.append(entry)
+    }
+    guard entries.count == Int(ref.entryCount) else { throw corrupt("holds \(entries.count) records, the index says \(ref.entryCount)") }
+    return entries
+  }
+
+  /// The member with exactly these path bytes, or `nil`.
+  ///
+  /// - Throws: as ``entries(from:before:)``.
+  public func stat(pathBytes: [UInt8]) async throws -> NameEntry? {
+    var upper = pathBytes
+    upper.append(0)
+    return try await entries(from: pathBytes, before: upper).first
+  }
+
+  /// The member at `path`, or `nil`.
+  ///
+  /// - Throws: as ``entries(from:before:)``.
+  public func stat(_ path: String) async throws -> NameEntry? { try await stat(pathBytes: Array(path.utf8)) }
+
+  /// Whether the archive has a member at `path`, or members below it (a directory).
+  ///
+  /// - Throws: as ``entries(from:before:)``.
+  public func contains(_ path: String) async throws -> Bool {
+    let bytes = Array(path.utf8)
+    if try await stat(pathBytes: bytes) != nil { return true }
+    let directory = Self.directoryPrefix(bytes)
+    guard !directory.isEmpty else { return count > 0 }
+    var upper = directory
+    upper.append(0)
+    var found = false
+    try await forEachBlock(from: directory, before: Self.upperBound(ofPrefix: directory)) { block in
+      if block.contains(where: { $0.pathBytes.starts(with: directory) }) { found = true }
+    }
+    return found
+  }
+
+  /// `path` with trailing slashes removed and one slash added (`""` for the root): the
+  /// prefix shared by everything below directory `path`.
+  public static func directoryPrefix(_ path: [UInt8]) -> [UInt8] {
+    var trimmed = path[...]
+    while trimmed.last == 0x2F { trimmed = trimmed.dropLast() }
+    return trimmed.isEmpty ? [] : Array(trimmed) + [0x2F]
+  }
+
+  /// The children of directory `path` (`""` for the top level), sorted by name: members
+  /// directly in it, and directories implied by deeper paths, each with a du-style total.
+  ///
+  /// - Throws: as ``entries(from:before:)``.
+  public func listdir(_ path: String) async throws -> [DirectoryItem] { try await listdir(pathBytes: Array(path.utf8)) }
+
+  /// ``listdir(_:)`` for raw path bytes.
+  ///
+  /// - Throws: as ``entries(from:before:)``.
+  public func listdir(pathBytes: [UInt8]) async throws -> [DirectoryItem] {
+    let directory = Self.directoryPrefix(pathBytes)
+    var items: [[UInt8]: DirectoryItem] = [:]
+    for entry in try await entries(withPrefix: directory) {
+      var rest = entry.pathBytes[directory.count...]
+      while rest.last == 0x2F { rest = rest.dropLast() }
+      guard !rest.isEmpty else { continue }
+      let slash = rest.firstIndex(of: 0x2F)
+      let name = Array(rest[..<(slash ?? rest.endIndex)])
+      var item =
+        items[name]
+        ?? DirectoryItem(
+          name: name, pathBytes: directory + name, entry: nil, isDirectory: false, totalBytes: 0, memberCount: 0)
+      if slash == nil {
+        item.entry = entry
+        if entry.kind == .directory { item.isDirectory = true }
+      } else {
+        item.isDirectory = true
+      }
+      if entry.kind == .file { item.totalBytes += entry.size }
+      item.memberCount += 1
+      items[name] = item
+    }
+    return items.values.sorted { $0.name.lexicographicallyPrecedes($1.name) }
+  }
+
+  /// Every member at or below directory `path` (`""`: the whole archive), in path order,
+  /// decoding one block at a time.
+  public func walk(_ path: String = "") -> AsyncThrowingStream<NameEntry, any Error> {
+    let prefix = Self.directoryPrefix(Array(path.utf8))
+    let table = self
+    return AsyncThrowingStream { continuation in
+      let task = Task {
+        do {
+          try await table.forEachBlock(from: prefix, before: Self.upperBound(ofPrefix: prefix)) { block in
+            for entry in block where entry.pathBytes.starts(with: prefix) {
+              try Task.checkCancellation()
+              continuation.yield(entry)
+            }
+          }
+          continuation.finish()
+        } catch {
+          continuation.finish(throwing: error)
+        }
+      }
+      continuation.onTermination = { _ in task.cancel() }
+    }
+  }
+
+  /// Members whose path matches `pattern` (`*`, `?`, `[…]`, `**`; see ``GlobPattern``),
+  /// reading only the blocks of the pattern's literal prefix.
+  ///
+  /// - Throws: as ``entries(from:before:)``.
+  public func glob(_ pattern: String) async throws -> [NameEntry] {
+    let compiled = GlobPattern(pattern)
+    return try await entries(withPrefix: compiled.literalPrefix).filter { compiled.matches($0.pathBytes) }
+  }
+}
+
+extension NameTable {
+  /// The member at `pathBytes` with symbolic links followed inside the archive: a target is
+  /// resolved against the link's directory (`.` and `..` removed lexically).
+  ///
+  /// - Returns: the final member (not a symbolic link), or `nil` when the path or a link's
+  ///   target is absent (a dangling link).
+  /// - Throws: `CotarError` `.invalidArgument` for an absolute target, one that climbs above
+  ///   the archive root, or more than `maximumHops` links; else as ``entries(from:before:)``.
+  public func resolvingSymlinks(pathBytes: [UInt8], maximumHops: Int = 40) async throws -> NameEntry? {
+    guard var entry = try await stat(pathBytes: pathBytes) else { return nil }
+    var hops = 0
+    while entry.kind == .symbolicLink {
+      hops += 1
+      let target = entry.linkTargetBytes ?? []
+      guard hops <= maximumHops else {
+        throw CotarError(.invalidArgument, "more than \(maximumHops) symbolic links (a loop?)", path: entry.path)
+      }
+      guard target.first != 0x2F else {
+        throw CotarError(
+          .invalidArgument, "symbolic link to '\(entry.linkTarget ?? "")' points outside the archive (absolute)", path: entry.path)
+      }
+      // A leading "./" (tar -C dir .) is kept on the result, never climbed over.
+      let dotSlash: [UInt8] = entry.pathBytes.starts(with: [0x2E, 0x2F]) ? [0x2E, 0x2F] : []
+      var components = entry.pathBytes.split(separator: 0x2F, omittingEmptySubsequences: true).dropLast()
+        .filter { !$0.elementsEqual([0x2E]) }.map(Array.init)
+      for component in target.split(separator: 0x2F, omittingEmptySubsequences: true) {
+        if component.elementsEqual([0x2E]) { continue }
+        if component.elementsEqual([0x2E, 0x2E]) {
+          guard !components.isEmpty else {
+            throw CotarError(
+              .invalidArgument, "symbolic link to '\(entry.linkTarget ?? "")' points outside the archive root", path: entry.path)
+          }
+          components.removeLast()
+        } else {
+          components.append(Array(component))
+        }
+      }
+      guard let next = try await stat(pathBytes: dotSlash + Array(components.joined(separator: [0x2F]))) else { return nil }
+      entry = next
+    }
+    return entry
+  }
+}
+
+extension Cotar {
+  /// The data of a file or hard-link record of the name table (checked against the tar's end).
+  ///
+  /// - Throws: `CotarError` `.invalidArgument` for a member without data, `.corruptIndex`
+  ///   when it points past the tar, else as ``RangeSource/read(_:)``.
+  public func read(_ entry: NameEntry) async throws -> [UInt8] {
+    guard entry.kind == .file || entry.kind == .hardLink else {
+      throw CotarError(.invalidArgument, "'\(entry.path)' is a \(entry.kind), not a file", path: entry.path)
+    }
+    let located = CotarEntry(offset: entry.dataOffset, size: entry.size)
+    try checkWithinData(located, path: entry.path)
+    return try await read(located)
+  }
+}

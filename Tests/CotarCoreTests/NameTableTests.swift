@@ -1,0 +1,146 @@
+import CotarCore
+import CotarTestSupport
+import Foundation
+import Testing
+
+@Suite("Name table")
+struct NameTableTests {
+  @Test("CRC-32 gives the standard check value and continues across chunks")
+  func crc32() {
+    #expect(CRC32.checksum(Array("123456789".utf8)) == 0xCBF4_3926)
+    #expect(CRC32.checksum([UInt8]()) == 0)
+    let whole = CRC32.checksum(Array("hello, world".utf8))
+    #expect(CRC32.checksum(Array(", world".utf8), continuing: CRC32.checksum(Array("hello".utf8))) == whole)
+  }
+
+  /// A tar with files, directories, a symlink, a hard link and a duplicate path.
+  static func sampleTar() -> [UInt8] {
+    var tar = TestTar()
+    tar.add(Array("docs/".utf8), typeflag: UInt8(ascii: "5"))
+    tar.add("docs/a.txt", "alpha")
+    tar.add("docs/b.txt", "bravo!")
+    tar.add("docs/sub/c.txt", "charlie")
+    tar.add(Array("docs/link".utf8), typeflag: UInt8(ascii: "2"), link: Array("a.txt".utf8))
+    tar.add(Array("docs/hard".utf8), typeflag: UInt8(ascii: "1"), link: Array("docs/b.txt".utf8))
+    tar.add("top.txt", "top")
+    tar.add("docs/a.txt", "alpha, second")
+    return tar.finished
+  }
+
+  static func table(_ tar: [UInt8], options: NameTableBuilder.Options = .init()) async throws -> (bytes: [UInt8], table: NameTable) {
+    let result = try await CotarIndexBuilder.build(tar: MemorySource(tar), names: options)
+    let names = try #require(result.names)
+    let table = try #require(try await NameTable.open(in: MemorySource(names), endingAt: UInt64(names.count)))
+    return (names, table)
+  }
+
+  @Test("every member is listed once, sorted, the last duplicate winning, hard links resolved")
+  func contents() async throws {
+    let tar = Self.sampleTar()
+    let (_, table) = try await Self.table(tar)
+    let all = try await table.entries(withPrefix: [])
+    #expect(all.map(\.path) == ["docs/", "docs/a.txt", "docs/b.txt", "docs/hard", "docs/link", "docs/sub/c.txt", "top.txt"])
+    let a = try #require(try await table.stat("docs/a.txt"))
+    #expect(a.kind == .file && a.size == 13 && a.mode == 0o644)
+    #expect(Array(tar[Int(a.dataOffset)..<Int(a.dataOffset + a.size)]) == Array("alpha, second".utf8))
+    let b = try #require(try await table.stat("docs/b.txt"))
+    let hard = try #require(try await table.stat("docs/hard"))
+    #expect(hard.kind == .hardLink && hard.dataOffset == b.dataOffset && hard.size == 6 && hard.linkTarget == "docs/b.txt")
+    #expect(try await table.stat("docs/link")?.linkTarget == "a.txt")
+    #expect(try await table.stat("docs/link")?.kind == .symbolicLink)
+    #expect(try await table.stat("docs") == nil)
+    #expect(try await table.contains("docs"))
+    #expect(try await table.contains("docs/sub/"))
+    #expect(try await !table.contains("doc"))
+    // The same listing as a scan of the tar.
+    let scanned = try await NameTable.scanning(tar: MemorySource(tar))
+    #expect(try await scanned.entries(withPrefix: []) == all)
+  }
+
+  @Test("listdir lists one level with implied directories and du totals")
+  func listdir() async throws {
+    let (_, table) = try await Self.table(Self.sampleTar())
+    let top = try await table.listdir("")
+    #expect(top.map(\.nameText) == ["docs", "top.txt"])
+    #expect(top[0].isDirectory && top[0].totalBytes == 13 + 6 + 7)
+    let docs = try await table.listdir("docs/")
+    #expect(docs.map(\.nameText) == ["a.txt", "b.txt", "hard", "link", "sub"])
+    #expect(docs.last?.isDirectory == true && docs.last?.entry == nil)
+    #expect(try await table.listdir("docs") == docs)
+    var walked: [String] = []
+    for try await entry in table.walk("docs/sub") { walked.append(entry.path) }
+    #expect(walked == ["docs/sub/c.txt"])
+  }
+
+  @Test("glob patterns: *, ?, [...], **", arguments: [
+    ("docs/*.txt", ["docs/a.txt", "docs/b.txt"]),
+    ("docs/?.txt", ["docs/a.txt", "docs/b.txt"]),
+    ("docs/[!a].txt", ["docs/b.txt"]),
+    ("**/*.txt", ["docs/a.txt", "docs/b.txt", "docs/sub/c.txt", "top.txt"]),
+    ("docs/**/*.txt", ["docs/a.txt", "docs/b.txt", "docs/sub/c.txt"]),
+    ("**.txt", ["docs/a.txt", "docs/b.txt", "docs/sub/c.txt", "top.txt"]),
+    ("docs/**/c.txt", ["docs/sub/c.txt"]),
+    ("*", ["top.txt"]),
+    ("docs/[a-b]*", ["docs/a.txt", "docs/b.txt"]),
+  ])
+  func glob(pattern: String, expected: [String]) async throws {
+    let (_, table) = try await Self.table(Self.sampleTar())
+    #expect(try await table.glob(pattern).map(\.path) == expected)
+  }
+
+  @Test("glob matching edge cases")
+  func globMatcher() {
+    #expect(GlobPattern("a/**/b").matches(Array("a/b".utf8)))
+    #expect(GlobPattern("a/**/b").matches(Array("a/x/y/b".utf8)))
+    #expect(!GlobPattern("a/**/b").matches(Array("a/xb".utf8)))
+    #expect(!GlobPattern("a*").matches(Array("a/b".utf8)))
+    #expect(GlobPattern("tiles/1?/**/*.pbf").literalPrefix == Array("tiles/1".utf8))
+    #expect(GlobPattern("[").matches(Array("[".utf8)))
+    // A hostile pattern is linear, not exponential.
+    #expect(!GlobPattern(String(repeating: "*a", count: 200) + "b").matches([UInt8](repeating: UInt8(ascii: "a"), count: 2000)))
+  }
+
+  @Test("many entries split into blocks; a directory query reads only its blocks")
+  func blocks() async throws {
+    var tar = TestTar()
+    for directory in 0..<40 {
+      for file in 0..<200 { tar.add("d\(String(format: "%02d", directory))/file-\(String(format: "%04d", file)).bin", [UInt8(file & 0xFF)]) }
+    }
+    let bytes = tar.finished
+    // Stored blocks, so that the table is larger than the speculative read.
+    let (names, table) = try await Self.table(bytes, options: .init(targetBlockBytes: 4096, compress: false))
+    #expect(table.blockCount > 10)
+    #expect(table.count == 8000)
+    let counting = CountingSource(MemorySource(names))
+    let opened = try #require(try await NameTable.open(in: counting, endingAt: UInt64(names.count), speculativeBytes: 8192))
+    #expect(counting.counts.reads == 1)
+    let listed = try await opened.listdir("d17")
+    #expect(listed.count == 200)
+    #expect(counting.counts.reads == 2)
+    #expect(counting.counts.bytes < UInt64(names.count) / 5)
+    let compressed = try await Self.table(bytes, options: .init(targetBlockBytes: 4096))
+    #expect(try await compressed.table.entries(withPrefix: []) == (try await table.entries(withPrefix: [])))
+    #expect(compressed.bytes.count < names.count / 4)
+  }
+
+  @Test("damaged tables are refused with corruptIndex; a missing one is nil")
+  func damage() async throws {
+    let (names, _) = try await Self.table(Self.sampleTar())
+    #expect(try await NameTable.open(in: MemorySource(Self.sampleTar()), endingAt: 2048) == nil)
+    for position in [0, 5, 12, names.count - 30, names.count - 2] {
+      var broken = names
+      broken[position] ^= 0x40
+      let error = await #expect(throws: CotarError.self) {
+        let table = try await NameTable.open(in: MemorySource(broken), endingAt: UInt64(broken.count))
+        _ = try await table?.entries(withPrefix: [])
+      }
+      #expect(error?.code == .corruptIndex, "byte \(position)")
+    }
+    var version = names
+    version[names.count - 36] = 9
+    await #expect(throws: CotarError.self) { try await NameTable.open(in: MemorySource(version), endingAt: UInt64(version.count)) }
+    let cut = Array(names.suffix(50))
+    let error = await #expect(throws: CotarError.self) { try await NameTable.open(in: MemorySource(cut), endingAt: UInt64(cut.count)) }
+    #expect(error?.code == .corruptIndex)
+  }
+}
