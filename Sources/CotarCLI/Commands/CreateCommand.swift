@@ -6,15 +6,22 @@ struct CreateCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "create", abstract: "Write a .tar.co: the tar bytes followed by the index.")
 
-  @Argument(help: "The tar to convert.", completion: .file())
+  @Argument(help: "The tar to convert: a path, an http(s):// URL or s3://bucket/key.", completion: .file())
   var tar: String
 
-  @Option(name: .shortAndLong, help: "Output path (default: TAR.co).")
+  @Option(name: .shortAndLong, help: "Output path or s3://bucket/key (default: TAR.co).")
   var output: String?
 
   @OptionGroup var build: BuildOptions
 
+  @OptionGroup var remote: RemoteArguments
+
   func run() async throws {
-    try await writeIndex(of: tar, to: output ?? tar + ".co", options: build, includingTar: true)
+    let destination = output ?? withoutQuery(tar) + ".co"
+    if SourceResolver.isRemote(tar) || SourceResolver.isRemote(destination) {
+      try await writeRemoteIndex(of: tar, to: destination, options: build, remote: remote, includingTar: true)
+    } else {
+      try await writeIndex(of: tar, to: destination, options: build, includingTar: true)
+    }
   }
 }
