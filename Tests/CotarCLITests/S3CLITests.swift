@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// `cotar` against moto's S3 server (signature checking on), as a user runs it.
-@Suite(.serialized, .enabled(if: MotoServer.isAvailable, "moto is not installed: run .ci/run (installs it into .build/moto-venv)"))
+@Suite(.serialized, .timeLimit(.minutes(3)), .enabled(if: MotoServer.isAvailable, "needs moto (.ci/run installs it into .build/moto-venv) and COTAR_S3_TESTS=1"))
 struct S3CLITests {
   func cotar(_ server: MotoServer, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
     try ProcessRunner.run(CLI.executable.path, arguments, environment: server.environment.merging(environment) { $1 })

@@ -6,7 +6,7 @@ import CotarTestSupport
 import Testing
 
 /// Reads and writes against moto's S3 server with signature checking on.
-@Suite(.serialized, .enabled(if: MotoServer.isAvailable, "moto is not installed: run .ci/run (installs it into .build/moto-venv)"))
+@Suite(.serialized, .timeLimit(.minutes(3)), .enabled(if: MotoServer.isAvailable, "needs moto (.ci/run installs it into .build/moto-venv) and COTAR_S3_TESTS=1"))
 struct MotoTests {
   func configuration(_ server: MotoServer, secret: String? = nil) -> S3Configuration {
     S3Configuration(
