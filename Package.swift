@@ -13,6 +13,7 @@ let package = Package(
     .library(name: "CotarWriter", targets: ["CotarWriter"]),
     .library(name: "CotarHTTP", targets: ["CotarHTTP"]),
     .library(name: "CotarServer", targets: ["CotarServer"]),
+    .library(name: "CotarS3", targets: ["CotarS3"]),
     .executable(name: "cotar", targets: ["CotarCLI"]),
     .executable(name: "cotar-bench", targets: ["CotarBench"]),
   ],
@@ -44,6 +45,17 @@ let package = Package(
       ],
       swiftSettings: strictSettings
     ),
+    .target(
+      name: "CotarS3",
+      dependencies: [
+        "CotarCore", "CotarHTTP",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      swiftSettings: strictSettings
+    ),
     .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
     .target(
       name: "CotarServer",
@@ -67,6 +79,7 @@ let package = Package(
         "CotarCore",
         "CotarWriter",
         "CotarHTTP",
+        "CotarS3",
         "CotarServer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Crypto", package: "swift-crypto"),
@@ -111,8 +124,17 @@ let package = Package(
       swiftSettings: strictSettings
     ),
     .testTarget(
+      name: "CotarS3Tests",
+      dependencies: [
+        "CotarS3", "CotarHTTP", "CotarCore", "CotarTestSupport",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      swiftSettings: strictSettings
+    ),
+    .testTarget(
       name: "CotarCLITests",
-      dependencies: ["CotarCLI", "CotarCore", "CotarWriter", "CotarTestSupport"],
+      dependencies: ["CotarCLI", "CotarCore", "CotarWriter", "CotarS3", "CotarTestSupport"],
       swiftSettings: strictSettings
     ),
     .testTarget(

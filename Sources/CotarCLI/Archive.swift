@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import CotarCore
 import CotarHTTP
+import CotarS3
 import NIOCore
 import Synchronization
 
@@ -15,7 +16,7 @@ import Synchronization
 
 /// Options naming an archive (a path or an http(s) URL) and its optional sidecar index.
 struct ArchiveArguments: ParsableArguments {
-  @Argument(help: "A .tar.co, or a .tar with a .tar.index sidecar: a path or an http(s):// URL.", completion: .file())
+  @Argument(help: "A .tar.co, or a .tar with a .tar.index sidecar: a path, an http(s):// URL or s3://bucket/key.", completion: .file())
   var archive: String
 
   @Option(help: "The sidecar index, path or URL (default: ARCHIVE.index when it exists).", completion: .file())
@@ -81,6 +82,15 @@ struct RemoteArguments: ParsableArguments {
   @Flag(help: "Print requests (or reads) and bytes per source to standard error.")
   var stats = false
 
+  @Option(help: "The S3-compatible endpoint for s3:// locations (default: AWS_ENDPOINT_URL, else AWS by region).")
+  var endpointURL: String?
+
+  @Option(help: "How s3:// buckets are addressed: path, virtual or auto (virtual on AWS, path on custom endpoints).")
+  var s3Addressing: S3Addressing = .auto
+
+  @Flag(help: "Send unsigned requests for s3:// locations (public buckets); no credentials are looked up.")
+  var noSignRequest = false
+
   func validate() throws {
     for header in headers where !header.contains(":") { throw ValidationError("--header takes 'Name: value'") }
     guard (8...(1 << 30)).contains(speculativeBytes) else {
@@ -123,7 +133,8 @@ struct RemoteArguments: ParsableArguments {
   func withSession<T>(needed: Bool, connections: Int = 8, _ body: (SourceSession) async throws -> T) async throws -> T {
     if needed, insecure { printError("cotar: warning: --insecure: TLS certificates are not verified") }
     let client = needed ? try clientSettings(connections: connections).makeClient() : nil
-    let session = SourceSession(client: client, configuration: configuration)
+    let s3 = Result { try S3Configuration.resolve(endpointURL: endpointURL, addressing: s3Addressing, signRequests: !noSignRequest) }
+    let session = SourceSession(client: client, configuration: configuration, s3: s3)
     let result: Result<T, any Error>
     do {
       result = .success(try await body(session))
@@ -138,9 +149,16 @@ struct RemoteArguments: ParsableArguments {
 
 /// Opens sources for paths and URLs, and remembers them for `--stats`.
 final class SourceSession: Sendable {
+  /// A remote source's name and statistics.
+  struct Remote: Sendable {
+    var identity: String
+    var statistics: @Sendable () -> HTTPSourceStatistics
+  }
+
   private struct Opened {
-    var remotes: [HTTPRangeSource] = []
+    var remotes: [Remote] = []
     var locals: [CountingSource] = []
+    var uploaders: [(destination: String, uploader: S3Uploader)] = []
   }
 
   /// The sources opened so far, shared with the resolver's factories.
@@ -152,7 +170,15 @@ final class SourceSession: Sendable {
   let resolver: SourceResolver
   private let log: Log
 
-  init(client: HTTPClient?, configuration: HTTPRangeSourceConfiguration) {
+  /// The S3 settings (or why they could not be resolved), for `s3://` locations and uploads.
+  let s3: Result<S3Configuration, any Error>
+  /// The HTTP client, when the session has one.
+  let client: HTTPClient?
+
+  init(
+    client: HTTPClient?, configuration: HTTPRangeSourceConfiguration,
+    s3: Result<S3Configuration, any Error> = .failure(CotarError(.invalidArgument, "no S3 settings", source: "s3"))
+  ) {
     let log = Log()
     var resolver = SourceResolver { path in
       let source = CountingSource(try FileSource(path: path))
@@ -161,11 +187,30 @@ final class SourceSession: Sendable {
     }
     if let client {
       resolver = resolver.addingHTTP(client: client, configuration: configuration) { source in
-        log.opened.withLock { $0.remotes.append(source) }
+        log.opened.withLock { $0.remotes.append(Remote(identity: source.identity, statistics: { source.statistics })) }
+      }
+      resolver = resolver.adding(schemes: ["s3"]) { location in
+        let source = try S3RangeSource(
+          object: try S3ObjectPath(parsing: location), client: client, s3: try s3.get(), configuration: configuration)
+        log.opened.withLock { $0.remotes.append(Remote(identity: source.identity, statistics: { source.statistics })) }
+        return source
       }
     }
     self.resolver = resolver
+    self.s3 = s3
+    self.client = client
     self.log = log
+  }
+
+  /// An uploader for `destination` (an `s3://` location), counted in `--stats`.
+  ///
+  /// - Throws: `CotarError` `.invalidArgument` when the session has no HTTP client or the S3
+  ///   settings could not be resolved.
+  func uploader(for destination: String) throws -> S3Uploader {
+    guard let client else { throw CotarError(.invalidArgument, "no HTTP client for an upload", source: destination) }
+    let uploader = S3Uploader(client: client, s3: try s3.get())
+    log.opened.withLock { $0.uploaders.append((destination, uploader)) }
+    return uploader
   }
 
   /// A source for a path or an http(s) URL.
@@ -175,12 +220,12 @@ final class SourceSession: Sendable {
 
   /// `stats:` lines: one per source, then the total.
   func statisticsReport() -> String {
-    let (remotes, locals) = log.opened.withLock { ($0.remotes, $0.locals) }
+    let (remotes, locals, uploaders) = log.opened.withLock { ($0.remotes, $0.locals, $0.uploaders) }
     var lines: [String] = []
     var requests = 0
     var bytes: UInt64 = 0
     for remote in remotes {
-      let figures = remote.statistics
+      let figures = remote.statistics()
       requests += figures.requests
       bytes += figures.bytes
       let hops = figures.redirects > 0 ? ", \(figures.redirects) redirects" : ""
@@ -193,7 +238,13 @@ final class SourceSession: Sendable {
       bytes += figures.bytes
       lines.append("stats: \(local.identity): \(figures.reads) reads, \(figures.bytes) bytes")
     }
-    lines.append("stats: total: \(requests) \(remotes.isEmpty ? "reads" : "requests"), \(bytes) bytes")
+    for (destination, uploader) in uploaders {
+      let figures = uploader.statistics
+      requests += figures.requests
+      lines.append("stats: \(destination) (upload): \(figures.requests) requests, \(figures.bytesSent) bytes sent")
+    }
+    let unit = remotes.isEmpty && uploaders.isEmpty ? "reads" : "requests"
+    lines.append("stats: total: \(requests) \(unit), \(bytes) bytes")
     return lines.joined(separator: "\n")
   }
 }
@@ -207,3 +258,5 @@ extension String {
     return String(text)
   }
 }
+
+extension S3Addressing: ExpressibleByArgument {}

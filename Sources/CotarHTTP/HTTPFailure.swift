@@ -18,15 +18,22 @@ public struct HTTPStatusFailure: Error, Sendable, Hashable, CustomStringConverti
   public var status: Int
   /// The reason phrase the server sent.
   public var reason: String
+  /// The error code from an XML error body (`<Code>SignatureDoesNotMatch</Code>`, as S3 and
+  /// compatible stores send), if any.
+  public var serviceCode: String?
 
   /// Creates a status failure.
-  public init(status: Int, reason: String) {
+  public init(status: Int, reason: String, serviceCode: String? = nil) {
     self.status = status
     self.reason = reason
+    self.serviceCode = serviceCode
   }
 
-  /// `HTTP 404 Not Found`.
-  public var description: String { reason.isEmpty ? "HTTP \(status)" : "HTTP \(status) \(reason)" }
+  /// `HTTP 404 Not Found`, or `HTTP 403 Forbidden (SignatureDoesNotMatch)`.
+  public var description: String {
+    let head = reason.isEmpty ? "HTTP \(status)" : "HTTP \(status) \(reason)"
+    return serviceCode.map { "\(head) (\($0))" } ?? head
+  }
 
   /// Whether the status says the object does not exist (404, 410).
   public var meansAbsent: Bool { status == 404 || status == 410 }

@@ -48,6 +48,8 @@ public final class HTTPRangeSource: RangeSource {
   public let identity: String
   /// The settings in use.
   public let configuration: HTTPRangeSourceConfiguration
+  /// Signs each request (`nil`: requests carry only ``HTTPRangeSourceConfiguration/headers``).
+  public let signer: (any HTTPRequestSigner)?
   private let client: HTTPClient
   private let state = Mutex(State())
 
@@ -58,9 +60,11 @@ public final class HTTPRangeSource: RangeSource {
   ///   - client: the client to send requests with; share one per process for connection
   ///     pooling. The caller owns it (and shuts it down); the default is `HTTPClient.shared`.
   ///   - configuration: headers, limits, timeouts and retries.
+  ///   - signer: adds authentication headers to every request (such as SigV4); default none.
   /// - Throws: `CotarError` `.invalidArgument` when `url` is not HTTP(S).
   public init(
-    url: String, client: HTTPClient = .shared, configuration: HTTPRangeSourceConfiguration = HTTPRangeSourceConfiguration()
+    url: String, client: HTTPClient = .shared, configuration: HTTPRangeSourceConfiguration = HTTPRangeSourceConfiguration(),
+    signer: (any HTTPRequestSigner)? = nil
   ) throws {
     guard isRemoteLocation(url) else {
       throw CotarError(.invalidArgument, "not an http:// or https:// URL", source: redactedURL(url))
@@ -69,6 +73,7 @@ public final class HTTPRangeSource: RangeSource {
     self.identity = redactedURL(url)
     self.client = client
     self.configuration = configuration
+    self.signer = signer
   }
 
   /// A new source for the same URL, client and configuration that has learnt nothing yet (no
@@ -76,7 +81,7 @@ public final class HTTPRangeSource: RangeSource {
   ///
   /// - Throws: as ``init(url:client:configuration:)``.
   public func fresh() throws -> HTTPRangeSource {
-    try HTTPRangeSource(url: url, client: client, configuration: configuration)
+    try HTTPRangeSource(url: url, client: client, configuration: configuration, signer: signer)
   }
 
   /// Requests and bytes so far.
@@ -279,6 +284,7 @@ public final class HTTPRangeSource: RangeSource {
       return $0.etag
     }
     if let pinned { request.headers.replaceOrAdd(name: "If-Match", value: pinned) }
+    if let signer, target == nil { try signer.sign(method: "GET", url: request.url, headers: &request.headers) }
     let response: HTTPClientResponse
     do {
       response = try await client.execute(request, timeout: TimeAmount(configuration.requestTimeout))
@@ -287,7 +293,8 @@ public final class HTTPRangeSource: RangeSource {
     }
     noteRedirects(response, sent: request)
     let status = Int(response.status.code)
-    let failure = HTTPStatusFailure(status: status, reason: response.status.reasonPhrase)
+    var failure = HTTPStatusFailure(status: status, reason: response.status.reasonPhrase)
+    if status >= 400, status != 416 { failure.serviceCode = await serviceErrorCode(response) }
     switch status {
     case 200, 206, 416:
       try checkETag(response.headers)
@@ -386,6 +393,21 @@ public final class HTTPRangeSource: RangeSource {
       $0.statistics.redirects += hops
       $0.redirect = Redirect(url: last.url, dropsAuthorization: dropsAuthorization)
     }
+  }
+
+  /// The `<Code>` of an XML error body (S3 and compatible stores), read from at most 16 KiB;
+  /// nothing else of the body is kept (it may echo the request).
+  private func serviceErrorCode(_ response: HTTPClientResponse) async -> String? {
+    guard var buffer = try? await response.body.collect(upTo: 16 << 10),
+      let text = buffer.readString(length: buffer.readableBytes),
+      let open = text.firstRange(of: "<Code>"),
+      let close = text[open.upperBound...].firstRange(of: "</Code>")
+    else { return nil }
+    let code = text[open.upperBound..<close.lowerBound]
+    guard !code.isEmpty, code.count <= 64, code.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == ".") }) else {
+      return nil
+    }
+    return String(code)
   }
 
   private func unranged(_ declared: UInt64?) -> CotarError {

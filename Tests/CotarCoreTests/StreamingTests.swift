@@ -192,7 +192,9 @@ struct StreamingTests {
     #expect(options.plan(5..<5, local: false).isEmpty)
   }
 
-  @Test("Cancelling the consumer stops the stream at once and cancels the reads in flight")
+  // The stalled reads never end by themselves: a stream that ignored cancellation would hang
+  // until the time limit. No wall-clock bound inside: the machine may be loaded.
+  @Test("Cancelling the consumer stops the stream at once and cancels the reads in flight", .timeLimit(.minutes(2)))
   func cancellation() async throws {
     let (combined, big) = try await largeArchive()
     let cotar = try await Cotar.open(MemorySource(combined))
@@ -204,7 +206,6 @@ struct StreamingTests {
     let source = MeteredRemoteSource(combined, stallAfter: entry.offset + 1)
     let remote = Cotar(index: cotar.index, data: source, dataLimit: cotar.dataLimit)
     let options = StreamOptions(chunkSize: 64 << 10, partSize: 256 << 10, partsInFlight: 4)
-    let start = ContinuousClock.now
     let task = Task { () -> (Int, (any Error)?) in
       var received = 0
       do {
@@ -220,7 +221,6 @@ struct StreamingTests {
     let (received, error) = await task.value
     #expect(received == 64 << 10)
     #expect(error is CancellationError)
-    #expect(ContinuousClock.now - start < .seconds(30))
     #expect(big.count > received)
     // The reads in flight were cancelled, not left to finish.
     for _ in 0..<500 where source.meter.cancelledReads < options.partsInFlight {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CotarCore
+import CotarS3
 import CotarWriter
 
 /// `cotar index TAR`: writes a `.tar.index` sidecar.
@@ -7,14 +8,75 @@ struct IndexCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "index", abstract: "Build a .tar.index sidecar for a tar (default output: TAR.index).")
 
-  @Argument(help: "The tar to index.", completion: .file())
+  @Argument(help: "The tar to index: a path, an http(s):// URL or s3://bucket/key.", completion: .file())
   var tar: String
 
   @OptionGroup var index: IndexOptions
   @OptionGroup var output: OutputOptions
 
+  @OptionGroup var remote: RemoteArguments
+
   func run() async throws {
-    try await writeIndex(of: tar, to: output.output ?? tar + ".index", index: index, force: output.force, includingTar: false)
+    let destination = output.output ?? withoutQuery(tar) + ".index"
+    if SourceResolver.isRemote(tar) || SourceResolver.isRemote(destination) {
+      try await writeRemoteIndex(of: tar, to: destination, index: index, force: output.force, remote: remote, includingTar: false)
+    } else {
+      try await writeIndex(of: tar, to: destination, index: index, force: output.force, includingTar: false)
+    }
+  }
+}
+
+/// `writeIndex` for a remote tar or a remote output: the tar is scanned where it lives with
+/// adaptive range reads (hopping over large members, streaming small ones); an `s3://`
+/// output is written with one signed PUT (a sidecar) or, for a `.tar.co`, with a multipart
+/// upload whose tar part is copied server-side when the tar is in S3 too.
+///
+/// - Throws: `CotarError` from the scan, the build, the store or the output;
+///   `.invalidArgument` for an `http(s)://` output; `.outputExists` for an existing S3
+///   output without `--force`.
+func writeRemoteIndex(
+  of tar: String, to destination: String, index: IndexOptions, force: Bool, remote: RemoteArguments, includingTar: Bool
+) async throws {
+  if let scheme = SourceResolver.scheme(of: destination), scheme != "s3", scheme != "file" {
+    throw CotarError(.invalidArgument, "cannot write to \(scheme):// outputs; write to a path or to s3://bucket/key", source: destination)
+  }
+  guard withoutQuery(tar) != destination else {
+    throw CotarError(.invalidArgument, "the output is the input", source: destination)
+  }
+  try await remote.withSession(needed: true) { session in
+    let source = try session.source(tar)
+    var scanOptions = TarScanner.Options()
+    if SourceResolver.isRemote(tar) { scanOptions.adaptiveMinimumReadAheadBytes = 4096 }
+    let progress = scanProgressPrinter("indexing")
+    let result = try await CotarIndexBuilder.build(
+      tar: source, options: index.builderOptions, scanOptions: scanOptions, progress: progress)
+    endProgressLine(progress)
+    let size = try await source.size()
+    let padding = includingTar ? result.scan.terminatorPadding(fileSize: size) : 0
+    let tail = [UInt8](repeating: 0, count: Int(padding)) + result.index.bytes
+    if SourceResolver.scheme(of: destination) == "s3" {
+      let object = try S3ObjectPath(parsing: destination)
+      let uploader = try session.uploader(for: destination)
+      if !force {
+        let existing = try session.source(destination)
+        do {
+          _ = try await existing.size()
+          throw CotarError(.outputExists, "the output exists; pass --force to replace it", source: destination)
+        } catch let error as CotarError where error.code == .notFound {}
+      }
+      if includingTar {
+        let copyFrom = (source as? S3RangeSource).flatMap { $0.s3.endpoint == uploader.s3.endpoint ? $0.object : nil }
+        try await uploader.upload(source, copyFrom: copyFrom, followedBy: tail, to: object)
+      } else {
+        try await uploader.put(tail, to: object)
+      }
+    } else {
+      let writer = try AtomicFileWriter(destination: destination, overwrite: force)
+      if includingTar { try await writer.copy(from: source, range: 0..<size) }
+      try writer.write(tail)
+      try writer.commit()
+    }
+    printError(buildSummary(result, output: destination))
   }
 }
 
@@ -68,4 +130,12 @@ func buildSummary(_ result: IndexBuildResult, output: String) -> String {
 /// any other name gets `.names` appended.
 func namesSidecarPath(forIndex index: String) -> String {
   index.hasSuffix(".index") ? String(index.dropLast(".index".count)) + NameTableFormat.sidecarSuffix : index + NameTableFormat.sidecarSuffix
+}
+
+/// A remote `location` without its query and fragment (a local path as it is).
+func withoutQuery(_ location: String) -> String {
+  guard SourceResolver.isRemote(location), let cut = location.firstIndex(where: { $0 == "?" || $0 == "#" }) else {
+    return location
+  }
+  return String(location[..<cut])
 }

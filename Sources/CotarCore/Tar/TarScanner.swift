@@ -12,6 +12,13 @@ public struct TarScanner: Sendable {
     public var readAheadBytes: Int = 1 << 20
     /// Largest GNU long name or PAX extended header accepted, in bytes.
     public var maximumExtendedHeaderBytes: Int = 1 << 20
+    /// When set, the read size adapts, for remote sources where each read is a request: a
+    /// read that had to hop over at least ``readAheadBytes`` of entry data (large members)
+    /// shrinks the next read to this many bytes (a header and a PAX or GNU long-name header
+    /// fit in 4 KiB); a read that continues where the last one ended, or hops less, doubles
+    /// the next one up to ``readAheadBytes`` (small members are streamed). `nil` (the
+    /// default) always reads ``readAheadBytes``.
+    public var adaptiveMinimumReadAheadBytes: Int?
 
     /// Creates options with the defaults.
     public init() {}
@@ -174,6 +181,8 @@ struct TarWalker {
   /// Progress through the extension blocks of an old GNU sparse header: the header's offset
   /// and the next extension block to look at (kept between steps, as reads may intervene).
   private var sparseExtension: (header: UInt64, next: UInt64)?
+  /// The size of the next read-ahead when it adapts (``TarScanner/Options/adaptiveMinimumReadAheadBytes``).
+  private var adaptiveReadAhead = 0
 
   init(scanner: TarScanner, offset: UInt64) async throws {
     self.source = scanner.source
@@ -202,7 +211,7 @@ struct TarWalker {
   mutating func fulfil(_ request: Request) async throws {
     switch request {
     case .block(let blockOffset):
-      let length = min(UInt64(max(options.readAheadBytes, 512)), totalSize - blockOffset)
+      let length = min(UInt64(nextReadAhead(at: blockOffset)), totalSize - blockOffset)
       // Release the old buffer first, so the allocator can hand the same (cache- and
       // TLB-warm) memory to the new one, and only one buffer is alive at a time.
       buffer = []
@@ -216,6 +225,23 @@ struct TarWalker {
     case .extendedData(let range):
       fetchedData = (range.lowerBound, try await source.read(range))
     }
+  }
+
+  /// The size of the read-ahead at `blockOffset`: fixed, or adapted to the gap since the
+  /// last read (see ``TarScanner/Options/adaptiveMinimumReadAheadBytes``).
+  private mutating func nextReadAhead(at blockOffset: UInt64) -> Int {
+    let maximum = max(options.readAheadBytes, 512)
+    guard let configured = options.adaptiveMinimumReadAheadBytes else { return maximum }
+    let minimum = min(max(configured, 512), maximum)
+    let previousEnd = bufferStart + UInt64(buffer.count)
+    if buffer.isEmpty || adaptiveReadAhead == 0 {
+      adaptiveReadAhead = minimum
+    } else if blockOffset >= previousEnd, blockOffset - previousEnd >= UInt64(maximum) {
+      adaptiveReadAhead = minimum
+    } else {
+      adaptiveReadAhead = min(maximum, adaptiveReadAhead * 2)
+    }
+    return adaptiveReadAhead
   }
 
   /// Advances over buffered headers until a member, the end, or a needed read.
