@@ -48,29 +48,15 @@ final class GzipDeflater {
   private func run(_ input: [UInt8], flush: Int32, emit: ([UInt8]) async throws -> Void) async throws {
     var consumed = 0
     while true {
-      var output = [UInt8](repeating: 0, count: outputChunk)
-      let (status, used, produced) = input.withUnsafeBufferPointer { inBuffer in
-        output.withUnsafeMutableBufferPointer { outBuffer in
-          stream.pointee.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress.map { $0 + consumed })
-          stream.pointee.avail_in = UInt32(inBuffer.count - consumed)
-          stream.pointee.next_out = outBuffer.baseAddress
-          stream.pointee.avail_out = UInt32(outBuffer.count)
-          let status = deflate(stream, flush)
-          let used = inBuffer.count - consumed - Int(stream.pointee.avail_in)
-          let produced = outBuffer.count - Int(stream.pointee.avail_out)
-          stream.pointee.next_in = nil
-          stream.pointee.next_out = nil
-          return (status, used, produced)
-        }
+      let (status, used, output) = zlibStep(stream, input: input, consumed: consumed, capacity: outputChunk) {
+        deflate($0, flush)
       }
+      let produced = output.count
       consumed += used
       guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
         throw CotarError(.io, "zlib deflate failed with status \(status)")
       }
-      if produced > 0 {
-        output.removeSubrange(produced...)
-        try await emit(output)
-      }
+      if produced > 0 { try await emit(output) }
       if flush == Z_FINISH {
         if status == Z_STREAM_END { return }
         if produced == 0 && status == Z_BUF_ERROR { throw CotarError(.io, "zlib made no progress finishing") }

@@ -43,21 +43,10 @@ final class GzipInflater {
         guard inflateReset(stream) == Z_OK else { throw Self.error("cannot reset zlib") }
         finished = false
       }
-      var output = [UInt8](repeating: 0, count: maximumOutput)
-      let (status, used, produced) = input.withUnsafeBufferPointer { inBuffer in
-        output.withUnsafeMutableBufferPointer { outBuffer in
-          stream.pointee.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress.map { $0 + consumed })
-          stream.pointee.avail_in = UInt32(inBuffer.count - consumed)
-          stream.pointee.next_out = outBuffer.baseAddress
-          stream.pointee.avail_out = UInt32(outBuffer.count)
-          let status = CZlib.inflate(stream, Z_NO_FLUSH)
-          let used = inBuffer.count - consumed - Int(stream.pointee.avail_in)
-          let produced = outBuffer.count - Int(stream.pointee.avail_out)
-          stream.pointee.next_in = nil
-          stream.pointee.next_out = nil
-          return (status, used, produced)
-        }
+      let (status, used, output) = zlibStep(stream, input: input, consumed: consumed, capacity: maximumOutput) {
+        CZlib.inflate($0, Z_NO_FLUSH)
       }
+      let produced = output.count
       consumed += used
       switch status {
       case Z_STREAM_END: finished = true
@@ -65,10 +54,8 @@ final class GzipInflater {
       default: throw Self.error("the gzip data is corrupt (zlib status \(status))")
       }
       if produced > 0 {
-        let full = produced == output.count
-        output.removeSubrange(produced...)
         try await emit(output)
-        if full { continue }  // zlib may hold more output for the same input
+        if produced == maximumOutput { continue }  // zlib may hold more output for the same input
       }
       if consumed == input.count { return }
       if used == 0 && produced == 0 && status != Z_STREAM_END { throw Self.error("zlib made no progress") }
