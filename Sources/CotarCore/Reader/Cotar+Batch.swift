@@ -72,6 +72,9 @@ extension Cotar {
     -> [[UInt8]?]
   {
     let present = located.enumerated().compactMap { item in item.element.map { (item.offset, $0) } }
+    if let synchronousData {
+      return try readLocally(present, count: located.count, from: synchronousData, options: options)
+    }
     let plan = Cotar.coalesce(
       present.map(\.1), gap: options.coalesceGap, maximumBytes: options.maximumCoalescedBytes)
     var results: [[UInt8]?] = located.map { $0 == nil ? nil : [] }
@@ -88,6 +91,48 @@ extension Cotar {
     return results
   }
 
+  /// The largest gap a local batch read bridges: copying more unwanted bytes out of the page
+  /// cache costs more than the `pread` it saves.
+  static let localCoalesceGap: UInt64 = 4096
+
+  /// ``read(entries:options:)`` on a local source (a file or memory): in offset order,
+  /// without tasks, neighbours at most `min(options.coalesceGap, 4 KiB)` apart read with one
+  /// `pread` into a scratch buffer, a lone entry read straight into its result array.
+  private func readLocally(
+    _ present: [(Int, CotarEntry)], count: Int, from source: any SynchronousRangeSource, options: BatchReadOptions
+  ) throws -> [[UInt8]?] {
+    let plan = Cotar.coalesce(
+      present.map(\.1), gap: min(options.coalesceGap, Self.localCoalesceGap),
+      maximumBytes: options.maximumCoalescedBytes)
+    var results = [[UInt8]?](repeating: nil, count: count)
+    for (position, entry) in present where entry.size == 0 { results[position] = [] }
+    var scratch: UnsafeMutableRawBufferPointer?
+    defer { scratch?.deallocate() }
+    for read in plan {
+      let size = Int(read.range.upperBound - read.range.lowerBound)
+      if read.members.count == 1, let member = read.members.first {
+        let (position, entry) = present[member]
+        results[position] = try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+          try source.readSync(entry.range, into: UnsafeMutableRawBufferPointer(buffer))
+          initialized = size
+        }
+        continue
+      }
+      if (scratch?.count ?? 0) < size {
+        scratch?.deallocate()
+        scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1 << 16), alignment: 64)
+      }
+      guard let buffer = scratch else { continue }
+      try source.readSync(read.range, into: buffer)
+      for member in read.members {
+        let (position, entry) = present[member]
+        let start = Int(entry.offset - read.range.lowerBound)
+        results[position] = Array(buffer[start..<(start + Int(entry.size))])
+      }
+    }
+    return results
+  }
+
   /// Locates many entries, in the order of `pathBytes`: the index slots are prefetched as
   /// ``CotarIndex/prefetchSlots(for:concurrency:gapBytes:)`` decides (unless `indexReads` is
   /// `.perPath`), then lookups not resolved from them run concurrently, `concurrency` at once.
@@ -98,6 +143,15 @@ extension Cotar {
   ) async throws -> [CotarEntry?] {
     let hashes = pathBytes.map { PathHash.fnv1a64(bytes: $0) }
     var results = [CotarEntry?](repeating: nil, count: pathBytes.count)
+    if index.isResident {
+      // Every slot in memory (loaded or mapped): no I/O, no tasks.
+      for position in pathBytes.indices {
+        guard case .resolved(let found) = index.lookupInMemory(hash: hashes[position]) else { continue }
+        if let found { try checkWithinData(found, path: String(decoding: pathBytes[position], as: UTF8.self)) }
+        results[position] = found
+      }
+      return results
+    }
     var pending = Array(pathBytes.indices)
     if indexReads == .automatic,
       let slots = try await index.prefetchSlots(for: hashes, concurrency: concurrency, gapBytes: indexGap)
