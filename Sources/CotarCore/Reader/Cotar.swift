@@ -23,7 +23,7 @@ public struct Cotar: Sendable {
     /// Map an index in a local file (a ``FileSource``) read-only into memory (`mmap`,
     /// `MADV_RANDOM`; see ``CotarIndex/mapped()``) instead of reading a window per lookup
     /// (default `true`). A lookup is then a memory access and one data `pread`. Turn it off
-    /// for files another process may truncate in place (SPEC §8.3); the CLI turns it off with
+    /// for files another process may truncate in place (SPEC §8.4); the CLI turns it off with
     /// `COTAR_NO_MMAP=1`. Ignored when ``loadIndexIntoMemory`` is set, for small indexes read
     /// whole at open, and for other sources.
     public var mapLocalIndex = true

@@ -232,7 +232,7 @@ public struct CotarIndex: Sendable {
   /// not a ``FileSource`` (possibly behind a ``BlockCacheSource``).
   ///
   /// If another process truncates the file while it is mapped, a lookup touching a page past
-  /// the new end raises `SIGBUS` (SPEC §8.3): turn mapping off
+  /// the new end raises `SIGBUS` (SPEC §8.4): turn mapping off
   /// (``Cotar/OpenOptions/mapLocalIndex``) for files that may be truncated in place.
   /// - Throws: `CotarError` `.truncated` when the file shrank since it was opened,
   ///   `.corruptIndex` when header and footer differ, `.io` when it cannot be mapped.

@@ -112,7 +112,7 @@ extension FileSource {
   /// Maps `range` of the file read-only (`mmap`) with `MADV_RANDOM` (no read-ahead around a
   /// fault), for index slots. The size is checked again first: a file that shrank since it
   /// was opened is refused rather than mapped past its end (touching such a page would raise
-  /// `SIGBUS`). See SPEC §8.3 for what happens when the file is truncated later.
+  /// `SIGBUS`). See SPEC §8.4 for what happens when the file is truncated later.
   ///
   /// - Parameter skip: bytes at the start of `range` that are not slots (a header).
   /// - Throws: `CotarError` `.truncated` when the file is now shorter than `range`,
