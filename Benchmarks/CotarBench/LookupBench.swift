@@ -68,7 +68,7 @@ enum LookupBench {
 
     let source = try FileSource(path: corpus.cotarPath)
     let rates = try await stopwatch.interleavedRates(
-      repetitions: repetitions, work: [count, count, count, count, count, count, count, count, Double(scans), count],
+      repetitions: repetitions, work: [count, count, count, count, count, count, count, count, Double(scans), count, count],
       [
         { try await readAllIntoBuffer(work.present, from: inMemory) },
         { try await readAllIntoBuffer(work.present, from: viaFile) },
@@ -80,6 +80,7 @@ enum LookupBench {
         { try await readAllIntoBuffer(work.present, from: viaFileCached) },
         { try await linearScan(work.scanned, path: corpus.tarPath) },
         { try await readAllIntoBuffer(work.present, from: viaPread) },
+        { try await batchRead(work.present, from: viaFile) },
       ])
 
     section.figures = [
@@ -105,6 +106,9 @@ enum LookupBench {
       Figure(
         key: "lookup.file_pread_per_s", label: "Cotar, index via FileSource, mapping off (pread windows)",
         unit: "lookups+reads/s", samples: rates[9]),
+      Figure(
+        key: "lookup.batch_per_s", label: "Cotar.read(paths:) of all paths at once, mapped index",
+        unit: "lookups+reads/s", samples: rates[10]),
     ]
     let limit = section.figures[2].median
     section.ratios = [
@@ -113,6 +117,9 @@ enum LookupBench {
       Ratio(
         key: "lookup.file_pread_over_limit", label: "via FileSource, pread windows / limit",
         value: section.figures[9].median / limit, target: nil),
+      Ratio(
+        key: "lookup.batch_over_limit", label: "read(paths:) batch / limit",
+        value: section.figures[10].median / limit, target: nil),
       Ratio(
         key: "lookup.memory_over_linear_scan", label: "in memory / linear scan",
         value: section.figures[0].median / section.figures[8].median, target: nil),
@@ -156,6 +163,20 @@ enum LookupBench {
         throw BenchError("lookup of \(entry.path) did not return its \(entry.size) bytes")
       }
       total &+= Int(buffer[0])
+    }
+    blackHole(total)
+  }
+
+  /// Reads all entries with one `read(paths:)` call (new arrays, sorted and coalesced reads),
+  /// checking every size.
+  private static func batchRead(_ entries: [CorpusEntry], from archive: Cotar) async throws {
+    let results = try await archive.read(paths: entries.map(\.path))
+    var total = 0
+    for (entry, bytes) in zip(entries, results) {
+      guard let bytes, bytes.count == entry.size else {
+        throw BenchError("batch read of \(entry.path) did not return its \(entry.size) bytes")
+      }
+      total &+= Int(bytes[0])
     }
     blackHole(total)
   }

@@ -49,7 +49,21 @@ extension Cotar {
   /// entries need no read. Results are held in memory: split very large batches.
   /// - Throws: the first `CotarError` any lookup or read throws.
   public func read(paths: [String], options: BatchReadOptions = BatchReadOptions()) async throws -> [[UInt8]?] {
-    try await read(pathBytes: paths.map { Array($0.utf8) }, options: options)
+    if index.isResident {
+      // Every slot in memory (loaded or mapped): hash the strings as they are, no byte copies.
+      let located = try paths.map { path in
+        try entryInMemory(hash: PathHash.fnv1a64(path), path: path)
+      }
+      return try await read(entries: located, options: options)
+    }
+    return try await read(pathBytes: paths.map { Array($0.utf8) }, options: options)
+  }
+
+  /// The entry for `hash` from an index wholly in memory, checked against the data limit.
+  private func entryInMemory(hash: UInt64, path: @autoclosure () -> String) throws -> CotarEntry? {
+    guard case .resolved(let found) = index.lookupInMemory(hash: hash), let found else { return nil }
+    try checkWithinData(found, path: path())
+    return found
   }
 
   /// As ``read(paths:options:)`` with raw path bytes.
@@ -101,34 +115,49 @@ extension Cotar {
   private func readLocally(
     _ present: [(Int, CotarEntry)], count: Int, from source: any SynchronousRangeSource, options: BatchReadOptions
   ) throws -> [[UInt8]?] {
-    let plan = Cotar.coalesce(
-      present.map(\.1), gap: min(options.coalesceGap, Self.localCoalesceGap),
-      maximumBytes: options.maximumCoalescedBytes)
     var results = [[UInt8]?](repeating: nil, count: count)
-    for (position, entry) in present where entry.size == 0 { results[position] = [] }
+    // (offset, end, position) of every entry with data, in offset order.
+    var order: [(offset: UInt64, end: UInt64, position: Int)] = []
+    order.reserveCapacity(present.count)
+    for (position, entry) in present {
+      if entry.size == 0 { results[position] = [] } else { order.append((entry.offset, entry.offset + entry.size, position)) }
+    }
+    order.sort { $0.offset < $1.offset }
+    let gap = min(options.coalesceGap, Self.localCoalesceGap)
     var scratch: UnsafeMutableRawBufferPointer?
     defer { scratch?.deallocate() }
-    for read in plan {
-      let size = Int(read.range.upperBound - read.range.lowerBound)
-      if read.members.count == 1, let member = read.members.first {
-        let (position, entry) = present[member]
-        results[position] = try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-          try source.readSync(entry.range, into: UnsafeMutableRawBufferPointer(buffer))
+    var first = 0
+    while first < order.count {
+      // The run [first, last) read with one pread.
+      var last = first + 1
+      var end = order[first].end
+      while last < order.count, order[last].offset <= end + gap,
+        max(end, order[last].end) - order[first].offset <= options.maximumCoalescedBytes
+      {
+        end = max(end, order[last].end)
+        last += 1
+      }
+      let range = order[first].offset..<end
+      let size = Int(end - range.lowerBound)
+      if last == first + 1 {
+        results[order[first].position] = try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+          try source.readSync(range, into: UnsafeMutableRawBufferPointer(buffer))
           initialized = size
         }
-        continue
+      } else {
+        if (scratch?.count ?? 0) < size {
+          scratch?.deallocate()
+          scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1 << 16), alignment: 64)
+        }
+        if let buffer = scratch {
+          try source.readSync(range, into: buffer)
+          for member in order[first..<last] {
+            let start = Int(member.offset - range.lowerBound)
+            results[member.position] = Array(buffer[start..<(start + Int(member.end - member.offset))])
+          }
+        }
       }
-      if (scratch?.count ?? 0) < size {
-        scratch?.deallocate()
-        scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1 << 16), alignment: 64)
-      }
-      guard let buffer = scratch else { continue }
-      try source.readSync(read.range, into: buffer)
-      for member in read.members {
-        let (position, entry) = present[member]
-        let start = Int(entry.offset - read.range.lowerBound)
-        results[position] = Array(buffer[start..<(start + Int(entry.size))])
-      }
+      first = last
     }
     return results
   }
@@ -146,9 +175,8 @@ extension Cotar {
     if index.isResident {
       // Every slot in memory (loaded or mapped): no I/O, no tasks.
       for position in pathBytes.indices {
-        guard case .resolved(let found) = index.lookupInMemory(hash: hashes[position]) else { continue }
-        if let found { try checkWithinData(found, path: String(decoding: pathBytes[position], as: UTF8.self)) }
-        results[position] = found
+        results[position] = try entryInMemory(
+          hash: hashes[position], path: String(decoding: pathBytes[position], as: UTF8.self))
       }
       return results
     }
