@@ -25,7 +25,8 @@ public struct Cotar: Sendable {
     /// (default `true`). A lookup is then a memory access and one data `pread`. Turn it off
     /// for files another process may truncate in place (SPEC §8.4); the CLI turns it off with
     /// `COTAR_NO_MMAP=1`. Ignored when ``loadIndexIntoMemory`` is set, for small indexes read
-    /// whole at open, and for other sources.
+    /// whole at open, and for other sources (a ``CountingSource`` around a file is mapped too,
+    /// and counts no index reads).
     public var mapLocalIndex = true
 
     /// Creates options with the defaults.
@@ -45,7 +46,7 @@ public struct Cotar: Sendable {
     /// `index`, loaded, mapped or given a window cache as these options ask.
     func prepare(_ index: CotarIndex) async throws -> CotarIndex {
       if loadIndexIntoMemory { return try await index.loadedIntoMemory() }
-      if mapLocalIndex, index.source is FileSource { return try index.mapped() }
+      if mapLocalIndex, CotarIndex.localFile(of: index.source) != nil { return try index.mapped() }
       guard let indexCache, !(index.source is any SynchronousRangeSource) else { return index }
       return index.cachingWindows(in: indexCache, blockSize: indexBlockSize)
     }

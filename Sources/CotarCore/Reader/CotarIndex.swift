@@ -183,6 +183,15 @@ public struct CotarIndex: Sendable {
     return base
   }
 
+  /// The local file behind `source`: itself, or under a ``BlockCacheSource`` or a
+  /// ``CountingSource``; `nil` for anything else.
+  static func localFile(of source: any RangeSource) -> FileSource? {
+    if let file = source as? FileSource { return file }
+    if let cached = source as? BlockCacheSource { return localFile(of: cached.base) }
+    if let counting = source as? CountingSource { return localFile(of: counting.base) }
+    return nil
+  }
+
   /// Whether `source` reads local bytes (a ``SynchronousRangeSource``, possibly behind a
   /// ``CountingSource``): an extra 8-byte read is then nearly free.
   static func isLocal(_ source: any RangeSource) -> Bool {
@@ -229,7 +238,8 @@ public struct CotarIndex: Sendable {
   /// in a local file, so a lookup is a memory access to the page cache and no `pread`. The
   /// file's size is checked again (`fstat`) and the header and footer are compared in the
   /// mapping. Returned unchanged when the index is already wholly in memory, or its source is
-  /// not a ``FileSource`` (possibly behind a ``BlockCacheSource``).
+  /// not a ``FileSource`` (possibly behind a ``BlockCacheSource`` or a ``CountingSource``,
+  /// which then counts no index reads).
   ///
   /// If another process truncates the file while it is mapped, a lookup touching a page past
   /// the new end raises `SIGBUS` (SPEC §8.4): turn mapping off
@@ -238,7 +248,7 @@ public struct CotarIndex: Sendable {
   ///   `.corruptIndex` when header and footer differ, `.io` when it cannot be mapped.
   public func mapped() throws -> CotarIndex {
     if isResident { return self }
-    guard let file = ((source as? BlockCacheSource)?.base ?? source) as? FileSource else { return self }
+    guard let file = Self.localFile(of: source) else { return self }
     let slotBytes = Int(header.slotCount) * CotarFormat.recordSize
     let memory = try file.mapSlots(
       baseOffset..<(baseOffset + header.indexSize), skip: CotarFormat.headerSize, count: slotBytes)
@@ -251,8 +261,8 @@ public struct CotarIndex: Sendable {
         offset: head.elementsEqual(expected) ? baseOffset + header.indexSize - 8 : baseOffset, source: file.identity)
     }
     return CotarIndex(
-      source: file, baseOffset: baseOffset, header: header, lookupOptions: lookupOptions,
-      resident: ResidentSlots(firstSlot: 0, memory: memory))
+      source: (source as? BlockCacheSource)?.base ?? source, baseOffset: baseOffset, header: header,
+      lookupOptions: lookupOptions, resident: ResidentSlots(firstSlot: 0, memory: memory))
   }
 
   /// Resolves a path hash without I/O when every slot is in memory.
