@@ -52,6 +52,14 @@ public struct CotarIndex: Sendable {
   /// Lookup tuning.
   public var lookupOptions: LookupOptions
   let resident: ResidentSlots?
+  /// The whole table when every slot is in memory: a raw view of `resident`'s memory (kept
+  /// alive by `resident`), so an in-memory lookup touches no reference count.
+  private let wholeTable: RawTable?
+
+  /// A raw view of memory owned elsewhere (immutable; shared across threads read-only).
+  struct RawTable: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+  }
 
   /// Trusts already-known metadata and performs no I/O.
   public init(
@@ -70,6 +78,13 @@ public struct CotarIndex: Sendable {
     self.header = header
     self.lookupOptions = lookupOptions
     self.resident = resident
+    let slots = UInt64(header.slotCount)
+    if let resident, resident.firstSlot == 0, resident.slotCount >= slots, slots > 0 {
+      self.wholeTable = RawTable(
+        bytes: UnsafeRawBufferPointer(start: resident.memory.base, count: Int(slots) * CotarFormat.recordSize))
+    } else {
+      self.wholeTable = nil
+    }
   }
 
   /// The number of slots.
@@ -271,8 +286,8 @@ public struct CotarIndex: Sendable {
   ///   fully in memory (use ``lookup(hash:)``).
   public func lookupInMemory(hash: UInt64) -> InMemoryLookup {
     guard slotCount > 0, hash != 0 else { return .resolved(nil) }
-    guard let resident, resident.covers(0..<slotCount) else { return .needsIO }
-    return .resolved(Self.probe(resident.memory.buffer, slotCount: slotCount, hash: hash))
+    guard let wholeTable else { return .needsIO }
+    return .resolved(Self.probe(wholeTable.bytes, slotCount: slotCount, hash: hash))
   }
 
   /// The outcome of ``lookupInMemory(hash:)``.
@@ -302,9 +317,7 @@ public struct CotarIndex: Sendable {
   /// - Throws: `CotarError` from the source.
   public func lookup(hash: UInt64) async throws -> CotarEntry? {
     guard slotCount > 0, hash != 0 else { return nil }
-    if let resident, resident.covers(0..<slotCount) {
-      return Self.probe(resident.memory.buffer, slotCount: slotCount, hash: hash)
-    }
+    if let wholeTable { return Self.probe(wholeTable.bytes, slotCount: slotCount, hash: hash) }
     var slot = hash % slotCount
     var visited: UInt64 = 0
     // The first window is the configured one (enough for any valid index built with default

@@ -22,25 +22,16 @@ final class SlotMemory: @unchecked Sendable {
     case mapped(UnsafeRawPointer, length: Int)
   }
 
-  /// Copies with at least this many bytes are 2 MiB-aligned and advised to use huge pages: a
-  /// lookup in a table of several MiB misses the TLB as well as the cache on 4 KiB pages.
-  static let hugePageThreshold = 2 << 20
-  /// The size of a transparent huge page on x86-64 and most arm64 kernels.
-  static let hugePageSize = 2 << 20
-
   /// The slots as a buffer.
   var buffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
-  /// A copy of `bytes` (aligned; large copies get huge-page advice, best effort).
+  /// A copy of `bytes`, 64-byte aligned (a slot never straddles a cache line).
+  ///
+  /// No huge-page advice: at 1M entries (a 20 MB table) lookups in a copy advised
+  /// `MADV_HUGEPAGE` were no faster than in a 4 KiB-page mapping (Benchmarks/README.md).
   init(copying bytes: some Collection<UInt8>) {
     let count = bytes.count
-    let alignment = count >= Self.hugePageThreshold ? Self.hugePageSize : 64
-    let rounded = count >= Self.hugePageThreshold ? (count + Self.hugePageSize - 1) / Self.hugePageSize * Self.hugePageSize : count
-    let memory = UnsafeMutableRawPointer.allocate(byteCount: max(rounded, 1), alignment: alignment)
-    if count >= Self.hugePageThreshold {
-      // Advice before the first touch, so the copy faults in huge pages.
-      try? Syscall.advise(UnsafeRawPointer(memory), length: rounded, .hugePages)
-    }
+    let memory = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
     let target = UnsafeMutableRawBufferPointer(start: memory, count: count)
     _ = target.initializeMemory(as: UInt8.self, from: bytes)
     self.base = UnsafeRawPointer(memory)

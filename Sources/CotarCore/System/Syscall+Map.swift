@@ -11,22 +11,12 @@ extension Syscall {
   package enum MemoryAdvice: Sendable {
     /// Pages are read in random order: no read-ahead around a fault (`MADV_RANDOM`).
     case random
-    /// Back the range with transparent huge pages where the kernel can (`MADV_HUGEPAGE`;
-    /// anonymous memory, and file mappings on file systems that support it).
-    case hugePages
 
     var value: Int32 {
       switch self {
       case .random: MADV_RANDOM
-      case .hugePages: Self.hugePageAdvice
       }
     }
-
-    #if os(Linux)
-      private static let hugePageAdvice: Int32 = 14  // MADV_HUGEPAGE (<asm-generic/mman-common.h>)
-    #else
-      private static let hugePageAdvice: Int32 = MADV_NORMAL
-    #endif
   }
 
   /// The size of a memory page (`sysconf(_SC_PAGESIZE)`), 4096 when unknown.
