@@ -69,18 +69,20 @@ public func fuzzNameTable(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     if flips.allSatisfy({ $0.xor == 0 }) { expected = builder.sortedEntries() }
   }
   let source = CheckedSource(bytes)
+  let tableSize = UInt64(bytes.count)
+  let built = expected
   let result = runBlocking { () async throws -> Bool in
     let table: NameTable
     do {
-      guard let opened = try await NameTable.open(in: source, endingAt: UInt64(bytes.count), speculativeBytes: speculative)
+      guard let opened = try await NameTable.open(in: source, endingAt: tableSize, speculativeBytes: speculative)
       else {
-        invariant(expected == nil, "a freshly built table was not found")
+        invariant(built == nil, "a freshly built table was not found")
         return false
       }
       table = opened
     } catch let error as CotarError {
       invariant(tableErrorCodes.contains(error.code), "open failed with \(error.code): \(error)")
-      invariant(expected == nil, "a freshly built table was refused: \(error)")
+      invariant(built == nil, "a freshly built table was refused: \(error)")
       return false
     }
     let all: [NameEntry]
@@ -88,10 +90,10 @@ public func fuzzNameTable(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
       all = try await table.entries(withPrefix: [])
     } catch let error as CotarError {
       invariant(error.code == .corruptIndex, "listing failed with \(error.code): \(error)")
-      invariant(expected == nil, "a freshly built table failed to decode: \(error)")
+      invariant(built == nil, "a freshly built table failed to decode: \(error)")
       return false
     }
-    if let expected { invariant(all == expected, "built table reads back \(all.count) entries, not the \(expected.count) built") }
+    if let expected = built { invariant(all == expected, "built table reads back \(all.count) entries, not the \(expected.count) built") }
     invariant(all.count == table.count, "listed \(all.count) entries, the trailer says \(table.count)")
     for (previous, next) in zip(all, all.dropFirst()) {
       invariant(previous.pathBytes.lexicographicallyPrecedes(next.pathBytes), "paths not strictly increasing")
