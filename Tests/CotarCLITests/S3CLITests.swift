@@ -81,6 +81,12 @@ struct S3CLITests {
     let indexed = try cotar(server, ["index", "s3://\(server.bucket)/\(prefix)remote.tar", "--stats"])
     #expect(indexed.status == 0, "\(indexed.stderr)")
     #expect(indexed.stderr.contains("s3://\(server.bucket)/\(prefix)remote.tar.index (upload): 1 requests"), "\(indexed.stderr)")
+    // The name table goes beside the sidecar, so `ls` reads it instead of scanning the tar.
+    #expect(indexed.stderr.contains("s3://\(server.bucket)/\(prefix)remote.tar.names (upload): 1 requests"), "\(indexed.stderr)")
+    let listedSidecar = try cotar(server, ["ls", "s3://\(server.bucket)/\(prefix)remote.tar"])
+    #expect(listedSidecar.status == 0, "\(listedSidecar.stderr)")
+    #expect(listedSidecar.stdoutText.split(separator: "\n").count == 5, "\(listedSidecar.stdoutText)")
+    #expect(!listedSidecar.stderr.contains("no name table"), "\(listedSidecar.stderr)")
     let sidecarGet = try cotar(server, ["get", "s3://\(server.bucket)/\(prefix)remote.tar", "b.txt"])
     #expect(sidecarGet.status == 0, "\(sidecarGet.stderr)")
     #expect(sidecarGet.stdoutText == "beta")
@@ -93,8 +99,88 @@ struct S3CLITests {
     #expect(received < UInt64(bytes.count) / 20, "\(created.stderr)")
     let validated = try cotar(server, ["validate", target])
     #expect(validated.status == 0, "\(validated.stderr)")
+    let listed = try cotar(server, ["ls", target])
+    #expect(listed.status == 0, "\(listed.stderr)")
+    #expect(listed.stdoutText.split(separator: "\n").count == 5, "\(listed.stdoutText)")
+    #expect(!listed.stderr.contains("no name table"), "\(listed.stderr)")
     let got = try cotar(server, ["get", target, "big/two.bin"])
     #expect(Array(got.stdout) == (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 5) })
+  }
+
+  @Test func serveReopensAReplacedObject() async throws {
+    let server = try await MotoServer.shared()
+    let prefix = server.uniquePrefix()
+    let object = S3ObjectPath(bucket: server.bucket, key: prefix + "served.tar.co")
+    func combined(_ files: [(String, String)]) async throws -> [UInt8] {
+      var tar = TestTar()
+      for (name, text) in files { tar.add(name, text) }
+      let bytes = tar.finished
+      return bytes + (try await CotarIndexBuilder.build(tar: MemorySource(bytes)).index.bytes)
+    }
+    try await uploader(server).put(try await combined([("a.txt", "version one\n"), ("b.txt", "bee\n")]), to: object)
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let serve = try ServeProcess([object.description, "--quiet"], in: directory, environment: server.environment)
+    defer { serve.stop() }
+    let first = try #require(TCPClient.get(port: serve.port, "/v1/file/a.txt"))
+    #expect(first.hasPrefix("HTTP/1.1 200") && first.hasSuffix("\r\n\r\nversion one\n"), "\(first)")
+
+    // Replaced in place: the pinned ETag no longer matches, so serve opens it again.
+    try await uploader(server).put(try await combined([("a.txt", "version two, longer\n")]), to: object)
+    let second = try #require(TCPClient.get(port: serve.port, "/v1/file/a.txt"))
+    #expect(second.hasPrefix("HTTP/1.1 200") && second.hasSuffix("\r\n\r\nversion two, longer\n"), "\(second)\n\(serve.log)")
+    let gone = try #require(TCPClient.get(port: serve.port, "/v1/file/b.txt"))
+    #expect(gone.hasPrefix("HTTP/1.1 404"), "\(gone)")
+  }
+
+  @Test func packToS3PublishesTheManifestLastAndGetReadsThroughIt() async throws {
+    let server = try await MotoServer.shared()
+    let prefix = server.uniquePrefix()
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    for index in 0..<60 {
+      let url = directory.appendingPathComponent(ShardSetCLITests.path(index))
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try Data(ShardSetCLITests.content(index)).write(to: url)
+    }
+    let base = "s3://\(server.bucket)/\(prefix)sets/p"
+    func pack(_ extra: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+      try ProcessRunner.run(
+        CLI.executable.path, ["pack", "data", "--shard-size", "8KiB", "--co", "-o", base] + extra, in: directory.path,
+        environment: server.environment.merging(environment) { $1 })
+    }
+
+    // A store that refuses the manifest: the run fails, and neither the manifest nor any
+    // shard it uploaded is left behind.
+    let refused = try pack([], environment: [
+      "AWS_ACCESS_KEY_ID": server.noManifestCredentials.accessKeyID,
+      "AWS_SECRET_ACCESS_KEY": server.noManifestCredentials.secretAccessKey,
+    ])
+    #expect(refused.status != 0)
+    #expect(refused.stderr.contains("access denied: bucket '\(server.bucket)', key '\(prefix)sets/p.manifest.json'"), "\(refused.stderr)")
+    let shardPuts = server.requestLines.filter { $0.hasPrefix("PUT /\(server.bucket)/\(prefix)sets/p-") }
+    #expect(shardPuts.count > 3, "\(server.requestLines.suffix(20))")
+    for line in shardPuts {
+      let key = String(line.dropFirst("PUT /\(server.bucket)/".count).prefix { $0 != " " })
+      let probe = try cotar(server, ["info", "s3://\(server.bucket)/\(key)"])
+      #expect(probe.stderr.contains("no such key"), "\(key): \(probe.stderr)")
+    }
+    let noManifest = try cotar(server, ["get", base + ".manifest.json", ShardSetCLITests.path(3)])
+    #expect(noManifest.stderr.contains("no such key"), "\(noManifest.stderr)")
+
+    let packed = try pack(["--stats"])
+    #expect(packed.status == 0, "\(packed.stderr)")
+    #expect(packed.stderr.contains("\(base).manifest.json: "), "\(packed.stderr)")
+    // Every shard went up before the manifest.
+    let puts = server.requestLines.filter { $0.hasPrefix("PUT /\(server.bucket)/\(prefix)sets/") }
+    #expect(puts.last?.hasPrefix("PUT /\(server.bucket)/\(prefix)sets/p.manifest.json") == true, "\(puts)")
+    #expect(try pack([]).stderr.contains("--force"))
+
+    let got = try cotar(server, ["get", base + ".manifest.json", ShardSetCLITests.path(51), ShardSetCLITests.path(2), "--stats"])
+    #expect(got.status == 0, "\(got.stderr)")
+    #expect(Array(got.stdout) == ShardSetCLITests.content(51) + ShardSetCLITests.content(2))
+    // The manifest in one request, then two small .tar.co shards of 2 requests each.
+    #expect(got.stderr.contains("stats: total: 5 requests"), "\(got.stderr)")
   }
 
   /// The bytes in the `stats: total:` line.

@@ -35,12 +35,31 @@ public final class MotoServer: Sendable {
   public let accessKeyID: String
   /// Its secret key.
   public let secretAccessKey: String
+  /// Access key id and secret of a second IAM user that may do everything except PUT an
+  /// object whose key ends in `.manifest.json`: a store that fails the last step of a
+  /// `pack` upload.
+  public let noManifestCredentials: (accessKeyID: String, secretAccessKey: String)
+  private let logURL: URL
 
-  private init(endpoint: String, bucket: String, accessKeyID: String, secretAccessKey: String) {
+  private init(
+    endpoint: String, bucket: String, accessKeyID: String, secretAccessKey: String,
+    noManifestCredentials: (String, String), logURL: URL
+  ) {
     self.endpoint = endpoint
     self.bucket = bucket
     self.accessKeyID = accessKeyID
     self.secretAccessKey = secretAccessKey
+    self.noManifestCredentials = noManifestCredentials
+    self.logURL = logURL
+  }
+
+  /// The request lines moto has logged so far (`PUT /bucket/key HTTP/1.1`), oldest first.
+  public var requestLines: [String] {
+    let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+    return text.split(separator: "\n").compactMap { line in
+      guard let open = line.firstIndex(of: "\""), let close = line[line.index(after: open)...].firstIndex(of: "\"") else { return nil }
+      return String(line[line.index(after: open)..<close])
+    }
   }
 
   /// The virtual environment holding moto, if any.
@@ -94,7 +113,8 @@ public final class MotoServer: Sendable {
 
   /// Runs moto's threaded server in one Python process: it picks a free port itself (no
   /// race), makes the IAM user (the only unauthenticated requests) and the bucket, prints
-  /// endpoint and keys, then serves until its parent (this process) is gone.
+  /// endpoint and keys, then serves until its parent (this process) is gone. Its standard
+  /// error (moto's request log) is kept for ``requestLines``.
   static let launcher = """
     import json, os, signal, sys, threading, time
     # A child started from a dispatch worker thread inherits its blocked signals (Foundation's
@@ -119,7 +139,12 @@ public final class MotoServer: Sendable {
     iam.put_user_policy(UserName="cotar", PolicyName="all", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
     kw.update(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
     boto3.client("s3", **kw).create_bucket(Bucket=sys.argv[1])
-    print(endpoint); print(key["AccessKeyId"]); print(key["SecretAccessKey"]); sys.stdout.flush()
+    iam = boto3.client("iam", **kw)
+    iam.create_user(UserName="nomanifest")
+    denied = iam.create_access_key(UserName="nomanifest")["AccessKey"]
+    iam.put_user_policy(UserName="nomanifest", PolicyName="all-but-manifests", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::%s/*.manifest.json" % sys.argv[1]}]}))
+    print(endpoint); print(key["AccessKeyId"]); print(key["SecretAccessKey"])
+    print(denied["AccessKeyId"]); print(denied["SecretAccessKey"]); sys.stdout.flush()
     threading.Event().wait()
     """
 
@@ -145,8 +170,10 @@ public final class MotoServer: Sendable {
     let deadline = Date().addingTimeInterval(timeout)
     while true {
       let lines = ((try? String(contentsOf: outURL, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-      if lines.count >= 3 {
-        return MotoServer(endpoint: lines[0], bucket: bucket, accessKeyID: lines[1], secretAccessKey: lines[2])
+      if lines.count >= 5 {
+        return MotoServer(
+          endpoint: lines[0], bucket: bucket, accessKeyID: lines[1], secretAccessKey: lines[2],
+          noManifestCredentials: (lines[3], lines[4]), logURL: errURL)
       }
       let failure: String? =
         !process.isRunning ? "moto exited with status \(process.terminationStatus)"
