@@ -7,8 +7,8 @@ import Testing
 /// `cotar` against moto's S3 server (signature checking on), as a user runs it.
 @Suite(.serialized, .timeLimit(.minutes(2)), .enabled(if: MotoServer.isAvailable, "moto is not installed: .ci/run installs it into .build/moto-venv (or set COTAR_MOTO_VENV)"))
 struct S3CLITests {
-  func cotar(_ server: MotoServer, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-    try ProcessRunner.run(CLI.executable.path, arguments, environment: server.environment.merging(environment) { $1 })
+  func cotar(_ server: MotoServer, _ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
+    try await ProcessRunner.runDetached(CLI.executable.path, arguments, environment: server.environment.merging(environment) { $1 })
   }
 
   func uploader(_ server: MotoServer) -> S3Uploader {
@@ -28,27 +28,27 @@ struct S3CLITests {
     try Data(archive.tar).write(to: URL(fileURLWithPath: tarPath))
     let location = "s3://\(server.bucket)/\(prefix)sets/small.tar.co"
 
-    let created = try cotar(server, ["create", tarPath, "-o", location])
+    let created = try await cotar(server, ["create", tarPath, "-o", location])
     #expect(created.status == 0, "\(created.stderr)")
-    let again = try cotar(server, ["create", tarPath, "-o", location])
+    let again = try await cotar(server, ["create", tarPath, "-o", location])
     #expect(again.status != 0)
     #expect(again.stderr.contains("--force"))
 
     let wanted = archive.files[42]
-    let got = try cotar(server, ["get", location, wanted.path, "--stats"])
+    let got = try await cotar(server, ["get", location, wanted.path, "--stats"])
     #expect(got.status == 0, "\(got.stderr)")
     #expect(Array(got.stdout) == wanted.bytes)
     #expect(got.stderr.contains("stats: \(location): 2 requests"), "\(got.stderr)")
 
-    let listed = try cotar(server, ["ls", location])
+    let listed = try await cotar(server, ["ls", location])
     #expect(listed.status == 0, "\(listed.stderr)")
     #expect(listed.stdoutText.split(separator: "\n").count == archive.files.count)
-    #expect(try cotar(server, ["info", location]).status == 0)
-    let validated = try cotar(server, ["validate", location])
+    #expect(try await cotar(server, ["info", location]).status == 0)
+    let validated = try await cotar(server, ["validate", location])
     #expect(validated.status == 0, "\(validated.stderr)")
 
     let wrong = "not-the-secret-0123456789"
-    let refused = try cotar(server, ["get", location, wanted.path], environment: ["AWS_SECRET_ACCESS_KEY": wrong])
+    let refused = try await cotar(server, ["get", location, wanted.path], environment: ["AWS_SECRET_ACCESS_KEY": wrong])
     #expect(refused.status != 0)
     let lines = refused.stderr.split(separator: "\n")
     #expect(lines.count == 1, "\(refused.stderr)")
@@ -59,7 +59,7 @@ struct S3CLITests {
     #expect(!refused.stderr.contains(wrong))
     #expect(!refused.stderr.contains(server.secretAccessKey))
 
-    let missing = try cotar(server, ["get", "s3://\(server.bucket)/\(prefix)nope.tar.co", wanted.path])
+    let missing = try await cotar(server, ["get", "s3://\(server.bucket)/\(prefix)nope.tar.co", wanted.path])
     #expect(missing.status != 0)
     #expect(missing.stderr.contains("no such key"))
   }
@@ -78,32 +78,32 @@ struct S3CLITests {
     let object = S3ObjectPath(bucket: server.bucket, key: prefix + "remote.tar")
     try await uploader(server).put(bytes, to: object)
 
-    let indexed = try cotar(server, ["index", "s3://\(server.bucket)/\(prefix)remote.tar", "--stats"])
+    let indexed = try await cotar(server, ["index", "s3://\(server.bucket)/\(prefix)remote.tar", "--stats"])
     #expect(indexed.status == 0, "\(indexed.stderr)")
     #expect(indexed.stderr.contains("s3://\(server.bucket)/\(prefix)remote.tar.index (upload): 1 requests"), "\(indexed.stderr)")
     // The name table goes beside the sidecar, so `ls` reads it instead of scanning the tar.
     #expect(indexed.stderr.contains("s3://\(server.bucket)/\(prefix)remote.tar.names (upload): 1 requests"), "\(indexed.stderr)")
-    let listedSidecar = try cotar(server, ["ls", "s3://\(server.bucket)/\(prefix)remote.tar"])
+    let listedSidecar = try await cotar(server, ["ls", "s3://\(server.bucket)/\(prefix)remote.tar"])
     #expect(listedSidecar.status == 0, "\(listedSidecar.stderr)")
     #expect(listedSidecar.stdoutText.split(separator: "\n").count == 5, "\(listedSidecar.stdoutText)")
     #expect(!listedSidecar.stderr.contains("no name table"), "\(listedSidecar.stderr)")
-    let sidecarGet = try cotar(server, ["get", "s3://\(server.bucket)/\(prefix)remote.tar", "b.txt"])
+    let sidecarGet = try await cotar(server, ["get", "s3://\(server.bucket)/\(prefix)remote.tar", "b.txt"])
     #expect(sidecarGet.status == 0, "\(sidecarGet.stderr)")
     #expect(sidecarGet.stdoutText == "beta")
 
     let target = "s3://\(server.bucket)/\(prefix)remote.tar.co"
-    let created = try cotar(server, ["create", "s3://\(server.bucket)/\(prefix)remote.tar", "-o", target, "--stats"])
+    let created = try await cotar(server, ["create", "s3://\(server.bucket)/\(prefix)remote.tar", "-o", target, "--stats"])
     #expect(created.status == 0, "\(created.stderr)")
     // The tar was scanned with small range reads and copied server-side, not downloaded.
     let received = try #require(Self.totalBytes(created.stderr))
     #expect(received < UInt64(bytes.count) / 20, "\(created.stderr)")
-    let validated = try cotar(server, ["validate", target])
+    let validated = try await cotar(server, ["validate", target])
     #expect(validated.status == 0, "\(validated.stderr)")
-    let listed = try cotar(server, ["ls", target])
+    let listed = try await cotar(server, ["ls", target])
     #expect(listed.status == 0, "\(listed.stderr)")
     #expect(listed.stdoutText.split(separator: "\n").count == 5, "\(listed.stdoutText)")
     #expect(!listed.stderr.contains("no name table"), "\(listed.stderr)")
-    let got = try cotar(server, ["get", target, "big/two.bin"])
+    let got = try await cotar(server, ["get", target, "big/two.bin"])
     #expect(Array(got.stdout) == (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 5) })
   }
 
@@ -144,15 +144,15 @@ struct S3CLITests {
       try Data(ShardSetCLITests.content(index)).write(to: url)
     }
     let base = "s3://\(server.bucket)/\(prefix)sets/p"
-    func pack(_ extra: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-      try ProcessRunner.run(
+    func pack(_ extra: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
+      try await ProcessRunner.runDetached(
         CLI.executable.path, ["pack", "data", "--shard-size", "8KiB", "--co", "-o", base] + extra, in: directory.path,
         environment: server.environment.merging(environment) { $1 })
     }
 
     // A store that refuses the manifest: the run fails, and neither the manifest nor any
     // shard it uploaded is left behind.
-    let refused = try pack([], environment: [
+    let refused = try await pack([], environment: [
       "AWS_ACCESS_KEY_ID": server.noManifestCredentials.accessKeyID,
       "AWS_SECRET_ACCESS_KEY": server.noManifestCredentials.secretAccessKey,
     ])
@@ -162,21 +162,21 @@ struct S3CLITests {
     #expect(shardPuts.count > 3, "\(server.requestLines.suffix(20))")
     for line in shardPuts {
       let key = String(line.dropFirst("PUT /\(server.bucket)/".count).prefix { $0 != " " })
-      let probe = try cotar(server, ["info", "s3://\(server.bucket)/\(key)"])
+      let probe = try await cotar(server, ["info", "s3://\(server.bucket)/\(key)"])
       #expect(probe.stderr.contains("no such key"), "\(key): \(probe.stderr)")
     }
-    let noManifest = try cotar(server, ["get", base + ".manifest.json", ShardSetCLITests.path(3)])
+    let noManifest = try await cotar(server, ["get", base + ".manifest.json", ShardSetCLITests.path(3)])
     #expect(noManifest.stderr.contains("no such key"), "\(noManifest.stderr)")
 
-    let packed = try pack(["--stats"])
+    let packed = try await pack(["--stats"])
     #expect(packed.status == 0, "\(packed.stderr)")
     #expect(packed.stderr.contains("\(base).manifest.json: "), "\(packed.stderr)")
     // Every shard went up before the manifest.
     let puts = server.requestLines.filter { $0.hasPrefix("PUT /\(server.bucket)/\(prefix)sets/") }
     #expect(puts.last?.hasPrefix("PUT /\(server.bucket)/\(prefix)sets/p.manifest.json") == true, "\(puts)")
-    #expect(try pack([]).stderr.contains("--force"))
+    #expect(try await pack([]).stderr.contains("--force"))
 
-    let got = try cotar(server, ["get", base + ".manifest.json", ShardSetCLITests.path(51), ShardSetCLITests.path(2), "--stats"])
+    let got = try await cotar(server, ["get", base + ".manifest.json", ShardSetCLITests.path(51), ShardSetCLITests.path(2), "--stats"])
     #expect(got.status == 0, "\(got.stderr)")
     #expect(Array(got.stdout) == ShardSetCLITests.content(51) + ShardSetCLITests.content(2))
     // The manifest in one request, then two small .tar.co shards of 2 requests each.
