@@ -87,6 +87,14 @@ struct S3CLITests {
     #expect(listedSidecar.status == 0, "\(listedSidecar.stderr)")
     #expect(listedSidecar.stdoutText.split(separator: "\n").count == 5, "\(listedSidecar.stdoutText)")
     #expect(!listedSidecar.stderr.contains("no name table"), "\(listedSidecar.stderr)")
+    // A remote tar indexed to a local sidecar gets its local name table too.
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let localIndex = directory.appendingPathComponent("remote.tar.index").path
+    let indexedLocally = try await cotar(server, ["index", "s3://\(server.bucket)/\(prefix)remote.tar", "-o", localIndex])
+    #expect(indexedLocally.status == 0, "\(indexedLocally.stderr)")
+    let names = try Data(contentsOf: directory.appendingPathComponent("remote.tar.names"))
+    #expect(try await NameTable.open(in: MemorySource(Array(names)), endingAt: UInt64(names.count))?.count == 5)
     let sidecarGet = try await cotar(server, ["get", "s3://\(server.bucket)/\(prefix)remote.tar", "b.txt"])
     #expect(sidecarGet.status == 0, "\(sidecarGet.stderr)")
     #expect(sidecarGet.stdoutText == "beta")
