@@ -40,7 +40,7 @@ struct S3CLITests {
     #expect(Array(got.stdout) == wanted.bytes)
     #expect(got.stderr.contains("stats: \(location): 2 requests"), "\(got.stderr)")
 
-    let listed = try await cotar(server, ["ls", location])
+    let listed = try await cotar(server, ["ls", location, "--recursive"])
     #expect(listed.status == 0, "\(listed.stderr)")
     #expect(listed.stdoutText.split(separator: "\n").count == archive.files.count)
     #expect(try await cotar(server, ["info", location]).status == 0)
@@ -83,7 +83,7 @@ struct S3CLITests {
     #expect(indexed.stderr.contains("s3://\(server.bucket)/\(prefix)remote.tar.index (upload): 1 requests"), "\(indexed.stderr)")
     // The name table goes beside the sidecar, so `ls` reads it instead of scanning the tar.
     #expect(indexed.stderr.contains("s3://\(server.bucket)/\(prefix)remote.tar.names (upload): 1 requests"), "\(indexed.stderr)")
-    let listedSidecar = try await cotar(server, ["ls", "s3://\(server.bucket)/\(prefix)remote.tar"])
+    let listedSidecar = try await cotar(server, ["ls", "s3://\(server.bucket)/\(prefix)remote.tar", "--recursive"])
     #expect(listedSidecar.status == 0, "\(listedSidecar.stderr)")
     #expect(listedSidecar.stdoutText.split(separator: "\n").count == 5, "\(listedSidecar.stdoutText)")
     #expect(!listedSidecar.stderr.contains("no name table"), "\(listedSidecar.stderr)")
@@ -107,7 +107,7 @@ struct S3CLITests {
     #expect(received < UInt64(bytes.count) / 20, "\(created.stderr)")
     let validated = try await cotar(server, ["validate", target])
     #expect(validated.status == 0, "\(validated.stderr)")
-    let listed = try await cotar(server, ["ls", target])
+    let listed = try await cotar(server, ["ls", target, "--recursive"])
     #expect(listed.status == 0, "\(listed.stderr)")
     #expect(listed.stdoutText.split(separator: "\n").count == 5, "\(listed.stdoutText)")
     #expect(!listed.stderr.contains("no name table"), "\(listed.stderr)")

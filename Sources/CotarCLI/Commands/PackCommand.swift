@@ -66,9 +66,10 @@ struct PackCommand: AsyncParsableCommand {
 
   /// Packs into local files `PREFIX-NNNNN…` and `PREFIX.manifest.json`.
   private func pack(prefix: String, overwrite: Bool) async throws -> CotarPacker.Summary {
-    let options = CotarPacker.Options(
+    var options = CotarPacker.Options(
       shardSize: try ByteSize.parse(shardSize), prefix: prefix, combined: co, index: index.builderOptions,
       overwrite: overwrite)
+    options.names = !index.noNames
     let progress = writeProgressPrinter("packing")
     let summary = try await CotarPacker.pack(
       try tree.collect(inputs), options: options, contentDigest: tree.contentDigest,
@@ -109,9 +110,15 @@ struct PackCommand: AsyncParsableCommand {
     var uploaded: [S3ObjectPath] = []
     do {
       for shard in summary.manifest.shards {
-        for name in [shard.name] + (shard.index.map { [$0] } ?? []) {
+        // A .tar shard comes with its index and, unless --no-names, its name table.
+        let sidecars = shard.index.map { [$0, shard.name + NameTableFormat.sidecarSuffix] } ?? []
+        for name in [shard.name] + sidecars {
+          guard let file = try? FileSource(path: staging + "/" + name) else {
+            if name == shard.name || name == shard.index { throw CotarError(.io, "the shard file is missing", source: name) }
+            continue
+          }
           let object = S3ObjectPath(bucket: base.bucket, key: keyDirectory + name)
-          try await uploader.upload(try FileSource(path: staging + "/" + name), followedBy: [], to: object)
+          try await uploader.upload(file, followedBy: [], to: object)
           uploaded.append(object)
         }
       }
