@@ -73,7 +73,7 @@ func runBench(_ arguments: BenchArguments) async throws {
       ("entries", String(corpus.entryCount)), ("seed", String(corpus.seed)),
       ("repetitions", String(arguments.repetitions)), ("tar_bytes", String(corpus.tarSize)),
       ("clock", arguments.clock.rawValue),
-      ("build", "release"),
+      ("build", benchBuildConfiguration),
     ],
     machine: MachineInfo.describe(),
     sections: sections)
@@ -83,6 +83,13 @@ func runBench(_ arguments: BenchArguments) async throws {
     log("wrote \(jsonPath)")
   }
 }
+
+/// How this binary was compiled: `debug` (SwiftPM defines `DEBUG`) or `release`.
+#if DEBUG
+  let benchBuildConfiguration = "debug"
+#else
+  let benchBuildConfiguration = "release"
+#endif
 
 /// Prints a progress line on standard error.
 func log(_ text: String) {

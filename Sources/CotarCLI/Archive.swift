@@ -125,7 +125,7 @@ struct RemoteArguments: ParsableArguments {
       connectTimeout: .milliseconds(Int64(connectTimeout * 1000)), maximumConnectionsPerHost: max(8, connections), trust: trust)
   }
 
-  var openOptions: Cotar.OpenOptions { Cotar.OpenOptions(speculativeBytes: speculativeBytes) }
+  var openOptions: Cotar.OpenOptions { cliOpenOptions(speculativeBytes: speculativeBytes) }
 
   /// Runs `body` with a session (an HTTP client with `connections` per host only when
   /// `needed`), then prints the statistics if asked and shuts the client down, on success and
@@ -260,3 +260,11 @@ extension String {
 }
 
 extension S3Addressing: ExpressibleByArgument {}
+
+/// Open options for a CLI command: `speculativeBytes`, and the local index mapped into memory
+/// unless the environment sets `COTAR_NO_MMAP` to anything but empty or `0` (then windows are
+/// read with `pread`; for files another process may truncate in place).
+func cliOpenOptions(speculativeBytes: Int) -> Cotar.OpenOptions {
+  let noMap = getenv("COTAR_NO_MMAP").map { String(cString: $0) } ?? ""
+  return Cotar.OpenOptions(speculativeBytes: speculativeBytes, mapLocalIndex: noMap.isEmpty || noMap == "0")
+}

@@ -5,7 +5,7 @@ import CotarCore
 ///
 /// - Throws: `CotarError` from the source, a damaged table, or the scan.
 func openNames(archive: String, source: any RangeSource, session: SourceSession, speculativeBytes: Int) async throws -> NameTable {
-  if let cotar = try? await Cotar.open(source, options: Cotar.OpenOptions(speculativeBytes: speculativeBytes)) {
+  if let cotar = try? await Cotar.open(source, options: cliOpenOptions(speculativeBytes: speculativeBytes)) {
     if let table = try await cotar.nameTable(speculativeBytes: speculativeBytes) { return table }
   } else if let sidecar = try? session.source(archive + NameTableFormat.sidecarSuffix),
     let size = try? await sidecar.size(),

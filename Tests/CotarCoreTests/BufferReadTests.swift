@@ -73,9 +73,14 @@ struct WindowCachePlacementTests {
     let tar = try FileSource(path: fixturePath("gnu-basic.tar.co"))
     let local = try await Cotar.open(tar, options: .init(speculativeBytes: 8))
     #expect(local.index.source is FileSource)
-    let remoteLike = try await Cotar.open(CountingSource(tar), options: .init(speculativeBytes: 8))
+    #expect(local.index.isMapped)
+    // A CountingSource around a file is not a SynchronousRangeSource: unmapped, it gets the cache.
+    let counted = try await Cotar.open(CountingSource(tar), options: .init(speculativeBytes: 8))
+    #expect(counted.index.isMapped && counted.index.source is CountingSource)
+    let remoteLike = try await Cotar.open(CountingSource(tar), options: .init(speculativeBytes: 8, mapLocalIndex: false))
     #expect(remoteLike.index.source is BlockCacheSource)
-    let uncached = try await Cotar.open(CountingSource(tar), options: .init(speculativeBytes: 8, indexCache: nil))
+    let uncached = try await Cotar.open(
+      CountingSource(tar), options: .init(speculativeBytes: 8, indexCache: nil, mapLocalIndex: false))
     #expect(uncached.index.source is CountingSource)
   }
 }

@@ -49,7 +49,21 @@ extension Cotar {
   /// entries need no read. Results are held in memory: split very large batches.
   /// - Throws: the first `CotarError` any lookup or read throws.
   public func read(paths: [String], options: BatchReadOptions = BatchReadOptions()) async throws -> [[UInt8]?] {
-    try await read(pathBytes: paths.map { Array($0.utf8) }, options: options)
+    if index.isResident {
+      // Every slot in memory (loaded or mapped): hash the strings as they are, no byte copies.
+      let located = try paths.map { path in
+        try entryInMemory(hash: PathHash.fnv1a64(path), path: path)
+      }
+      return try await read(entries: located, options: options)
+    }
+    return try await read(pathBytes: paths.map { Array($0.utf8) }, options: options)
+  }
+
+  /// The entry for `hash` from an index wholly in memory, checked against the data limit.
+  private func entryInMemory(hash: UInt64, path: @autoclosure () -> String) throws -> CotarEntry? {
+    guard case .resolved(let found) = index.lookupInMemory(hash: hash), let found else { return nil }
+    try checkWithinData(found, path: path())
+    return found
   }
 
   /// As ``read(paths:options:)`` with raw path bytes.
@@ -72,6 +86,9 @@ extension Cotar {
     -> [[UInt8]?]
   {
     let present = located.enumerated().compactMap { item in item.element.map { (item.offset, $0) } }
+    if let synchronousData {
+      return try readLocally(present, count: located.count, from: synchronousData, options: options)
+    }
     let plan = Cotar.coalesce(
       present.map(\.1), gap: options.coalesceGap, maximumBytes: options.maximumCoalescedBytes)
     var results: [[UInt8]?] = located.map { $0 == nil ? nil : [] }
@@ -88,6 +105,63 @@ extension Cotar {
     return results
   }
 
+  /// The largest gap a local batch read bridges: copying more unwanted bytes out of the page
+  /// cache costs more than the `pread` it saves.
+  static let localCoalesceGap: UInt64 = 4096
+
+  /// ``read(entries:options:)`` on a local source (a file or memory): in offset order,
+  /// without tasks, neighbours at most `min(options.coalesceGap, 4 KiB)` apart read with one
+  /// `pread` into a scratch buffer, a lone entry read straight into its result array.
+  private func readLocally(
+    _ present: [(Int, CotarEntry)], count: Int, from source: any SynchronousRangeSource, options: BatchReadOptions
+  ) throws -> [[UInt8]?] {
+    var results = [[UInt8]?](repeating: nil, count: count)
+    // (offset, end, position) of every entry with data, in offset order.
+    var order: [(offset: UInt64, end: UInt64, position: Int)] = []
+    order.reserveCapacity(present.count)
+    for (position, entry) in present {
+      if entry.size == 0 { results[position] = [] } else { order.append((entry.offset, entry.offset + entry.size, position)) }
+    }
+    order.sort { $0.offset < $1.offset }
+    let gap = min(options.coalesceGap, Self.localCoalesceGap)
+    var scratch: UnsafeMutableRawBufferPointer?
+    defer { scratch?.deallocate() }
+    var first = 0
+    while first < order.count {
+      // The run [first, last) read with one pread.
+      var last = first + 1
+      var end = order[first].end
+      while last < order.count, order[last].offset <= end + gap,
+        max(end, order[last].end) - order[first].offset <= options.maximumCoalescedBytes
+      {
+        end = max(end, order[last].end)
+        last += 1
+      }
+      let range = order[first].offset..<end
+      let size = Int(end - range.lowerBound)
+      if last == first + 1 {
+        results[order[first].position] = try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+          try source.readSync(range, into: UnsafeMutableRawBufferPointer(buffer))
+          initialized = size
+        }
+      } else {
+        if (scratch?.count ?? 0) < size {
+          scratch?.deallocate()
+          scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1 << 16), alignment: 64)
+        }
+        if let buffer = scratch {
+          try source.readSync(range, into: buffer)
+          for member in order[first..<last] {
+            let start = Int(member.offset - range.lowerBound)
+            results[member.position] = Array(buffer[start..<(start + Int(member.end - member.offset))])
+          }
+        }
+      }
+      first = last
+    }
+    return results
+  }
+
   /// Locates many entries, in the order of `pathBytes`: the index slots are prefetched as
   /// ``CotarIndex/prefetchSlots(for:concurrency:gapBytes:)`` decides (unless `indexReads` is
   /// `.perPath`), then lookups not resolved from them run concurrently, `concurrency` at once.
@@ -98,6 +172,14 @@ extension Cotar {
   ) async throws -> [CotarEntry?] {
     let hashes = pathBytes.map { PathHash.fnv1a64(bytes: $0) }
     var results = [CotarEntry?](repeating: nil, count: pathBytes.count)
+    if index.isResident {
+      // Every slot in memory (loaded or mapped): no I/O, no tasks.
+      for position in pathBytes.indices {
+        results[position] = try entryInMemory(
+          hash: hashes[position], path: String(decoding: pathBytes[position], as: UTF8.self))
+      }
+      return results
+    }
     var pending = Array(pathBytes.indices)
     if indexReads == .automatic,
       let slots = try await index.prefetchSlots(for: hashes, concurrency: concurrency, gapBytes: indexGap)

@@ -20,22 +20,33 @@ public struct Cotar: Sendable {
     public var indexCache: BlockCache? = BlockCache(capacityBytes: 8 << 20)
     /// Bytes per cached index block; a window read is widened to whole blocks.
     public var indexBlockSize = 4096
+    /// Map an index in a local file (a ``FileSource``) read-only into memory (`mmap`,
+    /// `MADV_RANDOM`; see ``CotarIndex/mapped()``) instead of reading a window per lookup
+    /// (default `true`). A lookup is then a memory access and one data `pread`. Turn it off
+    /// for files another process may truncate in place (SPEC §8.4); the CLI turns it off with
+    /// `COTAR_NO_MMAP=1`. Ignored when ``loadIndexIntoMemory`` is set, for small indexes read
+    /// whole at open, and for other sources (a ``CountingSource`` around a file is mapped too,
+    /// and counts no index reads).
+    public var mapLocalIndex = true
 
     /// Creates options with the defaults.
     public init(
       speculativeBytes: Int = 64 << 10, loadIndexIntoMemory: Bool = false, lookup: CotarIndex.LookupOptions = .init(),
-      indexCache: BlockCache? = BlockCache(capacityBytes: 8 << 20), indexBlockSize: Int = 4096
+      indexCache: BlockCache? = BlockCache(capacityBytes: 8 << 20), indexBlockSize: Int = 4096,
+      mapLocalIndex: Bool = true
     ) {
       self.speculativeBytes = speculativeBytes
       self.loadIndexIntoMemory = loadIndexIntoMemory
       self.lookup = lookup
       self.indexCache = indexCache
       self.indexBlockSize = indexBlockSize
+      self.mapLocalIndex = mapLocalIndex
     }
 
-    /// `index`, loaded or given a window cache as these options ask.
+    /// `index`, loaded, mapped or given a window cache as these options ask.
     func prepare(_ index: CotarIndex) async throws -> CotarIndex {
       if loadIndexIntoMemory { return try await index.loadedIntoMemory() }
+      if mapLocalIndex, CotarIndex.localFile(of: index.source) != nil { return try index.mapped() }
       guard let indexCache, !(index.source is any SynchronousRangeSource) else { return index }
       return index.cachingWindows(in: indexCache, blockSize: indexBlockSize)
     }
@@ -50,7 +61,7 @@ public struct Cotar: Sendable {
 
   /// Wraps an already opened index and data source.
   /// `data`, when it can read without suspending (local files, memory).
-  private let synchronousData: (any SynchronousRangeSource)?
+  let synchronousData: (any SynchronousRangeSource)?
 
   /// Wraps an already opened index and data source.
   public init(index: CotarIndex, data: any RangeSource, dataLimit: UInt64? = nil) {

@@ -139,7 +139,10 @@ extension CotarIndex {
       }
     }
     if let resident, resident.slotCount > 0 {
-      spans.append(PrefetchedSlots.Span(firstSlot: resident.firstSlot, bytes: resident.bytes))
+      spans.append(
+        PrefetchedSlots.Span(
+          firstSlot: resident.firstSlot,
+          bytes: resident.bytes(of: resident.firstSlot..<(resident.firstSlot + resident.slotCount))))
       spans.sort { $0.firstSlot < $1.firstSlot }
       spans = Self.removingOverlaps(spans)
     }

@@ -14,13 +14,29 @@ public struct CotarIndex: Sendable {
     public init(windowSlots: Int = 64) { self.windowSlots = max(1, windowSlots) }
   }
 
-  /// Slots whose bytes are already in memory.
+  /// Slots whose bytes are already in memory (a copy, or a mapping of the local file).
   struct ResidentSlots: Sendable {
     /// Index of the first slot held.
     var firstSlot: UInt64
     /// Bytes of consecutive slots, a multiple of 16.
-    var bytes: [UInt8]
-    var slotCount: UInt64 { UInt64(bytes.count / CotarFormat.recordSize) }
+    var memory: SlotMemory
+    var slotCount: UInt64 { UInt64(memory.count / CotarFormat.recordSize) }
+
+    init(firstSlot: UInt64, bytes: some Collection<UInt8>) {
+      self.firstSlot = firstSlot
+      self.memory = SlotMemory(copying: bytes)
+    }
+
+    init(firstSlot: UInt64, memory: SlotMemory) {
+      self.firstSlot = firstSlot
+      self.memory = memory
+    }
+
+    /// A copy of the bytes of slots `slots` (which this covers).
+    func bytes(of slots: Range<UInt64>) -> [UInt8] {
+      let start = Int(slots.lowerBound - firstSlot) * CotarFormat.recordSize
+      return Array(memory.buffer[start..<(start + slots.count * CotarFormat.recordSize)])
+    }
 
     func covers(_ slots: Range<UInt64>) -> Bool {
       slots.lowerBound >= firstSlot && slots.upperBound <= firstSlot + slotCount
@@ -36,6 +52,14 @@ public struct CotarIndex: Sendable {
   /// Lookup tuning.
   public var lookupOptions: LookupOptions
   let resident: ResidentSlots?
+  /// The whole table when every slot is in memory: a raw view of `resident`'s memory (kept
+  /// alive by `resident`), so an in-memory lookup touches no reference count.
+  private let wholeTable: RawTable?
+
+  /// A raw view of memory owned elsewhere (immutable; shared across threads read-only).
+  struct RawTable: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+  }
 
   /// Trusts already-known metadata and performs no I/O.
   public init(
@@ -54,6 +78,13 @@ public struct CotarIndex: Sendable {
     self.header = header
     self.lookupOptions = lookupOptions
     self.resident = resident
+    let slots = UInt64(header.slotCount)
+    if let resident, resident.firstSlot == 0, resident.slotCount >= slots, slots > 0 {
+      self.wholeTable = RawTable(
+        bytes: UnsafeRawBufferPointer(start: resident.memory.base, count: Int(slots) * CotarFormat.recordSize))
+    } else {
+      self.wholeTable = nil
+    }
   }
 
   /// The number of slots.
@@ -61,6 +92,10 @@ public struct CotarIndex: Sendable {
 
   /// Whether every slot is in memory (lookups then do no index I/O).
   public var isResident: Bool { resident?.covers(0..<slotCount) ?? (slotCount == 0) }
+
+  /// Whether the slots are a read-only memory mapping of the local index file (see
+  /// ``mapped()``) rather than a copy or windows read on demand.
+  public var isMapped: Bool { resident?.memory.isMapped ?? false }
 
   /// Opens a standalone index (`.tar.index`, header at byte 0) with one prefix read.
   ///
@@ -93,8 +128,7 @@ public struct CotarIndex: Sendable {
     }
     let slotBytes = min(bytes.count - CotarFormat.headerSize, Int(header.slotCount) * CotarFormat.recordSize)
     let whole = slotBytes / CotarFormat.recordSize * CotarFormat.recordSize
-    let resident = ResidentSlots(
-      firstSlot: 0, bytes: Array(bytes[CotarFormat.headerSize..<(CotarFormat.headerSize + whole)]))
+    let resident = ResidentSlots(firstSlot: 0, bytes: bytes[CotarFormat.headerSize..<(CotarFormat.headerSize + whole)])
     return CotarIndex(
       source: source, baseOffset: 0, header: header, lookupOptions: lookupOptions, resident: resident)
   }
@@ -131,8 +165,7 @@ public struct CotarIndex: Sendable {
     if suffixStart <= baseOffset {
       let headerAt = Int(baseOffset - suffixStart)
       try checkFooter(bytes, at: headerAt, matches: header, offset: baseOffset, source: source)
-      resident = ResidentSlots(
-        firstSlot: 0, bytes: Array(bytes[(headerAt + CotarFormat.headerSize)..<footerStart]))
+      resident = ResidentSlots(firstSlot: 0, bytes: bytes[(headerAt + CotarFormat.headerSize)..<footerStart])
     } else {
       if isLocal(source) {
         // A local index larger than the speculative read: one more small read checks the header.
@@ -144,7 +177,7 @@ public struct CotarIndex: Sendable {
       let skip = Int((delta + 15) / 16) * 16
       let firstByte = Int(slotsStart + UInt64(skip) - suffixStart)
       resident = ResidentSlots(
-        firstSlot: UInt64(skip / 16), bytes: firstByte < footerStart ? Array(bytes[firstByte..<footerStart]) : [])
+        firstSlot: UInt64(skip / 16), bytes: firstByte < footerStart ? bytes[firstByte..<footerStart] : [])
     }
     return CotarIndex(
       source: source, baseOffset: baseOffset, header: header, lookupOptions: lookupOptions, resident: resident)
@@ -163,6 +196,15 @@ public struct CotarIndex: Sendable {
     let base = size - header.indexSize
     guard try await source.read(base..<(base + 8)) == footer else { return nil }
     return base
+  }
+
+  /// The local file behind `source`: itself, or under a ``BlockCacheSource`` or a
+  /// ``CountingSource``; `nil` for anything else.
+  static func localFile(of source: any RangeSource) -> FileSource? {
+    if let file = source as? FileSource { return file }
+    if let cached = source as? BlockCacheSource { return localFile(of: cached.base) }
+    if let counting = source as? CountingSource { return localFile(of: counting.base) }
+    return nil
   }
 
   /// Whether `source` reads local bytes (a ``SynchronousRangeSource``, possibly behind a
@@ -199,14 +241,43 @@ public struct CotarIndex: Sendable {
   public func loadedIntoMemory() async throws -> CotarIndex {
     if isResident { return self }
     let uncached = (source as? BlockCacheSource)?.base ?? source
-    var bytes = try await uncached.read(baseOffset..<(baseOffset + header.indexSize))
+    let bytes = try await uncached.read(baseOffset..<(baseOffset + header.indexSize))
     try Self.checkFooter(bytes, at: 0, matches: header, offset: baseOffset, source: uncached)
     try Self.checkFooter(bytes, at: bytes.count - 8, matches: header, offset: baseOffset + header.indexSize - 8, source: uncached)
-    bytes.removeLast(8)
-    bytes.removeFirst(8)
     return CotarIndex(
       source: uncached, baseOffset: baseOffset, header: header, lookupOptions: lookupOptions,
-      resident: ResidentSlots(firstSlot: 0, bytes: bytes))
+      resident: ResidentSlots(firstSlot: 0, bytes: bytes[8..<(bytes.count - 8)]))
+  }
+
+  /// A copy whose slots are a read-only memory mapping (`mmap`, `MADV_RANDOM`) of the index
+  /// in a local file, so a lookup is a memory access to the page cache and no `pread`. The
+  /// file's size is checked again (`fstat`) and the header and footer are compared in the
+  /// mapping. Returned unchanged when the index is already wholly in memory, or its source is
+  /// not a ``FileSource`` (possibly behind a ``BlockCacheSource`` or a ``CountingSource``,
+  /// which then counts no index reads).
+  ///
+  /// If another process truncates the file while it is mapped, a lookup touching a page past
+  /// the new end raises `SIGBUS` (SPEC §8.4): turn mapping off
+  /// (``Cotar/OpenOptions/mapLocalIndex``) for files that may be truncated in place.
+  /// - Throws: `CotarError` `.truncated` when the file shrank since it was opened,
+  ///   `.corruptIndex` when header and footer differ, `.io` when it cannot be mapped.
+  public func mapped() throws -> CotarIndex {
+    if isResident { return self }
+    guard let file = Self.localFile(of: source) else { return self }
+    let slotBytes = Int(header.slotCount) * CotarFormat.recordSize
+    let memory = try file.mapSlots(
+      baseOffset..<(baseOffset + header.indexSize), skip: CotarFormat.headerSize, count: slotBytes)
+    let head = UnsafeRawBufferPointer(start: memory.base - CotarFormat.headerSize, count: CotarFormat.headerSize)
+    let foot = UnsafeRawBufferPointer(start: memory.base + slotBytes, count: CotarFormat.headerSize)
+    let expected = header.serialized()
+    guard head.elementsEqual(expected), foot.elementsEqual(expected) else {
+      throw CotarError(
+        .corruptIndex, "index header and footer differ; the index is damaged, rebuild it",
+        offset: head.elementsEqual(expected) ? baseOffset + header.indexSize - 8 : baseOffset, source: file.identity)
+    }
+    return CotarIndex(
+      source: (source as? BlockCacheSource)?.base ?? source, baseOffset: baseOffset, header: header,
+      lookupOptions: lookupOptions, resident: ResidentSlots(firstSlot: 0, memory: memory))
   }
 
   /// Resolves a path hash without I/O when every slot is in memory.
@@ -215,8 +286,8 @@ public struct CotarIndex: Sendable {
   ///   fully in memory (use ``lookup(hash:)``).
   public func lookupInMemory(hash: UInt64) -> InMemoryLookup {
     guard slotCount > 0, hash != 0 else { return .resolved(nil) }
-    guard let resident, resident.covers(0..<slotCount) else { return .needsIO }
-    return .resolved(Self.probe(resident.bytes, slotCount: slotCount, hash: hash))
+    guard let wholeTable else { return .needsIO }
+    return .resolved(Self.probe(wholeTable.bytes, slotCount: slotCount, hash: hash))
   }
 
   /// The outcome of ``lookupInMemory(hash:)``.
@@ -246,7 +317,7 @@ public struct CotarIndex: Sendable {
   /// - Throws: `CotarError` from the source.
   public func lookup(hash: UInt64) async throws -> CotarEntry? {
     guard slotCount > 0, hash != 0 else { return nil }
-    if let resident, resident.covers(0..<slotCount) { return Self.probe(resident.bytes, slotCount: slotCount, hash: hash) }
+    if let wholeTable { return Self.probe(wholeTable.bytes, slotCount: slotCount, hash: hash) }
     var slot = hash % slotCount
     var visited: UInt64 = 0
     // The first window is the configured one (enough for any valid index built with default
@@ -256,12 +327,19 @@ public struct CotarIndex: Sendable {
     while visited < slotCount {
       defer { window = max(window, min(window.multipliedReportingOverflow(by: 4).partialValue, Self.largestWindowSlots)) }
       let count = min(window, slotCount - slot, slotCount - visited)
-      let (bytes, start) = try await slotBytes(slot..<(slot + count))
-      for index in 0..<Int(count) {
-        let at = start + index * CotarFormat.recordSize
-        guard let record = CotarIndexRecord(bytes: bytes, at: at) else { break }
-        if record.hash == hash { return record.entry }
-        if record.hash == 0 { return nil }
+      let outcome: WindowScan
+      if let resident, resident.covers(slot..<(slot + count)) {
+        let start = Int(slot - resident.firstSlot) * CotarFormat.recordSize
+        outcome = Self.scan(resident.memory.buffer, from: start, slots: Int(count), hash: hash)
+      } else {
+        let first = baseOffset + UInt64(CotarFormat.headerSize) + slot * 16
+        let bytes = try await source.read(first..<(first + count * 16))
+        outcome = bytes.withUnsafeBytes { Self.scan($0, from: 0, slots: Int(count), hash: hash) }
+      }
+      switch outcome {
+      case .found(let entry): return entry
+      case .absent: return nil
+      case .notInWindow: break
       }
       visited += count
       slot = (slot + count) % slotCount
@@ -272,33 +350,48 @@ public struct CotarIndex: Sendable {
   /// The largest window a lookup grows to (1 Mi slots, 16 MiB).
   static let largestWindowSlots: UInt64 = 1 << 20
 
-  /// The probe of ``lookup(hash:)`` over a table wholly in memory: no windows, no I/O.
-  private static func probe(_ table: [UInt8], slotCount: UInt64, hash: UInt64) -> CotarEntry? {
-    table.withUnsafeBytes { slots in
-      var slot = Int(hash % slotCount)
-      for _ in 0..<Int(slotCount) {
-        let at = slot * CotarFormat.recordSize
-        let slotHash = UInt64(littleEndian: slots.loadUnaligned(fromByteOffset: at, as: UInt64.self))
-        if slotHash == hash {
-          let block = UInt32(littleEndian: slots.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self))
-          let size = UInt32(littleEndian: slots.loadUnaligned(fromByteOffset: at + 12, as: UInt32.self))
-          return CotarIndexRecord(hash: slotHash, blockOffset: block, size: size).entry
-        }
-        if slotHash == 0 { return nil }
-        slot += 1
-        if slot == Int(slotCount) { slot = 0 }
-      }
-      return nil
-    }
+  /// What a scan of one window found.
+  private enum WindowScan {
+    case found(CotarEntry)
+    case absent
+    case notInWindow
   }
 
-  /// Bytes covering `slots` and the position of the first one in them.
-  private func slotBytes(_ slots: Range<UInt64>) async throws -> (bytes: [UInt8], start: Int) {
-    if let resident, resident.covers(slots) {
-      return (resident.bytes, Int(slots.lowerBound - resident.firstSlot) * CotarFormat.recordSize)
+  /// Scans `slots` slots of `bytes` from byte `start` for `hash`.
+  private static func scan(_ bytes: UnsafeRawBufferPointer, from start: Int, slots: Int, hash: UInt64) -> WindowScan {
+    for index in 0..<slots {
+      let at = start + index * CotarFormat.recordSize
+      guard at + CotarFormat.recordSize <= bytes.count else { break }
+      let slotHash = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+      if slotHash == hash { return .found(entry(in: bytes, at: at, hash: slotHash)) }
+      if slotHash == 0 { return .absent }
     }
-    let first = baseOffset + UInt64(CotarFormat.headerSize) + slots.lowerBound * 16
-    return (try await source.read(first..<(first + UInt64(slots.count) * 16)), 0)
+    return .notInWindow
+  }
+
+  /// The entry of the slot at byte `at` of `bytes`.
+  @inline(__always)
+  private static func entry(in bytes: UnsafeRawBufferPointer, at: Int, hash: UInt64) -> CotarEntry {
+    let block = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self))
+    let size = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at + 12, as: UInt32.self))
+    return CotarIndexRecord(hash: hash, blockOffset: block, size: size).entry
+  }
+
+  /// The probe of ``lookup(hash:)`` over a table wholly in memory: no windows, no I/O.
+  /// `slots` holds exactly `slotCount` slots.
+  @inline(__always)
+  private static func probe(_ slots: UnsafeRawBufferPointer, slotCount: UInt64, hash: UInt64) -> CotarEntry? {
+    let count = Int(slotCount)
+    var slot = Int(hash % slotCount)
+    for _ in 0..<count {
+      let at = slot &* CotarFormat.recordSize
+      let slotHash = UInt64(littleEndian: slots.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+      if slotHash == hash { return entry(in: slots, at: at, hash: slotHash) }
+      if slotHash == 0 { return nil }
+      slot &+= 1
+      if slot == count { slot = 0 }
+    }
+    return nil
   }
 
   /// Reads the whole index in chunks of at most `slotsPerRead` slots, in table order, and
@@ -325,8 +418,7 @@ public struct CotarIndex: Sendable {
     while first < slotCount {
       let count = min(chunk, slotCount - first)
       if let resident, resident.covers(first..<(first + count)) {
-        let start = Int(first - resident.firstSlot) * CotarFormat.recordSize
-        try body(first, Array(resident.bytes[start..<(start + Int(count) * CotarFormat.recordSize)]))
+        try body(first, resident.bytes(of: first..<(first + count)))
       } else {
         let at = baseOffset + UInt64(CotarFormat.headerSize) + first * 16
         try body(first, try await uncached.read(at..<(at + count * 16)))
@@ -340,7 +432,14 @@ public struct CotarIndex: Sendable {
   /// - Throws: as ``RangeSource/read(_:)``.
   public func allRecords() async throws -> [CotarIndexRecord] {
     let loaded = try await loadedIntoMemory()
-    guard let bytes = loaded.resident?.bytes else { return [] }
-    return (0..<Int(slotCount)).compactMap { CotarIndexRecord(bytes: bytes, at: $0 * CotarFormat.recordSize) }
+    guard let resident = loaded.resident else { return [] }
+    let bytes = resident.memory.buffer
+    return (0..<Int(resident.slotCount)).map { slot in
+      let at = slot * CotarFormat.recordSize
+      return CotarIndexRecord(
+        hash: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)),
+        blockOffset: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at + 8, as: UInt32.self)),
+        size: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at + 12, as: UInt32.self)))
+    }
   }
 }

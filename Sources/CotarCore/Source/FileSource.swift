@@ -18,7 +18,7 @@ public final class FileSource: SynchronousRangeSource {
   public let path: String
   /// The open descriptor, or -1 once closed.
   private let descriptor: Atomic<Int32>
-  private let fileSize: UInt64
+  fileprivate let fileSize: UInt64
 
   /// The path, used in messages and cache keys.
   public var identity: String { path }
@@ -105,6 +105,49 @@ public final class FileSource: SynchronousRangeSource {
         "file ends at byte \(range.lowerBound + UInt64(done)) but bytes up to \(range.upperBound) were needed",
         offset: range.lowerBound + UInt64(done), source: path)
     }
+  }
+}
+
+extension FileSource {
+  /// Maps `range` of the file read-only (`mmap`) with `MADV_RANDOM` (no read-ahead around a
+  /// fault), for index slots. The size is checked again first: a file that shrank since it
+  /// was opened is refused rather than mapped past its end (touching such a page would raise
+  /// `SIGBUS`). See SPEC §8.4 for what happens when the file is truncated later.
+  ///
+  /// - Parameter skip: bytes at the start of `range` that are not slots (a header).
+  /// - Throws: `CotarError` `.truncated` when the file is now shorter than `range`,
+  ///   `.invalidArgument` once closed, `.io` (cause: the `fstat` or `mmap` failure).
+  func mapSlots(_ range: Range<UInt64>, skip: Int, count: Int) throws -> SlotMemory {
+    let fd = descriptor.load(ordering: .relaxed)
+    guard fd >= 0 else {
+      throw CotarError(.invalidArgument, "the file source was closed", offset: range.lowerBound, source: path)
+    }
+    let info: stat
+    do {
+      info = try Syscall.status(of: fd)
+    } catch {
+      throw error.cotarError("cannot stat", source: path)
+    }
+    let now = UInt64(max(0, info.st_size))
+    guard now >= range.upperBound else {
+      throw CotarError(
+        .truncated,
+        "the file is now \(now) bytes (\(fileSize) at open) but its index ends at byte \(range.upperBound); it was truncated while open",
+        offset: now, source: path)
+    }
+    let page = UInt64(Syscall.pageSize)
+    let start = range.lowerBound / page * page
+    let lead = Int(range.lowerBound - start)
+    let length = lead + Int(range.upperBound - range.lowerBound)
+    let mapping: UnsafeRawPointer
+    do {
+      mapping = try Syscall.mapReadOnly(fd, offset: start, length: length)
+    } catch {
+      throw error.cotarError("cannot map the index", offset: range.lowerBound, source: path)
+    }
+    // Advice only: a kernel that refuses it still serves the mapping.
+    try? Syscall.advise(mapping, length: length, .random)
+    return SlotMemory(mapping: mapping, length: length, skip: lead + skip, count: count)
   }
 }
 
