@@ -34,6 +34,9 @@ struct ListCommand: AsyncParsableCommand {
 
   @OptionGroup var remote: RemoteArguments
 
+  @Option(help: "For a .tar.gz: its .tar.gz.index, path or URL (default: ARCHIVE.index).", completion: .file())
+  var index: String?
+
   @Flag(name: .shortAndLong, help: "Also show type, data offset and size.")
   var long = false
 
@@ -41,7 +44,8 @@ struct ListCommand: AsyncParsableCommand {
   var json = false
 
   func run() async throws {
-    try await remote.withSession(needed: SourceResolver.isRemote(archive)) { session in
+    try await remote.withSession(needed: SourceResolver.isRemote(archive) || index.map(SourceResolver.isRemote) == true) { session in
+      if GzipIndexFormat.isGzipName(archive) || index != nil { return try await listGzip(session) }
       let source = try session.source(archive)
       if prefix != nil || recursive || glob != nil || files {
         let table = try await openNames(
@@ -56,7 +60,7 @@ struct ListCommand: AsyncParsableCommand {
   }
 
   /// The lines of a table-based listing.
-  private func listing(_ table: NameTable) async throws -> [UInt8] {
+  func listing(_ table: NameTable) async throws -> [UInt8] {
     var out: [UInt8] = []
     let base = prefix ?? ""
     if glob != nil || recursive || (files && prefix == nil) {
@@ -102,7 +106,7 @@ struct ListCommand: AsyncParsableCommand {
     return bytes + [0x0A]
   }
 
-  private func list(_ scanner: TarScanner) async throws {
+  func list(_ scanner: TarScanner) async throws {
     var pending: [UInt8] = []
     pending.reserveCapacity(1 << 16)
     // On a damaged tar, print every member read before the error, then report it (exit 1).

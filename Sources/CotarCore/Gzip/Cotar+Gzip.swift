@@ -15,7 +15,9 @@ extension Cotar {
     gzip archive: any RangeSource, index indexSource: any RangeSource, options: OpenOptions = OpenOptions()
   ) async throws -> Cotar {
     let gzip = try await GzipArchiveIndex.open(archive: archive, index: indexSource, speculativeBytes: options.speculativeBytes)
-    if archive is any SynchronousRangeSource { try await gzip.verifyIdentity() }
+    // Local reads are cheap: check the archive at once (remote ones are checked by size on
+    // every read and by ETag pinning, not with two more requests).
+    if !SourceResolver.isRemote(archive.identity) { try await gzip.verifyIdentity() }
     let index = try await options.prepare(gzip.v2)
     return Cotar(index: index, data: gzip.tar, dataLimit: gzip.header.uncompressedSize)
   }
@@ -82,12 +84,26 @@ public struct GzipArchiveIndex: Sendable {
     }
   }
 
+  /// Checks that the archive is the one indexed; see ``GzipTarSource/verifyIdentity()``.
+  ///
+  /// - Throws: as ``GzipTarSource/verifyIdentity()``.
+  public func verifyIdentity() async throws { try await tar.verifyIdentity() }
+
+  /// The name table stored before the v2 index, if any; see ``GzipTarSource/nameTable(speculativeBytes:)``.
+  ///
+  /// - Throws: as ``NameTable/open(in:endingAt:speculativeBytes:)``.
+  public func nameTable(speculativeBytes: Int = 64 << 10) async throws -> NameTable? {
+    try await tar.nameTable(speculativeBytes: speculativeBytes)
+  }
+}
+
+extension GzipTarSource {
   /// Checks that the archive is the one indexed: its size and the CRC-32 of its first and
   /// last 4 KiB (two small reads).
   ///
   /// - Throws: `CotarError` `.sourceChanged` naming what differs, or what the archive throws.
   public func verifyIdentity() async throws {
-    let archive = tar.compressed
+    let archive = compressed
     let size = try await archive.size()
     func changed(_ what: String) -> CotarError {
       CotarError(
@@ -104,12 +120,12 @@ public struct GzipArchiveIndex: Sendable {
     guard CRC32.checksum(try await last) == header.lastBlockCRC else { throw changed("its last 4 KiB differ") }
   }
 
-  /// The name table stored before the v2 index, if any (SPEC §13.1).
+  /// The name table stored in the index file before the v2 index, if any (SPEC §13.1).
   ///
   /// - Throws: as ``NameTable/open(in:endingAt:speculativeBytes:)``.
   public func nameTable(speculativeBytes: Int = 64 << 10) async throws -> NameTable? {
     let windowsEnd = header.windowsOffset + header.windowsLength
     guard header.v2Offset > windowsEnd else { return nil }
-    return try await NameTable.open(in: source, endingAt: header.v2Offset, speculativeBytes: speculativeBytes)
+    return try await NameTable.open(in: indexSource, endingAt: header.v2Offset, speculativeBytes: speculativeBytes)
   }
 }

@@ -21,19 +21,21 @@ public enum GzipIndexBuilder {
   /// - Parameters:
   ///   - archive: the `.tar.gz` (one member or several concatenated).
   ///   - spacing: uncompressed bytes between seek points (at least 64 KiB, at most 1 GiB).
+  ///   - windows: record deflate block boundaries with their windows (`false`: member starts
+  ///     only, for archives written with a member every spacing, such as `cotar tar --gzip`).
   ///   - options: packing and max search of the v2 index.
   ///   - names: when given, also build the name table with these options.
   /// - Throws: `CotarError` `.invalidArgument` for a spacing out of range; `.invalidTar` or
   ///   `.truncated` naming the compressed offset for bad gzip data, naming the tar offset for
   ///   a bad tar; what the index build throws.
   public static func build(
-    archive: any RangeSource, spacing: Int = GzipIndexFormat.defaultSpacing, options: CotarIndexBuilder.Options = .init(),
+    archive: any RangeSource, spacing: Int = GzipIndexFormat.defaultSpacing, windows: Bool = true, options: CotarIndexBuilder.Options = .init(),
     names: NameTableBuilder.Options? = nil, progress: ((ScanProgress) -> Void)? = nil
   ) async throws -> GzipIndexBuildResult {
     guard (64 << 10)...(1 << 30) ~= spacing else {
       throw CotarError(.invalidArgument, "the seek-point spacing must be from 64 KiB to 1 GiB, got \(spacing)")
     }
-    let pass = try await GzipSeekPointScanner(source: archive, spacing: UInt64(spacing)).scan()
+    let pass = try await GzipSeekPointScanner(source: archive, spacing: UInt64(spacing), windows: windows).scan()
     guard pass.points.count <= Int(GzipIndexFormat.maximumPoints) else {
       throw CotarError(.limitExceeded, "\(pass.points.count) seek points; use a larger spacing", source: archive.identity)
     }

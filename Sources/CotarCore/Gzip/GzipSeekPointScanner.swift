@@ -21,6 +21,8 @@ struct GzipSeekPointScanner {
 
   let source: any RangeSource
   let spacing: UInt64
+  /// Record block-boundary points (with windows); `false`: member starts only.
+  var windows = true
   var readSize = 1 << 20
 
   /// Runs the pass.
@@ -119,7 +121,7 @@ struct GzipSeekPointScanner {
         continue
       }
       let atBlockEnd = step.dataType & 128 != 0 && step.dataType & 64 == 0
-      if atBlockEnd, total > memberStartU, total - lastPointU >= spacing {
+      if windows, atBlockEnd, total > memberStartU, total - lastPointU >= spacing {
         let windowStart = max(memberHistoryStart, fill - GzipIndexFormat.windowSize)
         let window = Array(history[windowStart..<fill])
         let stored = try Deflate.compress(window)

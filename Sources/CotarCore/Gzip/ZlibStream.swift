@@ -192,3 +192,15 @@ final class ZlibGzipDeflater {
     }
   }
 }
+
+/// `bytes` as one complete gzip member (RFC 1952) at zlib `level` (0–9): what `cotar tar
+/// --gzip` concatenates.
+///
+/// - Throws: `CotarError` `.io` when zlib fails.
+package func gzipMember(_ bytes: ArraySlice<UInt8>, level: Int32) throws(CotarError) -> [UInt8] {
+  let deflater = try ZlibGzipDeflater(level: level)
+  let result: Result<[UInt8], CotarError> = bytes.withUnsafeBytes { input in
+    Result { () throws(CotarError) -> [UInt8] in try deflater.deflate(input, finish: true) }
+  }
+  return try result.get()
+}
