@@ -94,7 +94,7 @@ enum GzipBench {
       section.ratios.append(
         Ratio(key: "gzip.baseline_over_cotar", label: "download+gunzip / cotar latency", value: baselineMedian / max(cotarMedian, 1e-9)))
       section.notes.append(
-        "\(built.points.count) seek points (\(built.points.filter { $0.kind == .blockBoundary }.count) with windows), index \(built.bytes.count) bytes; \(lookups) random cold lookups, a new connection pool state per lookup")
+        "\(built.points.count) seek points (\(built.points.filter { $0.kind == .blockBoundary }.count) with windows), index \(built.bytes.count) bytes; \(lookups) random cold lookups, each through new sources (nothing cached)")
     } catch {
       try? await client.shutdown()
       await server.stop()
