@@ -39,3 +39,28 @@ extension ListCommand {
     try await list(TarScanner(source: gzip))
   }
 }
+
+/// The name table of a `.tar.gz`, from its `.tar.gz.index`, or a scan of the tar through
+/// the seek points when the index has none.
+///
+/// - Throws: `CotarError` when the archive or its index cannot be opened or read.
+func gzipNames(archive: String, session: SourceSession, speculativeBytes: Int) async throws -> NameTable {
+  let cotar = try await ArchiveLocation(archive).resolve(using: session.resolver)
+    .open(options: Cotar.OpenOptions(speculativeBytes: speculativeBytes))
+  guard let gzip = cotar.data as? GzipTarSource else {
+    throw CotarError(.invalidArgument, "\(archive) was not opened as a .tar.gz", source: archive)
+  }
+  if let table = try await gzip.nameTable(speculativeBytes: speculativeBytes) { return table }
+  printError("cotar: note: \(archive) has no name table; scanning the whole tar (\(gzip.header.uncompressedSize) bytes)")
+  return try await NameTable.scanning(tar: gzip)
+}
+
+/// How `info` describes where the index is.
+func layoutDescription(_ cotar: Cotar) -> String {
+  if let gzip = cotar.data as? GzipTarSource {
+    let windows = gzip.points.filter { $0.kind == .blockBoundary }.count
+    return
+      "tar.gz + .tar.gz.index (\(gzip.header.compressedSize) bytes compressed, \(gzip.header.uncompressedSize) uncompressed, \(gzip.points.count) seek points, \(windows) with windows; v2 index at byte \(cotar.index.baseOffset) of the index)"
+  }
+  return cotar.dataLimit == nil ? "tar + sidecar index" : "tar.co (index at byte \(cotar.index.baseOffset))"
+}
