@@ -25,7 +25,7 @@ extension ListCommand {
     guard let gzip = cotar.data as? GzipTarSource else {
       throw CotarError(.invalidArgument, "--index with ls is for a .tar.gz and its .tar.gz.index", source: archive)
     }
-    if prefix != nil || recursive || glob != nil || files {
+    if !tarOrder {
       let table: NameTable
       if let stored = try await gzip.nameTable(speculativeBytes: remote.speculativeBytes) {
         table = stored
