@@ -50,7 +50,7 @@ struct BenchArguments {
       --json FILE      also write the results as JSON (schema in Benchmarks/README.md)
       --peers          also measure Python tarfile and ratarmountcore (see Benchmarks/peers.sh)
       --python PATH    interpreter for --peers (default python3)
-      --only LIST      run only these sections, comma-separated: build,lookup,remote,size,large,listing
+      --only LIST      run only these sections, comma-separated: build,lookup,remote,size,large,listing,gzip
       --large-mib N    size of the large section's entry in MiB (default 1024, 64 with --quick)
       --clock wall|cpu time in wall-clock seconds (default) or in CPU seconds (user + system,
                        children included): steadier on a machine shared with other work
@@ -60,7 +60,7 @@ struct BenchArguments {
   ///
   /// - Throws: `BenchError` with the usage text on an unknown option or a bad value.
   init(parsing arguments: [String]) throws {
-    defer { if only.isEmpty { only = ["build", "lookup", "remote", "size", "large", "listing"] } }
+    defer { if only.isEmpty { only = ["build", "lookup", "remote", "size", "large", "listing", "gzip"] } }
     var quick = false
     var entriesGiven = false
     var largeGiven = false

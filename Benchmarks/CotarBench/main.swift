@@ -67,6 +67,10 @@ func runBench(_ arguments: BenchArguments) async throws {
     log("5/5 listing over HTTP")
     sections.append(try await ListingBench.run(corpus: corpus))
   }
+  if arguments.only.contains("gzip") {
+    log("6/6 .tar.gz over HTTP")
+    sections.append(try await GzipBench.run(corpus: corpus, stopwatch: stopwatch))
+  }
 
   let report = Report(
     parameters: [

@@ -5,6 +5,8 @@ import CotarCore
 ///
 /// - Throws: `CotarError` from the source, a damaged table, or the scan.
 func openNames(archive: String, source: any RangeSource, session: SourceSession, speculativeBytes: Int) async throws -> NameTable {
+  // A .tar.gz keeps its table in its .tar.gz.index (SPEC §13).
+  if GzipIndexFormat.isGzipName(archive) { return try await gzipNames(archive: archive, session: session, speculativeBytes: speculativeBytes) }
   if let cotar = try? await Cotar.open(source, options: cliOpenOptions(speculativeBytes: speculativeBytes)) {
     if let table = try await cotar.nameTable(speculativeBytes: speculativeBytes) { return table }
   } else if let sidecar = try? session.source(archive + NameTableFormat.sidecarSuffix),

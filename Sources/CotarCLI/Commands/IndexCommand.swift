@@ -6,7 +6,7 @@ import CotarWriter
 /// `cotar index TAR`: writes a `.tar.index` sidecar.
 struct IndexCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "index", abstract: "Build a .tar.index sidecar for a tar (default output: TAR.index).")
+    commandName: "index", abstract: "Build a .tar.index sidecar for a tar, or a .tar.gz.index for a .tar.gz (default output: TAR.index).")
 
   @Argument(help: "The tar to index: a path, an http(s):// URL or s3://bucket/key.", completion: .file())
   var tar: String
@@ -16,8 +16,20 @@ struct IndexCommand: AsyncParsableCommand {
 
   @OptionGroup var remote: RemoteArguments
 
+  @Option(
+    help: ArgumentHelp(
+      "For a .tar.gz: uncompressed bytes between seek points (64KiB to 1GiB; default 1MiB).", valueName: "size"))
+  var seekSpacing: String = "1MiB"
+
   func run() async throws {
     let destination = output.output ?? withoutQuery(tar) + ".index"
+    if GzipIndexFormat.isGzipName(tar) {
+      let spacing = try ByteSize.parse(seekSpacing)
+      guard let spacing = Int(exactly: spacing) else { throw CotarError(.invalidArgument, "--seek-spacing is too large") }
+      try await writeGzipIndex(
+        of: tar, to: destination, index: index, spacing: spacing, force: output.force, remote: remote)
+      return
+    }
     if SourceResolver.isRemote(tar) || SourceResolver.isRemote(destination) {
       try await writeRemoteIndex(of: tar, to: destination, index: index, force: output.force, remote: remote, includingTar: false)
     } else {

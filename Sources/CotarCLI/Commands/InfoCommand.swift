@@ -14,7 +14,7 @@ struct InfoCommand: AsyncParsableCommand {
       let stats = try await cotar.index.statistics()
       return [
         "version: \(cotar.index.header.version)",
-        "layout: \(cotar.dataLimit == nil ? "tar + sidecar index" : "tar.co (index at byte \(cotar.index.baseOffset))")",
+        "layout: \(layoutDescription(cotar))",
         "slots: \(stats.slots)",
         "entries: \(stats.entries)",
         "load factor: \(formatted(stats.loadFactor))",

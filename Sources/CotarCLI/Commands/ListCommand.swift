@@ -40,6 +40,9 @@ struct ListCommand: AsyncParsableCommand {
 
   @OptionGroup var remote: RemoteArguments
 
+  @Option(help: "For a .tar.gz: its .tar.gz.index, path or URL (default: ARCHIVE.index).", completion: .file())
+  var index: String?
+
   @Flag(name: .shortAndLong, help: "Also show kind, size, mode and mtime (--tar-order: kind, data offset, size).")
   var long = false
 
@@ -53,7 +56,8 @@ struct ListCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    try await remote.withSession(needed: SourceResolver.isRemote(archive)) { session in
+    try await remote.withSession(needed: SourceResolver.isRemote(archive) || index.map(SourceResolver.isRemote) == true) { session in
+      if GzipIndexFormat.isGzipName(archive) || index != nil { return try await listGzip(session) }
       let source = try session.source(archive)
       if !tarOrder {
         let table = try await openNames(
@@ -68,7 +72,7 @@ struct ListCommand: AsyncParsableCommand {
   }
 
   /// The lines of a table-based listing.
-  private func listing(_ table: NameTable) async throws -> [UInt8] {
+  func listing(_ table: NameTable) async throws -> [UInt8] {
     var out: [UInt8] = []
     let base = prefix ?? ""
     if glob != nil || recursive {
@@ -114,7 +118,7 @@ struct ListCommand: AsyncParsableCommand {
     return bytes + [0x0A]
   }
 
-  private func list(_ scanner: TarScanner) async throws {
+  func list(_ scanner: TarScanner) async throws {
     var pending: [UInt8] = []
     pending.reserveCapacity(1 << 16)
     // On a damaged tar, print every member read before the error, then report it (exit 1).

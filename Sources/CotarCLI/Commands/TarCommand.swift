@@ -19,6 +19,15 @@ struct TarCommand: AsyncParsableCommand {
   @Flag(name: .customLong("index"), help: "Also write the sidecar OUTPUT.index.")
   var sidecar = false
 
+  @Flag(help: "Write a cloud-friendly .tar.gz: concatenated gzip members (with --index, its .tar.gz.index).")
+  var gzip = false
+
+  @Option(help: ArgumentHelp("With --gzip: uncompressed bytes per gzip member (default 1MiB).", valueName: "size"))
+  var gzipMemberSize: String = "1MiB"
+
+  @Option(help: "With --gzip: zlib compression level, 1 to 9.")
+  var gzipLevel: Int = 6
+
   @OptionGroup var tree: TreeInputOptions
   @OptionGroup var index: IndexOptions
   @OptionGroup var outputOptions: OutputOptions
@@ -30,6 +39,8 @@ struct TarCommand: AsyncParsableCommand {
 
   func validate() throws {
     guard !inputs.isEmpty else { throw ValidationError("give the output, then at least one file or directory to archive") }
+    guard !(gzip && co) else { throw ValidationError("--gzip and --co exclude each other (a .tar.gz keeps its index beside it: --index)") }
+    guard (1...9).contains(gzipLevel) else { throw ValidationError("--gzip-level must be from 1 to 9") }
   }
 
   func run() async throws {
@@ -38,9 +49,21 @@ struct TarCommand: AsyncParsableCommand {
     var options = ReproducibleTar.Options(
       overwrite: outputOptions.force, combined: co, sidecar: sidecar, index: index.builderOptions)
     options.names = !index.noNames
-    let summary = try await ReproducibleTar.write(plan, to: output, options: options, progress: progress)
+    let summary: ReproducibleTar.Summary
+    var gzipNote = ""
+    if gzip {
+      guard let memberSize = Int(exactly: try ByteSize.parse(gzipMemberSize)), memberSize >= 64 << 10, memberSize <= 1 << 30 else {
+        throw ValidationError("--gzip-member-size must be from 64KiB to 1GiB")
+      }
+      let written = try await ReproducibleTar.writeGzip(
+        plan, to: output, options: options, memberSize: memberSize, level: Int32(gzipLevel), progress: progress)
+      summary = written.summary
+      gzipNote = ", \(written.members) gzip members, \(summary.outputBytes) bytes compressed"
+    } else {
+      summary = try await ReproducibleTar.write(plan, to: output, options: options, progress: progress)
+    }
     endWriteProgress(progress)
-    var line = "\(output): \(summary.members) members, \(summary.dataBytes) data bytes"
+    var line = "\(output): \(summary.members) members, \(summary.dataBytes) data bytes\(gzipNote)"
     if summary.deduplicated > 0 { line += ", \(summary.deduplicated) stored as hard links" }
     if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" + packingSummary(stats) }
     printError(line)

@@ -15,7 +15,7 @@ struct ValidateCommand: AsyncParsableCommand {
       let cotar = try await location.open()
       let progress = scanProgressPrinter("validating")
       // The tar of a .tar.co ends where its index starts: never scan the index as a header.
-      let tar: any RangeSource = cotar.dataLimit.map { PrefixSource(location.tar, length: $0) } ?? location.tar
+      let tar: any RangeSource = try await validatedTar(cotar, location)
       var report = try await CotarValidator.validate(tar: tar, index: cotar.index)
       // The name table, before a .tar.co's index or in ARCHIVE.names, must list the same members.
       let table: NameTable? =

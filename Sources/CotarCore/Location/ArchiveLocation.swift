@@ -89,16 +89,31 @@ public struct ArchiveLocation: Sendable, Hashable, CustomStringConvertible {
           return (try await Cotar.open(tar, options: options), nil)
         } catch var error as CotarError where error.code == .invalidMagic {
           if let missingIndexAdvice { error.message += "; " + missingIndexAdvice }
+          if GzipIndexFormat.isGzipName(tar.identity) {
+            error.message += "; a .tar.gz is read with its .tar.gz.index: build it with 'cotar index \(tar.identity)'"
+          }
           throw error
         }
       case .sidecar(let sidecar):
-        return (try await Cotar.open(tar: tar, index: sidecar, options: options), sidecar)
+        return (try await Self.open(tar: tar, index: sidecar, options: options), sidecar)
       case .guessedSidecar(let sidecar):
         do {
-          return (try await Cotar.open(tar: tar, index: sidecar, options: options), sidecar)
+          return (try await Self.open(tar: tar, index: sidecar, options: options), sidecar)
         } catch let error as CotarError where error.code == .notFound && error.source == sidecar.identity {
           return (try await Cotar.open(tar, options: options), nil)
         }
+      }
+    }
+
+    /// A tar with a sidecar: a `.tar.gz` (by name) with its `.tar.gz.index` (SPEC §13), else
+    /// a `.tar` with a v2 sidecar (which, when it turns out to be a `.tar.gz.index`, is
+    /// opened as one).
+    private static func open(tar: any RangeSource, index: any RangeSource, options: Cotar.OpenOptions) async throws -> Cotar {
+      if GzipIndexFormat.isGzipName(tar.identity) { return try await Cotar.open(gzip: tar, index: index, options: options) }
+      do {
+        return try await Cotar.open(tar: tar, index: index, options: options)
+      } catch let error as CotarError where error.code == .unsupportedVersion && error.offset == 3 {
+        return try await Cotar.open(gzip: tar, index: index, options: options)
       }
     }
   }
@@ -115,7 +130,7 @@ public struct ArchiveLocation: Sendable, Hashable, CustomStringConvertible {
     let name = Self.pathPart(of: archive).lowercased()
     if name.hasSuffix(".co") { return Sources(tar: tar, index: .trailing) }
     if SourceResolver.isRemote(archive) {
-      guard name.hasSuffix(".tar") else { return Sources(tar: tar, index: .trailing) }
+      guard name.hasSuffix(".tar") || GzipIndexFormat.isGzipName(name) else { return Sources(tar: tar, index: .trailing) }
       guard !Self.hasQuery(archive) else {
         return Sources(
           tar: tar, index: .trailing,

@@ -5,6 +5,8 @@ extension Cotar {
   ///
   /// - Throws: as ``NameTable/open(in:endingAt:speculativeBytes:)``.
   public func nameTable(speculativeBytes: Int = 64 << 10) async throws -> NameTable? {
+    // A .tar.gz keeps its table in the .tar.gz.index, before the v2 index (SPEC §13.1).
+    if let gzip = data as? GzipTarSource { return try await gzip.nameTable(speculativeBytes: speculativeBytes) }
     guard let dataLimit else { return nil }
     return try await NameTable.open(in: data, endingAt: dataLimit, speculativeBytes: speculativeBytes)
   }

@@ -86,7 +86,8 @@ public struct ServedArchive: Sendable {
         try ArchiveListing(
           paths: try await table.entries(withPrefix: []).lazy.filter { $0.kind == .file || $0.kind == .hardLink }.map(\.pathBytes))
       } else if buildListing && scanForListing {
-        try await ArchiveListing.scan(tar: tar, limit: cotar.dataLimit)
+        // A .tar.gz is scanned through its seek points (SPEC §13), never as compressed bytes.
+        try await ArchiveListing.scan(tar: (cotar.data as? GzipTarSource) ?? tar, limit: cotar.dataLimit)
       } else {
         nil
       }

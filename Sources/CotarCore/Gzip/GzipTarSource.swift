@@ -1,0 +1,105 @@
+/// The uncompressed tar inside a `.tar.gz`, read at random through its seek points.
+///
+/// A read of `[a, b)` finds the last seek point at or before `a`, reads the compressed bytes
+/// from it to the first seek point at or after `b` (or to the end) with one range read of
+/// the archive, and one of the point's window from the index when it has one; it inflates
+/// from the point, drops the bytes before `a` and returns exactly `b − a` bytes. Bytes
+/// transferred are bounded by the seek-point spacing plus the range. Works over any
+/// ``RangeSource``: a file, HTTP, S3.
+public struct GzipTarSource: RangeSource {
+  /// The compressed archive.
+  public let compressed: any RangeSource
+  /// The index file holding the windows.
+  public let indexSource: any RangeSource
+  /// The index header.
+  public let header: GzipIndexHeader
+  /// The seek points, in increasing order.
+  public let points: [GzipSeekPoint]
+
+  /// Wraps an archive and its parsed seek points; performs no I/O.
+  public init(compressed: any RangeSource, indexSource: any RangeSource, header: GzipIndexHeader, points: [GzipSeekPoint]) {
+    self.compressed = compressed
+    self.indexSource = indexSource
+    self.header = header
+    self.points = points
+  }
+
+  /// The compressed archive's identity.
+  public var identity: String { compressed.identity }
+
+  /// The uncompressed tar size recorded in the index.
+  public func size() async throws -> UInt64 { header.uncompressedSize }
+
+  /// The index of the last seek point at or before `offset`.
+  func pointIndex(atOrBefore offset: UInt64) -> Int {
+    var low = 0
+    var high = points.count
+    while high - low > 1 {
+      let middle = (low + high) / 2
+      if points[middle].uncompressedOffset <= offset { low = middle } else { high = middle }
+    }
+    return low
+  }
+
+  /// The compressed byte range that inflates `range` of the tar, with the point to start from.
+  public func compressedRange(for range: Range<UInt64>) -> (point: GzipSeekPoint, bytes: Range<UInt64>) {
+    let first = pointIndex(atOrBefore: range.lowerBound)
+    var end = header.compressedSize
+    var next = first + 1
+    while next < points.count {
+      if points[next].uncompressedOffset >= range.upperBound {
+        end = min(header.compressedSize, (points[next].compressedBitOffset + 7) / 8)
+        break
+      }
+      next += 1
+    }
+    return (points[first], points[first].compressedByteOffset..<end)
+  }
+
+  /// Exactly the tar bytes of `range`.
+  ///
+  /// - Throws: `CotarError` `.truncated` past the tar's end or when the gzip data ends early,
+  ///   `.invalidTar` for corrupt gzip data (both naming the compressed offset),
+  ///   `.sourceChanged` when the archive's size is not the one indexed, or what the sources throw.
+  public func read(_ range: Range<UInt64>) async throws -> [UInt8] {
+    if range.isEmpty { return [] }
+    guard range.upperBound <= header.uncompressedSize else {
+      throw CotarError(
+        .truncated, "read of \(range) past the end of the uncompressed tar (\(header.uncompressedSize) bytes)",
+        offset: range.lowerBound, source: identity)
+    }
+    let (point, bytes) = compressedRange(for: range)
+    guard let count = Int(exactly: range.upperBound - range.lowerBound) else {
+      throw CotarError(.limitExceeded, "read of \(range) is too large", offset: range.lowerBound, source: identity)
+    }
+    async let windowBytes = window(of: point)
+    let data = try await compressed.read(bytes)
+    // Free for HTTP and S3 (the size came with the answer): a replaced archive is caught here.
+    let size = try await compressed.size()
+    guard size == header.compressedSize else {
+      throw CotarError(
+        .sourceChanged,
+        "the archive is \(size) bytes but its .tar.gz.index was built for \(header.compressedSize) bytes; rebuild the index",
+        source: identity)
+    }
+    return try GzipSliceInflater.inflate(
+      data, from: point, window: try await windowBytes, skip: range.lowerBound - point.uncompressedOffset, count: count,
+      identity: identity)
+  }
+
+  /// The inflated window of `point` (empty for a member start).
+  ///
+  /// - Throws: `CotarError` `.corruptIndex` when the stored window does not inflate to its
+  ///   recorded length, or what the index source throws.
+  func window(of point: GzipSeekPoint) async throws -> [UInt8] {
+    guard point.kind == .blockBoundary, point.windowLength > 0 else { return [] }
+    let start = header.windowsOffset + point.windowOffset
+    let stored = try await indexSource.read(start..<(start + UInt64(point.windowLength)))
+    guard let window = Deflate.decompress(stored[...], expected: Int(point.windowRawLength)) else {
+      throw CotarError(
+        .corruptIndex, "the seek point's window does not inflate to \(point.windowRawLength) bytes", offset: start,
+        source: indexSource.identity)
+    }
+    return window
+  }
+}

@@ -1,0 +1,124 @@
+import CotarCore
+import CotarTestSupport
+import Foundation
+import Testing
+
+/// `cotar index/get/ls/validate` on `.tar.gz` archives, locally and over HTTP, and
+/// `cotar tar --gzip` checked with gzip, GNU tar, bsdtar and Python.
+@Suite("cotar with .tar.gz archives", .timeLimit(.minutes(2)))
+struct GzipCLITests {
+  /// A tree of 120 files (text and random bytes, about 3.5 MB) and a GNU tar + gzip of it.
+  static func makeArchive(in directory: URL) throws -> [(path: String, bytes: [UInt8])] {
+    try FileManager.default.createDirectory(at: directory.appendingPathComponent("t/a"), withIntermediateDirectories: true)
+    var random = SplitMix64(seed: 2026)
+    var files: [(String, [UInt8])] = []
+    for number in 0..<120 {
+      let size = Int(random.next() % 60_000)
+      let bytes: [UInt8] = (0..<size).map { index in
+        number % 2 == 0 ? UInt8(truncatingIfNeeded: random.next()) : UInt8(ascii: "a") + UInt8((index + number) % 19)
+      }
+      let path = "t/\(number % 3 == 0 ? "a/" : "")f\(number).bin"
+      try Data(bytes).write(to: directory.appendingPathComponent(path))
+      files.append((path, bytes))
+    }
+    let made = try CLI.shell("tar cf - t | gzip > big.tar.gz", in: directory)
+    #expect(made.status == 0, "\(made.stderr)")
+    return files
+  }
+
+  @Test("index, then get over HTTP: exact bytes in 4 requests, a small part of the archive transferred")
+  func remoteGet() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let files = try Self.makeArchive(in: directory)
+    let indexed = try CLI.run(["index", "big.tar.gz", "--seek-spacing", "128KiB"], in: directory)
+    #expect(indexed.status == 0, "\(indexed.stderr)")
+    #expect(indexed.stderr.contains("seek points"), "\(indexed.stderr)")
+    let archive = try [UInt8](Data(contentsOf: directory.appendingPathComponent("big.tar.gz")))
+    let index = try [UInt8](Data(contentsOf: directory.appendingPathComponent("big.tar.gz.index")))
+    try await withRangeServer { server in
+      server.put("big.tar.gz", archive)
+      server.put("big.tar.gz.index", index)
+      for file in [files[7], files[64], files[119]] {
+        server.resetLog()
+        let result = try CLI.run([
+          "get", server.url("big.tar.gz"), file.path, "--index", server.url("big.tar.gz.index"), "--stats",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(Array(result.stdout) == file.bytes)
+        #expect(server.requestCount <= 4, "\(server.log)")
+        // The archive's bytes: at most a seek-point spacing (compressed) plus the entry.
+        let line = try #require(result.stderr.split(separator: "\n").first { $0.contains("big.tar.gz: ") })
+        let bytes = try #require(Int(line.split(separator: " ")[4]))
+        #expect(bytes < (128 << 10) + file.bytes.count + 4096, "\(line)")
+      }
+      // The sidecar is guessed from the URL too.
+      let guessed = try CLI.run(["get", server.url("big.tar.gz"), files[3].path])
+      #expect(guessed.status == 0, "\(guessed.stderr)")
+      #expect(Array(guessed.stdout) == files[3].bytes)
+      // ls from the name table and validate, remotely.
+      let listed = try CLI.run(["ls", server.url("big.tar.gz"), "t/a"])
+      #expect(listed.status == 0, "\(listed.stderr)")
+      #expect(listed.stdoutText.split(separator: "\n").count == 40)
+      let valid = try CLI.run(["validate", server.url("big.tar.gz")])
+      #expect(valid.status == 0, "\(valid.stderr)")
+      #expect(valid.stdoutText.hasPrefix("valid: 120 entries"), "\(valid.stdoutText)")
+    }
+  }
+
+  @Test("ls, validate and get of a local .tar.gz; a replaced archive is refused")
+  func local() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let files = try Self.makeArchive(in: directory)
+    #expect(try CLI.run(["index", "big.tar.gz"], in: directory).status == 0)
+    let listed = try CLI.run(["ls", "big.tar.gz", "--tar-order"], in: directory)
+    let gnu = try CLI.shell("tar tzf big.tar.gz", in: directory)
+    #expect(listed.stdoutText == gnu.stdoutText)
+    let valid = try CLI.run(["validate", "big.tar.gz"], in: directory)
+    #expect(valid.status == 0, "\(valid.stderr)")
+    let got = try CLI.run(["get", "big.tar.gz", files[50].path], in: directory)
+    #expect(Array(got.stdout) == files[50].bytes)
+    // Another archive under the same name: the index no longer matches.
+    #expect(try CLI.shell("tar cf - t | gzip -1 > other.tar.gz && mv other.tar.gz big.tar.gz", in: directory).status == 0)
+    let refused = try CLI.run(["get", "big.tar.gz", files[50].path], in: directory)
+    #expect(refused.status != 0)
+    #expect(refused.stderr.contains("does not match its .tar.gz.index"), "\(refused.stderr)")
+    // Without an index, the error says how to make one.
+    try FileManager.default.removeItem(at: directory.appendingPathComponent("big.tar.gz.index"))
+    let missing = try CLI.run(["get", "big.tar.gz", files[50].path], in: directory)
+    #expect(missing.status != 0)
+    #expect(missing.stderr.contains("cotar index"), "\(missing.stderr)")
+  }
+
+  @Test("tar --gzip writes multi-member gzip that gzip, GNU tar, bsdtar and Python read; its index has no windows")
+  func writeGzip() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let files = try Self.makeArchive(in: directory)
+    let written = try CLI.run(["tar", "out.tar.gz", "t", "--gzip", "--index", "--gzip-member-size", "256KiB"], in: directory)
+    #expect(written.status == 0, "\(written.stderr)")
+    #expect(try CLI.run(["tar", "plain.tar", "t"], in: directory).status == 0)
+    let checks = try CLI.shell(
+      """
+      set -e
+      gzip -t out.tar.gz
+      gzip -dc out.tar.gz | cmp - plain.tar
+      mkdir gnu bsd py
+      tar xzf out.tar.gz -C gnu && diff -r gnu/t t
+      bsdtar xzf out.tar.gz -C bsd && diff -r bsd/t t
+      python3 -c "import tarfile; tarfile.open('out.tar.gz', 'r:gz').extractall('py')" && diff -r py/t t
+      """, in: directory)
+    #expect(checks.status == 0, "\(checks.stderr)")
+    let index = try [UInt8](Data(contentsOf: directory.appendingPathComponent("out.tar.gz.index")))
+    let parsed = try await GzipArchiveIndex.open(
+      archive: FileSource(path: directory.appendingPathComponent("out.tar.gz").path), index: MemorySource(index))
+    #expect(parsed.header.windowsLength == 0)
+    #expect(parsed.tar.points.count > 8)
+    #expect(parsed.tar.points.allSatisfy { $0.kind == .memberStart })
+    for file in files.prefix(10) {
+      let got = try CLI.run(["get", "out.tar.gz", file.path], in: directory)
+      #expect(Array(got.stdout) == file.bytes)
+    }
+  }
+}
