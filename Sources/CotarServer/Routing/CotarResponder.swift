@@ -183,7 +183,7 @@ public struct CotarResponder: HTTPResponder {
   private func list(_ directory: [UInt8], archive served: ServedArchive, isFirst: Bool, request: Request) -> Reply {
     let head = request.method == .head
     guard configuration.listingEnabled, let listing = served.listing else {
-      return Reply(Self.error(.notFound, "listing is disabled for this archive", head: head))
+      return Reply(Self.error(.notFound, Self.noListingReason(enabled: configuration.listingEnabled), head: head))
     }
     let query = Self.queryItems(request)
     let recursive = query["recursive"].map { $0 == Array("true".utf8) || $0 == Array("1".utf8) } ?? false
@@ -262,6 +262,14 @@ public struct CotarResponder: HTTPResponder {
   }
 
   // MARK: Helpers
+
+  /// Why an archive has no listing: `--no-list`, or a remote archive without a name table
+  /// (listing it would read every tar header over the network, so it is not scanned).
+  static func noListingReason(enabled: Bool) -> String {
+    enabled
+      ? "this archive has no listing: it has no name table and is not scanned (a remote archive); rebuild it with a current `cotar create` or `cotar index` to add one"
+      : "listing is disabled for this archive"
+  }
 
   /// A JSON response; for HEAD the body is left out but its length is kept.
   static func json(_ status: HTTPResponse.Status, _ text: String, head: Bool) -> Response {
