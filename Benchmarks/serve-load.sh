@@ -126,6 +126,7 @@ run_wrk() {  # $1: port; prints requests/s
 }
 
 echo "serve-load: $ENTRIES entries of 200-2000 bytes, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds" >&2
+echo "serve-load: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start; nothing pinned" >&2
 results=()
 for round in $(seq 1 "$ROUNDS"); do
   for log in 0 1; do
@@ -151,4 +152,14 @@ for line in "${results[@]}"; do
   ratio="-"
   [ "$4" != "-" ] && ratio=$(awk -v a="$3" -v b="$4" 'BEGIN { printf "%.2f", a / b }')
   printf '%-6s %-11s %14s %14s %8s\n' "$1" "$2" "$3" "$4" "$ratio"
+done
+
+# Medians over the rounds (robust against a round disturbed by other load on the machine).
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%d", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+for log in 0 1; do
+  cotar_median=$(printf '%s\n' "${results[@]}" | awk -v l="$log" '$2 == l { print $3 }' | median)
+  nginx_median=$(printf '%s\n' "${results[@]}" | awk -v l="$log" '$2 == l && $4 != "-" { print $4 }' | median)
+  ratio="-"
+  [ "$nginx_median" != "-" ] && ratio=$(awk -v a="$cotar_median" -v b="$nginx_median" 'BEGIN { printf "%.2f", a / b }')
+  printf '%-6s %-11s %14s %14s %8s\n' median "$log" "$cotar_median" "$nginx_median" "$ratio"
 done
