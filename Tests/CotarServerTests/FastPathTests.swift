@@ -72,20 +72,16 @@ struct FastPathTests {
     let app = try TestServer.application([try await TestServer.tarCo()])
     try await app.test(.live) { client in
       let port = try #require(client.port)
-      let socket = try #require(SlowClientTests.openSocket(port: port))
-      defer { close(socket) }
+      // Blocking socket calls run on a Dispatch thread (RawClient), never on the cooperative
+      // pool that the in-process server needs.
+      let connection = try #require(RawClient(port: port))
       // A streamed 200 KiB entry, then a small one and a missing one, in one write.
-      let requests = Array(
-        ("GET /v1/file/big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
-          + "GET /v1/file/dir/b.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").utf8)
-      #expect(requests.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) } == requests.count)
-      var received: [UInt8] = []
-      var chunk = [UInt8](repeating: 0, count: 65536)
-      while true {
-        let count = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-        if count <= 0 { break }
-        received += chunk[0..<count]
-      }
+      #expect(
+        connection.send(
+          "GET /v1/file/big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "GET /v1/file/dir/b.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+      let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+      #expect(closed)
       let lowered = received.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
       let bigAt = try #require(Self.position(of: Array("content-length: \(TestFiles.big.count)\r\n".utf8), in: lowered))
       let helloAt = try #require(Self.position(of: TestFiles.hello, in: received))
