@@ -118,37 +118,68 @@ request = function()
 end
 LUA
 
-run_wrk() {  # $1: port; prints requests/s
+cpu_ticks() {  # user + system clock ticks of the given processes (threads included)
+  local total=0 pid
+  for pid in "$@"; do total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done
+  echo "$total"
+}
+
+run_wrk() {  # $1: port, then the server's pids; prints "requests/s server-CPU-µs-per-request"
+  local port=$1
+  shift
+  local before after
+  before=$(cpu_ticks "$@")
   timeout 300 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout 5s --latency -s "$work/paths.lua" \
-    "http://127.0.0.1:$1" > "$work/wrk.out"
+    "http://127.0.0.1:$port" > "$work/wrk.out"
+  after=$(cpu_ticks "$@")
   cat "$work/wrk.out" >&2
-  awk '/Requests\/sec:/ { printf "%d", $2 }' "$work/wrk.out"
+  awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '
+    /requests in/ { count = $1 }
+    /Requests\/sec:/ { rps = $2 }
+    END { printf "%d %.1f", rps, (count > 0 ? ticks * 1e6 / hz / count : 0) }' "$work/wrk.out"
 }
 
 echo "serve-load: $ENTRIES entries of 200-2000 bytes, wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds" >&2
+echo "serve-load: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start; nothing pinned" >&2
 results=()
 for round in $(seq 1 "$ROUNDS"); do
   for log in 0 1; do
     start_cotar "$log"
     echo "== round $round: cotar serve, access log $log" >&2
-    cotar_rps=$(run_wrk "$PORT")
+    read -r cotar_rps cotar_cpu <<< "$(run_wrk "$PORT" "$server")"
     stop_server
     nginx_rps="-"
+    nginx_cpu="-"
     if [ -n "$nginx_bin" ]; then
       start_nginx "$log"
       echo "== round $round: nginx, access log $log" >&2
-      nginx_rps=$(run_wrk "$NGINX_PORT")
+      read -r nginx_rps nginx_cpu <<< "$(run_wrk "$NGINX_PORT" "$nginx_pid" $(pgrep -P "$nginx_pid"))"
       stop_nginx
     fi
-    results+=("$round $log $cotar_rps $nginx_rps")
+    results+=("$round $log $cotar_rps $nginx_rps $cotar_cpu $nginx_cpu")
   done
 done
 
+# cpu µs/req: CPU time (user + system, all threads or worker processes) of the server during
+# the run, per request answered. On a shared machine it is steadier than requests/s, which
+# also depends on how much of the CPU the server got.
 echo
-printf '%-6s %-11s %14s %14s %8s\n' round access-log "cotar req/s" "nginx req/s" ratio
+printf '%-6s %-11s %14s %14s %8s %14s %14s\n' round access-log "cotar req/s" "nginx req/s" ratio "cotar µs/req" "nginx µs/req"
 for line in "${results[@]}"; do
   set -- $line
   ratio="-"
   [ "$4" != "-" ] && ratio=$(awk -v a="$3" -v b="$4" 'BEGIN { printf "%.2f", a / b }')
-  printf '%-6s %-11s %14s %14s %8s\n' "$1" "$2" "$3" "$4" "$ratio"
+  printf '%-6s %-11s %14s %14s %8s %14s %14s\n' "$1" "$2" "$3" "$4" "$ratio" "$5" "$6"
+done
+
+# Medians over the rounds (robust against a round disturbed by other load on the machine).
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%d", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+for log in 0 1; do
+  cotar_median=$(printf '%s\n' "${results[@]}" | awk -v l="$log" '$2 == l { print $3 }' | median)
+  nginx_median=$(printf '%s\n' "${results[@]}" | awk -v l="$log" '$2 == l && $4 != "-" { print $4 }' | median)
+  ratio="-"
+  [ "$nginx_median" != "-" ] && ratio=$(awk -v a="$cotar_median" -v b="$nginx_median" 'BEGIN { printf "%.2f", a / b }')
+  cotar_cpu=$(printf '%s\n' "${results[@]}" | awk -v l="$log" '$2 == l { print $5 }' | sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }')
+  nginx_cpu=$(printf '%s\n' "${results[@]}" | awk -v l="$log" '$2 == l && $6 != "-" { print $6 }' | sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "-" }')
+  printf '%-6s %-11s %14s %14s %8s %14s %14s\n' median "$log" "$cotar_median" "$nginx_median" "$ratio" "$cotar_cpu" "$nginx_cpu"
 done

@@ -38,11 +38,13 @@ public struct CotarServer: Sendable {
     let configuration = responder.configuration
     let limits = configuration.limits
     let counter = connections
+    let responder = self.responder
     return Application(
       responder: responder,
       server: HTTPServerBuilder { respond in
         GuardedHTTP1Channel(
-          responder: respond, limits: limits, counter: counter, windowBytes: max(256 << 10, 4 * configuration.chunkSize))
+          responder: respond, limits: limits, counter: counter, windowBytes: max(256 << 10, 4 * configuration.chunkSize),
+          fastResponder: responder, serverName: "cotar")
       },
       configuration: ApplicationConfiguration(
         address: .hostname(configuration.host, port: configuration.port), serverName: "cotar",

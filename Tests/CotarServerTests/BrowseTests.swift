@@ -1,4 +1,5 @@
 import CotarCore
+import CotarHTTP
 import CotarServer
 import CotarTestSupport
 import Hummingbird
@@ -110,5 +111,102 @@ struct BrowseTests {
       }
     }
   }
-}
 
+  /// A tar whose files carry modification times (`dup.txt` twice: the later one is indexed).
+  static func datedTar() -> [UInt8] {
+    var builder = TestTar()
+    builder.add(Array("docs/a.txt".utf8), data: Array("first\n".utf8), mtime: 1_700_000_000)  // 2023-11-14 22:13:20
+    builder.add(Array("docs/sub/b.txt".utf8), data: Array("second\n".utf8), mtime: 946_684_800)  // 2000-01-01 00:00:00
+    builder.add(Array("docs/dup.txt".utf8), data: Array("old\n".utf8), mtime: 1_000_000_000)
+    builder.add(Array("docs/dup.txt".utf8), data: Array("new\n".utf8), mtime: 1_600_000_000)  // 2020-09-13 12:26:40
+    return builder.finished
+  }
+
+  @Test("Directory and preview pages show each file's date, from the name table or from the tar headers")
+  func entryDates() async throws {
+    let tar = Self.datedTar()
+    let built = try await CotarIndexBuilder.build(tar: MemorySource(tar), names: .init())
+    let names = try #require(built.names)
+    // With a table, the listing (and its dates) comes from it without a scan of the tar.
+    let withTable = try await ServedArchive.open(
+      name: "dated.tar.co", sources: .init(tar: MemorySource(tar + names + built.index.bytes, identity: "t"), index: .trailing),
+      scanForListing: false)
+    // Without one, a local archive is scanned at open, and the headers give the dates.
+    let scanned = try await ServedArchive.open(
+      name: "dated.tar.co", tar: MemorySource(tar + built.index.bytes, identity: "s"))
+    for served in [withTable, scanned] {
+      #expect(served.listing?.hasModificationTimes == true)
+      try await TestServer.application([served]).test(.router) { client in
+        let html = try await client.execute(uri: "/v1/list/docs/", method: .get, headers: [.accept: Self.browser]) {
+          String(buffer: $0.body)
+        }
+        #expect(html.contains("<th>Modified (UTC)</th>"))
+        #expect(html.contains(#"<td class="date"><time datetime="2023-11-14T22:13:20Z" title="Tue, 14 Nov 2023 22:13:20 GMT">2023-11-14 22:13</time></td>"#))
+        #expect(html.contains(#"<time datetime="2020-09-13T12:26:40Z""#))
+        #expect(!html.contains("2001-09-09"))  // the overwritten dup.txt's date
+        // A directory row has no date.
+        #expect(html.contains(#"<td class="num">—</td><td></td><td class="type">directory</td>"#))
+        let sub = try await client.execute(uri: "/v1/list/docs/sub/", method: .get, headers: [.accept: Self.browser]) {
+          String(buffer: $0.body)
+        }
+        #expect(sub.contains(#"<time datetime="2000-01-01T00:00:00Z""#))
+        let preview = try await client.execute(uri: "/v1/file/docs/a.txt?view", method: .get) { String(buffer: $0.body) }
+        #expect(preview.contains(#"modified <time datetime="2023-11-14T22:13:20Z""#))
+      }
+    }
+    // A listing without times (built from paths alone) shows an empty date cell.
+    let undated = try ArchiveListing(paths: [Array("docs/a.txt".utf8)])
+    #expect(!undated.hasModificationTimes)
+    #expect(undated.modificationTime(of: Array("docs/a.txt".utf8)) == nil)
+    let listing = try #require(scanned.listing)
+    #expect(listing.modificationTime(of: Array("/docs/a.txt".utf8)) == 1_700_000_000)
+    #expect(listing.modificationTime(of: Array("docs/dup.txt".utf8)) == 1_600_000_000)
+    #expect(listing.modificationTime(of: Array("docs/missing.txt".utf8)) == nil)
+    #expect(listing.modificationTime(of: Array("docs".utf8)) == nil)
+  }
+
+  @Test("A remote archive with a name table is browsable and listed without a scan; without a table it says why not")
+  func remoteArchiveWithTable() async throws {
+    let tar = Self.datedTar()
+    let built = try await CotarIndexBuilder.build(tar: MemorySource(tar), names: .init())
+    let upstream = try await RangeServer.start()
+    defer { Task { await upstream.stop() } }
+    upstream.put("dated.tar.co", tar + (built.names ?? []) + built.index.bytes)
+    upstream.put("plain.tar.co", tar + built.index.bytes)
+    // As `cotar serve URL` opens it: a listing only from a table, never by a scan.
+    let remote = try await ServedArchive.open(
+      name: "dated.tar.co", sources: .init(tar: try HTTPRangeSource(url: upstream.url("dated.tar.co")), index: .trailing),
+      scanForListing: false)
+    let plain = try await ServedArchive.open(
+      name: "plain.tar.co", sources: .init(tar: try HTTPRangeSource(url: upstream.url("plain.tar.co")), index: .trailing),
+      scanForListing: false)
+    #expect(plain.listing == nil)
+    let requestsAtOpen = upstream.log.count
+    #expect(requestsAtOpen <= 8)
+    try await TestServer.application([remote, plain]).test(.router) { client in
+      let html = try await client.execute(uri: "/v1/list/docs/", method: .get, headers: [.accept: Self.browser]) {
+        #expect($0.status == .ok)
+        return String(buffer: $0.body)
+      }
+      #expect(html.contains(#"<a href="/v1/file/docs/a.txt?view">a.txt</a>"#))
+      #expect(html.contains(#"<a href="/v1/list/docs/sub/">sub/</a>"#))
+      #expect(html.contains(">6 B<"))
+      #expect(html.contains(#"<time datetime="2023-11-14T22:13:20Z""#))
+      let json = try await client.execute(uri: "/v1/list/docs/?recursive=true", method: .get) {
+        #expect($0.status == .ok)
+        return String(buffer: $0.body)
+      }
+      #expect(json.contains("docs/a.txt") && json.contains("docs/sub/b.txt") && json.contains("docs/dup.txt"))
+      let text = try await client.execute(uri: "/v1/file/docs/dup.txt", method: .get) { String(buffer: $0.body) }
+      #expect(text == "new\n")
+      try await client.execute(uri: "/v1/plain.tar.co/list/", method: .get, headers: [.accept: Self.browser]) {
+        #expect($0.status == .notFound)
+        #expect(String(buffer: $0.body).contains("no name table"))
+      }
+      try await client.execute(uri: "/v1/plain.tar.co/list/", method: .get) {
+        #expect($0.status == .notFound)
+        #expect(String(buffer: $0.body).contains("no name table"))
+      }
+    }
+  }
+}

@@ -8,15 +8,17 @@ public struct TestTar: Sendable {
   /// The members written so far, without the end-of-archive blocks.
   public private(set) var bytes: [UInt8] = []
 
-  /// Appends a member with a ustar header (name ≤ 100 bytes).
-  public mutating func add(_ name: [UInt8], data: [UInt8] = [], typeflag: UInt8 = UInt8(ascii: "0"), link: [UInt8] = []) {
+  /// Appends a member with a ustar header (name ≤ 100 bytes); `mtime` is seconds since 1970.
+  public mutating func add(
+    _ name: [UInt8], data: [UInt8] = [], typeflag: UInt8 = UInt8(ascii: "0"), link: [UInt8] = [], mtime: UInt64 = 0
+  ) {
     var header = [UInt8](repeating: 0, count: 512)
     header.replaceSubrange(0..<name.count, with: name)
     put(octal: 0o644, width: 8, at: 100, in: &header)
     put(octal: 0, width: 8, at: 108, in: &header)
     put(octal: 0, width: 8, at: 116, in: &header)
     put(octal: UInt64(data.count), width: 12, at: 124, in: &header)
-    put(octal: 0, width: 12, at: 136, in: &header)
+    put(octal: mtime, width: 12, at: 136, in: &header)
     header[156] = typeflag
     header.replaceSubrange(157..<(157 + link.count), with: link)
     header.replaceSubrange(257..<265, with: Array("ustar\u{0}00".utf8))

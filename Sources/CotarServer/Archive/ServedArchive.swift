@@ -84,7 +84,8 @@ public struct ServedArchive: Sendable {
     let listing: ArchiveListing? =
       if let table {
         try ArchiveListing(
-          paths: try await table.entries(withPrefix: []).lazy.filter { $0.kind == .file || $0.kind == .hardLink }.map(\.pathBytes))
+          entries: try await table.entries(withPrefix: []).lazy.filter { $0.kind == .file || $0.kind == .hardLink }
+            .map { (path: $0.pathBytes, mtime: $0.mtime) })
       } else if buildListing && scanForListing {
         // A .tar.gz is scanned through its seek points (SPEC §13), never as compressed bytes.
         try await ArchiveListing.scan(tar: (cotar.data as? GzipTarSource) ?? tar, limit: cotar.dataLimit)

@@ -10,6 +10,8 @@ package enum BrowsePage {
     package var size: UInt64?
     /// The media type (files only).
     package var type: String?
+    /// The modification time of a file, when the archive's name table or tar headers give it.
+    package var modified: HTTPDate? = nil
   }
 
   /// Where pages live: `/v1` plus the archive segment (`""` or `/<name>`).
@@ -42,7 +44,7 @@ package enum BrowsePage {
     button{padding:7px 14px;font:inherit;border:1px solid var(--line);border-radius:6px;background:var(--row);color:var(--fg);cursor:pointer}
     table{border-collapse:collapse;width:100%;max-width:1100px}th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top}
     th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}tbody tr:hover{background:var(--row)}
-    td.name{word-break:break-all}td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}td.type{color:var(--muted);font-size:13px}
+    td.name{word-break:break-all}td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}td.type{color:var(--muted);font-size:13px}td.date{white-space:nowrap;font-variant-numeric:tabular-nums;color:var(--muted);font-size:13px}
     .icon{display:inline-block;width:1.4em;color:var(--muted)}.pages{margin-top:14px;display:flex;gap:16px}
     .preview{margin-top:16px;max-width:1100px}.preview img{max-width:100%;max-height:75vh;min-width:min(160px,100%);image-rendering:pixelated;border:1px solid var(--line);background:repeating-conic-gradient(#8882 0 25%,transparent 0 50%) 0 0/16px 16px}
     pre{padding:12px;border:1px solid var(--line);border-radius:6px;background:var(--row);overflow:auto;max-height:75vh;font:13px/1.4 ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;word-break:break-all}
@@ -109,16 +111,16 @@ package enum BrowsePage {
     if rows.isEmpty {
       body += "<p class=\"empty\">No entries\(filter.isEmpty ? "" : " match this filter").</p>"
     } else {
-      body += "<table id=\"entries\"><thead><tr><th>Name</th><th class=\"num\">Size</th><th>Type</th><th></th></tr></thead><tbody>"
+      body += "<table id=\"entries\"><thead><tr><th>Name</th><th class=\"num\">Size</th><th>Modified (UTC)</th><th>Type</th><th></th></tr></thead><tbody>"
       for row in rows {
         let name = Array(row.path.dropFirst(directory.count))
         let display = HTMLText.escaped(bytes: name)
         if row.size == nil {
-          body += "<tr class=\"dir\" data-name=\"\(display)\"><td class=\"name\"><span class=\"icon\">▸</span><a href=\"\(site.listURL(row.path))\">\(display)</a></td><td class=\"num\">—</td><td class=\"type\">directory</td><td></td></tr>"
+          body += "<tr class=\"dir\" data-name=\"\(display)\"><td class=\"name\"><span class=\"icon\">▸</span><a href=\"\(site.listURL(row.path))\">\(display)</a></td><td class=\"num\">—</td><td></td><td class=\"type\">directory</td><td></td></tr>"
         } else {
           let url = site.fileURL(row.path)
           body += "<tr data-name=\"\(display)\"><td class=\"name\"><span class=\"icon\">·</span><a href=\"\(url)?view\">\(display)</a></td>"
-          body += "<td class=\"num\">\(HTMLText.size(row.size ?? 0))</td><td class=\"type\">\(HTMLText.escaped(row.type ?? ""))</td>"
+          body += "<td class=\"num\">\(HTMLText.size(row.size ?? 0))</td><td class=\"date\">\(row.modified.map(Self.date) ?? "")</td><td class=\"type\">\(HTMLText.escaped(row.type ?? ""))</td>"
           body += "<td><a href=\"\(url)\" download>download</a></td></tr>"
         }
       }
@@ -136,6 +138,13 @@ package enum BrowsePage {
     return document(title: "\(site.archiveName)\(shown)", body: body, script: true)
   }
 
+  /// A `<time>` element showing `date` as `YYYY-MM-DD HH:MM` (UTC; the seconds are in its
+  /// `datetime` attribute and its title).
+  static func date(_ date: HTTPDate) -> String {
+    let (day, time) = date.calendarParts
+    return "<time datetime=\"\(date.iso8601)\" title=\"\(date)\">\(day) \(time.prefix(5))</time>"
+  }
+
   /// What a preview page shows of a file.
   package enum Preview: Sendable {
     /// An image, shown with `<img>` from the file URL.
@@ -147,11 +156,14 @@ package enum BrowsePage {
   }
 
   /// The preview page of one file.
-  package static func file(_ site: Site, path: [UInt8], size: UInt64, type: String, preview: Preview) -> String {
+  package static func file(
+    _ site: Site, path: [UInt8], size: UInt64, type: String, modified: HTTPDate? = nil, preview: Preview
+  ) -> String {
     let url = site.fileURL(path)
     let name = path.split(separator: UInt8(ascii: "/")).last.map { Array($0) } ?? path
     var body = "<header>\(crumbs(site, path: path))<h1>\(HTMLText.escaped(bytes: name))</h1>"
     body += "<p class=\"meta\">\(HTMLText.size(size)) · \(HTMLText.escaped(type))"
+    if let modified { body += " · modified \(date(modified)) UTC" }
     if let modified = site.modified { body += " · archive modified \(HTMLText.escaped(modified))" }
     body += "</p><div class=\"actions\"><a href=\"\(url)\" download>Download</a><a href=\"\(url)\">Open raw</a></div></header><main><div class=\"preview\">"
     switch preview {

@@ -45,7 +45,8 @@ extension CotarResponder {
     let head = request.method == .head
     let served = archives[archive]
     guard configuration.listingEnabled, let listing = served.listing else {
-      return Reply(Self.html(.notFound, BrowsePage.message("No listing", "Listing is disabled for this archive."), head: head))
+      let reason = Self.noListingReason(enabled: configuration.listingEnabled)
+      return Reply(Self.html(.notFound, BrowsePage.message("No listing", reason.prefix(1).uppercased() + reason.dropFirst() + "."), head: head))
     }
     guard let children = listing.directory(directory) else {
       return Reply(Self.html(.notFound, BrowsePage.message("Not found", "No such directory."), head: head))
@@ -80,7 +81,10 @@ extension CotarResponder {
         rows.append(BrowsePage.Row(path: path, size: nil, type: nil))
       } else {
         let entry = try await lookup(path, in: served)
-        rows.append(BrowsePage.Row(path: path, size: entry?.size ?? 0, type: MediaTypes.type(forPath: path)))
+        rows.append(
+          BrowsePage.Row(
+            path: path, size: entry?.size ?? 0, type: MediaTypes.type(forPath: path),
+            modified: listing.modificationTime(of: path).map(HTTPDate.init(secondsSince1970:))))
       }
       last = path
     }
@@ -113,7 +117,9 @@ extension CotarResponder {
     } else {
       preview = .none
     }
-    let page = BrowsePage.file(site(for: archive), path: path, size: entry.size, type: type, preview: preview)
+    let modified = served.listing?.modificationTime(of: path).map(HTTPDate.init(secondsSince1970:))
+    let page = BrowsePage.file(
+      site(for: archive), path: path, size: entry.size, type: type, modified: modified, preview: preview)
     return Reply(Self.html(.ok, page, head: head))
   }
 

@@ -56,11 +56,21 @@ final class ConnectionDeadlines {
   let limits: CotarServerConfiguration.ConnectionLimits
   private(set) var phase = Phase.awaitingRequest
   private var openRequests = 0
+  /// When the current phase's limit runs out (`nil` while responding).
+  private var deadline: NIODeadline?
+  /// The one scheduled check, and when it runs; it closes the connection if ``deadline``
+  /// has passed by then, and else schedules itself again for it. Phases move the deadline
+  /// on every request, but the timer is rescheduled only when the deadline comes earlier
+  /// than the check (so a busy keep-alive connection costs no timer work per request).
   private var timer: Scheduled<Void>?
+  private var timerDeadline: NIODeadline?
   private var writeStallTimer: Scheduled<Void>?
   private var channel: (any Channel)?
 
   init(limits: CotarServerConfiguration.ConnectionLimits) { self.limits = limits }
+
+  /// Requests whose head arrived and whose response has not ended.
+  var requestsInFlight: Int { openRequests }
 
   /// Starts the idle timer of a new connection.
   func start(_ channel: any Channel) {
@@ -100,23 +110,41 @@ final class ConnectionDeadlines {
     timer?.cancel()
     writeStallTimer?.cancel()
     timer = nil
+    timerDeadline = nil
+    deadline = nil
     writeStallTimer = nil
     channel = nil
   }
 
   private func enter(_ next: Phase) {
     phase = next
-    timer?.cancel()
-    timer = nil
     let limit: Duration
     switch next {
     case .awaitingRequest: limit = limits.idleTimeout
     case .readingHead: limit = limits.requestHeadTimeout
-    case .responding: return
+    case .responding:
+      deadline = nil
+      return
     }
+    let next = NIODeadline.now() + limit.timeAmount
+    deadline = next
+    if let timerDeadline, timerDeadline <= next { return }
+    timer?.cancel()
+    schedule(at: next)
+  }
+
+  private func schedule(at when: NIODeadline) {
     guard let channel else { return }
-    timer = channel.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: limit.timeAmount) {
-      channel.close(promise: nil)
+    timerDeadline = when
+    timer = channel.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: when) { [self] in
+      timer = nil
+      timerDeadline = nil
+      guard let deadline else { return }
+      if deadline <= .now() {
+        channel.close(promise: nil)
+      } else {
+        schedule(at: deadline)
+      }
     }
   }
 }
@@ -148,6 +176,12 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
   }
 
   func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    // Only bytes counted by `reserve` are waited for; with none outstanding (every small
+    // response, whose body is written whole) the write needs no completion callback.
+    guard window.outstanding > 0 else {
+      context.write(data, promise: promise)
+      return
+    }
     let count = unwrapOutboundIn(data).readableBytes
     let written = promise ?? context.eventLoop.makePromise()
     let window = self.window

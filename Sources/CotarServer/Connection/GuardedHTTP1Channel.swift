@@ -13,6 +13,10 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
   let counter: ConnectionCounter
   /// Outstanding response bytes above which a body producer waits (``SendWindow``).
   let windowBytes: Int
+  /// Answers small entries on the event loop (``FastEntryHandler``), when given.
+  var fastResponder: CotarResponder? = nil
+  /// The `Server` header of fast answers.
+  var serverName: String? = nil
 
   func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
     let deadlines: NIOLoopBound<ConnectionDeadlines>
@@ -27,7 +31,9 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     }
     let inner = HTTP1Channel(
       responder: responder,
-      configuration: HTTP1Channel.Configuration(additionalChannelHandlers: [RequestCycleHandler(deadlines: deadlines)]))
+      configuration: HTTP1Channel.Configuration(
+        additionalChannelHandlers: [RequestCycleHandler(deadlines: deadlines)]
+          + (fastResponder.map { [FastEntryHandler(responder: $0, deadlines: deadlines, serverName: serverName)] } ?? [])))
     return inner.setup(channel: channel, logger: logger)
   }
 

@@ -13,7 +13,14 @@ import Synchronization
 ///
 /// Lines look like `2026-11-29T21:20:26Z cotar.serve GET /v1/file/a.txt 200 6 0.214ms`.
 final class AccessLog: Sendable {
-  private let buffer = Mutex<[UInt8]>([])
+  private struct Pending {
+    var bytes: [UInt8] = []
+    /// The second of ``stamp`` (the timestamp is formatted once a second, not per line).
+    var second = Int.min
+    var stamp: [UInt8] = []
+  }
+
+  private let buffer = Mutex(Pending())
   private let flusherStarted = Atomic<Bool>(false)
   private let descriptor: Int32
   /// Buffered bytes that trigger an immediate write.
@@ -24,24 +31,29 @@ final class AccessLog: Sendable {
 
   /// Appends one line (a newline is added).
   func append(_ line: String) {
-    let full = buffer.withLock { bytes -> [UInt8]? in
-      bytes += Self.timestamp().utf8
-      bytes += " cotar.serve ".utf8
-      bytes += line.utf8
-      bytes.append(UInt8(ascii: "\n"))
-      guard bytes.count >= Self.flushBytes else { return nil }
-      defer { bytes = [] }
-      return bytes
+    let now = time(nil)
+    let full = buffer.withLock { pending -> [UInt8]? in
+      if pending.second != now {
+        pending.second = now
+        pending.stamp = Array((Self.timestamp(now) + " cotar.serve ").utf8)
+      }
+      if pending.bytes.isEmpty { pending.bytes.reserveCapacity(Self.flushBytes + 1024) }
+      pending.bytes += pending.stamp
+      pending.bytes += line.utf8
+      pending.bytes.append(UInt8(ascii: "\n"))
+      guard pending.bytes.count >= Self.flushBytes else { return nil }
+      defer { pending.bytes = [] }
+      return pending.bytes
     }
     if let full { write(full) }
-    startFlusher()
+    if !flusherStarted.load(ordering: .relaxed) { startFlusher() }
   }
 
   /// Writes whatever is buffered.
   func flush() {
-    let pending = buffer.withLock { bytes -> [UInt8] in
-      defer { bytes = [] }
-      return bytes
+    let pending = buffer.withLock { pending -> [UInt8] in
+      defer { pending.bytes = [] }
+      return pending.bytes
     }
     if !pending.isEmpty { write(pending) }
   }
@@ -62,9 +74,9 @@ final class AccessLog: Sendable {
     }
   }
 
-  /// UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
-  static func timestamp() -> String {
-    var now = time(nil)
+  /// UTC time as `YYYY-MM-DDTHH:MM:SSZ` (now, or at `seconds` since 1970).
+  static func timestamp(_ seconds: Int = time(nil)) -> String {
+    var now = seconds
     var parts = tm()
     gmtime_r(&now, &parts)
     func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }

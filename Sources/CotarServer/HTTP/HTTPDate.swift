@@ -37,6 +37,24 @@ public struct HTTPDate: Hashable, Comparable, Sendable, CustomStringConvertible 
       + "\(Self.twoDigits(secondsOfDay / 3_600)):\(Self.twoDigits(secondsOfDay / 60 % 60)):\(Self.twoDigits(secondsOfDay % 60)) GMT"
   }
 
+  /// The ISO 8601 UTC text, such as `1994-11-06T08:49:37Z` (for `<time datetime>`).
+  public var iso8601: String {
+    let (date, time) = calendarParts
+    return "\(date)T\(time)Z"
+  }
+
+  /// `YYYY-MM-DD` and `HH:MM:SS` in UTC.
+  package var calendarParts: (date: String, time: String) {
+    let days = secondsSince1970 >= 0 ? secondsSince1970 / 86_400 : (secondsSince1970 - 86_399) / 86_400
+    let secondsOfDay = secondsSince1970 - days * 86_400
+    let (year, month, day) = Self.civilFromDays(days)
+    let yearText = year >= 0 && year < 1000 ? String(repeating: "0", count: 4 - String(year).count) + String(year) : String(year)
+    return (
+      "\(yearText)-\(Self.twoDigits(month))-\(Self.twoDigits(day))",
+      "\(Self.twoDigits(secondsOfDay / 3_600)):\(Self.twoDigits(secondsOfDay / 60 % 60)):\(Self.twoDigits(secondsOfDay % 60))"
+    )
+  }
+
   /// Orders dates by time.
   public static func < (lhs: HTTPDate, rhs: HTTPDate) -> Bool { lhs.secondsSince1970 < rhs.secondsSince1970 }
 

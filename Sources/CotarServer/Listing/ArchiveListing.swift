@@ -4,7 +4,8 @@ import CotarCore
 ///
 /// Each path is stored once with its leading `/` and `./` removed (linz/cotar lists `a` and
 /// `/a` both as `/a`; `/v1/file/a` finds all three forms); directories are implied by the paths, not stored. Memory is the
-/// path bytes plus four bytes per path: about 36 MB for a million 32-byte paths. Listing a
+/// path bytes plus four bytes per path: about 36 MB for a million 32-byte paths (plus eight
+/// per path when modification times are kept, see ``modificationTime(of:)``). Listing a
 /// directory binary-searches the sorted paths, so its cost is proportional to its children
 /// (a sub-directory is skipped as a whole), not to the archive.
 public struct ArchiveListing: Sendable {
@@ -12,6 +13,8 @@ public struct ArchiveListing: Sendable {
   private let bytes: [UInt8]
   /// End offset in `bytes` of each path; path `i` starts where path `i - 1` ends.
   private let ends: [UInt32]
+  /// The modification time of each path (seconds since 1970), or empty when not known.
+  private let mtimes: [Int64]
 
   /// The number of distinct paths.
   public var count: Int { ends.count }
@@ -23,26 +26,52 @@ public struct ArchiveListing: Sendable {
   /// - Throws: `CotarError` `.limitExceeded` when the paths exceed 4 GiB in total.
   public init(paths: some Sequence<[UInt8]>) throws {
     var collector = Collector()
-    for path in paths { try collector.append(path) }
+    for path in paths { try collector.append(path, mtime: nil) }
     self = collector.finish()
   }
 
-  /// Reads the member names from the tar headers of `source` (regular files and hard links,
-  /// as indexed), up to `limit` bytes when the tar is followed by an index.
+  /// Builds a listing from entry paths with their modification times (seconds since 1970),
+  /// in any order; of duplicate paths the last one's time is kept (as the index keeps the
+  /// last entry).
+  ///
+  /// - Throws: `CotarError` `.limitExceeded` when the paths exceed 4 GiB in total.
+  public init(entries: some Sequence<(path: [UInt8], mtime: Int64)>) throws {
+    var collector = Collector()
+    for entry in entries { try collector.append(entry.path, mtime: entry.mtime) }
+    self = collector.finish()
+  }
+
+  /// Reads the member names and modification times from the tar headers of `source` (regular
+  /// files and hard links, as indexed), up to `limit` bytes when the tar is followed by an index.
   ///
   /// - Throws: `CotarError` from ``TarScanner`` (`.invalidTar`, `.truncated`, `.io`).
   public static func scan(tar source: any RangeSource, limit: UInt64? = nil) async throws -> ArchiveListing {
     var collector = Collector()
     let scanned: any RangeSource = if let limit { PrefixSource(source, length: limit) } else { source }
     _ = try await TarScanner(source: scanned).scan { entry in
-      if entry.kind.isIndexed { try collector.append(entry.pathBytes) }
+      if entry.kind.isIndexed { try collector.append(entry.pathBytes, mtime: entry.mtime) }
     }
     return collector.finish()
   }
 
-  private init(bytes: [UInt8], ends: [UInt32]) {
+  private init(bytes: [UInt8], ends: [UInt32], mtimes: [Int64]) {
     self.bytes = bytes
     self.ends = ends
+    self.mtimes = mtimes
+  }
+
+  /// Whether the listing knows modification times (from the name table or the tar headers).
+  public var hasModificationTimes: Bool { !mtimes.isEmpty }
+
+  /// The modification time (seconds since 1970) of the file `path` (with or without a
+  /// leading `/` or `./`), or `nil` when the listing has no times or no such file. A binary
+  /// search: O(log n).
+  public func modificationTime(of path: [UInt8]) -> Int64? {
+    guard !mtimes.isEmpty else { return nil }
+    let key = Array(Self.withoutLeadingRoot(path))
+    let found = partition(from: 0, to: count) { compare($0, key) >= 0 }
+    guard found < count, compare(found, key) == 0 else { return nil }
+    return mtimes[found]
   }
 
   /// The children of `directory` (given with or without leading and trailing `/`; empty for
@@ -173,10 +202,14 @@ public struct ArchiveListing: Sendable {
   private struct Collector {
     var bytes: [UInt8] = []
     var ends: [UInt32] = []
+    /// Kept in step with `ends` while every path came with a time; emptied at the first
+    /// path without one.
+    var mtimes: [Int64] = []
+    var timed = true
     var sorted = true
     var lastStart = 0
 
-    mutating func append(_ path: [UInt8]) throws {
+    mutating func append(_ path: [UInt8], mtime: Int64?) throws {
       let trimmed = ArchiveListing.withoutLeadingRoot(path)
       guard !trimmed.isEmpty, trimmed.last != UInt8(ascii: "/") else { return }
       let start = bytes.count
@@ -189,38 +222,55 @@ public struct ArchiveListing: Sendable {
           ArchiveListing.compare(
             UnsafeBufferPointer(rebasing: all[lastStart..<start]), UnsafeBufferPointer(rebasing: all[start...]))
         }
-        if order == 0 {  // an adjacent duplicate
+        if order == 0 {  // an adjacent duplicate: the later entry's time wins
           bytes.removeSubrange(start...)
+          if timed, let mtime { mtimes[mtimes.count - 1] = mtime }
           return
         }
         if order > 0 { sorted = false }
       }
       ends.append(end)
+      if timed, let mtime {
+        mtimes.append(mtime)
+      } else if timed {
+        timed = false
+        mtimes = []
+      }
       lastStart = start
     }
 
     func finish() -> ArchiveListing {
-      if sorted { return ArchiveListing(bytes: bytes, ends: ends) }
+      if sorted { return ArchiveListing(bytes: bytes, ends: ends, mtimes: mtimes) }
       let source = bytes
       let sourceEnds = ends
       func range(_ index: Int) -> Range<Int> { (index == 0 ? 0 : Int(sourceEnds[index - 1]))..<Int(sourceEnds[index]) }
       var order = Array(0..<sourceEnds.count)
+      // Equal paths stay in archive order, so the last of them gives the time.
       source.withUnsafeBufferPointer { all in
-        order.sort { ArchiveListing.compare(UnsafeBufferPointer(rebasing: all[range($0)]), UnsafeBufferPointer(rebasing: all[range($1)])) < 0 }
+        order.sort {
+          let order = ArchiveListing.compare(UnsafeBufferPointer(rebasing: all[range($0)]), UnsafeBufferPointer(rebasing: all[range($1)]))
+          return order != 0 ? order < 0 : $0 < $1
+        }
       }
       var sortedBytes: [UInt8] = []
       sortedBytes.reserveCapacity(source.count)
       var sortedEnds: [UInt32] = []
       sortedEnds.reserveCapacity(order.count)
+      var sortedTimes: [Int64] = []
+      sortedTimes.reserveCapacity(mtimes.count)
       var previous: Range<Int>?
       for index in order {
         let current = range(index)
-        if let previous, source[previous] == source[current] { continue }
+        if let previous, source[previous] == source[current] {
+          if !mtimes.isEmpty { sortedTimes[sortedTimes.count - 1] = mtimes[index] }
+          continue
+        }
         sortedBytes.append(contentsOf: source[current])
         sortedEnds.append(UInt32(truncatingIfNeeded: sortedBytes.count))
+        if !mtimes.isEmpty { sortedTimes.append(mtimes[index]) }
         previous = current
       }
-      return ArchiveListing(bytes: sortedBytes, ends: sortedEnds)
+      return ArchiveListing(bytes: sortedBytes, ends: sortedEnds, mtimes: sortedTimes)
     }
   }
 }

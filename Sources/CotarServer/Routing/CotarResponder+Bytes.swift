@@ -7,12 +7,27 @@ import NIOCore
 extension CotarResponder {
   /// Finds an entry: `path` first, then `/path` (as linz/cotar does), then `./path` (as
   /// stored by `tar -C dir .`).
+  /// A resident index (a local archive) answers without suspending (``lookupInMemory(_:in:)``).
   func lookup(_ path: [UInt8], in archive: ServedArchive) async throws -> CotarEntry? {
+    if case .resolved(let found) = Self.lookupInMemory(path, in: archive) { return found }
     if let found = try await archive.cotar.entry(pathBytes: path) { return found }
     guard path.first != UInt8(ascii: "/") else { return nil }
     if let found = try await archive.cotar.entry(pathBytes: [UInt8(ascii: "/")] + path) { return found }
     guard !path.starts(with: Array("./".utf8)) else { return nil }
     return try await archive.cotar.entry(pathBytes: Array("./".utf8) + path)
+  }
+
+  /// ``lookup(_:in:)`` without I/O when the whole index is in memory (`.needsIO` otherwise).
+  ///
+  /// Records are not checked against the data here: every caller checks
+  /// ``isWithinArchive(_:_:)`` before it reads or answers.
+  static func lookupInMemory(_ path: [UInt8], in archive: ServedArchive) -> CotarIndex.InMemoryLookup {
+    let index = archive.cotar.index
+    let direct = index.lookupInMemory(hash: PathHash.fnv1a64(bytes: path))
+    guard case .resolved(nil) = direct, path.first != UInt8(ascii: "/") else { return direct }
+    let rooted = index.lookupInMemory(hash: PathHash.fnv1a64(bytes: [UInt8(ascii: "/")] + path))
+    guard case .resolved(nil) = rooted, !path.starts(with: Array("./".utf8)) else { return rooted }
+    return index.lookupInMemory(hash: PathHash.fnv1a64(bytes: Array("./".utf8) + path))
   }
 
   /// Serves an entry.
@@ -85,10 +100,7 @@ extension CotarResponder {
         "\(request.method) \(request.uri.path): the index claims bytes \(entry.offset) + \(entry.size) of \(archive.name), past its end (\(archive.cotar.dataLimit ?? archive.tarSize)); answering 500")
       return Reply(Self.error(.internalServerError, "the archive's index is corrupt for this entry", head: request.method == .head))
     }
-    var headers = HTTPFields()
-    if let cacheControl = configuration.cacheControl { headers[.cacheControl] = cacheControl }
-    if let lastModified = archive.lastModified { headers[.lastModified] = lastModified.description }
-    headers[.contentType] = MediaTypes.type(forPath: path)
+    var headers = entryHeaders(path: path, in: archive)
     if encoded {
       headers[.vary] = "Accept-Encoding"
       if !ContentNegotiation.acceptsGzip(request.headers[.acceptEncoding]) {
@@ -101,6 +113,16 @@ extension CotarResponder {
     return try await representation(
       archive.cotar.data, span: entry.range, prefetched: nil, tag: tag, lastModified: archive.lastModified,
       headers: headers, request: request)
+  }
+
+  /// The headers every answer for the entry at `path` carries: `Cache-Control`,
+  /// `Last-Modified` and `Content-Type`.
+  func entryHeaders(path: [UInt8], in archive: ServedArchive) -> HTTPFields {
+    var headers = HTTPFields()
+    if let cacheControl = configuration.cacheControl { headers[.cacheControl] = cacheControl }
+    if let lastModified = archive.lastModified { headers[.lastModified] = lastModifiedText(lastModified) }
+    headers[.contentType] = MediaTypes.type(forPath: path)
+    return headers
   }
 
   /// Serves the raw bytes of an archive's tar or sidecar source.
@@ -160,13 +182,37 @@ extension CotarResponder {
     }
     let absolute = (span.lowerBound + selected.lowerBound)..<(span.lowerBound + selected.upperBound)
     if absolute.count <= configuration.chunkSize {
-      let bytes = try await source.read(absolute)
-      return Reply(Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))))
+      return Reply(
+        Response(status: status, headers: headers, body: ResponseBody(byteBuffer: try await Self.buffer(absolute, of: source))))
     }
     let streamer = RangeStreamer(
       source: source, range: absolute, chunkSize: configuration.chunkSize, stallTimeout: configuration.limits.idleTimeout)
     let body = ResponseBody(contentLength: absolute.count) { writer in try await streamer.write(to: &writer) }
     return Reply(Response(status: status, headers: headers, body: body), streamed: true)
+  }
+
+  /// The bytes of `range` in a new buffer: a local source reads with one `pread` straight
+  /// into it, without suspending; others read, then copy.
+  static func buffer(_ range: Range<UInt64>, of source: any RangeSource) async throws -> ByteBuffer {
+    if let buffer = try bufferWithoutSuspending(range, of: source) { return buffer }
+    return ByteBuffer(bytes: try await source.read(range))
+  }
+
+  /// The bytes of `range` read with one `pread` into a new buffer when `source` is local
+  /// (a ``SynchronousRangeSource``, or one counted by a `CountingSource`, as the CLI opens
+  /// local files); `nil` for a source that must suspend.
+  static func bufferWithoutSuspending(_ range: Range<UInt64>, of source: any RangeSource) throws -> ByteBuffer? {
+    let counting = source as? CountingSource
+    guard let local = (counting?.base ?? source) as? any SynchronousRangeSource else { return nil }
+    let count = range.count
+    var buffer = ByteBufferAllocator().buffer(capacity: count)
+    guard count > 0 else { return buffer }  // an empty entry reads nothing
+    try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { target in
+      try local.readSync(range, into: target)
+      return count
+    }
+    counting?.record(count)
+    return buffer
   }
 
   /// A gzip-stored entry decompressed on the fly for a client that does not accept gzip: no

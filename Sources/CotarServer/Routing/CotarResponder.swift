@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 
 /// The HTTP responder behind ``CotarServer``: routes, conditional requests, ranges, gzip
 /// negotiation, CORS and the access log.
@@ -22,7 +23,11 @@ public struct CotarResponder: HTTPResponder {
   public let configuration: CotarServerConfiguration
   /// The logger for access lines and errors.
   public let logger: Logger
-  private let routeNames: [(name: [UInt8], indexName: [UInt8]?)]
+  let routeNames: [(name: [UInt8], indexName: [UInt8]?)]
+  /// Requests answered on the event loop by the fast path (``fastAnswer(_:)``).
+  public var fastAnswers: Int { fastAnswerCount.value.load(ordering: .relaxed) }
+  let fastAnswerCount = SharedCounter()
+  private let lastModifiedTexts: [(HTTPDate, String)]
   /// The buffered access log, when enabled and the logger's level lets `info` through.
   let accessLogBuffer: AccessLog?
   private let cors: CORSPolicy?
@@ -42,10 +47,20 @@ public struct CotarResponder: HTTPResponder {
     self.slots = archives.map(ArchiveSlot.init)
     self.configuration = configuration
     self.logger = logger
+    self.lastModifiedTexts = archives.compactMap { $0.lastModified.map { ($0, $0.description) } }
     self.routeNames = archives.map { (Array($0.name.utf8), $0.indexName.map { Array($0.utf8) }) }
     self.cors = configuration.corsOrigins.isEmpty ? nil : CORSPolicy(origins: configuration.corsOrigins)
     self.accessLogBuffer = configuration.accessLog && logger.logLevel <= .info ? AccessLog() : nil
   }
+
+  /// `date` as a header value; the archives' own dates are formatted once, at start.
+  func lastModifiedText(_ date: HTTPDate) -> String {
+    for (known, text) in lastModifiedTexts where known == date { return text }
+    return date.description
+  }
+
+  /// The archive at `position` as currently opened.
+  func archive(at position: Int) -> ServedArchive { slots[position].current.archive }
 
   /// Writes buffered access-log lines now (the server calls this when it stops).
   public func flushAccessLog() { accessLogBuffer?.flush() }
@@ -183,7 +198,7 @@ public struct CotarResponder: HTTPResponder {
   private func list(_ directory: [UInt8], archive served: ServedArchive, isFirst: Bool, request: Request) -> Reply {
     let head = request.method == .head
     guard configuration.listingEnabled, let listing = served.listing else {
-      return Reply(Self.error(.notFound, "listing is disabled for this archive", head: head))
+      return Reply(Self.error(.notFound, Self.noListingReason(enabled: configuration.listingEnabled), head: head))
     }
     let query = Self.queryItems(request)
     let recursive = query["recursive"].map { $0 == Array("true".utf8) || $0 == Array("1".utf8) } ?? false
@@ -263,6 +278,14 @@ public struct CotarResponder: HTTPResponder {
 
   // MARK: Helpers
 
+  /// Why an archive has no listing: `--no-list`, or a remote archive without a name table
+  /// (listing it would read every tar header over the network, so it is not scanned).
+  static func noListingReason(enabled: Bool) -> String {
+    enabled
+      ? "this archive has no listing: it has no name table and is not scanned (a remote archive); rebuild it with a current `cotar create` or `cotar index` to add one"
+      : "listing is disabled for this archive"
+  }
+
   /// A JSON response; for HEAD the body is left out but its length is kept.
   static func json(_ status: HTTPResponse.Status, _ text: String, head: Bool) -> Response {
     let buffer = ByteBuffer(string: text)
@@ -298,7 +321,7 @@ public struct CotarResponder: HTTPResponder {
     }
   }
 
-  private static func logLine(
+  static func logLine(
     _ logger: AccessLog, method: HTTPRequest.Method, path: String, status: Int, bytes: Int,
     start: ContinuousClock.Instant, failure: (any Error)?
   ) {
@@ -319,4 +342,9 @@ extension Route {
     case .health: nil
     }
   }
+}
+
+/// A counter shared by the copies of a responder.
+final class SharedCounter: Sendable {
+  let value = Atomic<Int>(0)
 }

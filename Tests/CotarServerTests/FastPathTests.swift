@@ -1,0 +1,99 @@
+import CotarCore
+import CotarServer
+import CotarTestSupport
+import HTTPTypes
+import Hummingbird
+import Logging
+import HummingbirdTesting
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The event-loop fast path for small entries gives exactly the general path's answers.
+@Suite("Fast path for small entries", .timeLimit(.minutes(1)))
+struct FastPathTests {
+  /// The headers of a response but `Date`, as (name, value) pairs in order.
+  static func fields(_ response: TestResponse) -> [String] {
+    response.headers.filter { $0.name != .date }.map { "\($0.name.canonicalName): \($0.value)" }
+  }
+
+  @Test("Fast answers equal the general path's: status, headers and bytes, for GET and HEAD")
+  func sameAnswers() async throws {
+    // As `cotar serve` opens a local archive: the index in memory, the file counted.
+    let tar = TestFiles.tar()
+    let index = try await CotarIndexBuilder.build(tar: MemorySource(tar)).index.bytes
+    let source = CountingSource(MemorySource(tar + index, identity: "test.tar.co"))
+    let archive = try await ServedArchive.open(
+      name: "test.tar.co", tar: source, version: "v1", lastModified: TestServer.lastModified,
+      options: .init(loadIndexIntoMemory: true))
+    var logger = Logger(label: "cotar.serve.test")
+    logger.logLevel = .warning
+    let server = try CotarServer(archives: [archive], configuration: TestServer.configuration(), logger: logger)
+    try await server.makeApplication().test(.live) { client in
+      for uri in ["/v1/file/a.txt", "/v1/file/dir/b.json", "/v1/file/abs.txt", "/v1/file/sp%20ace.txt", "/v1/file/empty.txt",
+        "/v1/file/tiles/0/0/0.pbf.gz", "/v1/test.tar.co/file/dot.txt"]
+      {
+        for method in [HTTPRequest.Method.get, .head] {
+          let before = server.responder.fastAnswers
+          let readsBefore = source.counts.reads
+          let fast = try await client.execute(uri: uri, method: method) { $0 }
+          #expect(server.responder.fastAnswers == before + 1, "\(method) \(uri) took the general path")
+          #expect(source.counts.reads == readsBefore + (method == .get && uri != "/v1/file/empty.txt" ? 1 : 0))
+          // A non-matching If-None-Match changes nothing in the answer but takes the general path.
+          let general = try await client.execute(uri: uri, method: method, headers: [.ifNoneMatch: "\"other\""]) { $0 }
+          #expect(server.responder.fastAnswers == before + 1)
+          #expect(fast.status == general.status, "\(uri)")
+          #expect(Self.fields(fast) == Self.fields(general), "\(method) \(uri)")
+          #expect(fast.headers[.date] != nil)
+          #expect(Array(fast.body.readableBytesView) == Array(general.body.readableBytesView), "\(uri)")
+        }
+      }
+      // Not for the fast path: large, missing, ranges, queries, compressed fallbacks.
+      let before = server.responder.fastAnswers
+      try await client.execute(uri: "/v1/file/big.bin", method: .get) { #expect($0.body.readableBytes == TestFiles.big.count) }
+      try await client.execute(uri: "/v1/file/nothing.txt", method: .get) { #expect($0.status == .notFound) }
+      try await client.execute(uri: "/v1/file/a.txt", method: .get, headers: [.range: "bytes=0-1"]) {
+        #expect($0.status == .partialContent)
+      }
+      try await client.execute(uri: "/v1/file/a.txt?x=1", method: .get) { #expect($0.status == .ok) }
+      try await client.execute(uri: "/v1/file/tiles/0/0/0.pbf", method: .get, headers: [.acceptEncoding: "gzip"]) {
+        #expect($0.headers[.contentEncoding] == "gzip")
+      }
+      #expect(server.responder.fastAnswers == before)
+    }
+  }
+
+  @Test("Pipelined requests are answered in order when a slow answer comes first")
+  func pipelinedOrder() async throws {
+    let app = try TestServer.application([try await TestServer.tarCo()])
+    try await app.test(.live) { client in
+      let port = try #require(client.port)
+      // Blocking socket calls run on a Dispatch thread (RawClient), never on the cooperative
+      // pool that the in-process server needs.
+      let connection = try #require(RawClient(port: port))
+      // A streamed 200 KiB entry, then a small one and a missing one, in one write.
+      #expect(
+        connection.send(
+          "GET /v1/file/big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+            + "GET /v1/file/dir/b.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+      let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+      #expect(closed)
+      let lowered = received.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+      let bigAt = try #require(Self.position(of: Array("content-length: \(TestFiles.big.count)\r\n".utf8), in: lowered))
+      let helloAt = try #require(Self.position(of: TestFiles.hello, in: received))
+      let jsonAt = try #require(Self.position(of: TestFiles.json, in: received))
+      #expect(bigAt < helloAt && helloAt < jsonAt)
+      #expect(received.count > TestFiles.big.count)
+    }
+  }
+
+  /// Where `needle` first occurs in `haystack`.
+  static func position(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+    guard needle.count <= haystack.count else { return nil }
+    return (0...(haystack.count - needle.count)).first { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
+  }
+}
