@@ -22,7 +22,7 @@ struct CotarCommand: AsyncParsableCommand {
     subcommands: [
       DemoCommand.self, IndexCommand.self, CreateCommand.self, GetCommand.self, ListCommand.self,
       InfoCommand.self, ValidateCommand.self, TarCommand.self, AppendCommand.self, PackCommand.self,
-      ServeCommand.self, StatCommand.self,
+      ServeCommand.self, StatCommand.self, ExtractCommand.self,
     ]
   )
 
