@@ -2,6 +2,11 @@
 /// meant.
 
 /// `1 file`, `2 files`; `plural` for irregular words.
+func cotarCounted(_ count: Int, _ singular: String, _ plural: String? = nil) -> String {
+  counted(count, singular, plural)
+}
+
+/// `1 file`, `2 files`; `plural` for irregular words.
 func counted(_ count: Int, _ singular: String, _ plural: String? = nil) -> String {
   "\(count) \(count == 1 ? singular : plural ?? singular + "s")"
 }

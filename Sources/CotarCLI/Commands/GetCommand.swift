@@ -107,7 +107,7 @@ struct GetCommand: AsyncParsableCommand {
         if stat(output, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
           throw CotarError(
             .invalidArgument,
-            "'\(output)' is a directory; with one PATH, -o names the output file (use -o \(output)/NAME), or pass --paths-from to extract entries into a directory",
+            "'\(output)' is a directory; with one PATH, -o names the output file: use -o \(output)/NAME, or give several PATHs (or --paths-from) to write each entry under it, or cotar extract ARCHIVE PATH -o \(output)",
             source: output)
         }
         let writer = try AtomicFileWriter(destination: output, overwrite: force)
