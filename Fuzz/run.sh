@@ -14,7 +14,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${COTAR_FUZZ_OUT:-$ROOT/.build-fuzz}"
-TARGETS=(tar_scanner pax_records gnu_headers index_reader tarco_locator content_range range_header route shard_manifest)
+TARGETS=(tar_scanner pax_records gnu_headers index_reader tarco_locator name_table content_range range_header route shard_manifest)
 
 usage() {
   sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -44,6 +44,7 @@ sources_for() {
   case "$1" in
     tar_scanner | gnu_headers) core_sources; support Invariant Blocking CheckedSource TarChecks ;;
     pax_records) core_sources; support Invariant ;;
+    name_table) core_sources; support Invariant Blocking CheckedSource ;;
     index_reader | tarco_locator) core_sources; support Invariant Blocking CheckedSource IndexChecks ;;
     shard_manifest) core_sources; writer_sources; support Invariant ;;
     content_range) named_sources CotarHTTP ContentRange.swift; support Invariant ;;
@@ -63,7 +64,7 @@ module_for() {
 
 max_len_for() {
   case "$1" in
-    tar_scanner | gnu_headers | index_reader | tarco_locator) echo 32768 ;;
+    tar_scanner | gnu_headers | index_reader | tarco_locator | name_table) echo 32768 ;;
     shard_manifest) echo 16384 ;;
     *) echo 4096 ;;
   esac

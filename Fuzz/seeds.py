@@ -90,6 +90,79 @@ def manifest(shards):
     ).encode()
 
 
+def uvarint(n):
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def svarint(n):
+    return uvarint(((n << 1) ^ (n >> 63)) & ((1 << 64) - 1))
+
+
+def name_table(entries, block_records=64, compress=True):
+    """A version-2 name table (SPEC §12): column-wise blocks, block index, trailer.
+
+    entries: (path bytes, kind, size, data offset, mode, mtime, link bytes or None).
+    """
+    import zlib
+
+    entries = sorted({e[0]: e for e in entries}.values())
+    blocks, index = b"", b""
+    for start in range(0, len(entries), block_records):
+        chunk = entries[start:start + block_records]
+        cols = [bytearray() for _ in range(8)]
+        prev, pred, mt = b"", 0, [0, 0]
+        for path, kind, size, offset, mode, mtime, link in chunk:
+            shared = 0
+            while shared < min(len(path), len(prev)) and path[shared] == prev[shared]:
+                shared += 1
+            cols[0] += uvarint(shared)
+            cols[1] += uvarint(len(path) - shared) + path[shared:]
+            cols[2].append(kind)
+            if kind in (0, 3, 4):
+                cols[3] += uvarint(size)
+            if kind in (0, 3):
+                cols[4] += svarint(offset // 512 - pred)
+                pred = offset // 512 + (size + 511) // 512 + 1
+            cols[5] += uvarint(mode)
+            c = 1 if kind == 1 else 0
+            cols[6] += svarint(mtime - mt[c])
+            mt[c] = mtime
+            if kind in (2, 3):
+                cols[7] += uvarint(len(link)) + link
+            prev = path
+        crc = 0
+        for col in cols:
+            crc = zlib.crc32(bytes(col), crc)
+        block = struct.pack("<I", crc)
+        for col in cols:
+            packed = zlib.compress(bytes(col), 9) if compress and col else bytes(col)
+            method = 1 if compress and col and len(packed) < len(col) else 0
+            stored = packed if method else bytes(col)
+            block += bytes([method]) + uvarint(len(col)) + uvarint(len(stored)) + stored
+        first = chunk[0][0]
+        index += struct.pack("<QIII", len(blocks), len(block), len(chunk), len(first)) + first
+        blocks += block
+    trailer = b"COTN" + bytes([2, 0, 0, 0]) + struct.pack("<QQIII", len(entries), len(blocks), len(index),
+                                                           (len(entries) + block_records - 1) // block_records,
+                                                           zlib.crc32(index))
+    return blocks + index + trailer + struct.pack("<I", zlib.crc32(trailer))
+
+
+def name_model(entries):
+    """The name_table target's build-mode records for `entries` (see Targets/name_table.swift)."""
+    out = b""
+    for path, kind, size, offset, mode, mtime, link in entries:
+        link = link or b""
+        out += bytes([kind, len(path)]) + path + struct.pack("<HH", size & 0xFFFF, (offset // 512) & 0xFFFF)
+        out += bytes([mode // 7 & 0xFF, (mtime // 1000) & 0xFF, len(link)]) + link
+    return out
+
+
 def main():
     out = sys.argv[1]
     seeds = {}
@@ -165,6 +238,32 @@ def main():
     add("shard_manifest", b'{"format":"cotar-shards","version":1,"lookup":"sorted-path-range","shard_size_limit":1,'
         b'"shards":[{"name":"\\u00e9\\ud83d\\ude00","size":1e3,"entries":-1,"sha256":"","first":"","last":"\\/"}],'
         b'"x":[true,false,null,{}]}')
+
+    # name_table: raw tables (mode 0) and build-mode models (mode 1, with and without flips).
+    sample = [
+        (b"docs/", 1, 0, 0, 0o755, 1000, None),
+        (b"docs/a.txt", 0, 13, 512, 0o644, 2000, None),
+        (b"docs/b.txt", 0, 6, 1536, 0o644, 2000, None),
+        (b"docs/hard", 3, 6, 1536, 0o644, 2000, b"docs/b.txt"),
+        (b"docs/link", 2, 0, 0, 0o777, 2000, b"a.txt"),
+        (b"docs/up", 2, 0, 0, 0o777, 2000, b"../../x"),
+        (b"docs/loop", 2, 0, 0, 0o777, 2000, b"loop"),
+        (b"docs/sub/c.txt", 0, 7, 3072, 0o644, -5000, None),
+        (b"dev/null", 4, 0, 0, 0o666, 0, None),
+        (b"top.txt", 0, 3, 4096, 0o600, 3000, None),
+    ]
+    many = [(b"tiles/%d/%d.pbf" % (i % 13, i), 0, 100 + i * 37 % 4000, 512 * (i * 7919 % 5000), 0o644, 0, None)
+            for i in range(300)]
+    for speculative in (0, 3, 5):
+        add("name_table", bytes([speculative, 0]) + name_table(sample))
+        add("name_table", bytes([speculative, 0]) + name_table(many, block_records=40))
+    add("name_table", bytes([0, 0]) + name_table(sample, block_records=2, compress=False))
+    add("name_table", bytes([0, 0]) + name_table([]))
+    add("name_table", bytes([0, 0]) + b"\0" * 40)
+    for mode in (1, 3, 5, 7, 9, 15):
+        add("name_table", bytes([mode % 6, mode, 0]) + name_model(sample))
+        add("name_table", bytes([mode % 6, mode, 0]) + name_model(many[:120]))
+    add("name_table", bytes([1, 3, 2, 40, 0, 0xFF, 7, 0, 0x10]) + name_model(sample))
 
     for target, items in seeds.items():
         folder = os.path.join(out, target)

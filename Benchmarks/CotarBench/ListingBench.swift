@@ -48,6 +48,20 @@ enum ListingBench {
           key: "listing.table_bytes_per_entry", label: "name table size", unit: "B/entry",
           samples: [Double(names.count) / Double(max(1, corpus.entryCount))]))
       section.notes.append("ls '\(prefix)' lists \(children) children; the table is \(names.count) bytes")
+      // The size budget (issue 13): at most about 1.5 × `tar -tf X | gzip -9`.
+      if Spawn.isAvailable("tar") && Spawn.isAvailable("gzip") {
+        let quoted = "'" + corpus.tarPath.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        let listed = try Spawn.run("/bin/sh", ["-c", "tar -tf \(quoted) | gzip -9 | wc -c"], captureOutput: true)
+        if listed.status == 0, let gzipped = Double(listed.output.trimmingCharacters(in: .whitespacesAndNewlines)), gzipped > 0 {
+          section.ratios.append(
+            Ratio(
+              key: "listing.table_vs_gzip_listing", label: "name table / (tar -tf | gzip -9) bytes, budget ≤ 1.5",
+              value: Double(names.count) / gzipped, target: nil))
+          section.notes.append("tar -tf | gzip -9 is \(Int(gzipped)) bytes")
+        }
+      } else {
+        section.notes.append("tar or gzip not found; listing.table_vs_gzip_listing skipped")
+      }
     } catch {
       try? await client.shutdown()
       await server.stop()

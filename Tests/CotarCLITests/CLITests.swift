@@ -174,15 +174,15 @@ struct CLITests {
     #expect(text.contains("index bytes: 144\n"))
   }
 
-  @Test("`cotar ls` lists members; --long adds kind, offset and size")
+  @Test("`cotar ls --tar-order` lists members as tar -tf; --long adds kind, offset and size")
   func list() throws {
-    let plain = try CLI.run(["ls", CLI.fixture("gnu-basic.tar")])
+    let plain = try CLI.run(["ls", "--tar-order", CLI.fixture("gnu-basic.tar")])
     let gnu = try CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-tf", CLI.fixture("gnu-basic.tar")])
     #expect(plain.status == 0)
     #expect(plain.stdout == gnu.stdout)
-    let long = try CLI.run(["ls", "--long", CLI.fixture("gnu-basic.tar")])
+    let long = try CLI.run(["ls", "--tar-order", "--long", CLI.fixture("gnu-basic.tar")])
     #expect(long.stdoutText.contains("file\t3584\t14\tdir/hello.txt\n"))
-    let json = try CLI.run(["ls", "--json", CLI.fixture("gnu-basic.tar")])
+    let json = try CLI.run(["ls", "--tar-order", "--json", CLI.fixture("gnu-basic.tar")])
     #expect(json.stdoutText.contains("{\"path\":\"dir/hello.txt\",\"type\":\"file\",\"offset\":3584,\"size\":14}"))
   }
 

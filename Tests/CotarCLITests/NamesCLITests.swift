@@ -95,6 +95,67 @@ struct NamesCLITests {
     }
   }
 
+  @Test("plain ls lists the top level; --recursive everything; --files filters kinds; a scan agrees")
+  func defaultListing() throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    _ = try Self.makeTree(in: directory)
+    let made = directory.appendingPathComponent("made.tar.co").path
+    let plainTar = directory.appendingPathComponent("plain.tar").path
+    #expect(try CLI.run(["tar", made, "src", "--co"], in: directory).status == 0)
+    #expect(try CLI.run(["tar", plainTar, "src", "--no-names"], in: directory).status == 0)
+    for archive in [made, plainTar] {
+      let top = try CLI.run(["ls", archive])
+      #expect(top.status == 0, "\(top.stderr)")
+      #expect(top.stdoutText == "src/\n", "\(archive)")
+      #expect(try CLI.run(["ls", archive, ""]).stdout == top.stdout)
+      #expect(top.stderr.contains("no name table") == (archive == plainTar), "\(top.stderr)")
+      #expect(try CLI.run(["ls", archive, "src/zone", "--files"]).stdoutText == "")
+      #expect(try CLI.run(["ls", archive, "src/zone/Europe", "--files"]).stdoutText == "src/zone/Europe/Paris\n")
+      let everything = try CLI.run(["ls", archive, "--recursive"]).stdoutText.split(separator: "\n")
+      #expect(everything.count == 2400 + 1 + 3)  // tiles, Paris, 3 links (cotar tar writes no directory members)
+      let files = try CLI.run(["ls", archive, "--recursive", "--files"]).stdoutText.split(separator: "\n")
+      #expect(files.count == 2401)
+      #expect(try CLI.run(["ls", archive, "--tar-order"]).stdoutText.split(separator: "\n").count == everything.count)
+    }
+    #expect(try CLI.run(["ls", made, "--tar-order", "src/"]).status == 64)
+    // The pipeline of the README: every file get can read, extracted.
+    let out = directory.appendingPathComponent("out").path
+    let piped = try CLI.shell("'\(CLI.executable.path)' ls '\(made)' --recursive --files | '\(CLI.executable.path)' get '\(made)' --paths-from - -o '\(out)'", in: directory)
+    #expect(piped.status == 0, "\(piped.stderr)")
+    #expect(try String(contentsOfFile: out + "/src/tiles/07/13.pbf", encoding: .utf8) == "tile 07/13")
+  }
+
+  @Test("cotar serve of a remote archive reloads its listing from the table after the object changes")
+  func serveReopenKeepsListing() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let made = try CLI.shell(
+      """
+      set -e
+      mkdir one two
+      printf 'version one' > one/a.txt; printf 'b' > one/b.txt
+      printf 'version two, longer' > two/a.txt; printf 'c' > two/c.txt
+      """, in: directory)
+    #expect(made.status == 0, "\(made.stderr)")
+    for version in ["one", "two"] {
+      #expect(try CLI.run(["tar", version + ".tar.co", "--base", version, ".", "--co"], in: directory).status == 0)
+    }
+    let upstream = try await RangeServer.start()
+    defer { Task { await upstream.stop() } }
+    try await upstream.putFile("up.tar.co", path: directory.appendingPathComponent("one.tar.co").path)
+    let server = try ServeProcess([upstream.url("up.tar.co"), "--quiet"], in: directory)
+    defer { server.stop() }
+    let before = try #require(TCPClient.get(port: server.port, "/v1/list/"))
+    #expect(before.contains("b.txt") && !before.contains("c.txt"), "\(before)")
+    try await upstream.putFile("up.tar.co", path: directory.appendingPathComponent("two.tar.co").path)
+    // The first read after the change fails its ETag pin; the server reopens the archive.
+    #expect(TCPClient.get(port: server.port, "/v1/file/a.txt")?.hasSuffix("version two, longer") == true)
+    let after = try #require(TCPClient.get(port: server.port, "/v1/list/"))
+    #expect(after.hasPrefix("HTTP/1.1 200"), "\(after)")
+    #expect(after.contains("c.txt") && !after.contains("b.txt"), "\(after)")
+  }
+
   @Test("without a table, ls scans and says so; index, tar and append write tables")
   func writersAndFallback() throws {
     let directory = try CLI.temporaryDirectory()

@@ -43,14 +43,14 @@ struct RealWorldCLITests {
     }
     #expect(expected.status == 0)
     #expect(try CLI.run(["validate", output]).status == 0)
-    let ls = try CLI.run(["ls", output])
+    let ls = try CLI.run(["ls", "--tar-order", output])
     #expect(ls.status == 0, "\(ls.stderr)")
     // A .tar.co written without the marker (by an older cotar) still lists and validates.
     let old = directory.appendingPathComponent("old.tar.co").path
     let tar = try Data(contentsOf: URL(fileURLWithPath: CLI.fixture("no-eof-marker.tar")))
     let index = try Data(contentsOf: URL(fileURLWithPath: CLI.fixture("no-eof-marker.tar.index")))
     try (tar + index).write(to: URL(fileURLWithPath: old))
-    let oldList = try CLI.run(["ls", old])
+    let oldList = try CLI.run(["ls", "--tar-order", old])
     #expect(oldList.status == 0, "\(oldList.stderr)")
     #expect(oldList.stdout == ls.stdout)
     let oldValid = try CLI.run(["validate", old])
@@ -74,7 +74,7 @@ struct RealWorldCLITests {
 
   @Test("`ls` on a truncated tar prints the members it read, then the error, exit 1")
   func listTruncated() throws {
-    let result = try CLI.run(["ls", CLI.fixture("truncated.tar")])
+    let result = try CLI.run(["ls", "--tar-order", CLI.fixture("truncated.tar")])
     #expect(result.status == 1)
     // Every member whose header was read, the cut one included, as GNU tar lists them.
     let gnu = try CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-tf", CLI.fixture("truncated.tar")])

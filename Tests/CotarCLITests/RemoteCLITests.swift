@@ -71,7 +71,7 @@ struct RemoteCLITests {
     let info = try CLI.run(["info", server.url("a.tar.co")])
     #expect(info.status == 0, "\(info.stderr)")
     #expect(info.stdoutText.contains("entries: 1000"))
-    let list = try CLI.run(["ls", server.url("a.tar.co")])
+    let list = try CLI.run(["ls", server.url("a.tar.co"), "--recursive"])
     #expect(list.status == 0, "\(list.stderr)")
     #expect(list.stdoutText.split(separator: "\n").count == 1000)
     let valid = try CLI.run(["validate", server.url("plain.tar"), "--index", server.url("elsewhere.index")])

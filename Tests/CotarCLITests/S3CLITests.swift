@@ -39,7 +39,7 @@ struct S3CLITests {
       #expect(Array(got.stdout) == wanted.bytes)
       #expect(got.stderr.contains("stats: \(location): 2 requests"), "\(got.stderr)")
 
-      let listed = try cotar(server, ["ls", location])
+      let listed = try cotar(server, ["ls", location, "--recursive"])
       #expect(listed.status == 0, "\(listed.stderr)")
       #expect(listed.stdoutText.split(separator: "\n").count == archive.files.count)
       #expect(try cotar(server, ["info", location]).status == 0)

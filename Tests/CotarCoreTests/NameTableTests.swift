@@ -123,6 +123,56 @@ struct NameTableTests {
     #expect(compressed.bytes.count < names.count / 4)
   }
 
+  @Test("SPEC §12.4's two-record block, byte for byte")
+  func specExampleBlock() async throws {
+    var builder = NameTableBuilder(options: .init(compress: false))
+    builder.add(NameEntry(pathBytes: Array("a/".utf8), kind: .directory, size: 0, mode: 0o755, mtime: 100))
+    builder.add(NameEntry(pathBytes: Array("a/b".utf8), kind: .file, size: 5, dataOffset: 512, mode: 0o644, mtime: 90))
+    let bytes = try builder.build()
+    let columns: [UInt8] = [
+      0x00, 0x02, 0x02, 0x00, 0x02,
+      0x00, 0x05, 0x05, 0x02, 0x61, 0x2F, 0x01, 0x62,
+      0x00, 0x02, 0x02, 0x01, 0x00,
+      0x00, 0x01, 0x01, 0x05,
+      0x00, 0x01, 0x01, 0x02,
+      0x00, 0x04, 0x04, 0xED, 0x03, 0xA4, 0x03,
+      0x00, 0x04, 0x04, 0xC8, 0x01, 0xB4, 0x01,
+      0x00, 0x00, 0x00,
+    ]
+    #expect(Array(bytes[4..<(4 + columns.count)]) == columns)
+    let raw: [UInt8] = [0x00, 0x02, 0x02, 0x61, 0x2F, 0x01, 0x62, 0x01, 0x00, 0x05, 0x02, 0xED, 0x03, 0xA4, 0x03, 0xC8, 0x01, 0xB4, 0x01]
+    #expect(bytes[0..<4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } == CRC32.checksum(raw))
+    let table = try #require(try await NameTable.open(in: MemorySource(bytes), endingAt: UInt64(bytes.count)))
+    #expect(table.blocks.first?.length == UInt32(4 + columns.count))
+    let entries = try await table.entries(withPrefix: [])
+    #expect(entries.map(\.path) == ["a/", "a/b"])
+    #expect(entries[1].dataOffset == 512 && entries[1].size == 5 && entries[0].mtime == 100 && entries[1].mtime == 90)
+  }
+
+  @Test("data offsets in and out of path order, sizes and mtimes round-trip (column predictors)")
+  func predictors() async throws {
+    var builder = NameTableBuilder()
+    var random = SplitMix64(seed: 7)
+    var expected: [NameEntry] = []
+    for index in 0..<3000 {
+      let kind: NameEntry.Kind = [.file, .file, .file, .directory, .symbolicLink, .hardLink, .other][index % 7]
+      let data = kind == .file || kind == .hardLink
+      let entry = NameEntry(
+        pathBytes: Array("p/\(random.next() % 1000)/\(index)".utf8), kind: kind,
+        size: kind == .directory || kind == .symbolicLink ? 0 : random.next() % (1 << 40),
+        dataOffset: data ? (random.next() % (1 << 50)) * 512 : 0, mode: UInt32(truncatingIfNeeded: random.next()),
+        mtime: Int64(bitPattern: random.next()) >> Int64(random.next() % 64),
+        linkTargetBytes: kind == .symbolicLink || kind == .hardLink ? Array("t\(index)".utf8) : nil)
+      builder.add(entry)
+      expected.append(entry)
+    }
+    let bytes = try builder.build()
+    let table = try #require(try await NameTable.open(in: MemorySource(bytes), endingAt: UInt64(bytes.count)))
+    #expect(table.blockCount > 1)
+    let sorted = expected.sorted { $0.pathBytes.lexicographicallyPrecedes($1.pathBytes) }
+    #expect(try await table.entries(withPrefix: []) == sorted)
+  }
+
   @Test("damaged tables are refused with corruptIndex; a missing one is nil")
   func damage() async throws {
     let (names, _) = try await Self.table(Self.sampleTar())
@@ -137,8 +187,14 @@ struct NameTableTests {
       #expect(error?.code == .corruptIndex, "byte \(position)")
     }
     var version = names
-    version[names.count - 36] = 9
-    await #expect(throws: CotarError.self) { try await NameTable.open(in: MemorySource(version), endingAt: UInt64(version.count)) }
+    for number: UInt8 in [1, 9] {
+      version[names.count - 36] = number
+      let refused = await #expect(throws: CotarError.self) {
+        try await NameTable.open(in: MemorySource(version), endingAt: UInt64(version.count))
+      }
+      #expect(refused?.code == .unsupportedVersion)
+      #expect(refused?.message.contains("version \(number)") == true)
+    }
     let cut = Array(names.suffix(50))
     let error = await #expect(throws: CotarError.self) { try await NameTable.open(in: MemorySource(cut), endingAt: UInt64(cut.count)) }
     #expect(error?.code == .corruptIndex)

@@ -48,6 +48,18 @@ struct WriterPackTests {
       _ = try await TarScanner(source: try FileSource(path: dir.at("out/" + shard.name))).scan { entries.append($0) }
       for entry in entries { listed[entry.path, default: 0] += 1 }
       #expect(entries.allSatisfy { summary.manifest.shardIndex(for: $0.pathBytes) == number })
+      // Each shard has its name table (in the .tar.co, or NAME.tar.names), listing its tar.
+      let shardPath = dir.at("out/" + shard.name)
+      let table: NameTable? =
+        if combined {
+          try await Cotar.open(try FileSource(path: shardPath)).nameTable()
+        } else {
+          try await NameTable.open(
+            in: try FileSource(path: shardPath + ".names"), endingAt: try await FileSource(path: shardPath + ".names").size())
+        }
+      let opened = try #require(table, "\(shard.name) has no name table")
+      let tablePaths = try await opened.entries(withPrefix: []).map(\.path)
+      #expect(tablePaths == Set(entries.map(\.path)).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) })
     }
     #expect(listed.count == files.count)
     #expect(listed.values.allSatisfy { $0 == 1 })
@@ -56,6 +68,23 @@ struct WriterPackTests {
     #expect(try await set.read("gen/missing") == nil)
     #expect(try await set.read("aaa") == nil)
     #expect(try await set.read("zzz") == nil)
+  }
+
+  @Test("names: false writes no name table (pack --no-names)")
+  func packWithoutNames() async throws {
+    let dir = try WriterTempDir()
+    _ = try makeTree(dir)
+    let inputs = try TarInputCollector(options: .init(base: dir.path)).collect(["gen/d2"]).inputs
+    for combined in [true, false] {
+      var options = CotarPacker.Options(shardSize: 1 << 20, prefix: dir.at("n\(combined)/p"), combined: combined)
+      options.names = false
+      let summary = try await CotarPacker.pack(inputs, options: options, contentDigest: nil, fileDigest: { _ in "x" })
+      for shard in summary.manifest.shards {
+        let path = dir.at("n\(combined)/" + shard.name)
+        if combined { #expect(try await Cotar.open(try FileSource(path: path)).nameTable() == nil) }
+        #expect(!FileManager.default.fileExists(atPath: path + ".names"))
+      }
+    }
   }
 
   @Test func shardSetOverARangeSource() async throws {

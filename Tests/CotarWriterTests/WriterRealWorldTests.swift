@@ -104,7 +104,8 @@ struct WriterRealWorldTests {
       contentDigest: nil, fileDigest: { _ in "" })
     #expect(second.manifest.shards.count == 1)
     let listing = try FileManager.default.contentsOfDirectory(atPath: dir.at("out")).sorted()
-    #expect(listing == ["s-00000.tar", "s-00000.tar.index", "s.manifest.json", "unrelated.txt"])
+    // The stale shards' name tables (NAME.tar.names) go with them.
+    #expect(listing == ["s-00000.tar", "s-00000.tar.index", "s-00000.tar.names", "s.manifest.json", "unrelated.txt"])
   }
 
   @Test("an input named through a symlinked directory that leads out of the base is refused")

@@ -3,24 +3,27 @@ import CotarCore
 import CotarWriter
 import CotarHTTP
 
-/// `cotar ls ARCHIVE`: lists members by scanning the tar headers.
+/// `cotar ls ARCHIVE [PREFIX]`: lists one directory level (or more) from the name table, or
+/// every member in archive order by scanning the tar headers (`--tar-order`).
 struct ListCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "ls",
     abstract: "List the members of a tar or .tar.co.",
     discussion: """
-      Without PREFIX or --recursive/--glob/--files, every member is listed in archive order by \
-      scanning the tar headers. With PREFIX (a directory; "" or / for the top level) one \
-      directory level is listed from the name table (a few range requests), directories \
-      ending in '/'; --long adds kind, size (for a directory the du-style total of the files \
-      below it), mode and mtime. An archive without a name table is scanned instead (a note \
-      on stderr says so).
+      Lists one directory level, PREFIX (a directory; the top level without it), from the name \
+      table (a few range requests), sorted by path, directories ending in '/'. --recursive \
+      lists everything below PREFIX, --glob the paths matching a pattern, and --files keeps \
+      only files and hard links (`ls X --recursive --files` lists every path `get` can read). \
+      --long adds kind, size (for a directory the du-style total of the files below it), mode \
+      and mtime. An archive without a name table is scanned instead (a note on stderr says so). \
+      --tar-order lists every member in archive order by scanning the tar headers, as \
+      `tar -tf` does (--long: kind, data offset, size).
       """)
 
   @Argument(help: "A .tar or .tar.co: a path or an http(s):// URL.", completion: .file())
   var archive: String
 
-  @Argument(help: "List this directory (one level) from the name table.")
+  @Argument(help: "List this directory (one level; the top level without it).")
   var prefix: String?
 
   @Flag(name: .shortAndLong, help: "List every member below PREFIX, not one level.")
@@ -32,18 +35,27 @@ struct ListCommand: AsyncParsableCommand {
   @Flag(help: "Only files and hard links.")
   var files = false
 
+  @Flag(help: "Every member in archive order, by scanning the tar headers (as tar -tf).")
+  var tarOrder = false
+
   @OptionGroup var remote: RemoteArguments
 
-  @Flag(name: .shortAndLong, help: "Also show type, data offset and size.")
+  @Flag(name: .shortAndLong, help: "Also show kind, size, mode and mtime (--tar-order: kind, data offset, size).")
   var long = false
 
   @Flag(help: "One JSON object per line: path, type, offset, size (and link target).")
   var json = false
 
+  func validate() throws {
+    if tarOrder && (prefix != nil || recursive || glob != nil || files) {
+      throw ValidationError("--tar-order lists every member; it does not combine with PREFIX, --recursive, --glob or --files")
+    }
+  }
+
   func run() async throws {
     try await remote.withSession(needed: SourceResolver.isRemote(archive)) { session in
       let source = try session.source(archive)
-      if prefix != nil || recursive || glob != nil || files {
+      if !tarOrder {
         let table = try await openNames(
           archive: archive, source: source, session: session, speculativeBytes: remote.speculativeBytes)
         try writeStandardOutput(try await listing(table))
@@ -59,7 +71,7 @@ struct ListCommand: AsyncParsableCommand {
   private func listing(_ table: NameTable) async throws -> [UInt8] {
     var out: [UInt8] = []
     let base = prefix ?? ""
-    if glob != nil || recursive || (files && prefix == nil) {
+    if glob != nil || recursive {
       let entries: [NameEntry]
       if let glob {
         entries = try await table.glob(glob)

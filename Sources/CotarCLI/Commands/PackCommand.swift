@@ -41,9 +41,10 @@ struct PackCommand: AsyncParsableCommand {
 
   func run() async throws {
     let limit = try ByteSize.parse(shardSize)
-    let options = CotarPacker.Options(
+    var options = CotarPacker.Options(
       shardSize: limit, prefix: outputOptions.output ?? "", combined: co, index: index.builderOptions,
       overwrite: outputOptions.force)
+    options.names = !index.noNames
     let progress = writeProgressPrinter("packing")
     let summary = try await CotarPacker.pack(
       try tree.collect(inputs), options: options, contentDigest: tree.contentDigest,

@@ -145,20 +145,23 @@ struct ServeCommand: AsyncParsableCommand {
       buildListing: list, scanForListing: isLocal, options: options)
     if let remote = sources.tar as? HTTPRangeSource {
       if let etag = remote.pinnedETag { opened = opened.retagged(version: etag) }
-      opened = opened.reopening(with: Self.reopener(opened.name, tar: remote, sidecar: opened.sidecar, options: options))
+      opened = opened.reopening(
+        with: Self.reopener(opened.name, tar: remote, sidecar: opened.sidecar, list: list, options: options))
     }
     return opened
   }
 
-  /// Opens a remote archive again from fresh sources (after its object changed upstream).
+  /// Opens a remote archive again from fresh sources (after its object changed upstream),
+  /// with its listing reloaded from the new object's name table (never by a scan).
   private static func reopener(
-    _ name: String, tar: HTTPRangeSource, sidecar: (any RangeSource)?, options: Cotar.OpenOptions
+    _ name: String, tar: HTTPRangeSource, sidecar: (any RangeSource)?, list: Bool, options: Cotar.OpenOptions
   ) -> ServedArchive.Reopener {
     { () async throws -> ServedArchive in
       let freshTar = try tar.fresh()
       let freshSidecar = try (sidecar as? HTTPRangeSource)?.fresh() ?? sidecar
       var reopened = try await ServedArchive.open(
-        name: name, tar: freshTar, sidecar: freshSidecar, buildListing: false, options: options)
+        name: name, sources: ArchiveLocation.Sources(tar: freshTar, index: freshSidecar.map { .sidecar($0) } ?? .trailing),
+        buildListing: list, scanForListing: false, options: options)
       if let etag = freshTar.pinnedETag { reopened = reopened.retagged(version: etag) }
       return reopened
     }

@@ -26,6 +26,9 @@ public struct NameEntry: Hashable, Sendable {
 
     /// Whether records of this kind carry a data offset (files and hard links).
     var hasData: Bool { self == .file || self == .hardLink }
+    /// Whether records of this kind store a size (files, hard links, other; directories and
+    /// symbolic links have size 0).
+    var hasSize: Bool { self == .file || self == .hardLink || self == .other }
     /// Whether records of this kind carry a link target.
     var hasLink: Bool { self == .symbolicLink || self == .hardLink }
 

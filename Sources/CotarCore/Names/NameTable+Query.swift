@@ -105,59 +105,7 @@ extension NameTable {
   static func decode(
     block stored: ArraySlice<UInt8>, ref: NameTableBlockRef, at offset: UInt64, source: any RangeSource
   ) throws(CotarError) -> [NameEntry] {
-    let corrupt = { (message: String) in
-      CotarError(.corruptIndex, "name table block at \(offset): \(message)", offset: offset, source: source.identity)
-    }
-    let head = Array(stored.prefix(NameTableFormat.blockHeaderSize))
-    guard head.count == NameTableFormat.blockHeaderSize, head[1] == 0, head[2] == 0, head[3] == 0,
-      let rawLength = head.getUInt32LE(at: 4), let crc = head.getUInt32LE(at: 8),
-      Int(rawLength) <= NameTableFormat.maximumBlockBytes
-    else { throw corrupt("bad block header") }
-    let body = stored.dropFirst(NameTableFormat.blockHeaderSize)
-    let payload: [UInt8]
-    switch head[0] {
-    case NameTableFormat.methodStored:
-      guard body.count == Int(rawLength) else { throw corrupt("stored length does not match") }
-      payload = Array(body)
-    case NameTableFormat.methodZlib:
-      guard let inflated = Deflate.decompress(body, expected: Int(rawLength)) else { throw corrupt("zlib data is corrupt") }
-      payload = inflated
-    default:
-      throw corrupt("unknown block method \(head[0])")
-    }
-    guard CRC32.checksum(payload) == crc else { throw corrupt("checksum does not match") }
-    var cursor = ByteCursor(bytes: payload) { position in corrupt("record cut or malformed at payload byte \(position)") }
-    var entries: [NameEntry] = []
-    entries.reserveCapacity(Int(ref.entryCount))
-    var state = NameTableBuilder.RecordState()
-    while !cursor.atEnd {
-      let shared = try cursor.length(atMost: state.path.count)
-      let suffix = try cursor.length(atMost: payload.count)
-      var path = Array(state.path[0..<shared])
-      path += try cursor.take(suffix)
-      guard let kind = NameEntry.Kind(rawValue: try cursor.byte()) else { throw corrupt("unknown kind") }
-      var entry = NameEntry(pathBytes: path, kind: kind, size: try cursor.varint())
-      if kind.hasData {
-        let block = state.dataOffset / 512 &+ UInt64(bitPattern: try cursor.signedVarint())
-        guard block <= UInt64.max / 512 else { throw corrupt("data offset overflows 64 bits") }
-        entry.dataOffset = block * 512
-        state.dataOffset = entry.dataOffset
-      }
-      guard let mode = UInt32(exactly: try cursor.varint()) else { throw corrupt("mode does not fit 32 bits") }
-      entry.mode = mode
-      entry.mtime = state.mtime &+ (try cursor.signedVarint())
-      state.mtime = entry.mtime
-      if kind.hasLink { entry.linkTargetBytes = Array(try cursor.take(try cursor.length(atMost: payload.count))) }
-      if entries.isEmpty {
-        guard path == ref.firstPath else { throw corrupt("first path differs from the block index") }
-      } else if !state.path.lexicographicallyPrecedes(path) {
-        throw corrupt("paths are not in strictly increasing order")
-      }
-      state.path = path
-      entries.append(entry)
-    }
-    guard entries.count == Int(ref.entryCount) else { throw corrupt("holds \(entries.count) records, the index says \(ref.entryCount)") }
-    return entries
+    try NameTableBlock.decode(stored, ref: ref, at: offset, source: source.identity)
   }
 
   /// The member with exactly these path bytes, or `nil`.

@@ -112,7 +112,7 @@ public struct NameTable: Sendable {
       else { throw corrupt("block index entry \(blocks.count) is cut short", offset + UInt64(position)) }
       let pathStart = position + NameTableFormat.blockIndexEntrySize
       let first = Array(bytes[pathStart..<(pathStart + Int(pathLength))])
-      guard blockOffset == next, length >= UInt32(NameTableFormat.blockHeaderSize), count > 0 else {
+      guard blockOffset == next, length >= UInt32(NameTableFormat.minimumBlockBytes), count > 0 else {
         throw corrupt("block \(blocks.count) is not where the previous one ends, or is empty", offset + UInt64(position))
       }
       if let last = blocks.last, !last.firstPath.lexicographicallyPrecedes(first) {

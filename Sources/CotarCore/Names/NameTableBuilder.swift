@@ -75,23 +75,18 @@ public struct NameTableBuilder: Sendable {
     var blockCount: UInt32 = 0
     var start = 0
     while start < sorted.count {
-      var payload: [UInt8] = []
-      var state = RecordState()
+      var encoder = NameTableBlock.Encoder()
       var end = start
-      while end < sorted.count && (end == start || payload.count < options.targetBlockBytes) {
-        Self.encode(sorted[end], state: &state, into: &payload)
+      while end < sorted.count && (end == start || encoder.rawBytes < options.targetBlockBytes) {
+        encoder.append(sorted[end])
         end += 1
       }
-      guard payload.count <= NameTableFormat.maximumBlockBytes else {
+      guard encoder.rawBytes <= NameTableFormat.maximumBlockBytes else {
         throw CotarError(
           .limitExceeded, "a name-table record is larger than \(NameTableFormat.maximumBlockBytes) bytes",
           path: sorted[start].path)
       }
-      let stored = options.compress ? try Deflate.compress(payload) : payload
-      var block: [UInt8] = [options.compress ? NameTableFormat.methodZlib : NameTableFormat.methodStored, 0, 0, 0]
-      block.appendUInt32LE(UInt32(payload.count))
-      block.appendUInt32LE(CRC32.checksum(payload))
-      block += stored
+      let block = try encoder.finish(compress: options.compress)
       let first = sorted[start].pathBytes
       guard let firstLength = UInt32(exactly: first.count), let blockLength = UInt32(exactly: block.count) else {
         throw CotarError(.limitExceeded, "name-table block too large", path: sorted[start].path)
@@ -113,39 +108,5 @@ public struct NameTableBuilder: Sendable {
       entryCount: UInt64(sorted.count), blocksLength: UInt64(output.count), indexLength: indexLength,
       blockCount: blockCount, indexCRC: CRC32.checksum(index))
     return output + index + trailer.bytes
-  }
-
-  /// What a record is coded against: the previous record of its block (all zero at its start).
-  struct RecordState {
-    var path: [UInt8] = []
-    /// The data offset of the last record with data.
-    var dataOffset: UInt64 = 0
-    var mtime: Int64 = 0
-  }
-
-  /// Appends one record (SPEC §12.4), coded against `state`, and advances `state`.
-  static func encode(_ entry: NameEntry, state: inout RecordState, into payload: inout [UInt8]) {
-    var shared = 0
-    let limit = min(entry.pathBytes.count, state.path.count)
-    while shared < limit && entry.pathBytes[shared] == state.path[shared] { shared += 1 }
-    Varint.append(UInt64(shared), to: &payload)
-    Varint.append(UInt64(entry.pathBytes.count - shared), to: &payload)
-    payload += entry.pathBytes[shared...]
-    payload.append(entry.kind.rawValue)
-    Varint.append(entry.size, to: &payload)
-    if entry.kind.hasData {
-      // In 512-byte blocks: tar data always starts on a block boundary (SPEC §12.4).
-      Varint.appendSigned(Int64(bitPattern: entry.dataOffset / 512 &- state.dataOffset / 512), to: &payload)
-      state.dataOffset = entry.dataOffset
-    }
-    Varint.append(UInt64(entry.mode), to: &payload)
-    Varint.appendSigned(entry.mtime &- state.mtime, to: &payload)
-    state.mtime = entry.mtime
-    state.path = entry.pathBytes
-    if entry.kind.hasLink {
-      let target = entry.linkTargetBytes ?? []
-      Varint.append(UInt64(target.count), to: &payload)
-      payload += target
-    }
   }
 }

@@ -2,12 +2,15 @@
 public enum NameTableFormat {
   /// Trailer magic `COTN`.
   public static let magic: [UInt8] = [0x43, 0x4F, 0x54, 0x4E]
-  /// The version this library writes and reads.
-  public static let version: UInt8 = 1
+  /// The version this library writes and reads (2: column-wise blocks, SPEC §12.3; version 1
+  /// stored whole records and was never released).
+  public static let version: UInt8 = 2
   /// Size of the trailer in bytes.
   public static let trailerSize = 40
-  /// Size of a block header in bytes.
-  public static let blockHeaderSize = 12
+  /// Size of a block header in bytes (the CRC-32 of the block's columns).
+  public static let blockHeaderSize = 4
+  /// The smallest valid block: its header and eight empty columns of 3 bytes each.
+  public static let minimumBlockBytes = blockHeaderSize + 8 * 3
   /// Fixed part of a block-index entry (offset, stored length, entry count, first path length).
   public static let blockIndexEntrySize = 20
   /// A writer closes a block once its uncompressed records reach this many bytes.
@@ -16,9 +19,9 @@ public enum NameTableFormat {
   public static let maximumBlockBytes = 16 << 20
   /// A reader refuses a block index larger than this.
   public static let maximumIndexBytes = 64 << 20
-  /// Block method: records stored as they are.
+  /// Column method: bytes stored as they are.
   public static let methodStored: UInt8 = 0
-  /// Block method: records compressed as one zlib (RFC 1950) stream.
+  /// Column method: bytes compressed as one zlib (RFC 1950) stream.
   public static let methodZlib: UInt8 = 1
   /// Suffix of the sidecar that holds the table of `X.tar` (`X.tar.names`).
   public static let sidecarSuffix = ".names"
@@ -74,7 +77,7 @@ public struct NameTableTrailer: Sendable, Hashable {
     let trailer = Array(bytes[position..<(position + NameTableFormat.trailerSize)])
     guard trailer[4] == NameTableFormat.version else {
       throw CotarError(
-        .unsupportedVersion, "name table version \(trailer[4]) is not supported (this reader knows version 1)",
+        .unsupportedVersion, "name table version \(trailer[4]) is not supported (this reader knows version \(NameTableFormat.version)); rebuild it with this version of cotar",
         offset: sourceOffset + 4)
     }
     guard let crc = trailer.getUInt32LE(at: 36), crc == CRC32.checksum(trailer[0..<36]),

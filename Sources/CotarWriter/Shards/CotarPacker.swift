@@ -31,6 +31,9 @@ public enum CotarPacker {
     public var index = CotarIndexBuilder.Options()
     /// Replace existing outputs.
     public var overwrite = false
+    /// Write a name table (SPEC §12) for each shard: inside a `.tar.co` shard, or as
+    /// `NAME.tar.names` beside a `.tar` shard.
+    public var names = true
 
     /// Creates options.
     public init(
@@ -46,6 +49,11 @@ public enum CotarPacker {
       if index.automaticPacking { index.automaticPackingLimit = min(index.automaticPackingLimit, index.packing + 100) }
       self.index = index
       self.overwrite = overwrite
+    }
+
+    /// The files written for shard `name` (`NAME.tar.co`; or `NAME.tar`, its index and its table).
+    func files(ofShard name: String) -> [String] {
+      combined ? [name] : [name, name + ".index"] + (names ? [name + NameTableFormat.sidecarSuffix] : [])
     }
   }
 
@@ -65,10 +73,27 @@ public enum CotarPacker {
   struct SizeBound {
     var members: UInt64 = 0
     var indexed = 0
+    /// Raw name-table column bytes, at most: per member its path, link target and 66 bytes
+    /// of varints and kind (SPEC §12.4).
+    var nameBytes: UInt64 = 0
+    var longestPath = 0
+
+    mutating func add(path: [UInt8], link: Int) {
+      nameBytes += UInt64(path.count + 1 + link + 66)
+      longestPath = max(longestPath, path.count + 1)
+    }
 
     func total(options: Options) -> UInt64 {
       let slots = UInt64((Double(indexed) * options.index.largestPackingFactor).rounded(.up))
-      return members + 1024 + 16 + slots * 16
+      return members + 1024 + 16 + slots * 16 + (options.names ? namesBound : 0)
+    }
+
+    /// The table at most: raw columns (zlib or stored, never larger), and per block its
+    /// header, eight column headers and its block index entry, and the trailer. A block
+    /// closes after 64 KiB of raw columns, so there are at most 1 + raw / 64 KiB blocks.
+    var namesBound: UInt64 {
+      let blocks = 1 + nameBytes / UInt64(NameTableFormat.targetBlockBytes)
+      return nameBytes + blocks * UInt64(4 + 8 * 21 + 20 + longestPath) + 40
     }
   }
 
@@ -99,7 +124,15 @@ public enum CotarPacker {
         cost = max(cost, try link.encodedSize())
       }
       let indexed = if case .file = input.kind { 1 } else { 0 }
-      let alone = SizeBound(members: cost, indexed: indexed)
+      let link: Int =
+        switch input.kind {
+        case .symbolicLink(let target): target.count
+        case .file(let size, let executable):
+          size > 0 ? (longestInGroup[GroupKey(size: size, executable: executable)]?.count ?? 0) + 1 : 0
+        case .directory: 0
+        }
+      var alone = SizeBound(members: cost, indexed: indexed)
+      alone.add(path: input.archivePath, link: link)
       if alone.total(options: options) > options.shardSize {
         warnings.append(
           "'\(input.path)' needs \(alone.total(options: options)) bytes as a shard, more than the shard size \(options.shardSize); it gets a shard of its own")
@@ -112,6 +145,7 @@ public enum CotarPacker {
       var next = bound
       next.members += cost
       next.indexed += indexed
+      next.add(path: input.archivePath, link: link)
       if !current.isEmpty && next.total(options: options) > options.shardSize {
         shards.append(current)
         current = []
@@ -151,7 +185,7 @@ public enum CotarPacker {
       let digits = String(number)
       return stem + "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + (options.combined ? ".tar.co" : ".tar")
     }
-    let outputs = [manifestPath] + names.flatMap { options.combined ? [directory + $0] : [directory + $0, directory + $0 + ".index"] }
+    let outputs = [manifestPath] + names.flatMap { options.files(ofShard: $0).map { directory + $0 } }
     if !options.overwrite, let existing = outputs.first(where: { access($0, F_OK) == 0 }) {
       throw CotarError(.outputExists, "output exists; pass --force to replace it", source: existing)
     }
@@ -181,8 +215,9 @@ public enum CotarPacker {
       let name = names[number]
       let path = staging + "/" + name
       let plan = try TarPlan.plan(run, digest: contentDigest)
-      let write = ReproducibleTar.Options(
+      var write = ReproducibleTar.Options(
         overwrite: false, combined: options.combined, sidecar: !options.combined, index: options.index)
+      write.names = options.names
       let base = done
       let baseBytes = doneBytes
       let summary = try await ReproducibleTar.write(plan, to: path, options: write) { step in
@@ -213,7 +248,7 @@ public enum CotarPacker {
     var moved: [String] = []
     do {
       for name in names {
-        for file in options.combined ? [name] : [name, name + ".index"] {
+        for file in options.files(ofShard: name) {
           try publish(staging + "/" + file, to: directory + file, overwrite: options.overwrite)
           moved.append(directory + file)
         }
@@ -237,7 +272,7 @@ public enum CotarPacker {
     else { return [] }
     return old.shards.flatMap { shard in
       // Only plain names in the manifest's directory: never follow a hostile path elsewhere.
-      ([shard.name] + (shard.index.map { [$0] } ?? [])).filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty }
+      ([shard.name] + (shard.index.map { [$0, shard.name + NameTableFormat.sidecarSuffix] } ?? [])).filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty }
         .map { directory + $0 }
     }
   }
