@@ -107,6 +107,13 @@ public struct S3Uploader: Sendable {
       method: .DELETE, object: object, query: "uploadId=\(S3Encoding.encode(uploadID, keepSlash: false))", body: [])
   }
 
+  /// Deletes `object` (S3 answers success for a key that does not exist).
+  ///
+  /// - Throws: as ``put(_:to:)``.
+  public func delete(_ object: S3ObjectPath) async throws {
+    _ = try await send(method: .DELETE, object: object, query: nil, body: [])
+  }
+
   /// One signed request; a non-2xx answer becomes an explained `CotarError`.
   func send(
     method: HTTPMethod, object: S3ObjectPath, query: String?, body: [UInt8], extraHeaders: [(String, String)] = []

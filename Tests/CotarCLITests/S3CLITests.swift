@@ -5,10 +5,10 @@ import Foundation
 import Testing
 
 /// `cotar` against moto's S3 server (signature checking on), as a user runs it.
-@Suite(.serialized, .timeLimit(.minutes(3)), .enabled(if: MotoServer.isAvailable, "needs moto (.ci/run installs it into .build/moto-venv) and COTAR_S3_TESTS=1"))
+@Suite(.serialized, .timeLimit(.minutes(2)), .enabled(if: MotoServer.isAvailable, "moto is not installed: .ci/run installs it into .build/moto-venv (or set COTAR_MOTO_VENV)"))
 struct S3CLITests {
-  func cotar(_ server: MotoServer, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-    try ProcessRunner.run(CLI.executable.path, arguments, environment: server.environment.merging(environment) { $1 })
+  func cotar(_ server: MotoServer, _ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
+    try await ProcessRunner.runDetached(CLI.executable.path, arguments, environment: server.environment.merging(environment) { $1 })
   }
 
   func uploader(_ server: MotoServer) -> S3Uploader {
@@ -19,82 +19,176 @@ struct S3CLITests {
   }
 
   @Test func createGetLsInfoValidateAndWrongSecret() async throws {
-    try await withMotoServer { server in
-      let directory = try CLI.temporaryDirectory()
-      defer { try? FileManager.default.removeItem(at: directory) }
-      let archive = try await TestArchive.make(count: 200)
-      let tarPath = directory.appendingPathComponent("small.tar").path
-      try Data(archive.tar).write(to: URL(fileURLWithPath: tarPath))
-      let location = "s3://\(server.bucket)/sets/small.tar.co"
+    let server = try await MotoServer.shared()
+    let prefix = server.uniquePrefix()
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let archive = try await TestArchive.make(count: 200)
+    let tarPath = directory.appendingPathComponent("small.tar").path
+    try Data(archive.tar).write(to: URL(fileURLWithPath: tarPath))
+    let location = "s3://\(server.bucket)/\(prefix)sets/small.tar.co"
 
-      let created = try cotar(server, ["create", tarPath, "-o", location])
-      #expect(created.status == 0, "\(created.stderr)")
-      let again = try cotar(server, ["create", tarPath, "-o", location])
-      #expect(again.status != 0)
-      #expect(again.stderr.contains("--force"))
+    let created = try await cotar(server, ["create", tarPath, "-o", location])
+    #expect(created.status == 0, "\(created.stderr)")
+    let again = try await cotar(server, ["create", tarPath, "-o", location])
+    #expect(again.status != 0)
+    #expect(again.stderr.contains("--force"))
 
-      let wanted = archive.files[42]
-      let got = try cotar(server, ["get", location, wanted.path, "--stats"])
-      #expect(got.status == 0, "\(got.stderr)")
-      #expect(Array(got.stdout) == wanted.bytes)
-      #expect(got.stderr.contains("stats: \(location): 2 requests"), "\(got.stderr)")
+    let wanted = archive.files[42]
+    let got = try await cotar(server, ["get", location, wanted.path, "--stats"])
+    #expect(got.status == 0, "\(got.stderr)")
+    #expect(Array(got.stdout) == wanted.bytes)
+    #expect(got.stderr.contains("stats: \(location): 2 requests"), "\(got.stderr)")
 
-      let listed = try cotar(server, ["ls", location, "--recursive"])
-      #expect(listed.status == 0, "\(listed.stderr)")
-      #expect(listed.stdoutText.split(separator: "\n").count == archive.files.count)
-      #expect(try cotar(server, ["info", location]).status == 0)
-      let validated = try cotar(server, ["validate", location])
-      #expect(validated.status == 0, "\(validated.stderr)")
+    let listed = try await cotar(server, ["ls", location, "--recursive"])
+    #expect(listed.status == 0, "\(listed.stderr)")
+    #expect(listed.stdoutText.split(separator: "\n").count == archive.files.count)
+    #expect(try await cotar(server, ["info", location]).status == 0)
+    let validated = try await cotar(server, ["validate", location])
+    #expect(validated.status == 0, "\(validated.stderr)")
 
-      let wrong = "not-the-secret-0123456789"
-      let refused = try cotar(server, ["get", location, wanted.path], environment: ["AWS_SECRET_ACCESS_KEY": wrong])
-      #expect(refused.status != 0)
-      let lines = refused.stderr.split(separator: "\n")
-      #expect(lines.count == 1, "\(refused.stderr)")
-      #expect(refused.stderr.contains("signature does not match"))
-      #expect(refused.stderr.contains("bucket '\(server.bucket)'"))
-      #expect(refused.stderr.contains("key 'sets/small.tar.co'"))
-      #expect(refused.stderr.contains("environment (AWS_ACCESS_KEY_ID)"))
-      #expect(!refused.stderr.contains(wrong))
-      #expect(!refused.stderr.contains(server.secretAccessKey))
+    let wrong = "not-the-secret-0123456789"
+    let refused = try await cotar(server, ["get", location, wanted.path], environment: ["AWS_SECRET_ACCESS_KEY": wrong])
+    #expect(refused.status != 0)
+    let lines = refused.stderr.split(separator: "\n")
+    #expect(lines.count == 1, "\(refused.stderr)")
+    #expect(refused.stderr.contains("signature does not match"))
+    #expect(refused.stderr.contains("bucket '\(server.bucket)'"))
+    #expect(refused.stderr.contains("key '\(prefix)sets/small.tar.co'"))
+    #expect(refused.stderr.contains("environment (AWS_ACCESS_KEY_ID)"))
+    #expect(!refused.stderr.contains(wrong))
+    #expect(!refused.stderr.contains(server.secretAccessKey))
 
-      let missing = try cotar(server, ["get", "s3://\(server.bucket)/nope.tar.co", wanted.path])
-      #expect(missing.status != 0)
-      #expect(missing.stderr.contains("no such key"))
-    }
+    let missing = try await cotar(server, ["get", "s3://\(server.bucket)/\(prefix)nope.tar.co", wanted.path])
+    #expect(missing.status != 0)
+    #expect(missing.stderr.contains("no such key"))
   }
 
   @Test func indexAndCreateWhereTheTarLives() async throws {
-    try await withMotoServer { server in
-      // Two large members and a few small ones: 6 MiB, above S3's 5 MiB part minimum.
+    let server = try await MotoServer.shared()
+    let prefix = server.uniquePrefix()
+    // Two large members and a few small ones: 6 MiB, above S3's 5 MiB part minimum.
+    var tar = TestTar()
+    tar.add("a.txt", "alpha")
+    tar.add("big/one.bin", (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13) })
+    tar.add("b.txt", "beta")
+    tar.add("big/two.bin", (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 5) })
+    tar.add("c.txt", "gamma")
+    let bytes = tar.finished
+    let object = S3ObjectPath(bucket: server.bucket, key: prefix + "remote.tar")
+    try await uploader(server).put(bytes, to: object)
+
+    let indexed = try await cotar(server, ["index", "s3://\(server.bucket)/\(prefix)remote.tar", "--stats"])
+    #expect(indexed.status == 0, "\(indexed.stderr)")
+    #expect(indexed.stderr.contains("s3://\(server.bucket)/\(prefix)remote.tar.index (upload): 1 requests"), "\(indexed.stderr)")
+    // The name table goes beside the sidecar, so `ls` reads it instead of scanning the tar.
+    #expect(indexed.stderr.contains("s3://\(server.bucket)/\(prefix)remote.tar.names (upload): 1 requests"), "\(indexed.stderr)")
+    let listedSidecar = try await cotar(server, ["ls", "s3://\(server.bucket)/\(prefix)remote.tar", "--recursive"])
+    #expect(listedSidecar.status == 0, "\(listedSidecar.stderr)")
+    #expect(listedSidecar.stdoutText.split(separator: "\n").count == 5, "\(listedSidecar.stdoutText)")
+    #expect(!listedSidecar.stderr.contains("no name table"), "\(listedSidecar.stderr)")
+    // A remote tar indexed to a local sidecar gets its local name table too.
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let localIndex = directory.appendingPathComponent("remote.tar.index").path
+    let indexedLocally = try await cotar(server, ["index", "s3://\(server.bucket)/\(prefix)remote.tar", "-o", localIndex])
+    #expect(indexedLocally.status == 0, "\(indexedLocally.stderr)")
+    let names = try Data(contentsOf: directory.appendingPathComponent("remote.tar.names"))
+    #expect(try await NameTable.open(in: MemorySource(Array(names)), endingAt: UInt64(names.count))?.count == 5)
+    let sidecarGet = try await cotar(server, ["get", "s3://\(server.bucket)/\(prefix)remote.tar", "b.txt"])
+    #expect(sidecarGet.status == 0, "\(sidecarGet.stderr)")
+    #expect(sidecarGet.stdoutText == "beta")
+
+    let target = "s3://\(server.bucket)/\(prefix)remote.tar.co"
+    let created = try await cotar(server, ["create", "s3://\(server.bucket)/\(prefix)remote.tar", "-o", target, "--stats"])
+    #expect(created.status == 0, "\(created.stderr)")
+    // The tar was scanned with small range reads and copied server-side, not downloaded.
+    let received = try #require(Self.totalBytes(created.stderr))
+    #expect(received < UInt64(bytes.count) / 20, "\(created.stderr)")
+    let validated = try await cotar(server, ["validate", target])
+    #expect(validated.status == 0, "\(validated.stderr)")
+    let listed = try await cotar(server, ["ls", target, "--recursive"])
+    #expect(listed.status == 0, "\(listed.stderr)")
+    #expect(listed.stdoutText.split(separator: "\n").count == 5, "\(listed.stdoutText)")
+    #expect(!listed.stderr.contains("no name table"), "\(listed.stderr)")
+    let got = try await cotar(server, ["get", target, "big/two.bin"])
+    #expect(Array(got.stdout) == (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 5) })
+  }
+
+  @Test func serveReopensAReplacedObject() async throws {
+    let server = try await MotoServer.shared()
+    let prefix = server.uniquePrefix()
+    let object = S3ObjectPath(bucket: server.bucket, key: prefix + "served.tar.co")
+    func combined(_ files: [(String, String)]) async throws -> [UInt8] {
       var tar = TestTar()
-      tar.add("a.txt", "alpha")
-      tar.add("big/one.bin", (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13) })
-      tar.add("b.txt", "beta")
-      tar.add("big/two.bin", (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 5) })
-      tar.add("c.txt", "gamma")
+      for (name, text) in files { tar.add(name, text) }
       let bytes = tar.finished
-      let object = S3ObjectPath(bucket: server.bucket, key: "remote.tar")
-      try await uploader(server).put(bytes, to: object)
-
-      let indexed = try cotar(server, ["index", "s3://\(server.bucket)/remote.tar", "--stats"])
-      #expect(indexed.status == 0, "\(indexed.stderr)")
-      #expect(indexed.stderr.contains("s3://\(server.bucket)/remote.tar.index (upload): 1 requests"), "\(indexed.stderr)")
-      let sidecarGet = try cotar(server, ["get", "s3://\(server.bucket)/remote.tar", "b.txt"])
-      #expect(sidecarGet.status == 0, "\(sidecarGet.stderr)")
-      #expect(sidecarGet.stdoutText == "beta")
-
-      let target = "s3://\(server.bucket)/remote.tar.co"
-      let created = try cotar(server, ["create", "s3://\(server.bucket)/remote.tar", "-o", target, "--stats"])
-      #expect(created.status == 0, "\(created.stderr)")
-      // The tar was scanned with small range reads and copied server-side, not downloaded.
-      let received = try #require(Self.totalBytes(created.stderr))
-      #expect(received < UInt64(bytes.count) / 20, "\(created.stderr)")
-      let validated = try cotar(server, ["validate", target])
-      #expect(validated.status == 0, "\(validated.stderr)")
-      let got = try cotar(server, ["get", target, "big/two.bin"])
-      #expect(Array(got.stdout) == (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 5) })
+      return bytes + (try await CotarIndexBuilder.build(tar: MemorySource(bytes)).index.bytes)
     }
+    try await uploader(server).put(try await combined([("a.txt", "version one\n"), ("b.txt", "bee\n")]), to: object)
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let serve = try ServeProcess([object.description, "--quiet"], in: directory, environment: server.environment)
+    defer { serve.stop() }
+    let first = try #require(TCPClient.get(port: serve.port, "/v1/file/a.txt"))
+    #expect(first.hasPrefix("HTTP/1.1 200") && first.hasSuffix("\r\n\r\nversion one\n"), "\(first)")
+
+    // Replaced in place: the pinned ETag no longer matches, so serve opens it again.
+    try await uploader(server).put(try await combined([("a.txt", "version two, longer\n")]), to: object)
+    let second = try #require(TCPClient.get(port: serve.port, "/v1/file/a.txt"))
+    #expect(second.hasPrefix("HTTP/1.1 200") && second.hasSuffix("\r\n\r\nversion two, longer\n"), "\(second)\n\(serve.log)")
+    let gone = try #require(TCPClient.get(port: serve.port, "/v1/file/b.txt"))
+    #expect(gone.hasPrefix("HTTP/1.1 404"), "\(gone)")
+  }
+
+  @Test func packToS3PublishesTheManifestLastAndGetReadsThroughIt() async throws {
+    let server = try await MotoServer.shared()
+    let prefix = server.uniquePrefix()
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    for index in 0..<60 {
+      let url = directory.appendingPathComponent(ShardSetCLITests.path(index))
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try Data(ShardSetCLITests.content(index)).write(to: url)
+    }
+    let base = "s3://\(server.bucket)/\(prefix)sets/p"
+    func pack(_ extra: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
+      try await ProcessRunner.runDetached(
+        CLI.executable.path, ["pack", "data", "--shard-size", "8KiB", "--co", "-o", base] + extra, in: directory.path,
+        environment: server.environment.merging(environment) { $1 })
+    }
+
+    // A store that refuses the manifest: the run fails, and neither the manifest nor any
+    // shard it uploaded is left behind.
+    let refused = try await pack([], environment: [
+      "AWS_ACCESS_KEY_ID": server.noManifestCredentials.accessKeyID,
+      "AWS_SECRET_ACCESS_KEY": server.noManifestCredentials.secretAccessKey,
+    ])
+    #expect(refused.status != 0)
+    #expect(refused.stderr.contains("access denied: bucket '\(server.bucket)', key '\(prefix)sets/p.manifest.json'"), "\(refused.stderr)")
+    let shardPuts = server.requestLines.filter { $0.hasPrefix("PUT /\(server.bucket)/\(prefix)sets/p-") }
+    #expect(shardPuts.count > 3, "\(server.requestLines.suffix(20))")
+    for line in shardPuts {
+      let key = String(line.dropFirst("PUT /\(server.bucket)/".count).prefix { $0 != " " })
+      let probe = try await cotar(server, ["info", "s3://\(server.bucket)/\(key)"])
+      #expect(probe.stderr.contains("no such key"), "\(key): \(probe.stderr)")
+    }
+    let noManifest = try await cotar(server, ["get", base + ".manifest.json", ShardSetCLITests.path(3)])
+    #expect(noManifest.stderr.contains("no such key"), "\(noManifest.stderr)")
+
+    let packed = try await pack(["--stats"])
+    #expect(packed.status == 0, "\(packed.stderr)")
+    #expect(packed.stderr.contains("\(base).manifest.json: "), "\(packed.stderr)")
+    // Every shard went up before the manifest.
+    let puts = server.requestLines.filter { $0.hasPrefix("PUT /\(server.bucket)/\(prefix)sets/") }
+    #expect(puts.last?.hasPrefix("PUT /\(server.bucket)/\(prefix)sets/p.manifest.json") == true, "\(puts)")
+    #expect(try await pack([]).stderr.contains("--force"))
+
+    let got = try await cotar(server, ["get", base + ".manifest.json", ShardSetCLITests.path(51), ShardSetCLITests.path(2), "--stats"])
+    #expect(got.status == 0, "\(got.stderr)")
+    #expect(Array(got.stdout) == ShardSetCLITests.content(51) + ShardSetCLITests.content(2))
+    // The manifest in one request, then two small .tar.co shards of 2 requests each.
+    #expect(got.stderr.contains("stats: total: 5 requests"), "\(got.stderr)")
   }
 
   /// The bytes in the `stats: total:` line.

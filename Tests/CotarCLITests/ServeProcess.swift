@@ -15,8 +15,9 @@ final class ServeProcess {
   private(set) var port = 0
 
   /// Starts `cotar serve ARGS --port 0`, through `/bin/sh -c` when `shellPrefix` is given
-  /// (such as `ulimit -n 256;`), and waits until it listens.
-  init(_ arguments: [String], shellPrefix: String? = nil, in directory: URL) throws {
+  /// (such as `ulimit -n 256;`), with `environment` added to this process's, and waits until
+  /// it listens.
+  init(_ arguments: [String], shellPrefix: String? = nil, in directory: URL, environment: [String: String] = [:]) throws {
     logURL = directory.appendingPathComponent("serve-\(UUID().uuidString).log")
     _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
     let output = try FileHandle(forWritingTo: logURL)
@@ -30,6 +31,7 @@ final class ServeProcess {
       process.arguments = all
     }
     process.currentDirectoryURL = directory
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     process.standardOutput = output
     process.standardError = output
     process.standardInput = FileHandle.nullDevice

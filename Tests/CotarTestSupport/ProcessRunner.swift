@@ -58,6 +58,20 @@ public enum ProcessRunner {
       stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
   }
 
+  /// ``run(_:_:in:environment:)`` on a thread of its own: an async test waiting for the child
+  /// does not hold one of the cooperative threads (as many as cores, 2 here) that every other
+  /// test in the process needs. Blocking waits on those threads starve the parallel suites
+  /// until their time limits pass.
+  public static func runDetached(
+    _ program: String, _ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil
+  ) async throws -> ProcessResult {
+    try await withCheckedThrowingContinuation { continuation in
+      Thread {
+        continuation.resume(with: Result { try run(program, arguments, in: directory, environment: environment) })
+      }.start()
+    }
+  }
+
   /// Whether `tool` is on `PATH`, for tests that need an optional external program.
   public static func isAvailable(_ tool: String) -> Bool {
     let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

@@ -19,6 +19,9 @@ struct GetCommand: AsyncParsableCommand {
       Without -o, the bytes go to standard output. With one PATH, -o names the output file. With several PATHs or --paths-from, -o names a \
       directory and each entry is written under it at its own path; entries are then looked \
       up concurrently and neighbouring data is fetched with one read (see --coalesce-gap).
+      ARCHIVE may also be a `cotar pack` manifest (NAME.manifest.json: a path, an http(s):// \
+      URL or s3://bucket/key); each PATH is then read from the shard whose path range holds \
+      it, shards being looked for beside the manifest.
       """)
 
   @OptionGroup var archive: ArchiveArguments
@@ -56,15 +59,59 @@ struct GetCommand: AsyncParsableCommand {
   func run() async throws {
     var wanted = paths.map(rawArgumentBytes)
     if let pathsFrom { wanted += try await Self.readPathList(pathsFrom) }
+    if CotarShardSet.isManifest(archive.archive) {
+      if try await readShardSet(wanted) > 0 { throw ExitCode.failure }
+      return
+    }
     let missing = try await archive.withArchive(connections: concurrency) { location in
       let cotar = try await location.open()
-      if isBatch, let output { return try await extract(wanted, from: cotar, into: output) }
+      if isBatch, let output { return try await extract([(cotar, wanted)], into: output) }
       return try await write(wanted, from: cotar)
     }
     if missing > 0 { throw ExitCode.failure }
   }
 
   typealias Payload = EntryFetcher.Payload
+
+  /// `get` through a `cotar pack` manifest (path, URL or `s3://`): each path is looked up in
+  /// the shard whose path range holds it; shards are opened on first use. Entries go out in
+  /// the order given (to standard output) or are extracted shard by shard (`-o DIR`).
+  ///
+  /// - Returns: how many paths were missing or failed.
+  /// - Throws: `CotarError` for an unreadable manifest or shard.
+  private func readShardSet(_ wanted: [[UInt8]]) async throws -> Int {
+    if archive.index != nil {
+      throw CotarError(.invalidArgument, "--index does not apply to a shard-set manifest", source: archive.archive)
+    }
+    let remote = archive.remote
+    return try await remote.withSession(needed: SourceResolver.isRemote(archive.archive), connections: concurrency) { session in
+      let set = try await CotarShardSet.open(location: archive.archive, resolver: session.resolver, options: remote.openOptions)
+      let shards = wanted.map { set.shardIndex(for: $0) }
+      var missing = 0
+      for path in zip(wanted, shards).filter({ $0.1 == nil }).map(\.0) {
+        reportMissing(path)
+        missing += 1
+      }
+      if isBatch, let output {
+        var groups: [(Cotar, [[UInt8]])] = []
+        for shard in Set(shards.compactMap { $0 }).sorted() {
+          groups.append((try await set.archive(shard: shard), zip(wanted, shards).filter { $0.1 == shard }.map(\.0)))
+        }
+        return missing + (try await extract(groups, into: output))
+      }
+      // Consecutive paths of one shard together, keeping the order given.
+      var start = 0
+      while start < wanted.count {
+        var end = start + 1
+        while end < wanted.count, shards[end] == shards[start] { end += 1 }
+        if let shard = shards[start] {
+          missing += try await write(Array(wanted[start..<end]), from: try await set.archive(shard: shard))
+        }
+        start = end
+      }
+      return missing
+    }
+  }
 
   /// Calls `body` for every path of `wanted`, in order, through ``EntryFetcher`` (the read
   /// path `extract` shares): paths are located 1024 at a time; a path the index does not
@@ -140,37 +187,39 @@ struct GetCommand: AsyncParsableCommand {
     try await body(bar.map { bar in { bar.update($0) } })
   }
 
-  /// Entries to `directory`/PATH, in batches, through ``SafeExtractor``: nothing is written
+  /// Entries (of one archive, or of several shards) to `directory`/PATH, in batches, through ``SafeExtractor``: nothing is written
   /// outside the directory; a refused or failed entry is reported on its own and the rest go
   /// on (the exit status is then 1); large entries are streamed; the files are made durable
   /// once at the end.
-  private func extract(_ wanted: [[UInt8]], from cotar: Cotar, into directory: String) async throws -> Int {
+  private func extract(_ groups: [(Cotar, [[UInt8]])], into directory: String) async throws -> Int {
     var failed = 0
     let extractor = try SafeExtractor(directory: directory, overwrite: force)
-    var accepted: [[UInt8]] = []
-    for path in wanted {
-      do {
-        _ = try SafeExtractor.components(of: path)
-        accepted.append(path)
-      } catch {
-        printError("cotar: \(error)")
-        failed += 1
-      }
-    }
-    try await forEachEntry(accepted, from: cotar) { path, payload in
-      do {
-        switch payload {
-        case .missing:
-          try await reportMissing(path, in: cotar)
+    for (cotar, wanted) in groups {
+      var accepted: [[UInt8]] = []
+      for path in wanted {
+        do {
+          _ = try SafeExtractor.components(of: path)
+          accepted.append(path)
+        } catch {
+          printError("cotar: \(error)")
           failed += 1
-        case .bytes(let bytes):
-          try extractor.write(bytes, to: path)
-        case .stream(let entry):
-          try await stream(path, entry) { try await extractor.write(entry, of: cotar, to: path, progress: $0) }
         }
-      } catch let error as CotarError {
-        printError("cotar: \(error)")
-        failed += 1
+      }
+      try await forEachEntry(accepted, from: cotar) { path, payload in
+        do {
+          switch payload {
+          case .missing:
+            try await reportMissing(path, in: cotar)
+            failed += 1
+          case .bytes(let bytes):
+            try extractor.write(bytes, to: path)
+          case .stream(let entry):
+            try await stream(path, entry) { try await extractor.write(entry, of: cotar, to: path, progress: $0) }
+          }
+        } catch let error as CotarError {
+          printError("cotar: \(error)")
+          failed += 1
+        }
       }
     }
     try extractor.finish()
@@ -186,6 +235,11 @@ struct GetCommand: AsyncParsableCommand {
     if noFollow { return (entry.linkTargetBytes ?? []) + [0x0A] }
     guard let target = try await table.resolvingSymlinks(pathBytes: path) else { return nil }
     return try await cotar.read(target)
+  }
+
+  /// Says that `path` is in no shard of a shard set.
+  private func reportMissing(_ path: [UInt8]) {
+    printError("cotar: '\(String(decoding: path, as: UTF8.self))' is not in \(archive.archive)")
   }
 
   /// Says why `path` gave no bytes: a directory or a dangling symbolic link when the name

@@ -49,30 +49,45 @@ func writeRemoteIndex(
     if SourceResolver.isRemote(tar) { scanOptions.adaptiveMinimumReadAheadBytes = 4096 }
     let progress = scanProgressPrinter("indexing")
     let result = try await CotarIndexBuilder.build(
-      tar: source, options: index.builderOptions, scanOptions: scanOptions, progress: progress)
+      tar: source, options: index.builderOptions, scanOptions: scanOptions, progress: progress,
+      names: index.noNames ? nil : .init())
     endProgressLine(progress)
     let size = try await source.size()
     let padding = includingTar ? result.scan.terminatorPadding(fileSize: size) : 0
-    let tail = [UInt8](repeating: 0, count: Int(padding)) + result.index.bytes
+    // A .tar.co holds the name table between the tar and the index (SPEC §12.1); a sidecar
+    // index gets it as X.tar.names beside it, written before the index.
+    let names = result.names
+    let tail = [UInt8](repeating: 0, count: Int(padding)) + (includingTar ? names ?? [] : []) + result.index.bytes
+    let namesDestination = includingTar || names == nil ? nil : namesSidecarPath(forIndex: destination)
     if SourceResolver.scheme(of: destination) == "s3" {
       let object = try S3ObjectPath(parsing: destination)
       let uploader = try session.uploader(for: destination)
       if !force {
-        let existing = try session.source(destination)
-        do {
-          _ = try await existing.size()
-          throw CotarError(.outputExists, "the output exists; pass --force to replace it", source: destination)
-        } catch let error as CotarError where error.code == .notFound {}
+        for output in [destination] + (namesDestination.map { [$0] } ?? []) {
+          let existing = try session.source(output)
+          do {
+            _ = try await existing.size()
+            throw CotarError(.outputExists, "the output exists; pass --force to replace it", source: output)
+          } catch let error as CotarError where error.code == .notFound {}
+        }
       }
       if includingTar {
         let copyFrom = (source as? S3RangeSource).flatMap { $0.s3.endpoint == uploader.s3.endpoint ? $0.object : nil }
         try await uploader.upload(source, copyFrom: copyFrom, followedBy: tail, to: object)
       } else {
+        if let namesDestination, let names {
+          try await session.uploader(for: namesDestination).put(names, to: try S3ObjectPath(parsing: namesDestination))
+        }
         try await uploader.put(tail, to: object)
       }
     } else {
       let writer = try AtomicFileWriter(destination: destination, overwrite: force)
       if includingTar { try await writer.copy(from: source, range: 0..<size) }
+      if let namesDestination, let names {
+        let namesWriter = try AtomicFileWriter(destination: namesDestination, overwrite: force)
+        try namesWriter.write(names)
+        try namesWriter.commit()
+      }
       try writer.write(tail)
       try writer.commit()
     }

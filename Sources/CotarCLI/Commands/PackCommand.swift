@@ -1,6 +1,15 @@
 import ArgumentParser
 import CotarCore
+import CotarS3
 import CotarWriter
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 
 /// `cotar pack INPUT... --shard-size SIZE -o PREFIX`: packs a tree into size-limited shards.
 struct PackCommand: AsyncParsableCommand {
@@ -11,7 +20,9 @@ struct PackCommand: AsyncParsableCommand {
       Paths are sorted bytewise and cut into consecutive runs, so each shard covers a path \
       range listed in the manifest. A file is never split; one larger than SIZE gets a shard \
       of its own (with a warning). SIZE accepts 12MiB, 1GiB (powers of 1024) or 100G, 100MB \
-      (powers of 1000).
+      (powers of 1000). With -o s3://bucket/PREFIX the shards are built in a temporary \
+      directory ($TMPDIR or /tmp), uploaded, and the manifest is uploaded last: a failed run \
+      publishes no manifest (and removes the shards it uploaded, unless --force).
       """)
 
   @Argument(help: "Files and directories to pack, relative to --base.", completion: .file())
@@ -26,6 +37,7 @@ struct PackCommand: AsyncParsableCommand {
   @OptionGroup var tree: TreeInputOptions
   @OptionGroup var index: IndexOptions
   @OptionGroup var outputOptions: OutputOptions
+  @OptionGroup var remote: RemoteArguments
 
   func validate() throws {
     guard !inputs.isEmpty else { throw ValidationError("give at least one file or directory to pack") }
@@ -40,10 +52,23 @@ struct PackCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let limit = try ByteSize.parse(shardSize)
+    let prefix = outputOptions.output ?? ""
+    if SourceResolver.scheme(of: prefix) == "s3" {
+      try await remote.withSession(needed: true) { session in try await packToS3(prefix, session: session) }
+      return
+    }
+    if let scheme = SourceResolver.scheme(of: prefix), scheme != "file" {
+      throw CotarError(.invalidArgument, "cannot write to \(scheme):// outputs; write to a path or to s3://bucket/prefix", source: prefix)
+    }
+    let summary = try await pack(prefix: prefix, overwrite: outputOptions.force)
+    printSummary(summary, manifest: summary.manifestPath)
+  }
+
+  /// Packs into local files `PREFIX-NNNNN…` and `PREFIX.manifest.json`.
+  private func pack(prefix: String, overwrite: Bool) async throws -> CotarPacker.Summary {
     var options = CotarPacker.Options(
-      shardSize: limit, prefix: outputOptions.output ?? "", combined: co, index: index.builderOptions,
-      overwrite: outputOptions.force)
+      shardSize: try ByteSize.parse(shardSize), prefix: prefix, combined: co, index: index.builderOptions,
+      overwrite: overwrite)
     options.names = !index.noNames
     let progress = writeProgressPrinter("packing")
     let summary = try await CotarPacker.pack(
@@ -51,9 +76,69 @@ struct PackCommand: AsyncParsableCommand {
       fileDigest: { hexString(try sha256(ofFile: Array($0.utf8))) }, progress: progress)
     endWriteProgress(progress)
     for warning in summary.warnings { printError("cotar: warning: \(warning)") }
+    return summary
+  }
+
+  /// Packs into a temporary directory, uploads the shards beside `destination`
+  /// (`s3://bucket/dir/NAME` → `s3://bucket/dir/NAME-00000.tar.co` …), then the manifest
+  /// `NAME.manifest.json`, last. On failure no manifest is published and, unless `--force`,
+  /// the shards this run uploaded are deleted again.
+  ///
+  /// - Throws: `CotarError` `.outputExists` when the manifest exists and `--force` is not
+  ///   given, `.invalidArgument` for a prefix without a name, and what packing or the store throws.
+  private func packToS3(_ destination: String, session: SourceSession) async throws {
+    let base = try S3ObjectPath(parsing: destination)
+    let slash = base.key.lastIndex(of: "/")
+    let keyDirectory = slash.map { String(base.key[...$0]) } ?? ""
+    let stem = slash.map { String(base.key[base.key.index(after: $0)...]) } ?? base.key
+    guard !stem.isEmpty else {
+      throw CotarError(.invalidArgument, "give the shards a name: -o s3://bucket/dir/NAME", source: destination)
+    }
+    let manifestLocation = destination + ".manifest.json"
+    let manifestObject = S3ObjectPath(bucket: base.bucket, key: base.key + ".manifest.json")
+    if !outputOptions.force {
+      do {
+        _ = try await session.source(manifestLocation).size()
+        throw CotarError(.outputExists, "the manifest exists; pass --force to replace it", source: manifestLocation)
+      } catch let error as CotarError where error.code == .notFound {}
+    }
+    let uploader = try session.uploader(for: "s3://\(base.bucket)/\(keyDirectory)\(stem)*")
+    let temporary = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    let staging = try CotarPacker.makeStagingDirectory((temporary.hasSuffix("/") ? temporary : temporary + "/") + "cotar-pack-")
+    defer { CotarPacker.removeTree(staging) }
+    let summary = try await pack(prefix: staging + "/" + stem, overwrite: false)
+    var uploaded: [S3ObjectPath] = []
+    do {
+      for shard in summary.manifest.shards {
+        // A .tar shard comes with its index and, unless --no-names, its name table.
+        let sidecars = shard.index.map { [$0, shard.name + NameTableFormat.sidecarSuffix] } ?? []
+        for name in [shard.name] + sidecars {
+          guard let file = try? FileSource(path: staging + "/" + name) else {
+            if name == shard.name || name == shard.index { throw CotarError(.io, "the shard file is missing", source: name) }
+            continue
+          }
+          let object = S3ObjectPath(bucket: base.bucket, key: keyDirectory + name)
+          try await uploader.upload(file, followedBy: [], to: object)
+          uploaded.append(object)
+        }
+      }
+      // Published last: a reader never finds a manifest whose shards are not all there.
+      try await uploader.upload(try FileSource(path: summary.manifestPath), followedBy: [], to: manifestObject)
+    } catch {
+      if !outputOptions.force {
+        for object in uploaded { try? await uploader.delete(object) }
+      }
+      throw error
+    }
+    printSummary(summary, manifest: manifestLocation)
+  }
+
+  /// The one-line summary: shards, entries, largest shard, packing.
+  private func printSummary(_ summary: CotarPacker.Summary, manifest: String) {
     let shards = summary.manifest.shards
     let largest = shards.map(\.totalSize).max() ?? 0
-    var line = "\(summary.manifestPath): \(shards.count) shards, \(shards.reduce(0) { $0 + $1.entries }) entries, largest shard \(largest) bytes (limit \(limit))"
+    let limit = (try? ByteSize.parse(shardSize)) ?? 0
+    var line = "\(manifest): \(shards.count) shards, \(shards.reduce(0) { $0 + $1.entries }) entries, largest shard \(largest) bytes (limit \(limit))"
     if let range = summary.packingRange {
       let low = Int(range.lowerBound), high = Int(range.upperBound)
       line += ", packing " + (low == high ? "\(low)%" : "\(low)–\(high)%") + (index.packing == nil ? " (automatic)" : "")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CotarCore
 import CotarHTTP
+import CotarS3
 import CotarServer
 import Logging
 import NIOCore
@@ -24,7 +25,7 @@ struct ServeCommand: AsyncParsableCommand {
       """)
 
   @Argument(
-    help: "One or more .tar.co files, or .tar files with a .tar.index sidecar: paths or http(s):// URLs.",
+    help: "One or more .tar.co files, or .tar files with a .tar.index sidecar: paths, http(s):// URLs or s3://bucket/key (reopened when the object is replaced).",
     completion: .file())
   var archives: [String]
 
@@ -143,7 +144,7 @@ struct ServeCommand: AsyncParsableCommand {
     var opened = try await ServedArchive.open(
       name: Self.urlName(archive), sources: sources, version: stamp?.version ?? "", lastModified: stamp?.modified,
       buildListing: list, scanForListing: isLocal, options: options)
-    if let remote = sources.tar as? HTTPRangeSource {
+    if let remote = sources.tar as? any RefreshableSource {
       if let etag = remote.pinnedETag { opened = opened.retagged(version: etag) }
       opened = opened.reopening(
         with: Self.reopener(opened.name, tar: remote, sidecar: opened.sidecar, list: list, options: options))
@@ -151,14 +152,15 @@ struct ServeCommand: AsyncParsableCommand {
     return opened
   }
 
-  /// Opens a remote archive again from fresh sources (after its object changed upstream),
-  /// with its listing reloaded from the new object's name table (never by a scan).
+  /// Opens a remote archive (`http(s)://` or `s3://`) again from fresh sources, after its
+  /// object changed upstream, with its listing reloaded from the new object's name table
+  /// (never by a scan).
   private static func reopener(
-    _ name: String, tar: HTTPRangeSource, sidecar: (any RangeSource)?, list: Bool, options: Cotar.OpenOptions
+    _ name: String, tar: any RefreshableSource, sidecar: (any RangeSource)?, list: Bool, options: Cotar.OpenOptions
   ) -> ServedArchive.Reopener {
     { () async throws -> ServedArchive in
-      let freshTar = try tar.fresh()
-      let freshSidecar = try (sidecar as? HTTPRangeSource)?.fresh() ?? sidecar
+      let freshTar = try tar.freshSource()
+      let freshSidecar = try (sidecar as? any RefreshableSource)?.freshSource() ?? sidecar
       var reopened = try await ServedArchive.open(
         name: name, sources: ArchiveLocation.Sources(tar: freshTar, index: freshSidecar.map { .sidecar($0) } ?? .trailing),
         buildListing: list, scanForListing: false, options: options)
@@ -211,4 +213,23 @@ struct LocalFileStamp {
     version = "\(info.st_dev):\(info.st_ino):\(info.st_size):\(time.seconds).\(time.nanoseconds)"
     modified = HTTPDate(secondsSince1970: time.seconds)
   }
+}
+
+/// A remote source that can start over for the same object, having learnt nothing (no
+/// pinned ETag or size): what reopening a replaced upstream object needs.
+protocol RefreshableSource: RangeSource {
+  /// The strong ETag pinned by the first response, if any.
+  var pinnedETag: String? { get }
+  /// A new source for the same object and settings.
+  ///
+  /// - Throws: `CotarError` `.invalidArgument` when the location is no longer usable.
+  func freshSource() throws -> any RefreshableSource
+}
+
+extension HTTPRangeSource: RefreshableSource {
+  func freshSource() throws -> any RefreshableSource { try fresh() }
+}
+
+extension S3RangeSource: RefreshableSource {
+  func freshSource() throws -> any RefreshableSource { try fresh() }
 }

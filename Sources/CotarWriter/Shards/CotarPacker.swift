@@ -284,7 +284,7 @@ public enum CotarPacker {
   }
 
   /// Creates a fresh directory `PREFIX` + random suffix (`mkdtemp`).
-  static func makeStagingDirectory(_ prefix: String) throws -> String {
+  package static func makeStagingDirectory(_ prefix: String) throws -> String {
     do {
       return try Syscall.makeTemporaryDirectory(prefix + "XXXXXX")
     } catch {
@@ -312,7 +312,7 @@ public enum CotarPacker {
   }
 
   /// Removes the files in a staging directory, then the directory (it holds no subdirectories).
-  static func removeTree(_ path: String) {
+  package static func removeTree(_ path: String) {
     for name in (try? Syscall.directoryEntries(bytes: Array(path.utf8))) ?? [] {
       try? Syscall.unlink(path + "/" + String(decoding: name, as: UTF8.self))
     }

@@ -34,12 +34,14 @@ public final class CotarShardSet: Sendable {
   public static func open(
     manifest source: any RangeSource, options: Cotar.OpenOptions = .init(), opener: @escaping Opener
   ) async throws -> CotarShardSet {
-    let size = try await source.size()
+    // One read for a manifest up to 64 KiB (a remote one costs one request), the rest after.
+    let (head, size) = try await source.readPrefix(count: 64 << 10)
     guard size <= maximumManifestBytes else {
       throw CotarError(.limitExceeded, "manifest of \(size) bytes is larger than \(maximumManifestBytes)", source: source.identity)
     }
     do {
-      return CotarShardSet(manifest: try ShardManifest(parsing: try await source.read(0..<size)), options: options, opener: opener)
+      let bytes = UInt64(head.count) >= size ? head : head + (try await source.read(UInt64(head.count)..<size))
+      return CotarShardSet(manifest: try ShardManifest(parsing: bytes), options: options, opener: opener)
     } catch let error as CotarError {
       throw error.withSource(source.identity)
     }
@@ -53,6 +55,40 @@ public final class CotarShardSet: Sendable {
     return try await open(manifest: try FileSource(path: manifestPath), options: options) { name in
       try FileSource(path: directory + name)
     }
+  }
+
+  /// Whether `location` names a `cotar pack` manifest: its name (without a URL's query or
+  /// fragment) ends in `.manifest.json`.
+  public static func isManifest(_ location: String) -> Bool {
+    withoutQuery(location).hasSuffix(".manifest.json")
+  }
+
+  /// Opens the manifest at `location` (a path, an `http(s)://` URL or an `s3://` location,
+  /// whatever `resolver` handles); shards are looked for beside it: a shard `NAME` of
+  /// `s3://b/sets/x.manifest.json` is `s3://b/sets/NAME`. A URL's query (such as a presigned
+  /// signature) is not carried over to the shards.
+  ///
+  /// - Throws: as ``open(manifest:options:opener:)``, or what `resolver` throws for the
+  ///   manifest's location.
+  public static func open(
+    location: String, resolver: SourceResolver, options: Cotar.OpenOptions = .init()
+  ) async throws -> CotarShardSet {
+    let directory = shardDirectory(of: location)
+    return try await open(manifest: try resolver.source(for: location), options: options) { name in
+      try resolver.source(for: directory + name)
+    }
+  }
+
+  /// Where a manifest's shards are: `location` up to its last `/` (query and fragment of a
+  /// URL removed), or empty for a bare file name.
+  public static func shardDirectory(of location: String) -> String {
+    let trimmed = withoutQuery(location)
+    return trimmed.lastIndex(of: "/").map { String(trimmed[...$0]) } ?? ""
+  }
+
+  private static func withoutQuery(_ location: String) -> String {
+    guard location.contains("://"), let cut = location.firstIndex(where: { $0 == "?" || $0 == "#" }) else { return location }
+    return String(location[..<cut])
   }
 
   /// The index of the shard whose path range holds `pathBytes`, or `nil`.
