@@ -228,23 +228,23 @@ final class SourceSession: Sendable {
       let figures = remote.statistics()
       requests += figures.requests
       bytes += figures.bytes
-      let hops = figures.redirects > 0 ? ", \(figures.redirects) redirects" : ""
+      let hops = figures.redirects > 0 ? ", \(counted(figures.redirects, "redirect"))" : ""
       lines.append(
-        "stats: \(remote.identity): \(figures.requests) requests, \(figures.bytes) bytes, \(figures.retries) retries\(hops)")
+        "stats: \(remote.identity): \(counted(figures.requests, "request")), \(counted(Int(clamping: figures.bytes), "byte")), \(counted(figures.retries, "retry", "retries"))\(hops)")
     }
     for local in locals {
       let figures = local.counts
       requests += figures.reads
       bytes += figures.bytes
-      lines.append("stats: \(local.identity): \(figures.reads) reads, \(figures.bytes) bytes")
+      lines.append("stats: \(local.identity): \(counted(figures.reads, "read")), \(counted(Int(clamping: figures.bytes), "byte"))")
     }
     for (destination, uploader) in uploaders {
       let figures = uploader.statistics
       requests += figures.requests
-      lines.append("stats: \(destination) (upload): \(figures.requests) requests, \(figures.bytesSent) bytes sent")
+      lines.append("stats: \(destination) (upload): \(counted(figures.requests, "request")), \(counted(Int(clamping: figures.bytesSent), "byte")) sent")
     }
-    let unit = remotes.isEmpty && uploaders.isEmpty ? "reads" : "requests"
-    lines.append("stats: total: \(requests) \(unit), \(bytes) bytes")
+    let unit = remotes.isEmpty && uploaders.isEmpty ? "read" : "request"
+    lines.append("stats: total: \(counted(requests, unit)), \(counted(Int(clamping: bytes), "byte"))")
     return lines.joined(separator: "\n")
   }
 }

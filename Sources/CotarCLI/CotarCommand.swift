@@ -22,18 +22,53 @@ struct CotarCommand: AsyncParsableCommand {
     subcommands: [
       DemoCommand.self, IndexCommand.self, CreateCommand.self, GetCommand.self, ListCommand.self,
       InfoCommand.self, ValidateCommand.self, TarCommand.self, AppendCommand.self, PackCommand.self,
-      ServeCommand.self, StatCommand.self,
+      ServeCommand.self, StatCommand.self, ExtractCommand.self,
     ]
   )
 
   /// Runs the command line, removing temporary outputs if SIGINT or SIGTERM interrupts it.
+  /// Every error, the command's own and ArgumentParser's (validation, unknown options), is
+  /// printed with the one prefix `cotar:` (see ``exitReporting(_:)``).
   static func main() async {
     fixAllocatorThresholdForStreaming()
     let sources = installInterruptCleanup()
-    await main(nil)
+    do {
+      var command = try parseAsRoot(nil)
+      if var asyncCommand = command as? AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch {
+      exitReporting(error)
+    }
     withExtendedLifetime(sources) {}
   }
+
+  /// Prints `error` as ArgumentParser would (help and version to standard output), but with
+  /// `cotar:` instead of ArgumentParser's `Error:` prefix, then exits with its code.
+  static func exitReporting(_ error: any Error) -> Never {
+    let code = exitCode(for: error)
+    let text = uniformMessage(fullMessage(for: error))
+    if code == .success {
+      if !text.isEmpty { try? writeStandardOutputText(text + "\n") }
+    } else if !text.isEmpty {
+      printError(text)
+    }
+    terminate(code.rawValue)
+  }
+
+  /// `message` with a leading `Error: ` replaced by `cotar: `.
+  static func uniformMessage(_ message: String) -> String {
+    message.hasPrefix("Error: ") ? "cotar: " + message.dropFirst("Error: ".count) : message
+  }
 }
+
+/// Ends the process with `status`.
+private func terminate(_ status: Int32) -> Never { exit(status) }
+
+/// Writes text to standard output.
+private func writeStandardOutputText(_ text: String) throws { try writeStandardOutput(Array(text.utf8)) }
 
 /// Makes SIGINT and SIGTERM remove pending temporary outputs, then exit with 128 + signal.
 private func installInterruptCleanup() -> [any DispatchSourceSignal] {

@@ -60,7 +60,7 @@ func layoutDescription(_ cotar: Cotar) -> String {
   if let gzip = cotar.data as? GzipTarSource {
     let windows = gzip.points.filter { $0.kind == .blockBoundary }.count
     return
-      "tar.gz + .tar.gz.index (\(gzip.header.compressedSize) bytes compressed, \(gzip.header.uncompressedSize) uncompressed, \(gzip.points.count) seek points, \(windows) with windows; v2 index at byte \(cotar.index.baseOffset) of the index)"
+      "tar.gz + .tar.gz.index (\(gzip.header.compressedSize) bytes compressed, \(gzip.header.uncompressedSize) uncompressed, \(counted(gzip.points.count, "seek point")), \(windows) with windows; v2 index at byte \(cotar.index.baseOffset) of the index)"
   }
   return cotar.dataLimit == nil ? "tar + sidecar index" : "tar.co (index at byte \(cotar.index.baseOffset))"
 }

@@ -41,6 +41,6 @@ func writeGzipIndex(
     let windows = result.points.filter { $0.kind == .blockBoundary }.count
     printError(
       buildSummary(result.tar, output: destination)
-        + ", \(result.points.count) seek points (\(windows) with windows), \(result.members) gzip members, \(result.bytes.count) bytes")
+        + ", \(counted(result.points.count, "seek point")) (\(windows) with windows), \(counted(result.members, "gzip member")), \(counted(result.bytes.count, "byte"))")
   }
 }

@@ -29,7 +29,7 @@ struct RemoteFailureCLITests {
     #expect(!line.contains("errno"))
     #expect(line.filter { $0 == "(" }.count == line.filter { $0 == ")" }.count)
     let counted = try CLI.run(["get", "http://127.0.0.1:1/x.tar.co", "a", "--stats"])
-    #expect(counted.stderr.contains("stats: http://127.0.0.1:1/x.tar.co: 1 requests, 0 bytes, 0 retries"), "\(counted.stderr)")
+    #expect(counted.stderr.contains("stats: http://127.0.0.1:1/x.tar.co: 1 request, 0 bytes, 0 retries"), "\(counted.stderr)")
   }
 
   @Test(
@@ -124,7 +124,7 @@ struct RemoteFailureCLITests {
     let result = try CLI.run(["get", server.url("alias.tar.co")] + paths + ["--stats"])
     #expect(result.status == 0, "\(result.stderr)")
     #expect(server.log.filter { $0.path == "/alias.tar.co" }.count == 1)
-    #expect(result.stderr.contains("1 redirects"), "\(result.stderr)")
+    #expect(result.stderr.contains(", 1 redirect\n"), "\(result.stderr)")
     #expect(result.stderr.contains("stats: total: \(server.requestCount) requests"), "\(result.stderr)")
   }
 

@@ -80,9 +80,9 @@ struct S3CLITests {
 
     let indexed = try await cotar(server, ["index", "s3://\(server.bucket)/\(prefix)remote.tar", "--stats"])
     #expect(indexed.status == 0, "\(indexed.stderr)")
-    #expect(indexed.stderr.contains("s3://\(server.bucket)/\(prefix)remote.tar.index (upload): 1 requests"), "\(indexed.stderr)")
+    #expect(indexed.stderr.contains("s3://\(server.bucket)/\(prefix)remote.tar.index (upload): 1 request, "), "\(indexed.stderr)")
     // The name table goes beside the sidecar, so `ls` reads it instead of scanning the tar.
-    #expect(indexed.stderr.contains("s3://\(server.bucket)/\(prefix)remote.tar.names (upload): 1 requests"), "\(indexed.stderr)")
+    #expect(indexed.stderr.contains("s3://\(server.bucket)/\(prefix)remote.tar.names (upload): 1 request, "), "\(indexed.stderr)")
     let listedSidecar = try await cotar(server, ["ls", "s3://\(server.bucket)/\(prefix)remote.tar", "--recursive"])
     #expect(listedSidecar.status == 0, "\(listedSidecar.stderr)")
     #expect(listedSidecar.stdoutText.split(separator: "\n").count == 5, "\(listedSidecar.stdoutText)")

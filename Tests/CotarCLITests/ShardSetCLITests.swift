@@ -74,7 +74,7 @@ struct ShardSetCLITests {
     #expect(got.status == 0, "\(got.stderr)")
     #expect(Array(got.stdout) == Self.content(42) + Self.content(7))
     // The manifest, then two .tar shards each with its .tar.index sidecar.
-    #expect(got.stderr.contains("stats: \(manifest): 1 requests"), "\(got.stderr)")
+    #expect(got.stderr.contains("stats: \(manifest): 1 request, "), "\(got.stderr)")
     #expect(got.stderr.split(separator: "\n").filter { $0.contains(".tar.index:") }.count == 2, "\(got.stderr)")
     #expect(server.log.allSatisfy { $0.path.hasPrefix("/sets/p") }, "\(server.log.map(\.path))")
   }

@@ -91,9 +91,9 @@ struct StreamingCLITests {
     let result = try CLI.run(["get", server.url("big.tar.co"), "big.bin", "-o", out, "--stats"])
     #expect(result.status == 0, "\(result.stderr)")
     #expect(try bytes(out) == big)
-    // Open (suffix read) and lookup, then parts of 1, 2, 4, 4, 4, 4 and 1 MiB.
+    // Open (suffix read) and lookup, then parts of 1, 2, 4, 8 and 5 MiB.
     let parts = StreamOptions().plan(0..<UInt64(big.count), local: false).count
-    #expect(parts == 7)
+    #expect(parts == 5)
     let log = server.log
     #expect(log.count <= 3 + parts, "\(log.map { $0.range ?? "-" })")
     #expect(log.dropFirst().allSatisfy { $0.ifMatch != nil }, "\(log)")

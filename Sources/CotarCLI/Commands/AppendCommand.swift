@@ -45,10 +45,10 @@ struct AppendCommand: AsyncParsableCommand {
     let progress = writeProgressPrinter("appending")
     let summary = try await ArchiveAppender.append(plan, to: archive, options: options, progress: progress)
     endWriteProgress(progress)
-    var line = "\(archive) (\(summary.layout.rawValue)): appended \(summary.appended) members at byte \(summary.oldEnd)"
+    var line = "\(archive) (\(summary.layout.rawValue)): appended \(counted(summary.appended, "member")) at byte \(summary.oldEnd)"
     line += ", reused \(summary.reusedRecords) index records, scanned from byte \(summary.scanStart)"
-    if summary.superseded > 0 { line += ", \(summary.superseded) paths superseded" }
-    if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" + packingSummary(stats) }
+    if summary.superseded > 0 { line += ", \(counted(summary.superseded, "path")) superseded" }
+    if let stats = summary.index { line += ", index \(counted(stats.files, "entry", "entries")) in \(counted(stats.slots, "slot"))" + packingSummary(stats) }
     printError(line)
   }
 }

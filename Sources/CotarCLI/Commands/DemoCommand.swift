@@ -33,11 +33,11 @@ struct DemoCommand: AsyncParsableCommand {
     try writer.write(result.index.bytes)
     try writer.commit()
     print(buildSummary(result, output: "built sample.tar.co"))
-    print("index: \(result.index.bytes.count) bytes (\(result.index.stats.slots) slots × 16 + 16)")
+    print("index: \(cotarCounted(result.index.bytes.count, "byte")) (\(cotarCounted(result.index.stats.slots, "slot")) × 16 + 16)")
 
     let counted = CountingSource(try FileSource(path: coPath))
     let cotar = try await Cotar.open(counted)
-    print("opened .tar.co with \(counted.counts.reads) read (footer and, for a small index, the whole index)")
+    print("opened .tar.co with \(cotarCounted(counted.counts.reads, "read")) (footer and, for a small index, the whole index)")
 
     var checked = 0
     let scanner = TarScanner(source: source)
@@ -46,25 +46,25 @@ struct DemoCommand: AsyncParsableCommand {
     for member in members where member.kind.isIndexed {
       counted.reset()
       guard let bytes = try await cotar.read(pathBytes: member.pathBytes) else {
-        printError("demo: '\(member.path)' was not found in the index")
+        printError("cotar: demo: '\(member.path)' was not found in the index")
         throw ExitCode.failure
       }
       let target = try await Self.expectedBytes(of: member, in: members, source: source)
       guard bytes == target else {
-        printError("demo: '\(member.path)' read back different bytes")
+        printError("cotar: demo: '\(member.path)' read back different bytes")
         throw ExitCode.failure
       }
       checked += 1
-      print("  get \(member.path): \(bytes.count) bytes in \(counted.counts.reads) read(s)")
+      print("  get \(member.path): \(cotarCounted(bytes.count, "byte")) in \(cotarCounted(counted.counts.reads, "read"))")
     }
     counted.reset()
     let absent = try await cotar.read("no/such/file.txt")
-    print("  get no/such/file.txt: \(absent == nil ? "absent" : "FOUND?") after \(counted.counts.reads) read(s)")
+    print("  get no/such/file.txt: \(absent == nil ? "absent" : "FOUND?") after \(cotarCounted(counted.counts.reads, "read"))")
 
     let report = try await CotarValidator.validate(tar: counted, index: cotar.index)
-    print("validate: \(report.isValid ? "valid" : "INVALID"), \(report.indexedPaths) indexed paths, \(report.filledSlots) filled slots")
+    print("validate: \(report.isValid ? "valid" : "INVALID"), \(cotarCounted(report.indexedPaths, "indexed path")), \(cotarCounted(report.filledSlots, "filled slot"))")
     guard report.isValid, absent == nil else { throw ExitCode.failure }
-    print("OK: \(checked) entries read back byte-exact through the index")
+    print("OK: \(cotarCounted(checked, "entry", "entries")) read back byte-exact through the index")
   }
 
   /// The bytes a member should read back as (hard links read their target's data).

@@ -71,6 +71,8 @@ struct GetCommand: AsyncParsableCommand {
     if missing > 0 { throw ExitCode.failure }
   }
 
+  typealias Payload = EntryFetcher.Payload
+
   /// `get` through a `cotar pack` manifest (path, URL or `s3://`): each path is looked up in
   /// the shard whose path range holds it; shards are opened on first use. Entries go out in
   /// the order given (to standard output) or are extracted shard by shard (`-o DIR`).
@@ -111,31 +113,16 @@ struct GetCommand: AsyncParsableCommand {
     }
   }
 
-  /// Entries larger than this are streamed on their own (bounded memory, kernel copy from a
-  /// local archive); smaller ones are read in coalesced batches.
-  static let streamThreshold: UInt64 = TransferProgress.threshold
-  /// Bytes of small entries held at once in batch mode.
-  static let batchBytes: UInt64 = 64 << 20
-
-  /// What ``forEachEntry(_:from:_:)`` hands over for one wanted path.
-  enum Payload {
-    /// The path is not indexed.
-    case missing
-    /// A small entry, read (in a coalesced batch).
-    case bytes([UInt8])
-    /// A large entry, to be streamed.
-    case stream(CotarEntry)
-  }
-
-  /// Calls `body` for every path of `wanted`, in order: small entries are read in coalesced
-  /// batches of at most 1024 entries and ``batchBytes`` bytes, large ones handed over to be
-  /// streamed, so memory stays bounded whatever the entry sizes.
+  /// Calls `body` for every path of `wanted`, in order, through ``EntryFetcher`` (the read
+  /// path `extract` shares): paths are located 1024 at a time; a path the index does not
+  /// hold may be a symbolic link the name table knows (followed inside the archive).
   private func forEachEntry(
     _ wanted: [[UInt8]], from cotar: Cotar, _ body: ([UInt8], Payload) async throws -> Void
   ) async throws {
     let batch = BatchReadOptions(
       lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
-    for chunk in wanted.chunked(1024) {
+    let fetcher = EntryFetcher(cotar: cotar, options: batch)
+    for chunk in wanted.chunked(EntryFetcher.batchCount) {
       let located: [CotarEntry?]
       if chunk.count == 1 {
         located = [try await cotar.entry(pathBytes: chunk[0])]
@@ -143,32 +130,13 @@ struct GetCommand: AsyncParsableCommand {
         located = try await cotar.entries(
           pathBytes: chunk, concurrency: concurrency, indexReads: batch.indexReads, indexGap: coalesceGap)
       }
-      var run: [Int] = []
-      var runBytes: UInt64 = 0
-      func flush() async throws {
-        guard !run.isEmpty else { return }
-        let results = try await cotar.read(entries: run.map { located[$0] }, options: batch)
-        for (position, bytes) in zip(run, results) {
-          // Not indexed: a symbolic link the name table knows (followed inside the archive).
-          var found = bytes
-          if found == nil { found = try await linkedBytes(chunk[position], in: cotar) }
-          try await body(chunk[position], found.map(Payload.bytes) ?? .missing)
+      try await fetcher.forEach(located) { position, payload in
+        if case .missing = payload, let linked = try await linkedBytes(chunk[position], in: cotar) {
+          try await body(chunk[position], .bytes(linked))
+        } else {
+          try await body(chunk[position], payload)
         }
-        run = []
-        runBytes = 0
       }
-      for (position, entry) in located.enumerated() {
-        guard let entry, entry.size > Self.streamThreshold else {
-          let size = located[position]?.size ?? 0
-          if runBytes + size > Self.batchBytes { try await flush() }
-          run.append(position)
-          runBytes += size
-          continue
-        }
-        try await flush()
-        try await body(chunk[position], .stream(entry))
-      }
-      try await flush()
     }
   }
 
@@ -177,7 +145,7 @@ struct GetCommand: AsyncParsableCommand {
     var missing = 0
     try await forEachEntry(wanted, from: cotar) { path, payload in
       if case .missing = payload {
-        reportMissing(path)
+        try await reportMissing(path, in: cotar)
         missing += 1
         return
       }
@@ -186,7 +154,7 @@ struct GetCommand: AsyncParsableCommand {
         if stat(output, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
           throw CotarError(
             .invalidArgument,
-            "'\(output)' is a directory; with one PATH, -o names the output file (use -o \(output)/NAME), or pass --paths-from to extract entries into a directory",
+            "'\(output)' is a directory; with one PATH, -o names the output file: use -o \(output)/NAME, or give several PATHs (or --paths-from) to write each entry under it, or cotar extract ARCHIVE PATH -o \(output)",
             source: output)
         }
         let writer = try AtomicFileWriter(destination: output, overwrite: force)
@@ -241,7 +209,7 @@ struct GetCommand: AsyncParsableCommand {
         do {
           switch payload {
           case .missing:
-            reportMissing(path)
+            try await reportMissing(path, in: cotar)
             failed += 1
           case .bytes(let bytes):
             try extractor.write(bytes, to: path)
@@ -269,8 +237,37 @@ struct GetCommand: AsyncParsableCommand {
     return try await cotar.read(target)
   }
 
+  /// Says that `path` is in no shard of a shard set.
   private func reportMissing(_ path: [UInt8]) {
     printError("cotar: '\(String(decoding: path, as: UTF8.self))' is not in \(archive.archive)")
+  }
+
+  /// Says why `path` gave no bytes: a directory or a dangling symbolic link when the name
+  /// table knows it, else not in the archive, with "did you mean './bin/cat'?" when another
+  /// spelling of the path is there.
+  private func reportMissing(_ path: [UInt8], in cotar: Cotar) async throws {
+    let text = String(decoding: path, as: UTF8.self)
+    let table = try? await cotar.nameTable()
+    var known = try? await table?.stat(pathBytes: path)
+    if known == nil { known = try? await table?.stat(pathBytes: path + [0x2F]) }
+    if let known = known ?? nil {
+      switch known.kind {
+      case .directory:
+        printError(
+          "cotar: '\(text)' is a directory in \(archive.archive); get reads files (use cotar extract \(archive.archive) '\(text)' -o DIR)")
+        return
+      case .symbolicLink:
+        printError("cotar: '\(text)' is a symlink to '\(known.linkTarget ?? "")', which is not in \(archive.archive)")
+        return
+      default: break
+      }
+    }
+    let hint = try await didYouMean(path) { candidate in
+      if try await cotar.entry(pathBytes: candidate) != nil { return true }
+      guard let table else { return false }
+      return try await table.stat(pathBytes: candidate) != nil
+    }
+    printError("cotar: '\(text)' is not in \(archive.archive)\(hint)")
   }
 
   /// Lines of `file` (or standard input for `-`) as raw path bytes; empty lines are skipped.

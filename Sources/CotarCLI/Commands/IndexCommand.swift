@@ -143,13 +143,13 @@ func writeIndex(of tar: String, to destination: String, index: IndexOptions, for
 /// The one-line summary printed by `index` and `create`.
 func buildSummary(_ result: IndexBuildResult, output: String) -> String {
   let stats = result.index.stats
-  var line = "\(output): \(stats.files) entries, \(stats.slots) slots, longest probe \(stats.longestProbe)"
+  var line = "\(output): \(counted(stats.files, "entry", "entries")), \(counted(stats.slots, "slot")), longest probe \(stats.longestProbe)"
   line += packingSummary(stats)
   line += ", skipped \(result.scan.skippedCount)"
   if !result.scan.skipped.isEmpty {
     line += " (" + result.scan.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ") + ")"
   }
-  if stats.duplicatesDropped > 0 { line += ", \(stats.duplicatesDropped) superseded duplicates" }
+  if stats.duplicatesDropped > 0 { line += ", \(counted(stats.duplicatesDropped, "superseded duplicate"))" }
   return line
 }
 

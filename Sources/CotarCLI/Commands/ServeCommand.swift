@@ -103,7 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
       for location in locations {
         let start = ContinuousClock.now
         let opened = try await open(location.archive, sources: try location.resolve(using: session.resolver))
-        let listed = opened.listing.map { ", \($0.count) files listed" } ?? (list ? ", not listed (remote)" : "")
+        let listed = opened.listing.map { ", \(counted($0.count, "file")) listed" } ?? (list ? ", not listed (remote)" : "")
         logger.info("opened \(opened.tar.identity) as /v1/\(opened.name)/ in \(start.duration(to: .now))\(listed)")
         served.append(opened)
       }
@@ -117,13 +117,17 @@ struct ServeCommand: AsyncParsableCommand {
         indexFile: indexFile.isEmpty ? nil : indexFile, encodingFromContent: encodingFromContent, browse: browse)
       let server = try CotarServer(archives: served, configuration: configuration, logger: logger)
       let startupLogger = logger
-      try await server.run { channel in
-        // From here the service group (whose signal handlers are installed by now) shuts
-        // down gracefully; before, an interrupt simply ends the process.
-        InterruptPolicy.handOverToCommand()
-        let port = channel.localAddress?.port ?? self.port
-        startupLogger.info(
-          "listening on http://\(host):\(port)/ (at most \(configuration.limits.maxConnections) connections)")
+      do {
+        try await server.run { channel in
+          // From here the service group (whose signal handlers are installed by now) shuts
+          // down gracefully; before, an interrupt simply ends the process.
+          InterruptPolicy.handOverToCommand()
+          let port = channel.localAddress?.port ?? self.port
+          startupLogger.info("\(Self.announcement(host: host, port: port, listing: list, maxConnections: configuration.limits.maxConnections))")
+        }
+      } catch where Self.isAddressInUse(error) {
+        throw CotarError(
+          .io, "cannot listen on \(Self.authority(host: host, port: port)): the port is already in use; pick another with --port (0 picks a free one)")
       }
       logger.info("stopped")
     }
@@ -163,6 +167,24 @@ struct ServeCommand: AsyncParsableCommand {
       if let etag = freshTar.pinnedETag { reopened = reopened.retagged(version: etag) }
       return reopened
     }
+  }
+
+  /// `host:port` for a URL, an IPv6 address in brackets (`[::1]:8080`).
+  static func authority(host: String, port: Int) -> String {
+    host.contains(":") && !host.hasPrefix("[") ? "[\(host)]:\(port)" : "\(host):\(port)"
+  }
+
+  /// The start-up line: where the server listens and which routes it answers (`/v1/list/`
+  /// only when listing is on).
+  static func announcement(host: String, port: Int, listing: Bool, maxConnections: Int) -> String {
+    let routes = listing ? "files at /v1/file/…, listings at /v1/list/" : "files at /v1/file/…, listing off"
+    return "listening on http://\(authority(host: host, port: port))/ (\(routes); at most \(counted(maxConnections, "connection")))"
+  }
+
+  /// Whether `error` is the bind failure of a port already in use (`EADDRINUSE`).
+  static func isAddressInUse(_ error: any Error) -> Bool {
+    if let error = error as? IOError { return error.errnoCode == EADDRINUSE }
+    return "\(error)".contains("Address already in use")
   }
 
   /// The URL name of an archive: its file name (for a URL, the last path segment without

@@ -2,6 +2,14 @@ import ArgumentParser
 import CotarCore
 import CotarWriter
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// `cotar tar OUTPUT INPUT...`: writes a reproducible tar (optionally with its index).
 struct TarCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -9,12 +17,14 @@ struct TarCommand: AsyncParsableCommand {
     abstract: "Write a reproducible tar of files and directories (sorted, mtime 0, owner 0, duplicates as hard links).")
 
   @Argument(
-    help: "The tar (or .tar.co) to write, unless -o names it, then the files and directories to archive (relative to --base).",
+    help: "The tar (or .tar.co) to write ('-' for standard output), unless -o names it, then the files and directories to archive (relative to --base).",
     completion: .file())
   var arguments: [String] = []
 
-  @Flag(help: "Append the index after the tar (write a .tar.co).")
-  var co = false
+  @Flag(
+    inversion: .prefixedNo,
+    help: "Append the index after the tar (a .tar.co); without either flag, an OUTPUT ending in .co gets it and any other (.tar, -) does not.")
+  var co: Bool?
 
   @Flag(name: .customLong("index"), help: "Also write the sidecar OUTPUT.index.")
   var sidecar = false
@@ -37,17 +47,24 @@ struct TarCommand: AsyncParsableCommand {
   /// What to archive: every argument after the output.
   private var inputs: [String] { outputOptions.output == nil ? Array(arguments.dropFirst()) : arguments }
 
+  /// Whether the index goes after the tar: `--co`/`--no-co`, else from the output's name.
+  private var combined: Bool { co ?? output.hasSuffix(".co") }
+  /// Whether the archive goes to standard output (`-`).
+  private var toStandardOutput: Bool { output == "-" }
+
   func validate() throws {
     guard !inputs.isEmpty else { throw ValidationError("give the output, then at least one file or directory to archive") }
-    guard !(gzip && co) else { throw ValidationError("--gzip and --co exclude each other (a .tar.gz keeps its index beside it: --index)") }
+    guard !(gzip && co == true) else { throw ValidationError("--gzip and --co exclude each other (a .tar.gz keeps its index beside it: --index)") }
     guard (1...9).contains(gzipLevel) else { throw ValidationError("--gzip-level must be from 1 to 9") }
+    if output == "-", sidecar { throw ValidationError("--index writes OUTPUT.index beside a file; it cannot go with '-' (standard output)") }
+    if output == "-", gzip { throw ValidationError("--gzip writes a file; it cannot go with '-' (standard output)") }
   }
 
   func run() async throws {
     let plan = try tree.plan(inputs)
     let progress = writeProgressPrinter("writing")
     var options = ReproducibleTar.Options(
-      overwrite: outputOptions.force, combined: co, sidecar: sidecar, index: index.builderOptions)
+      overwrite: outputOptions.force, combined: combined, sidecar: sidecar, index: index.builderOptions)
     options.names = !index.noNames
     let summary: ReproducibleTar.Summary
     var gzipNote = ""
@@ -58,14 +75,29 @@ struct TarCommand: AsyncParsableCommand {
       let written = try await ReproducibleTar.writeGzip(
         plan, to: output, options: options, memberSize: memberSize, level: Int32(gzipLevel), progress: progress)
       summary = written.summary
-      gzipNote = ", \(written.members) gzip members, \(summary.outputBytes) bytes compressed"
+      gzipNote = ", \(counted(written.members, "gzip member")), \(counted(Int(clamping: summary.outputBytes), "byte")) compressed"
+    } else if toStandardOutput {
+      guard isatty(1) != 1 else {
+        throw CotarError(.invalidArgument, "refusing to write a tar to a terminal; redirect standard output (cotar tar - … > out.tar)")
+      }
+      summary = try await ReproducibleTar.write(plan, into: StandardOutputTar(), options: options, progress: progress)
     } else {
       summary = try await ReproducibleTar.write(plan, to: output, options: options, progress: progress)
     }
     endWriteProgress(progress)
-    var line = "\(output): \(summary.members) members, \(summary.dataBytes) data bytes\(gzipNote)"
+    var line = "\(toStandardOutput ? "standard output" : output)\(combined ? " (.tar.co)" : ""): \(counted(summary.members, "member")), \(counted(Int(clamping: summary.dataBytes), "data byte"))\(gzipNote)"
     if summary.deduplicated > 0 { line += ", \(summary.deduplicated) stored as hard links" }
-    if let stats = summary.index { line += ", index \(stats.files) entries in \(stats.slots) slots" + packingSummary(stats) }
+    if let stats = summary.index { line += ", index \(counted(stats.files, "entry", "entries")) in \(counted(stats.slots, "slot"))" + packingSummary(stats) }
     printError(line)
+  }
+}
+
+/// A tar written to standard output (`cotar tar - …`), sequentially.
+final class StandardOutputTar: TarOutput {
+  private(set) var bytesWritten: UInt64 = 0
+
+  func write(_ bytes: [UInt8]) throws {
+    try writeStandardOutput(bytes)
+    bytesWritten += UInt64(bytes.count)
   }
 }

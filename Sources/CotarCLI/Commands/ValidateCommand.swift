@@ -28,8 +28,8 @@ struct ValidateCommand: AsyncParsableCommand {
       return report
     }
     if report.isValid {
-      let tableNote = names.map { ", name table of \($0) paths" } ?? ""
-      try writeStandardOutput(Array("valid: \(report.indexedPaths) entries, \(report.filledSlots) filled slots\(tableNote)\n".utf8))
+      let tableNote = names.map { ", name table of \(counted($0, "path"))" } ?? ""
+      try writeStandardOutput(Array("valid: \(counted(report.indexedPaths, "entry", "entries")), \(counted(report.filledSlots, "filled slot"))\(tableNote)\n".utf8))
       return
     }
     var text = "invalid: \(report.problems.count + report.unlistedProblems) problems\n"

@@ -25,7 +25,7 @@ public struct CotarIndexHeader: Hashable, Sendable {
     }
     let magic = Array(bytes[offset..<offset + 3])
     guard magic == CotarFormat.magic else {
-      let shown = magic.map { (0x20..<0x7f).contains($0) ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16) }.joined()
+      let shown = magic.map(Self.escaped).joined()
       throw CotarError(
         .invalidMagic,
         "no Cotar index here (found '\(shown)' instead of 'COT'); is this a .tar.co, or pass the .tar.index with --index?",
@@ -52,4 +52,11 @@ public struct CotarIndexHeader: Hashable, Sendable {
 
   /// Total size of the index this header describes: header + slots + footer.
   public var indexSize: UInt64 { CotarFormat.indexSize(slotCount: slotCount) }
+
+  /// A byte as shown in messages: printable ASCII as itself, NUL as `\0`, others as `\xHH`.
+  static func escaped(_ byte: UInt8) -> String {
+    if (0x20..<0x7f).contains(byte) { return String(UnicodeScalar(byte)) }
+    if byte == 0 { return "\\0" }
+    return "\\x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
+  }
 }

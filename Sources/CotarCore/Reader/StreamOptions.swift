@@ -13,10 +13,11 @@ public struct StreamOptions: Sendable, Hashable {
   /// Reads of a remote source in flight at once.
   public var partsInFlight: Int
 
-  /// Creates options (defaults: 1 MiB chunks, 4 MiB remote parts, 4 in flight, so a remote
-  /// stream holds at most 20 MiB and the HTTP client's copies of it). Values are
+  /// Creates options (defaults: 1 MiB chunks, 8 MiB remote parts, 4 in flight, so a remote
+  /// stream holds at most 40 MiB; the HTTP source appends each body straight into its part,
+  /// so a part is not held twice). Values are
   /// clamped to at least 1 byte and 1 read; ``partSize`` is at least ``chunkSize``.
-  public init(chunkSize: Int = 1 << 20, partSize: Int = 4 << 20, partsInFlight: Int = 4) {
+  public init(chunkSize: Int = 1 << 20, partSize: Int = 8 << 20, partsInFlight: Int = 4) {
     self.chunkSize = max(1, chunkSize)
     self.partSize = max(self.chunkSize, partSize)
     self.partsInFlight = max(1, partsInFlight)

@@ -9,7 +9,8 @@ import CotarCore
 #endif
 
 /// Writes entries under a directory without ever writing outside it (what `cotar get -o DIR`
-/// uses, and what a future `cotar extract` can reuse).
+/// and `cotar extract` use; directories, symbolic and hard links are in
+/// `SafeExtractor+Tree.swift`).
 ///
 /// * Names are raw bytes: `bad\xff` and `bad\xfe` are two files.
 /// * A name that is empty, absolute, contains NUL or a `..` component is refused (the caller
@@ -26,11 +27,13 @@ public final class SafeExtractor {
   /// The output directory, as given.
   public let directory: String
   private let overwrite: Bool
-  private var root: Int32
+  var root: Int32
   /// Open directory descriptors by relative directory path (raw bytes).
-  private var directories: [[UInt8]: Int32] = [:]
+  var directories: [[UInt8]: Int32] = [:]
   /// Files written so far.
-  public private(set) var filesWritten = 0
+  public internal(set) var filesWritten = 0
+  /// Directories whose mode and time are set by ``finish()`` (after their contents are in).
+  var pendingDirectories: [(parts: [[UInt8]], text: String, attributes: Attributes)] = []
 
   /// Opens (creating it when missing) the output directory.
   ///
@@ -81,7 +84,7 @@ public final class SafeExtractor {
   /// - Throws: `CotarError` `.invalidArgument` for a refused name (see
   ///   ``components(of:)``) or a symbolic link or file in the way of a directory,
   ///   `.outputExists` when the file exists and overwriting was not requested, `.io`.
-  public func write(_ bytes: [UInt8], to path: [UInt8]) throws {
+  public func write(_ bytes: [UInt8], to path: [UInt8], attributes: Attributes? = nil) throws {
     let file = try createTemporary(for: path)
     defer { file.cleanUp() }
     do {
@@ -89,6 +92,7 @@ public final class SafeExtractor {
     } catch {
       throw error.cotarError("write failed", path: file.text, source: directory)
     }
+    try apply(attributes, to: file)
     try commit(file)
   }
 
@@ -97,21 +101,22 @@ public final class SafeExtractor {
   /// a kernel copy from a local archive, parallel range reads from a remote one).
   ///
   /// - Parameter progress: called with the entry bytes written so far.
-  /// - Throws: as ``write(_:to:)``, the errors of reading the archive, and
+  /// - Throws: as ``write(_:to:attributes:)``, the errors of reading the archive, and
   ///   `CancellationError` when cancelled (the temporary file is removed).
   public func write(
-    _ entry: CotarEntry, of cotar: Cotar, to path: [UInt8], options: StreamOptions = StreamOptions(),
-    progress: ((UInt64) -> Void)? = nil
+    _ entry: CotarEntry, of cotar: Cotar, to path: [UInt8], attributes: Attributes? = nil,
+    options: StreamOptions = StreamOptions(), progress: ((UInt64) -> Void)? = nil
   ) async throws {
     let file = try createTemporary(for: path)
     defer { file.cleanUp() }
     try await cotar.read(
       entry, toFileDescriptor: file.descriptor, named: "\(directory)/\(file.text)", options: options, progress: progress)
+    try apply(attributes, to: file)
     try commit(file)
   }
 
   /// A temporary file being written beside its final name.
-  private final class TemporaryFile {
+  final class TemporaryFile {
     let parent: Int32
     let name: [UInt8]
     let temporary: [UInt8]
@@ -141,7 +146,7 @@ public final class SafeExtractor {
 
   /// Checks `path`, opens its directory and creates a temporary file in it with
   /// `O_CREAT | O_EXCL | O_NOFOLLOW`.
-  private func createTemporary(for path: [UInt8]) throws -> TemporaryFile {
+  func createTemporary(for path: [UInt8]) throws -> TemporaryFile {
     let parts = try Self.components(of: path)
     let text = String(decoding: path, as: UTF8.self)
     let parent = try directoryDescriptor(Array(parts.dropLast()), entry: text)
@@ -162,7 +167,7 @@ public final class SafeExtractor {
   }
 
   /// Closes the written file and moves it to its final name.
-  private func commit(_ file: TemporaryFile) throws {
+  func commit(_ file: TemporaryFile) throws {
     file.closeDescriptor()
     do {
       if overwrite {
@@ -187,6 +192,7 @@ public final class SafeExtractor {
   public func finish() throws {
     defer { closeAll() }
     guard root >= 0 else { return }
+    try applyDirectoryAttributes()
     do {
       try Syscall.syncFileSystem(of: root)
     } catch {
@@ -205,7 +211,7 @@ public final class SafeExtractor {
 
   /// The descriptor of the directory `parts` below the root, opening (and creating) each
   /// component without following symbolic links.
-  private func directoryDescriptor(_ parts: [[UInt8]], entry: String) throws -> Int32 {
+  func directoryDescriptor(_ parts: [[UInt8]], entry: String) throws -> Int32 {
     var current = root
     var walked: [UInt8] = []
     for part in parts {

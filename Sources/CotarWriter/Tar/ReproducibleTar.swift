@@ -77,6 +77,34 @@ public enum ReproducibleTar {
     if options.sidecar { try OutputGuard.refuse(destination: destination + ".index", sameAs: inputs) }
     let output = try AtomicFileWriter(destination: destination, overwrite: options.overwrite)
     let sidecar = options.sidecar ? try AtomicFileWriter(destination: destination + ".index", overwrite: options.overwrite) : nil
+    var namesWriter: AtomicFileWriter?
+    if options.names, options.sidecar, !options.combined {
+      try OutputGuard.refuse(destination: destination + NameTableFormat.sidecarSuffix, sameAs: inputs)
+      namesWriter = try AtomicFileWriter(destination: destination + NameTableFormat.sidecarSuffix, overwrite: options.overwrite)
+    }
+    let summary = try await write(plan, into: output, options: options, progress: progress) { names, index in
+      if let names, let namesWriter {
+        try namesWriter.write(names)
+        try namesWriter.commit()
+      }
+      if let index { try sidecar?.write(index) }
+    }
+    try output.commit()
+    try sidecar?.commit()
+    return summary
+  }
+
+  /// Writes `plan` to any ``TarOutput`` (standard output, say) in one pass: the tar, then with
+  /// `options.combined` the name table and the index. Nothing is committed or made durable:
+  /// that is the caller's. `extras` receives the name table (when `options.names` and not
+  /// combined) and the index bytes (when `options.sidecar`), for writing beside.
+  ///
+  /// - Throws: as ``write(_:to:options:progress:)``.
+  public static func write(
+    _ plan: TarPlan.Result, into output: any TarOutput, options: Options,
+    progress: ((WriteProgress) -> Void)? = nil,
+    extras: (_ names: [UInt8]?, _ index: [UInt8]?) throws -> Void = { _, _ in }
+  ) async throws -> Summary {
     let writer = TarWriter(output: output)
     var builder = (options.combined || options.sidecar) ? try CotarIndexBuilder(options: options.index) : nil
     var paths: [UInt64: [UInt8]] = [:]
@@ -89,21 +117,15 @@ public enum ReproducibleTar {
     let names = writeNames ? try nameBuilder.build() : nil
     if let names, options.combined { try output.write(names) }
     // A .tar.co holds its table; a plain tar with a sidecar index gets OUTPUT.names.
-    if let names, options.sidecar, !options.combined {
-      try OutputGuard.refuse(destination: destination + NameTableFormat.sidecarSuffix, sameAs: inputs)
-      let namesWriter = try AtomicFileWriter(destination: destination + NameTableFormat.sidecarSuffix, overwrite: options.overwrite)
-      try namesWriter.write(names)
-      try namesWriter.commit()
-    }
     var stats: IndexBuildStats?
+    var indexBytes: [UInt8]?
     if let builder {
       let built = try await builder.build { headerOffset in paths[headerOffset] ?? [] }
       stats = built.stats
       if options.combined { try output.write(built.bytes) }
-      try sidecar?.write(built.bytes)
+      if options.sidecar { indexBytes = built.bytes }
     }
-    try output.commit()
-    try sidecar?.commit()
+    try extras(options.combined ? nil : names, indexBytes)
     return Summary(
       members: writer.membersWritten, deduplicated: plan.deduplicated, dataBytes: writer.dataBytesWritten,
       tarBytes: tarBytes, outputBytes: output.bytesWritten, index: stats)

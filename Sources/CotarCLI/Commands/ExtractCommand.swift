@@ -1,0 +1,195 @@
+import ArgumentParser
+import CotarCore
+import CotarWriter
+
+/// `cotar extract ARCHIVE [PREFIX…] [--glob PATTERN] -o DIR`: members into a directory tree.
+struct ExtractCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "extract",
+    abstract: "Extract everything, subtrees or a pattern into a directory, as tar -x does.",
+    discussion: """
+      Members are chosen from the name table (a few range requests), or from a scan of the tar \
+      when the archive has none (a note on stderr says so). Without PREFIX or --glob the whole \
+      archive is extracted. Files are read as `get` reads them: concurrently, neighbours \
+      coalesced into one read, large files streamed in bounded memory. Directories get their \
+      modes and times once filled; files get their permission bits (0o777: set-ID and sticky \
+      bits are dropped) and times. A hard link whose target is extracted too becomes a hard \
+      link, otherwise a copy. A symbolic link is created only when it cannot lead outside DIR \
+      (a relative target whose leading '..' stay below DIR, with no '..' after a name); other \
+      links, devices and FIFOs are reported and skipped, and the exit status is then 1. Nothing \
+      is ever written through a symbolic link, and an existing file is replaced only with --force.
+      """)
+
+  @OptionGroup var archive: ArchiveArguments
+
+  @Argument(help: "Members or directories to extract, as stored (default: everything); './' is tried both ways.")
+  var prefixes: [String] = []
+
+  @Option(help: "Also extract the members matching PATTERN (*, ?, [...], ** across directories); repeatable.")
+  var glob: [String] = []
+
+  @Option(name: .shortAndLong, help: "The directory to extract into (created when missing).", completion: .directory)
+  var output: String
+
+  @Flag(help: "Replace existing files and links.")
+  var force = false
+
+  @Option(help: "Files whose data is at most this many bytes apart are fetched with one read.")
+  var coalesceGap: UInt64 = 64 << 10
+
+  @Option(help: "Reads in flight at once.")
+  var concurrency: Int = 16
+
+  func validate() throws {
+    guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024, got \(concurrency)") }
+    guard coalesceGap <= 1 << 30 else {
+      throw ValidationError("--coalesce-gap must be at most 1073741824 (1 GiB), got \(coalesceGap)")
+    }
+  }
+
+  func run() async throws {
+    let remote = archive.remote
+    let failed = try await remote.withSession(needed: archive.location.isRemote, connections: concurrency) { session in
+      let opened = OpenedLocation(sources: try archive.location.resolve(using: session.resolver), options: remote.openOptions)
+      let cotar = try await opened.open()
+      let table: NameTable
+      if let stored = try await cotar.nameTable(speculativeBytes: remote.speculativeBytes) {
+        table = stored
+      } else {
+        table = try await openNames(
+          archive: archive.archive, source: opened.tar, session: session, speculativeBytes: remote.speculativeBytes)
+      }
+      let (members, unmatched) = try await select(from: table)
+      return unmatched + (try await extract(members, from: cotar))
+    }
+    if failed > 0 { throw ExitCode.failure }
+  }
+
+  /// The members to extract, in path order, and how many PREFIX or PATTERN arguments matched
+  /// nothing (each reported).
+  private func select(from table: NameTable) async throws -> ([NameEntry], Int) {
+    if prefixes.isEmpty && glob.isEmpty { return (try await table.entries(withPrefix: []), 0) }
+    var chosen: [[UInt8]: NameEntry] = [:]
+    var unmatched = 0
+    for prefix in prefixes {
+      let path = rawArgumentBytes(prefix)
+      let found = try await subtree(path, in: table)
+      if found.isEmpty {
+        let hint = try await didYouMean(path) { !(try await subtree($0, in: table)).isEmpty }
+        printError("cotar: '\(prefix)' is not in \(archive.archive)\(hint)")
+        unmatched += 1
+      }
+      for entry in found { chosen[entry.pathBytes] = entry }
+    }
+    for pattern in glob {
+      let found = try await table.glob(pattern)
+      if found.isEmpty {
+        printError("cotar: no member of \(archive.archive) matches --glob '\(pattern)'")
+        unmatched += 1
+      }
+      for entry in found { chosen[entry.pathBytes] = entry }
+    }
+    return (chosen.values.sorted { $0.pathBytes.lexicographicallyPrecedes($1.pathBytes) }, unmatched)
+  }
+
+  /// The member at `path` (with or without a trailing slash) and every member below it.
+  private func subtree(_ path: [UInt8], in table: NameTable) async throws -> [NameEntry] {
+    var trimmed = path
+    while trimmed.count > 1, trimmed.last == 0x2F { trimmed.removeLast() }
+    var found: [NameEntry] = []
+    if let exact = try await table.stat(pathBytes: trimmed) { found.append(exact) }
+    let directory = NameTable.directoryPrefix(trimmed)
+    if !directory.isEmpty { found += try await table.entries(withPrefix: directory) }
+    return found
+  }
+
+  /// Writes `members` under the output directory; returns how many failed or were refused.
+  private func extract(_ members: [NameEntry], from cotar: Cotar) async throws -> Int {
+    let extractor = try SafeExtractor(directory: output, overwrite: force)
+    var failed = 0
+    func attempt(_ body: () async throws -> Void) async throws {
+      do {
+        try await body()
+      } catch let error as CotarError {
+        printError("cotar: \(error)")
+        failed += 1
+      }
+    }
+    // Sort the members: directories now, files through the shared read path, links last.
+    var files: [NameEntry] = []
+    var hardLinks: [NameEntry] = []
+    var symbolicLinks: [NameEntry] = []
+    var directories = 0
+    let filePaths = Set(members.filter { $0.kind == .file }.map(\.pathBytes))
+    for member in members {
+      try await attempt {
+        if member.kind != .directory { _ = try SafeExtractor.components(of: member.pathBytes) }
+        switch member.kind {
+        case .directory:
+          try extractor.makeDirectory(member.pathBytes, attributes: attributes(member))
+          directories += 1
+        case .file: files.append(member)
+        case .hardLink:
+          if let target = member.linkTargetBytes, filePaths.contains(target) {
+            hardLinks.append(member)
+          } else {
+            files.append(member)  // its target is not extracted: a copy of the data
+          }
+        case .symbolicLink: symbolicLinks.append(member)
+        case .other:
+          throw CotarError(.invalidArgument, "skipping a member that is not a file, directory or link (a device, FIFO or sparse file)", path: member.path)
+        }
+      }
+    }
+    let total = files.reduce(UInt64(0)) { $0 + $1.size }
+    let bar = TransferProgress.make("extract", total: total)
+    defer { bar?.finish() }
+    var done: UInt64 = 0
+    var written = Set<[UInt8]>()
+    let located = try files.map { try cotar.located($0) }
+    let batch = BatchReadOptions(lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
+    try await EntryFetcher(cotar: cotar, options: batch).forEach(located) { position, payload in
+      let member = files[position]
+      try await attempt {
+        switch payload {
+        case .bytes(let bytes): try extractor.write(bytes, to: member.pathBytes, attributes: attributes(member))
+        case .stream(let entry):
+          let base = done
+          try await extractor.write(
+            entry, of: cotar, to: member.pathBytes, attributes: attributes(member), progress: { bar?.update(base + $0) })
+        case .missing: break
+        }
+        written.insert(member.pathBytes)
+      }
+      done += member.size
+      bar?.update(done)
+    }
+    var links = 0
+    for member in hardLinks {
+      try await attempt {
+        guard let target = member.linkTargetBytes, written.contains(target) else {
+          throw CotarError(
+            .invalidArgument, "skipping hard link to '\(member.linkTarget ?? "")': its target was not extracted", path: member.path)
+        }
+        try extractor.makeHardLink(member.pathBytes, to: target)
+        links += 1
+      }
+    }
+    for member in symbolicLinks {
+      try await attempt {
+        try extractor.makeSymbolicLink(member.pathBytes, target: member.linkTargetBytes ?? [], modificationTime: member.mtime)
+        links += 1
+      }
+    }
+    try extractor.finish()
+    bar?.finish()
+    printError(
+      "extracted \(counted(written.count, "file")), \(counted(directories, "directory", "directories")) and \(counted(links, "link")) (\(counted(Int(clamping: total), "byte"))) into \(output)"
+        + (failed > 0 ? "; \(counted(failed, "member")) failed or skipped" : ""))
+    return failed
+  }
+
+  private func attributes(_ member: NameEntry) -> SafeExtractor.Attributes {
+    SafeExtractor.Attributes(mode: member.mode, modificationTime: member.mtime)
+  }
+}

@@ -1,0 +1,57 @@
+import CotarCore
+
+/// The one read path of `get` and `extract`: located entries handed over in order, small ones
+/// read in coalesced batches (at most 1024 entries and ``batchBytes`` bytes at once), large ones
+/// (over ``streamThreshold``) handed over to be streamed, so memory stays bounded whatever the
+/// entry sizes. (`serve` streams through the same ``RangeChunks``.)
+struct EntryFetcher {
+  /// What ``forEach(_:_:)`` hands over for one entry.
+  enum Payload {
+    /// The path is not indexed.
+    case missing
+    /// A small entry, read (in a coalesced batch).
+    case bytes([UInt8])
+    /// A large entry, to be streamed.
+    case stream(CotarEntry)
+  }
+
+  /// Entries larger than this are streamed on their own (bounded memory, kernel copy from a
+  /// local archive); smaller ones are read in coalesced batches.
+  static let streamThreshold: UInt64 = TransferProgress.threshold
+  /// Bytes of small entries held at once.
+  static let batchBytes: UInt64 = 64 << 20
+  /// Entries read in one batch at most.
+  static let batchCount = 1024
+
+  /// The archive read from.
+  var cotar: Cotar
+  /// Concurrency and coalescing of the batch reads.
+  var options: BatchReadOptions
+
+  /// Calls `body` with the position in `located` and the payload of every entry, in order.
+  ///
+  /// - Throws: the first error of a read or of `body`.
+  func forEach(_ located: [CotarEntry?], _ body: (Int, Payload) async throws -> Void) async throws {
+    var run: [Int] = []
+    var runBytes: UInt64 = 0
+    func flush() async throws {
+      guard !run.isEmpty else { return }
+      let results = try await cotar.read(entries: run.map { located[$0] }, options: options)
+      for (position, bytes) in zip(run, results) { try await body(position, bytes.map(Payload.bytes) ?? .missing) }
+      run = []
+      runBytes = 0
+    }
+    for (position, entry) in located.enumerated() {
+      guard let entry, entry.size > Self.streamThreshold else {
+        let size = located[position]?.size ?? 0
+        if runBytes + size > Self.batchBytes || run.count >= Self.batchCount { try await flush() }
+        run.append(position)
+        runBytes += size
+        continue
+      }
+      try await flush()
+      try await body(position, .stream(entry))
+    }
+    try await flush()
+  }
+}

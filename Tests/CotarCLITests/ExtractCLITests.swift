@@ -1,0 +1,147 @@
+import CotarTestSupport
+import Foundation
+import Testing
+
+/// `cotar extract`: a GNU tar of a real tree (directories with modes, files, a hard link,
+/// symbolic links inside and escaping) extracted locally and over HTTP gives what `tar -x`
+/// gives, minus the escaping links, which are refused with a message.
+@Suite("cotar extract", .timeLimit(.minutes(2)))
+struct ExtractCLITests {
+  /// A tree, its GNU tar (`tar -C tree -cf … .`, so names start with `./`) and `.tar.co`.
+  static let archive = Task { () throws -> (directory: URL, tar: String, archive: String) in
+    let directory = try CLI.temporaryDirectory()
+    let tree = directory.appendingPathComponent("tree")
+    let manager = FileManager.default
+    func file(_ path: String, _ text: String, mode: Int) throws {
+      let url = tree.appendingPathComponent(path)
+      try manager.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try Data(text.utf8).write(to: url)
+      try manager.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
+    }
+    try file("bin/tool", "#!/bin/sh\necho tool\n", mode: 0o755)
+    try file("share/doc/readme.txt", "read me\n", mode: 0o644)
+    try file("share/doc/private/notes.txt", "secret\n", mode: 0o600)
+    try file("data/big.bin", String(repeating: "0123456789abcdef", count: 1 << 20), mode: 0o640)  // 16 MiB: streamed
+    try manager.linkItem(atPath: tree.appendingPathComponent("bin/tool").path, toPath: tree.appendingPathComponent("bin/tool-again").path)
+    try manager.createSymbolicLink(atPath: tree.appendingPathComponent("bin/alias").path, withDestinationPath: "tool")
+    try manager.createSymbolicLink(atPath: tree.appendingPathComponent("share/doc/up").path, withDestinationPath: "../../bin/tool")
+    try manager.createSymbolicLink(atPath: tree.appendingPathComponent("share/escape").path, withDestinationPath: "../../outside")
+    try manager.createSymbolicLink(atPath: tree.appendingPathComponent("share/absolute").path, withDestinationPath: "/etc/passwd")
+    try manager.setAttributes([.posixPermissions: 0o750], ofItemAtPath: tree.appendingPathComponent("share/doc/private").path)
+    try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: tree.appendingPathComponent("data").path)
+    let tar = directory.appendingPathComponent("tree.tar").path
+    let made = try CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["--format=gnu", "-C", tree.path, "-cf", tar, "."])
+    #expect(made.status == 0, "\(made.stderr)")
+    let archive = directory.appendingPathComponent("tree.tar.co").path
+    let created = try CLI.run(["create", tar, "-o", archive])
+    #expect(created.status == 0, "\(created.stderr)")
+    return (directory, tar, archive)
+  }
+
+  /// Every name below `root` with its kind, permission bits, content or link target.
+  static func describe(_ root: String) throws -> [String: String] {
+    let manager = FileManager.default
+    var result: [String: String] = [:]
+    for name in try manager.subpathsOfDirectory(atPath: root) {
+      let path = root + "/" + name
+      let attributes = try manager.attributesOfItem(atPath: path)
+      let mode = String((attributes[.posixPermissions] as? Int) ?? -1, radix: 8)
+      switch attributes[.type] as? FileAttributeType {
+      case .typeSymbolicLink?: result[name] = "link -> " + (try manager.destinationOfSymbolicLink(atPath: path))
+      case .typeDirectory?: result[name] = "dir \(mode)"
+      default:
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        result[name] = "file \(mode) \(data.count) \(data.hashValue)"
+      }
+    }
+    return result
+  }
+
+  /// What `tar -x` gives, without the links `extract` refuses.
+  static func expected(_ tar: String, in directory: URL) throws -> [String: String] {
+    let reference = directory.appendingPathComponent("reference-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
+    let unpacked = try CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-C", reference.path, "-xf", tar])
+    #expect(unpacked.status == 0, "\(unpacked.stderr)")
+    var tree = try describe(reference.path)
+    tree["share/escape"] = nil
+    tree["share/absolute"] = nil
+    return tree
+  }
+
+  @Test("extract of a GNU tar equals tar -x (modes, hard and symbolic links); escaping links are refused by name")
+  func wholeArchive() async throws {
+    let (directory, tar, archive) = try await Self.archive.value
+    let out = directory.appendingPathComponent("out-\(UUID().uuidString)").path
+    let result = try CLI.run(["extract", archive, "-o", out])
+    #expect(result.status == 1, "\(result.stderr)")
+    #expect(
+      result.stderr.contains("cotar: entry './share/escape': refusing symbolic link to '../../outside': it could lead outside the output directory"),
+      "\(result.stderr)")
+    #expect(result.stderr.contains("refusing symbolic link to '/etc/passwd': it is absolute"), "\(result.stderr)")
+    #expect(result.stderr.contains("extracted 4 files, 6 directories and 3 links"), "\(result.stderr)")
+    #expect(result.stderr.contains("2 members failed or skipped"), "\(result.stderr)")
+    let got = try Self.describe(out)
+    #expect(got == (try Self.expected(tar, in: directory)))
+    #expect(got["share/doc/private"] == "dir 750")
+    #expect(got["bin/alias"] == "link -> tool")
+    let tool = try FileManager.default.attributesOfItem(atPath: out + "/bin/tool")
+    let again = try FileManager.default.attributesOfItem(atPath: out + "/bin/tool-again")
+    #expect(tool[.systemFileNumber] as? Int == again[.systemFileNumber] as? Int, "a hard link, not a copy")
+
+    let again2 = try CLI.run(["extract", archive, "./bin", "-o", out])
+    #expect(again2.status == 1)
+    #expect(again2.stderr.contains("the file exists; pass --force to replace it"), "\(again2.stderr)")
+    let forced = try CLI.run(["extract", archive, "./bin", "-o", out, "--force"])
+    #expect(forced.status == 0, "\(forced.stderr)")
+  }
+
+  @Test("extract PREFIX and --glob choose members; a prefix without './' gets a did-you-mean")
+  func selection() async throws {
+    let (directory, _, archive) = try await Self.archive.value
+    let out = directory.appendingPathComponent("out-\(UUID().uuidString)").path
+    let result = try CLI.run(["extract", archive, "./share/doc", "--glob", "**/*.bin", "-o", out])
+    #expect(result.status == 0, "\(result.stderr)")
+    let names = Set(try FileManager.default.subpathsOfDirectory(atPath: out))
+    #expect(
+      names == [
+        "share", "share/doc", "share/doc/readme.txt", "share/doc/private", "share/doc/private/notes.txt", "share/doc/up", "data",
+        "data/big.bin",
+      ])
+    // The hard link's target is not extracted: it becomes a copy.
+    let copy = try CLI.run(["extract", archive, "./bin/tool-again", "-o", out + "-copy"])
+    #expect(copy.status == 0, "\(copy.stderr)")
+    #expect(try String(contentsOfFile: out + "-copy/bin/tool-again", encoding: .utf8) == "#!/bin/sh\necho tool\n")
+
+    let missing = try CLI.run(["extract", archive, "share/doc", "--glob", "*.nothing", "-o", out + "-none"])
+    #expect(missing.status == 1)
+    #expect(missing.stderr.contains("cotar: 'share/doc' is not in \(archive); did you mean './share/doc'?"), "\(missing.stderr)")
+    #expect(missing.stderr.contains("cotar: no member of \(archive) matches --glob '*.nothing'"), "\(missing.stderr)")
+  }
+
+  @Test("extract over HTTP gives the same tree in a few requests")
+  func remote() async throws {
+    let (directory, tar, archive) = try await Self.archive.value
+    let server = try await RangeServer.start()
+    defer { Task { await server.stop() } }
+    try await server.putFile("tree.tar.co", path: archive)
+    let out = directory.appendingPathComponent("out-\(UUID().uuidString)").path
+    let result = try CLI.run(["extract", server.url("tree.tar.co"), "-o", out, "--stats"])
+    #expect(result.status == 1, "\(result.stderr)")
+    #expect(try Self.describe(out) == (try Self.expected(tar, in: directory)))
+    #expect(server.log.count <= 12, "\(server.log.map { $0.range ?? "-" })")
+  }
+
+  @Test("get names directories and other spellings: 'is a directory', did you mean './bin/tool'")
+  func getMessages() async throws {
+    let (_, _, archive) = try await Self.archive.value
+    let spelled = try CLI.run(["get", archive, "bin/tool"])
+    #expect(spelled.status == 1)
+    #expect(spelled.stderr == "cotar: 'bin/tool' is not in \(archive); did you mean './bin/tool'?\n", "\(spelled.stderr)")
+    let directory = try CLI.run(["get", archive, "./share/doc"])
+    #expect(directory.status == 1)
+    #expect(
+      directory.stderr.contains("cotar: './share/doc' is a directory in \(archive); get reads files (use cotar extract"),
+      "\(directory.stderr)")
+  }
+}

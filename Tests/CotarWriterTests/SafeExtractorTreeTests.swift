@@ -1,0 +1,55 @@
+import CotarCore
+import CotarWriter
+import Foundation
+import Testing
+
+/// `SafeExtractor`'s directories, symbolic and hard links (what `cotar extract` relies on).
+@Suite("SafeExtractor: directories and links")
+struct SafeExtractorTreeTests {
+  private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+  @Test(
+    "a link is kept only when it cannot lead outside",
+    arguments: [
+      ("a/link", "target", true), ("a/link", "../b/c", true), ("a/b/link", "../../x", true), ("./a/link", "./../x", true),
+      ("link", "../x", false), ("a/link", "../../x", false), ("a/link", "/etc/passwd", false), ("a/link", "x/../y", false),
+      ("a/b/link", "x/../../y", false), ("a/link", "", false),
+    ])
+  func containment(path: String, target: String, kept: Bool) throws {
+    #expect(try SafeExtractor.linkStaysInside(bytes(path), target: bytes(target)) == kept)
+  }
+
+  @Test("directories get their modes at finish; links are made, escaping ones refused with .invalidArgument")
+  func tree() throws {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("safe-tree-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let extractor = try SafeExtractor(directory: root.path, overwrite: false)
+    try extractor.makeDirectory(bytes("./"), attributes: .init(mode: 0o750, modificationTime: 1_000_000))
+    try extractor.makeDirectory(bytes("ro/"), attributes: .init(mode: 0o555, modificationTime: 2_000_000))
+    try extractor.write(bytes("data"), to: bytes("ro/file"), attributes: .init(mode: 0o4755, modificationTime: 3_000_000))
+    try extractor.makeHardLink(bytes("ro/again"), to: bytes("ro/file"))
+    try extractor.makeSymbolicLink(bytes("ro/alias"), target: bytes("file"), modificationTime: 4_000_000)
+    #expect(throws: CotarError.self) { try extractor.makeSymbolicLink(bytes("ro/out"), target: bytes("../../x")) }
+    do {
+      try extractor.makeSymbolicLink(bytes("ro/abs"), target: bytes("/etc"))
+    } catch let error as CotarError {
+      #expect(error.code == .invalidArgument)
+      #expect(error.message.contains("it is absolute"))
+    }
+    #expect(throws: CotarError.self) { try extractor.makeSymbolicLink(bytes("ro/alias"), target: bytes("file")) }  // exists
+    try extractor.finish()
+    let manager = FileManager.default
+    let file = try manager.attributesOfItem(atPath: root.path + "/ro/file")
+    #expect(file[.posixPermissions] as? Int == 0o755, "set-ID bits dropped")
+    #expect((file[.modificationDate] as? Date)?.timeIntervalSince1970 == 3_000_000)
+    let directory = try manager.attributesOfItem(atPath: root.path + "/ro")
+    #expect(directory[.posixPermissions] as? Int == 0o555)
+    #expect((directory[.modificationDate] as? Date)?.timeIntervalSince1970 == 2_000_000)
+    #expect(try manager.attributesOfItem(atPath: root.path)[.posixPermissions] as? Int == 0o750)
+    #expect(try manager.destinationOfSymbolicLink(atPath: root.path + "/ro/alias") == "file")
+    let again = try manager.attributesOfItem(atPath: root.path + "/ro/again")
+    #expect(again[.systemFileNumber] as? Int == file[.systemFileNumber] as? Int)
+    #expect(try manager.contentsOfDirectory(atPath: root.path + "/ro").sorted() == ["again", "alias", "file"])
+    try manager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path + "/ro")
+  }
+}
