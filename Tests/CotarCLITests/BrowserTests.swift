@@ -8,8 +8,8 @@ struct BrowserTests {
   static let chromium = ["chromium", "chromium-browser", "google-chrome"].first(where: ProcessRunner.isAvailable)
 
   /// Runs headless Chromium with `arguments` and its own throw-away profile.
-  static func chromium(_ arguments: [String], profile: URL) throws -> ProcessResult {
-    try ProcessRunner.run(
+  static func chromium(_ arguments: [String], profile: URL) async throws -> ProcessResult {
+    try await ProcessRunner.runDetached(
       chromium ?? "chromium",
       ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile.path)", "--timeout=10000"]
         + arguments)
@@ -29,12 +29,12 @@ struct BrowserTests {
     for index in 0..<5 { builder.add("tiles/0/\(index).pbf", [UInt8](repeating: UInt8(index), count: 1000 * (index + 1))) }
     let tar = directory.appendingPathComponent("demo.tar")
     try Data(builder.finished).write(to: tar)
-    #expect(try CLI.run(["create", tar.path]).status == 0)
-    let server = try ServeProcess([directory.appendingPathComponent("demo.tar.co").path, "--quiet"], in: directory)
+    #expect(try await CLI.run(["create", tar.path]).status == 0)
+    let server = try await ServeProcess.start([directory.appendingPathComponent("demo.tar.co").path, "--quiet"], in: directory)
     let base = "http://127.0.0.1:\(server.port)"
     let profile = directory.appendingPathComponent("profile")
 
-    let listing = try Self.chromium(["--dump-dom", "\(base)/v1/list/images/"], profile: profile)
+    let listing = try await Self.chromium(["--dump-dom", "\(base)/v1/list/images/"], profile: profile)
     #expect(listing.status == 0, "\(listing.stderr)")
     let dom = listing.stdoutText
     #expect(dom.contains("<title>demo.tar.co/images/</title>"))
@@ -43,12 +43,12 @@ struct BrowserTests {
     #expect(dom.contains("a&amp;b &lt;odd&gt;.txt"))
     #expect(dom.contains(#"id="filter""#))
 
-    let preview = try Self.chromium(["--dump-dom", "\(base)/v1/file/images/dot.png?view"], profile: profile)
+    let preview = try await Self.chromium(["--dump-dom", "\(base)/v1/file/images/dot.png?view"], profile: profile)
     #expect(preview.stdoutText.contains(#"<img src="/v1/file/images/dot.png" alt="dot.png">"#))
 
     for (name, path) in [("listing", "/"), ("preview", "/v1/file/images/dot.png?view")] {
       let shot = directory.appendingPathComponent("\(name).png")
-      let result = try Self.chromium(
+      let result = try await Self.chromium(
         ["--screenshot=\(shot.path)", "--window-size=1000,640", "--hide-scrollbars", "\(base)\(path)"], profile: profile)
       #expect(result.status == 0, "\(result.stderr)")
       let bytes = try Data(contentsOf: shot)

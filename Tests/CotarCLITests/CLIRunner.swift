@@ -21,18 +21,21 @@ enum CLI {
   static func fixture(_ name: String) -> String { repositoryRoot.appendingPathComponent("Fixtures/\(name)").path }
 
   /// Runs `cotar` with `arguments` in `directory`.
-  static func run(_ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
-    try launch(executable, arguments, in: directory)
+  static func run(_ arguments: [String], in directory: URL? = nil) async throws -> CommandResult {
+    try await launch(executable, arguments, in: directory)
   }
 
-  /// Runs any program and captures its output (see ``ProcessRunner``).
-  static func launch(_ program: URL, _ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
-    try ProcessRunner.run(program.path, arguments, in: directory?.path)
+  /// Runs any program and captures its output (see ``ProcessRunner``). The wait happens on a
+  /// thread of its own (``ProcessRunner/runDetached(_:_:in:environment:)``), never on one of
+  /// the cooperative threads that the in-process HTTP servers and clients of parallel suites
+  /// need: a blocking wait there starved them into their time limits on a loaded machine.
+  static func launch(_ program: URL, _ arguments: [String], in directory: URL? = nil) async throws -> CommandResult {
+    try await ProcessRunner.runDetached(program.path, arguments, in: directory?.path)
   }
 
   /// Runs a shell command line (for arguments that are not valid UTF-8).
-  static func shell(_ script: String, in directory: URL? = nil) throws -> CommandResult {
-    try launch(URL(fileURLWithPath: "/bin/sh"), ["-c", script], in: directory)
+  static func shell(_ script: String, in directory: URL? = nil) async throws -> CommandResult {
+    try await launch(URL(fileURLWithPath: "/bin/sh"), ["-c", script], in: directory)
   }
 
   /// A fresh temporary directory.

@@ -34,11 +34,11 @@ struct ManifestFixture: Decodable, Sendable, CustomStringConvertible {
 @Suite("cotar command line")
 struct CLITests {
   @Test("`cotar index` writes the reference index byte for byte", arguments: ManifestFixture.indexed)
-  func indexMatchesReference(fixture: ManifestFixture) throws {
+  func indexMatchesReference(fixture: ManifestFixture) async throws {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let output = directory.appendingPathComponent("out.index").path
-    let result = try CLI.run(["index", CLI.fixture(fixture.name), "-o", output])
+    let result = try await CLI.run(["index", CLI.fixture(fixture.name), "-o", output])
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stdout.isEmpty)
     #expect(result.stderr.contains("\(fixture.entries?.count ?? -1) entries"))
@@ -47,11 +47,11 @@ struct CLITests {
   }
 
   @Test("`cotar create` writes tar + index that GNU tar and Python still list", arguments: ["gnu-basic.tar", "python-pax.tar", "gnu-longname.tar"])
-  func createCombined(name: String) throws {
+  func createCombined(name: String) async throws {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let output = directory.appendingPathComponent("out.tar.co").path
-    let result = try CLI.run(["create", CLI.fixture(name), "-o", output])
+    let result = try await CLI.run(["create", CLI.fixture(name), "-o", output])
     #expect(result.status == 0, "\(result.stderr)")
     let tar = try Data(contentsOf: URL(fileURLWithPath: CLI.fixture(name)))
     let index = try Data(contentsOf: URL(fileURLWithPath: CLI.fixture(name + ".index")))
@@ -61,72 +61,72 @@ struct CLITests {
     #expect(written.suffix(index.count) == index)
     #expect(written.count > tar.count + index.count)
     let plain = directory.appendingPathComponent("plain.tar.co").path
-    #expect(try CLI.run(["create", CLI.fixture(name), "-o", plain, "--no-names"]).status == 0)
+    #expect(try await CLI.run(["create", CLI.fixture(name), "-o", plain, "--no-names"]).status == 0)
     #expect(try Data(contentsOf: URL(fileURLWithPath: plain)) == tar + index)
     let listings = [("/usr/bin/tar", ["-tf", output]), ("/usr/bin/env", ["python3", "-m", "tarfile", "-l", output])]
     for (program, arguments) in listings {
-      let listed = try CLI.launch(URL(fileURLWithPath: program), arguments)
+      let listed = try await CLI.launch(URL(fileURLWithPath: program), arguments)
       #expect(listed.status == 0, "\(program) failed: \(listed.stderr)")
       #expect(!listed.stdout.isEmpty)
     }
-    let gnuList = try CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-tf", CLI.fixture(name)])
-    #expect(try CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-tf", output]).stdout == gnuList.stdout)
+    let gnuList = try await CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-tf", CLI.fixture(name)])
+    #expect(try await CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-tf", output]).stdout == gnuList.stdout)
   }
 
   @Test(
     "`cotar create` writes tar + index that bsdtar lists like GNU tar",
     .enabled(if: ProcessRunner.isAvailable("bsdtar"), "bsdtar is not installed (apt-get install libarchive-tools; .ci/run does)"),
     arguments: ["gnu-basic.tar", "python-pax.tar", "gnu-longname.tar"])
-  func createCombinedListsInBsdtar(name: String) throws {
+  func createCombinedListsInBsdtar(name: String) async throws {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let output = directory.appendingPathComponent("out.tar.co").path
-    #expect(try CLI.run(["create", CLI.fixture(name), "-o", output]).status == 0)
-    let bsd = try ProcessRunner.run("bsdtar", ["-tf", output])
+    #expect(try await CLI.run(["create", CLI.fixture(name), "-o", output]).status == 0)
+    let bsd = try await ProcessRunner.runDetached("bsdtar", ["-tf", output])
     #expect(bsd.status == 0, "bsdtar failed: \(bsd.stderr)")
-    let gnu = try ProcessRunner.run("tar", ["-tf", CLI.fixture(name)])
+    let gnu = try await ProcessRunner.runDetached("tar", ["-tf", CLI.fixture(name)])
     #expect(Set(bsd.stdoutText.split(separator: "\n")) == Set(gnu.stdoutText.split(separator: "\n")))
   }
 
   @Test("`cotar get` returns every entry byte-exact from both layouts", arguments: ManifestFixture.indexed)
-  func getEveryEntry(fixture: ManifestFixture) throws {
+  func getEveryEntry(fixture: ManifestFixture) async throws {
     let tar = try Data(contentsOf: URL(fileURLWithPath: CLI.fixture(fixture.name)))
     for entry in fixture.entries ?? [] {
       let expected = tar.subdata(in: entry.offset..<(entry.offset + entry.size))
       let result: CommandResult
       if let path = entry.path {
-        result = try CLI.run(["get", CLI.fixture(fixture.name), path])
+        result = try await CLI.run(["get", CLI.fixture(fixture.name), path])
       } else {
         let escaped = stride(from: 0, to: entry.path_hex.count, by: 2).map { offset -> String in
           let start = entry.path_hex.index(entry.path_hex.startIndex, offsetBy: offset)
           let byte = UInt8(entry.path_hex[start..<entry.path_hex.index(start, offsetBy: 2)], radix: 16) ?? 0
           return "\\" + String(byte, radix: 8)
         }.joined()
-        result = try CLI.shell("'\(CLI.executable.path)' get '\(CLI.fixture(fixture.name))' \"$(printf '\(escaped)')\"")
+        result = try await CLI.shell("'\(CLI.executable.path)' get '\(CLI.fixture(fixture.name))' \"$(printf '\(escaped)')\"")
       }
       #expect(result.status == 0, "\(entry.path ?? entry.path_hex): \(result.stderr)")
       #expect(result.stdout == expected)
     }
     if let co = fixture.co, let first = fixture.entries?.first(where: { $0.path != nil }), let path = first.path {
-      let result = try CLI.run(["get", CLI.fixture(co), path])
+      let result = try await CLI.run(["get", CLI.fixture(co), path])
       #expect(result.stdout == tar.subdata(in: first.offset..<(first.offset + first.size)))
     }
   }
 
   @Test("an absent path prints a message and exits 1")
-  func getAbsent() throws {
-    let result = try CLI.run(["get", CLI.fixture("gnu-basic.tar.co"), "no/such/file"])
+  func getAbsent() async throws {
+    let result = try await CLI.run(["get", CLI.fixture("gnu-basic.tar.co"), "no/such/file"])
     #expect(result.status == 1)
     #expect(result.stdout.isEmpty)
     #expect(result.stderr.contains("'no/such/file' is not in"))
   }
 
   @Test("broken inputs give one clear line, exit 1 and leave no file", arguments: ManifestFixture.broken)
-  func brokenInputs(fixture: ManifestFixture) throws {
+  func brokenInputs(fixture: ManifestFixture) async throws {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     for command in ["index", "create"] {
-      let result = try CLI.run([command, CLI.fixture(fixture.name), "-o", directory.appendingPathComponent("out").path])
+      let result = try await CLI.run([command, CLI.fixture(fixture.name), "-o", directory.appendingPathComponent("out").path])
       #expect(result.status == 1)
       let lines = result.stderr.split(separator: "\n")
       #expect(lines.count == 1, "\(result.stderr)")
@@ -137,34 +137,34 @@ struct CLITests {
   }
 
   @Test("an existing output is kept unless --force")
-  func noClobber() throws {
+  func noClobber() async throws {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let output = directory.appendingPathComponent("out.index")
     try Data("precious".utf8).write(to: output)
-    let refused = try CLI.run(["index", CLI.fixture("gnu-basic.tar"), "-o", output.path])
+    let refused = try await CLI.run(["index", CLI.fixture("gnu-basic.tar"), "-o", output.path])
     #expect(refused.status == 1)
     #expect(refused.stderr.contains("--force"))
     #expect(try Data(contentsOf: output) == Data("precious".utf8))
-    let forced = try CLI.run(["index", CLI.fixture("gnu-basic.tar"), "-o", output.path, "--force"])
+    let forced = try await CLI.run(["index", CLI.fixture("gnu-basic.tar"), "-o", output.path, "--force"])
     #expect(forced.status == 0)
     #expect(try Data(contentsOf: output) == Data(contentsOf: URL(fileURLWithPath: CLI.fixture("gnu-basic.tar.index"))))
   }
 
   @Test("`cotar validate` accepts a matching index and lists problems for a wrong one")
-  func validate() throws {
-    let good = try CLI.run(["validate", CLI.fixture("gnu-basic.tar.co")])
+  func validate() async throws {
+    let good = try await CLI.run(["validate", CLI.fixture("gnu-basic.tar.co")])
     #expect(good.status == 0)
     #expect(good.stdoutText == "valid: 6 entries, 6 filled slots\n")
-    let wrong = try CLI.run(["validate", CLI.fixture("gnu-basic.tar"), "--index", CLI.fixture("python-basic.tar.index")])
+    let wrong = try await CLI.run(["validate", CLI.fixture("gnu-basic.tar"), "--index", CLI.fixture("python-basic.tar.index")])
     #expect(wrong.status == 1)
     #expect(wrong.stdoutText.hasPrefix("invalid: "))
     #expect(wrong.stdoutText.contains("is not in the index"))
   }
 
   @Test("`cotar info` prints the index figures")
-  func info() throws {
-    let result = try CLI.run(["info", CLI.fixture("gnu-basic.tar.co")])
+  func info() async throws {
+    let result = try await CLI.run(["info", CLI.fixture("gnu-basic.tar.co")])
     #expect(result.status == 0)
     let text = result.stdoutText
     #expect(text.contains("version: 2\n"))
@@ -175,27 +175,27 @@ struct CLITests {
   }
 
   @Test("`cotar ls --tar-order` lists members as tar -tf; --long adds kind, offset and size")
-  func list() throws {
-    let plain = try CLI.run(["ls", "--tar-order", CLI.fixture("gnu-basic.tar")])
-    let gnu = try CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-tf", CLI.fixture("gnu-basic.tar")])
+  func list() async throws {
+    let plain = try await CLI.run(["ls", "--tar-order", CLI.fixture("gnu-basic.tar")])
+    let gnu = try await CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-tf", CLI.fixture("gnu-basic.tar")])
     #expect(plain.status == 0)
     #expect(plain.stdout == gnu.stdout)
-    let long = try CLI.run(["ls", "--tar-order", "--long", CLI.fixture("gnu-basic.tar")])
+    let long = try await CLI.run(["ls", "--tar-order", "--long", CLI.fixture("gnu-basic.tar")])
     #expect(long.stdoutText.contains("file\t3584\t14\tdir/hello.txt\n"))
-    let json = try CLI.run(["ls", "--tar-order", "--json", CLI.fixture("gnu-basic.tar")])
+    let json = try await CLI.run(["ls", "--tar-order", "--json", CLI.fixture("gnu-basic.tar")])
     #expect(json.stdoutText.contains("{\"path\":\"dir/hello.txt\",\"type\":\"file\",\"offset\":3584,\"size\":14}"))
   }
 
   @Test("usage errors exit 64")
-  func usage() throws {
-    #expect(try CLI.run(["index"]).status == 64)
-    #expect(try CLI.run(["index", CLI.fixture("gnu-basic.tar"), "--packing", "-5"]).status == 64)
-    #expect(try CLI.run(["get", CLI.fixture("gnu-basic.tar.co")]).status == 64)
+  func usage() async throws {
+    #expect(try await CLI.run(["index"]).status == 64)
+    #expect(try await CLI.run(["index", CLI.fixture("gnu-basic.tar"), "--packing", "-5"]).status == 64)
+    #expect(try await CLI.run(["get", CLI.fixture("gnu-basic.tar.co")]).status == 64)
   }
 
   @Test("`cotar demo` runs on the bundled sample")
-  func demo() throws {
-    let result = try CLI.run(["demo"], in: CLI.repositoryRoot)
+  func demo() async throws {
+    let result = try await CLI.run(["demo"], in: CLI.repositoryRoot)
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stdoutText.contains("OK: 6 entries read back byte-exact"))
   }
@@ -204,12 +204,12 @@ struct CLITests {
 @Suite("cotar command line interruption")
 struct CLIInterruptTests {
   @Test("SIGINT during `cotar create` removes the temporary output", .timeLimit(.minutes(3)))
-  func interruptedCreate() throws {
+  func interruptedCreate() async throws {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let tar = directory.appendingPathComponent("sparse.tar").path
     // One 1 GiB member stored sparsely: cheap on disk, slow enough to copy that the signal lands mid-run.
-    let made = try CLI.shell(
+    let made = try await CLI.shell(
       """
       python3 -c "
       import sys
@@ -249,7 +249,7 @@ struct CLIInterruptTests {
 @Suite("cotar tar --co --index followed by append")
 struct CombinedWithSidecarTests {
   @Test("append keeps a .tar.co and its sidecar copy in step; readers use the footer of a .tar.co")
-  func appendUpdatesBoth() throws {
+  func appendUpdatesBoth() async throws {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let tree = directory.appendingPathComponent("tree")
@@ -257,11 +257,11 @@ struct CombinedWithSidecarTests {
     try Data("one".utf8).write(to: tree.appendingPathComponent("one.txt"))
     try Data("two".utf8).write(to: directory.appendingPathComponent("two.txt"))
     let archive = directory.appendingPathComponent("out.tar.co").path
-    #expect(try CLI.run(["tar", archive, "--base", tree.path, ".", "--co", "--index"]).status == 0)
-    #expect(try CLI.run(["append", archive, "--base", directory.path, directory.appendingPathComponent("two.txt").path]).status == 0)
-    #expect(try CLI.run(["get", archive, "two.txt"]).stdout == Data("two".utf8))
-    #expect(try CLI.run(["validate", archive]).status == 0)
-    let viaSidecar = try CLI.run(["validate", archive, "--index", archive + ".index"])
+    #expect(try await CLI.run(["tar", archive, "--base", tree.path, ".", "--co", "--index"]).status == 0)
+    #expect(try await CLI.run(["append", archive, "--base", directory.path, directory.appendingPathComponent("two.txt").path]).status == 0)
+    #expect(try await CLI.run(["get", archive, "two.txt"]).stdout == Data("two".utf8))
+    #expect(try await CLI.run(["validate", archive]).status == 0)
+    let viaSidecar = try await CLI.run(["validate", archive, "--index", archive + ".index"])
     #expect(viaSidecar.status == 0, "\(viaSidecar.stdoutText)")
   }
 }

@@ -30,10 +30,10 @@ struct ExtractCLITests {
     try manager.setAttributes([.posixPermissions: 0o750], ofItemAtPath: tree.appendingPathComponent("share/doc/private").path)
     try manager.setAttributes([.posixPermissions: 0o700], ofItemAtPath: tree.appendingPathComponent("data").path)
     let tar = directory.appendingPathComponent("tree.tar").path
-    let made = try CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["--format=gnu", "-C", tree.path, "-cf", tar, "."])
+    let made = try await CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["--format=gnu", "-C", tree.path, "-cf", tar, "."])
     #expect(made.status == 0, "\(made.stderr)")
     let archive = directory.appendingPathComponent("tree.tar.co").path
-    let created = try CLI.run(["create", tar, "-o", archive])
+    let created = try await CLI.run(["create", tar, "-o", archive])
     #expect(created.status == 0, "\(created.stderr)")
     return (directory, tar, archive)
   }
@@ -58,10 +58,10 @@ struct ExtractCLITests {
   }
 
   /// What `tar -x` gives, without the links `extract` refuses.
-  static func expected(_ tar: String, in directory: URL) throws -> [String: String] {
+  static func expected(_ tar: String, in directory: URL) async throws -> [String: String] {
     let reference = directory.appendingPathComponent("reference-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: reference, withIntermediateDirectories: true)
-    let unpacked = try CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-C", reference.path, "-xf", tar])
+    let unpacked = try await CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-C", reference.path, "-xf", tar])
     #expect(unpacked.status == 0, "\(unpacked.stderr)")
     var tree = try describe(reference.path)
     tree["share/escape"] = nil
@@ -73,7 +73,7 @@ struct ExtractCLITests {
   func wholeArchive() async throws {
     let (directory, tar, archive) = try await Self.archive.value
     let out = directory.appendingPathComponent("out-\(UUID().uuidString)").path
-    let result = try CLI.run(["extract", archive, "-o", out])
+    let result = try await CLI.run(["extract", archive, "-o", out])
     #expect(result.status == 1, "\(result.stderr)")
     #expect(
       result.stderr.contains("cotar: entry './share/escape': refusing symbolic link to '../../outside': it could lead outside the output directory"),
@@ -82,17 +82,17 @@ struct ExtractCLITests {
     #expect(result.stderr.contains("extracted 4 files, 6 directories and 3 links"), "\(result.stderr)")
     #expect(result.stderr.contains("2 members failed or skipped"), "\(result.stderr)")
     let got = try Self.describe(out)
-    #expect(got == (try Self.expected(tar, in: directory)))
+    #expect(got == (try await Self.expected(tar, in: directory)))
     #expect(got["share/doc/private"] == "dir 750")
     #expect(got["bin/alias"] == "link -> tool")
     let tool = try FileManager.default.attributesOfItem(atPath: out + "/bin/tool")
     let again = try FileManager.default.attributesOfItem(atPath: out + "/bin/tool-again")
     #expect(tool[.systemFileNumber] as? Int == again[.systemFileNumber] as? Int, "a hard link, not a copy")
 
-    let again2 = try CLI.run(["extract", archive, "./bin", "-o", out])
+    let again2 = try await CLI.run(["extract", archive, "./bin", "-o", out])
     #expect(again2.status == 1)
     #expect(again2.stderr.contains("the file exists; pass --force to replace it"), "\(again2.stderr)")
-    let forced = try CLI.run(["extract", archive, "./bin", "-o", out, "--force"])
+    let forced = try await CLI.run(["extract", archive, "./bin", "-o", out, "--force"])
     #expect(forced.status == 0, "\(forced.stderr)")
   }
 
@@ -100,7 +100,7 @@ struct ExtractCLITests {
   func selection() async throws {
     let (directory, _, archive) = try await Self.archive.value
     let out = directory.appendingPathComponent("out-\(UUID().uuidString)").path
-    let result = try CLI.run(["extract", archive, "./share/doc", "--glob", "**/*.bin", "-o", out])
+    let result = try await CLI.run(["extract", archive, "./share/doc", "--glob", "**/*.bin", "-o", out])
     #expect(result.status == 0, "\(result.stderr)")
     let names = Set(try FileManager.default.subpathsOfDirectory(atPath: out))
     #expect(
@@ -109,11 +109,11 @@ struct ExtractCLITests {
         "data/big.bin",
       ])
     // The hard link's target is not extracted: it becomes a copy.
-    let copy = try CLI.run(["extract", archive, "./bin/tool-again", "-o", out + "-copy"])
+    let copy = try await CLI.run(["extract", archive, "./bin/tool-again", "-o", out + "-copy"])
     #expect(copy.status == 0, "\(copy.stderr)")
     #expect(try String(contentsOfFile: out + "-copy/bin/tool-again", encoding: .utf8) == "#!/bin/sh\necho tool\n")
 
-    let missing = try CLI.run(["extract", archive, "share/doc", "--glob", "*.nothing", "-o", out + "-none"])
+    let missing = try await CLI.run(["extract", archive, "share/doc", "--glob", "*.nothing", "-o", out + "-none"])
     #expect(missing.status == 1)
     #expect(missing.stderr.contains("cotar: 'share/doc' is not in \(archive); did you mean './share/doc'?"), "\(missing.stderr)")
     #expect(missing.stderr.contains("cotar: no member of \(archive) matches --glob '*.nothing'"), "\(missing.stderr)")
@@ -126,19 +126,19 @@ struct ExtractCLITests {
     defer { Task { await server.stop() } }
     try await server.putFile("tree.tar.co", path: archive)
     let out = directory.appendingPathComponent("out-\(UUID().uuidString)").path
-    let result = try CLI.run(["extract", server.url("tree.tar.co"), "-o", out, "--stats"])
+    let result = try await CLI.run(["extract", server.url("tree.tar.co"), "-o", out, "--stats"])
     #expect(result.status == 1, "\(result.stderr)")
-    #expect(try Self.describe(out) == (try Self.expected(tar, in: directory)))
+    #expect(try await Self.describe(out) == (try await Self.expected(tar, in: directory)))
     #expect(server.log.count <= 12, "\(server.log.map { $0.range ?? "-" })")
   }
 
   @Test("get names directories and other spellings: 'is a directory', did you mean './bin/tool'")
   func getMessages() async throws {
     let (_, _, archive) = try await Self.archive.value
-    let spelled = try CLI.run(["get", archive, "bin/tool"])
+    let spelled = try await CLI.run(["get", archive, "bin/tool"])
     #expect(spelled.status == 1)
     #expect(spelled.stderr == "cotar: 'bin/tool' is not in \(archive); did you mean './bin/tool'?\n", "\(spelled.stderr)")
-    let directory = try CLI.run(["get", archive, "./share/doc"])
+    let directory = try await CLI.run(["get", archive, "./share/doc"])
     #expect(directory.status == 1)
     #expect(
       directory.stderr.contains("cotar: './share/doc' is a directory in \(archive); get reads files (use cotar extract"),

@@ -18,7 +18,7 @@ struct RemoteCLITests {
     defer { Task { await server.stop() } }
     server.put("big.tar.co", archive.combined)
     let file = archive.fileAtTableStart
-    let result = try CLI.run(["get", server.url("big.tar.co"), file.path, "--stats"])
+    let result = try await CLI.run(["get", server.url("big.tar.co"), file.path, "--stats"])
     #expect(result.status == 0, "\(result.stderr)")
     #expect(Array(result.stdout) == file.bytes)
     #expect(result.stderr.contains("stats: total: 3 requests"), "\(result.stderr)")
@@ -32,7 +32,7 @@ struct RemoteCLITests {
     defer { Task { await server.stop() } }
     server.put("small.tar.co", archive.combined)
     let file = archive.files[321]
-    let result = try CLI.run(["get", server.url("small.tar.co"), file.path, "--stats"])
+    let result = try await CLI.run(["get", server.url("small.tar.co"), file.path, "--stats"])
     #expect(result.status == 0, "\(result.stderr)")
     #expect(Array(result.stdout) == file.bytes)
     #expect(result.stderr.contains("stats: total: 2 requests"), "\(result.stderr)")
@@ -46,7 +46,7 @@ struct RemoteCLITests {
     server.put("big.tar", archive.tar)
     server.put("big.tar.index", archive.index)
     let file = archive.files[777]
-    let result = try CLI.run(["get", server.url("big.tar"), file.path, "--stats"])
+    let result = try await CLI.run(["get", server.url("big.tar"), file.path, "--stats"])
     #expect(result.status == 0, "\(result.stderr)")
     #expect(Array(result.stdout) == file.bytes)
     #expect(result.stderr.contains("stats: total: 3 requests"), "\(result.stderr)")
@@ -54,7 +54,7 @@ struct RemoteCLITests {
 
     server.put("co.tar", archive.combined)
     server.resetLog()
-    let fallback = try CLI.run(["get", server.url("co.tar"), file.path])
+    let fallback = try await CLI.run(["get", server.url("co.tar"), file.path])
     #expect(fallback.status == 0, "\(fallback.stderr)")
     #expect(Array(fallback.stdout) == file.bytes)
     #expect(server.log.first?.status == 404)
@@ -68,13 +68,13 @@ struct RemoteCLITests {
     server.put("a.tar.co", archive.combined)
     server.put("plain.tar", archive.tar)
     server.put("elsewhere.index", archive.index)
-    let info = try CLI.run(["info", server.url("a.tar.co")])
+    let info = try await CLI.run(["info", server.url("a.tar.co")])
     #expect(info.status == 0, "\(info.stderr)")
     #expect(info.stdoutText.contains("entries: 1000"))
-    let list = try CLI.run(["ls", server.url("a.tar.co"), "--recursive"])
+    let list = try await CLI.run(["ls", server.url("a.tar.co"), "--recursive"])
     #expect(list.status == 0, "\(list.stderr)")
     #expect(list.stdoutText.split(separator: "\n").count == 1000)
-    let valid = try CLI.run(["validate", server.url("plain.tar"), "--index", server.url("elsewhere.index")])
+    let valid = try await CLI.run(["validate", server.url("plain.tar"), "--index", server.url("elsewhere.index")])
     #expect(valid.status == 0, "\(valid.stderr)")
     #expect(valid.stdoutText.hasPrefix("valid: 1000 entries"))
   }
@@ -91,7 +91,7 @@ struct RemoteCLITests {
     let list = directory.appendingPathComponent("paths.txt")
     try Data(chosen.map(\.path).joined(separator: "\n").utf8).write(to: list)
     let out = directory.appendingPathComponent("out").path
-    let result = try CLI.run(["get", server.url("a.tar.co"), "--paths-from", list.path, "-o", out, "--stats"])
+    let result = try await CLI.run(["get", server.url("a.tar.co"), "--paths-from", list.path, "-o", out, "--stats"])
     #expect(result.status == 0, "\(result.stderr)")
     for file in chosen {
       #expect(FileManager.default.contents(atPath: out + "/" + file.path).map(Array.init) == file.bytes)
@@ -104,7 +104,7 @@ struct RemoteCLITests {
   func notFound() async throws {
     let server = try await RangeServer.start()
     defer { Task { await server.stop() } }
-    let result = try CLI.run(["get", "http://me:pw@127.0.0.1:\(server.port)/nope.tar.co", "x", "--attempts", "1"])
+    let result = try await CLI.run(["get", "http://me:pw@127.0.0.1:\(server.port)/nope.tar.co", "x", "--attempts", "1"])
     #expect(result.status != 0)
     #expect(result.stderr.contains("404"))
     #expect(result.stderr.contains("http://127.0.0.1:\(server.port)/nope.tar.co"))

@@ -15,12 +15,9 @@ struct RemoteFailureCLITests {
   }
 
   @Test("a refused connection fails at once (one request, no retry) with one clean line")
-  func refused() throws {
-    let start = Date()
-    let result = try CLI.run(["get", "http://127.0.0.1:1/x.tar.co", "a"])
-    let elapsed = Date().timeIntervalSince(start)
+  func refused() async throws {
+    let result = try await CLI.run(["get", "http://127.0.0.1:1/x.tar.co", "a"])
     #expect(result.status == 1)
-    #expect(elapsed < 5.0, "took \(elapsed) s")  // 0.2 s by hand; 30 s when connections were retried
     let lines = Self.errorLines(result)
     #expect(lines.count == 1, "\(result.stderr)")
     let line = String(lines.first ?? "")
@@ -28,7 +25,9 @@ struct RemoteFailureCLITests {
     #expect(line.contains("connection refused"))
     #expect(!line.contains("errno"))
     #expect(line.filter { $0 == "(" }.count == line.filter { $0 == ")" }.count)
-    let counted = try CLI.run(["get", "http://127.0.0.1:1/x.tar.co", "a", "--stats"])
+    // "At once" is pinned by counts, not by a clock (a loaded machine stretches any clock): one
+    // request and no retry; connections that were retried took 30 s.
+    let counted = try await CLI.run(["get", "http://127.0.0.1:1/x.tar.co", "a", "--stats"])
     #expect(counted.stderr.contains("stats: http://127.0.0.1:1/x.tar.co: 1 request, 0 bytes, 0 retries"), "\(counted.stderr)")
   }
 
@@ -45,7 +44,7 @@ struct RemoteFailureCLITests {
     server.put("a.tar.co", archive.combined)
     server.misbehave { $0.contentRange = value }
     for command in [["get", server.url("a.tar.co"), archive.files[0].path], ["ls", server.url("a.tar.co")]] {
-      let result = try CLI.run(command)
+      let result = try await CLI.run(command)
       #expect(result.status == 1, "\(command[0]): \(result.stderr)")
       #expect(result.stderr.contains("Content-Range"), "\(result.stderr)")
       #expect(Self.errorLines(result).count == 1, "\(result.stderr)")
@@ -59,7 +58,7 @@ struct RemoteFailureCLITests {
     defer { Task { await server.stop() } }
     server.put("a.tar.co", archive.combined)
     server.misbehave { $0.dripMilliseconds = 200 }
-    let result = try CLI.run(["get", server.url("a.tar.co"), archive.files[0].path, "--timeout", "0.5", "--attempts", "1"])
+    let result = try await CLI.run(["get", server.url("a.tar.co"), archive.files[0].path, "--timeout", "0.5", "--attempts", "1"])
     #expect(result.status == 1)
     #expect(result.stderr.contains("no complete response"), "\(result.stderr)")
   }
@@ -72,7 +71,7 @@ struct RemoteFailureCLITests {
     server.put("a.tar", archive.tar)
     for status in [403, 503] {
       server.misbehave { $0.statusForPath["/a.tar.index"] = status }
-      let result = try CLI.run(["get", server.url("a.tar"), archive.files[1].path, "--attempts", "2"])
+      let result = try await CLI.run(["get", server.url("a.tar"), archive.files[1].path, "--attempts", "2"])
       #expect(result.status == 1)
       #expect(result.stderr.contains("a.tar.index"), "\(result.stderr)")
       #expect(result.stderr.contains("HTTP \(status)"), "\(result.stderr)")
@@ -87,12 +86,12 @@ struct RemoteFailureCLITests {
     server.put("a.tar", archive.tar)
     server.put("a.tar.index", archive.index)
     let url = server.url("a.tar") + "?X-Amz-Signature=abc"
-    let result = try CLI.run(["get", url, archive.files[1].path])
+    let result = try await CLI.run(["get", url, archive.files[1].path])
     #expect(result.status == 1)
     #expect(result.stderr.contains("--index"), "\(result.stderr)")
     #expect(!server.log.contains { $0.path.contains(".index") })
     #expect(!result.stderr.contains("abc"))
-    let explicit = try CLI.run(["get", url, archive.files[1].path, "--index", server.url("a.tar.index") + "?sig=other"])
+    let explicit = try await CLI.run(["get", url, archive.files[1].path, "--index", server.url("a.tar.index") + "?sig=other"])
     #expect(explicit.status == 0, "\(explicit.stderr)")
     #expect(Array(explicit.stdout) == archive.files[1].bytes)
   }
@@ -105,10 +104,10 @@ struct RemoteFailureCLITests {
     server.put("a.tar.co", archive.combined)
     server.misbehave { $0.ignoreRange = true }
     let file = archive.files[7]
-    let refused = try CLI.run(["get", server.url("a.tar.co"), file.path, "--max-whole-object", "1000"])
+    let refused = try await CLI.run(["get", server.url("a.tar.co"), file.path, "--max-whole-object", "1000"])
     #expect(refused.status == 1)
     #expect(refused.stderr.contains("--max-whole-object"), "\(refused.stderr)")
-    let allowed = try CLI.run(["get", server.url("a.tar.co"), file.path, "--max-whole-object", "10000000"])
+    let allowed = try await CLI.run(["get", server.url("a.tar.co"), file.path, "--max-whole-object", "10000000"])
     #expect(allowed.status == 0, "\(allowed.stderr)")
     #expect(Array(allowed.stdout) == file.bytes)
   }
@@ -121,7 +120,7 @@ struct RemoteFailureCLITests {
     server.put("real.tar.co", archive.combined)
     server.misbehave { $0.redirects["/alias.tar.co"] = server.url("real.tar.co") }
     let paths = archive.files.prefix(3).map(\.path)
-    let result = try CLI.run(["get", server.url("alias.tar.co")] + paths + ["--stats"])
+    let result = try await CLI.run(["get", server.url("alias.tar.co")] + paths + ["--stats"])
     #expect(result.status == 0, "\(result.stderr)")
     #expect(server.log.filter { $0.path == "/alias.tar.co" }.count == 1)
     #expect(result.stderr.contains(", 1 redirect\n"), "\(result.stderr)")
@@ -135,14 +134,14 @@ struct RemoteFailureCLITests {
     defer { Task { await server.stop() } }
     server.put("a.tar.co", archive.combined)
     let file = archive.files[5]
-    let untrusted = try CLI.run(["get", server.url("a.tar.co"), file.path])
+    let untrusted = try await CLI.run(["get", server.url("a.tar.co"), file.path])
     #expect(untrusted.status == 1)
     #expect(Self.errorLines(untrusted).count == 1, "\(untrusted.stderr)")
     #expect(untrusted.stderr.contains("TLS certificate not trusted"), "\(untrusted.stderr)")
-    let trusted = try CLI.run(["get", server.url("a.tar.co"), file.path, "--cacert", CLI.fixture("tls/ca.pem")])
+    let trusted = try await CLI.run(["get", server.url("a.tar.co"), file.path, "--cacert", CLI.fixture("tls/ca.pem")])
     #expect(trusted.status == 0, "\(trusted.stderr)")
     #expect(Array(trusted.stdout) == file.bytes)
-    let insecure = try CLI.run(["get", server.url("a.tar.co"), file.path, "--insecure"])
+    let insecure = try await CLI.run(["get", server.url("a.tar.co"), file.path, "--insecure"])
     #expect(insecure.status == 0, "\(insecure.stderr)")
     #expect(insecure.stderr.contains("warning: --insecure"))
     #expect(Array(insecure.stdout) == file.bytes)

@@ -128,7 +128,7 @@ struct S3CLITests {
     try await uploader(server).put(try await combined([("a.txt", "version one\n"), ("b.txt", "bee\n")]), to: object)
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let serve = try ServeProcess([object.description, "--quiet"], in: directory, environment: server.environment)
+    let serve = try await ServeProcess.start([object.description, "--quiet"], in: directory, environment: server.environment)
     defer { serve.stop() }
     let first = try #require(TCPClient.get(port: serve.port, "/v1/file/a.txt"))
     #expect(first.hasPrefix("HTTP/1.1 200") && first.hasSuffix("\r\n\r\nversion one\n"), "\(first)")

@@ -8,8 +8,9 @@ import Foundation
 #endif
 
 /// A `cotar serve` child process on 127.0.0.1 with an ephemeral port, for tests that measure
-/// the server as a user runs it (RSS, file-descriptor limits, signals).
-final class ServeProcess {
+/// the server as a user runs it (RSS, file-descriptor limits, signals). Unchecked `Sendable`:
+/// its one mutable property is set in `init`, before the value is shared.
+final class ServeProcess: @unchecked Sendable {
   let process = Process()
   let logURL: URL
   private(set) var port = 0
@@ -46,6 +47,19 @@ final class ServeProcess {
     }
     stop()
     throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "cotar serve did not start: \(self.log)"])
+  }
+
+  /// ``init(_:shellPrefix:in:environment:)`` on a thread of its own, so that waiting for the
+  /// server to listen does not hold a cooperative thread that parallel suites need.
+  static func start(
+    _ arguments: [String], shellPrefix: String? = nil, in directory: URL, environment: [String: String] = [:]
+  ) async throws -> ServeProcess {
+    try await withCheckedThrowingContinuation { continuation in
+      Thread {
+        continuation.resume(
+          with: Result { try ServeProcess(arguments, shellPrefix: shellPrefix, in: directory, environment: environment) })
+      }.start()
+    }
   }
 
   /// Everything the server printed so far.

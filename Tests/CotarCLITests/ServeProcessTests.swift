@@ -13,13 +13,13 @@ import Testing
 @Suite("cotar serve under load (child process)", .serialized, .timeLimit(.minutes(2)))
 struct ServeProcessTests {
   /// A `.tar.co` with one 64 MiB entry `huge.bin` and a small `a.txt`.
-  static func hugeArchive(in directory: URL) throws -> URL {
+  static func hugeArchive(in directory: URL) async throws -> URL {
     let tar = directory.appendingPathComponent("huge.tar")
     var builder = TestTar()
     builder.add("huge.bin", [UInt8](repeating: 0x5A, count: 64 << 20))
     builder.add("a.txt", "small\n")
     try Data(builder.finished).write(to: tar)
-    let created = try CLI.run(["create", tar.path])
+    let created = try await CLI.run(["create", tar.path])
     #expect(created.status == 0, "\(created.stderr)")
     return directory.appendingPathComponent("huge.tar.co")
   }
@@ -30,8 +30,8 @@ struct ServeProcessTests {
   func stalledReaders() async throws {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let archive = try Self.hugeArchive(in: directory)
-    let server = try ServeProcess([archive.path, "--quiet"], in: directory)
+    let archive = try await Self.hugeArchive(in: directory)
+    let server = try await ServeProcess.start([archive.path, "--quiet"], in: directory)
     let idle = try #require(server.residentBytes())
     var clients: [TCPClient] = []
     for _ in 0..<100 {
@@ -60,9 +60,9 @@ struct ServeProcessTests {
   func fileDescriptorLimit() async throws {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let archive = try Self.hugeArchive(in: directory)
+    let archive = try await Self.hugeArchive(in: directory)
     // 256 descriptors: the default cap becomes 256 - 64 = 192 connections.
-    let server = try ServeProcess([archive.path, "--quiet"], shellPrefix: "ulimit -n 256 &&", in: directory)
+    let server = try await ServeProcess.start([archive.path, "--quiet"], shellPrefix: "ulimit -n 256 &&", in: directory)
     #expect(server.log.contains("at most 192 connections"), "\(server.log)")
     var held: [TCPClient] = []
     var refused = 0
@@ -102,8 +102,8 @@ struct ServeProcessTests {
   func shutdownGrace() async throws {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let archive = try Self.hugeArchive(in: directory)
-    let server = try ServeProcess([archive.path, "--shutdown-grace", "1"], in: directory)
+    let archive = try await Self.hugeArchive(in: directory)
+    let server = try await ServeProcess.start([archive.path, "--shutdown-grace", "1"], in: directory)
     let stalled = try #require(TCPClient(port: server.port))
     #expect(stalled.send("GET /v1/file/huge.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
     let idle = try #require(TCPClient(port: server.port))

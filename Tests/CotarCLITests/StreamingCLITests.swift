@@ -39,7 +39,7 @@ struct StreamingCLITests {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let out = directory.appendingPathComponent("out.bin").path
-    let toFile = try CLI.run(["get", archive, "big.bin", "-o", out, "--stats"])
+    let toFile = try await CLI.run(["get", archive, "big.bin", "-o", out, "--stats"])
     #expect(toFile.status == 0, "\(toFile.stderr)")
     #expect(try bytes(out) == big)
     // The kernel copy is credited to the source in --stats.
@@ -47,16 +47,16 @@ struct StreamingCLITests {
     let counted = total.flatMap { line in line.split(separator: " ").dropLast().last.flatMap { UInt64($0) } }
     #expect((counted ?? 0) >= UInt64(big.count), "\(toFile.stderr)")
 
-    let toStdout = try CLI.run(["get", archive, "big.bin"])
+    let toStdout = try await CLI.run(["get", archive, "big.bin"])
     #expect(toStdout.status == 0, "\(toStdout.stderr)")
     #expect(Array(toStdout.stdout) == big)
 
     let piped = directory.appendingPathComponent("piped.bin").path
-    let pipe = try CLI.shell("'\(CLI.executable.path)' get '\(archive)' big.bin small/a.txt | cat > '\(piped)'")
+    let pipe = try await CLI.shell("'\(CLI.executable.path)' get '\(archive)' big.bin small/a.txt | cat > '\(piped)'")
     #expect(pipe.status == 0, "\(pipe.stderr)")
     #expect(try bytes(piped) == big + Array("alpha".utf8))
 
-    let refused = try CLI.run(["get", archive, "big.bin", "-o", out])
+    let refused = try await CLI.run(["get", archive, "big.bin", "-o", out])
     #expect(refused.status != 0)
     #expect(refused.stderr.contains("exists"), "\(refused.stderr)")
     #expect(try bytes(out) == big)
@@ -68,7 +68,7 @@ struct StreamingCLITests {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let out = directory.appendingPathComponent("out").path
-    let result = try CLI.run(["get", archive, "small/a.txt", "big.bin", "dir/other.bin", "small/b.txt", "missing", "-o", out])
+    let result = try await CLI.run(["get", archive, "small/a.txt", "big.bin", "dir/other.bin", "small/b.txt", "missing", "-o", out])
     #expect(result.status == 1)
     #expect(result.stderr.contains("'missing' is not in"), "\(result.stderr)")
     #expect(try bytes(out + "/big.bin") == big)
@@ -88,7 +88,7 @@ struct StreamingCLITests {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let out = directory.appendingPathComponent("out.bin").path
-    let result = try CLI.run(["get", server.url("big.tar.co"), "big.bin", "-o", out, "--stats"])
+    let result = try await CLI.run(["get", server.url("big.tar.co"), "big.bin", "-o", out, "--stats"])
     #expect(result.status == 0, "\(result.stderr)")
     #expect(try bytes(out) == big)
     // Open (suffix read) and lookup, then parts of 1, 2, 4, 8 and 5 MiB.
@@ -98,7 +98,7 @@ struct StreamingCLITests {
     #expect(log.count <= 3 + parts, "\(log.map { $0.range ?? "-" })")
     #expect(log.dropFirst().allSatisfy { $0.ifMatch != nil }, "\(log)")
 
-    let toStdout = try CLI.run(["get", server.url("big.tar.co"), "big.bin"])
+    let toStdout = try await CLI.run(["get", server.url("big.tar.co"), "big.bin"])
     #expect(toStdout.status == 0, "\(toStdout.stderr)")
     #expect(Array(toStdout.stdout) == big)
   }

@@ -32,8 +32,8 @@ final class WriterCLITests {
   }
 
   @discardableResult
-  func cotar(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let result = try ProcessRunner.run(Self.binary, arguments, in: dir, environment: environment)
+  func cotar(_ arguments: [String], environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+    let result = try await ProcessRunner.runDetached(Self.binary, arguments, in: dir, environment: environment)
     return (result.status, result.stdoutText, result.stderr)
   }
 
@@ -63,22 +63,22 @@ final class WriterCLITests {
     return "broken"
   }
 
-  @Test func tarIsReproducibleAndDedupesWithSHA256() throws {
+  @Test func tarIsReproducibleAndDedupesWithSHA256() async throws {
     try makeTree()
-    #expect(try cotar(["tar", "one.tar.co", "--base", "tree", ".", "--co", "--index"]).status == 0)
-    let second = try cotar(["tar", "two.tar.co", "--base", "tree", ".", "--co"])
+    #expect(try await cotar(["tar", "one.tar.co", "--base", "tree", ".", "--co", "--index"]).status == 0)
+    let second = try await cotar(["tar", "two.tar.co", "--base", "tree", ".", "--co"])
     #expect(second.status == 0)
     #expect(second.stderr.contains("1 stored as hard links"))
     let one = try Data(contentsOf: URL(fileURLWithPath: dir + "/one.tar.co"))
     #expect(one == (try Data(contentsOf: URL(fileURLWithPath: dir + "/two.tar.co"))))
     #expect(FileManager.default.fileExists(atPath: dir + "/one.tar.co.index"))
-    #expect(try cotar(["validate", "one.tar.co"]).stdout.hasPrefix("valid"))
-    #expect(try cotar(["tar", "one.tar.co", "--base", "tree", "."]).status != 0)  // exists, no --force
+    #expect(try await cotar(["validate", "one.tar.co"]).stdout.hasPrefix("valid"))
+    #expect(try await cotar(["tar", "one.tar.co", "--base", "tree", "."]).status != 0)  // exists, no --force
   }
 
-  @Test func tarOfAnUnreadableInputFailsCleanly() throws {
+  @Test func tarOfAnUnreadableInputFailsCleanly() async throws {
     try makeTree()
-    let result = try cotar(["tar", "out.tar", "--base", "tree", "a.txt", "missing.txt"])
+    let result = try await cotar(["tar", "out.tar", "--base", "tree", "a.txt", "missing.txt"])
     #expect(result.status != 0)
     #expect(result.stderr.contains("missing.txt"))
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir).allSatisfy { !$0.contains("out.tar") })
@@ -89,19 +89,19 @@ final class WriterCLITests {
     try makeTree()
     let archive = layout == "co" ? "base.tar.co" : "base.tar"
     let flags = layout == "co" ? ["--co"] : ["--index"]
-    #expect(try cotar(["tar", archive, "--base", "tree", "."] + flags).status == 0)
+    #expect(try await cotar(["tar", archive, "--base", "tree", "."] + flags).status == 0)
     let pristine = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + archive))
     let pristineIndex = layout == "co" ? nil : try Data(contentsOf: URL(fileURLWithPath: dir + "/" + archive + ".index"))
     for step in ArchiveAppender.Step.allCases where !(layout == "co" && step == .sidecarRenamed) {
       try pristine.write(to: URL(fileURLWithPath: dir + "/" + archive))
       try pristineIndex?.write(to: URL(fileURLWithPath: dir + "/" + archive + ".index"))
-      let run = try cotar(["append", archive, "--base", "add", "a.txt", "c.txt"], environment: ["COTAR_FAIL_AT": step.rawValue])
+      let run = try await cotar(["append", archive, "--base", "add", "a.txt", "c.txt"], environment: ["COTAR_FAIL_AT": step.rawValue])
       #expect(run.status == 86, "\(step): \(run.stderr)")
       if layout == "tar" && step == .renamed {
         // The one non-atomic moment of the sidecar layout: new tar, old sidecar. The tar is
         // complete and every old path still resolves to its old bytes; the next append or
         // `cotar index` brings the sidecar up to date.
-        #expect(try writerTarList(dir + "/" + archive).contains("c.txt"))
+        #expect(try await writerTarList(dir + "/" + archive).contains("c.txt"))
         continue
       }
       let state = try await oldOrNew(archive)
@@ -109,14 +109,14 @@ final class WriterCLITests {
     }
     try pristine.write(to: URL(fileURLWithPath: dir + "/" + archive))
     try pristineIndex?.write(to: URL(fileURLWithPath: dir + "/" + archive + ".index"))
-    #expect(try cotar(["append", archive, "--base", "add", "a.txt", "c.txt"]).status == 0)
+    #expect(try await cotar(["append", archive, "--base", "add", "a.txt", "c.txt"]).status == 0)
     #expect(try await oldOrNew(archive) == "new")
-    #expect(try cotar(["validate", archive]).status == 0)
+    #expect(try await cotar(["validate", archive]).status == 0)
   }
 
   @Test func killNineDuringALargeAppend() async throws {
     try makeTree()
-    #expect(try cotar(["tar", "big.tar.co", "--base", "tree", ".", "--co"]).status == 0)
+    #expect(try await cotar(["tar", "big.tar.co", "--base", "tree", ".", "--co"]).status == 0)
     // 24 MiB of new data so the append is still running when it is killed.
     for index in 0..<6 { try write("add/big\(index).bin", [UInt8](repeating: UInt8(index + 1), count: 4 << 20)) }
     // Deterministic: pause at a step and kill there.
@@ -157,7 +157,7 @@ final class WriterCLITests {
 
   @Test func packWritesShardsAndManifest() async throws {
     for index in 0..<60 { try write("data/f\(index / 10)/x\(index).txt", Array(String(repeating: "\(index)", count: 300).utf8)) }
-    let run = try cotar(["pack", "data", "--shard-size", "8KiB", "-o", "shards/p", "--co"])
+    let run = try await cotar(["pack", "data", "--shard-size", "8KiB", "-o", "shards/p", "--co"])
     #expect(run.status == 0, "\(run.stderr)")
     let set = try await CotarShardSet.open(manifestPath: dir + "/shards/p.manifest.json")
     #expect(set.manifest.shards.count > 3)
@@ -165,12 +165,12 @@ final class WriterCLITests {
     for index in 0..<60 {
       #expect(try await set.read("data/f\(index / 10)/x\(index).txt") == Array(String(repeating: "\(index)", count: 300).utf8))
     }
-    let bad = try cotar(["pack", "data", "--shard-size", "12 parsecs", "-o", "x"])
+    let bad = try await cotar(["pack", "data", "--shard-size", "12 parsecs", "-o", "x"])
     #expect(bad.status != 0)
   }
 }
 
 /// The member names GNU tar lists.
-func writerTarList(_ path: String) throws -> [String] {
-  try ProcessRunner.run("tar", ["-tf", path]).stdoutText.split(separator: "\n").map(String.init)
+func writerTarList(_ path: String) async throws -> [String] {
+  try await ProcessRunner.runDetached("tar", ["-tf", path]).stdoutText.split(separator: "\n").map(String.init)
 }
