@@ -8,7 +8,7 @@ func openNames(archive: String, source: any RangeSource, session: SourceSession,
   // A .tar.gz keeps its table in its .tar.gz.index (SPEC §13).
   if GzipIndexFormat.isGzipName(archive) { return try await gzipNames(archive: archive, session: session, speculativeBytes: speculativeBytes) }
   if let cotar = try? await Cotar.open(source, options: cliOpenOptions(speculativeBytes: speculativeBytes)) {
-    if let table = try await cotar.nameTable(speculativeBytes: speculativeBytes) { return table }
+    if let table = try await cotar.readableNameTable(speculativeBytes: speculativeBytes) { return table }
   } else if let sidecar = try? session.source(archive + NameTableFormat.sidecarSuffix),
     let size = try? await sidecar.size(),
     let table = try await NameTable.open(in: sidecar, endingAt: size, speculativeBytes: speculativeBytes)

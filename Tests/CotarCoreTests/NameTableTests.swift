@@ -173,6 +173,19 @@ struct NameTableTests {
     #expect(try await table.entries(withPrefix: []) == sorted)
   }
 
+  @Test("a table of an unknown version is refused by nameTable(), absent for readableNameTable(); the archive still reads")
+  func unknownVersionInATarCo() async throws {
+    let tar = Self.sampleTar()
+    let result = try await CotarIndexBuilder.build(tar: MemorySource(tar), names: .init())
+    var names = try #require(result.names)
+    names[names.count - 36] = 1  // the trailer's version byte (SPEC §12.1), as a version-1 table
+    let cotar = try await Cotar.open(MemorySource(tar + names + result.index.bytes))
+    let refused = await #expect(throws: CotarError.self) { _ = try await cotar.nameTable() }
+    #expect(refused?.code == .unsupportedVersion)
+    #expect(try await cotar.readableNameTable() == nil)
+    #expect(try await cotar.read("top.txt") == Array("top".utf8))
+  }
+
   @Test("damaged tables are refused with corruptIndex; a missing one is nil")
   func damage() async throws {
     let (names, _) = try await Self.table(Self.sampleTar())

@@ -85,12 +85,14 @@ struct ConnectionLimitTests {
       let connection = try #require(RawClient(port: port))
       #expect(connection.send("GET /v1/file/a.txt HTTP/1.1\r\nHost: t\r\n\r\n"))
       let start = ContinuousClock.now
-      let (bytes, closed) = await connection.readUntilClosed()
+      let (bytes, closed) = await connection.readUntilClosed(timeout: .seconds(20))
       let elapsed = ContinuousClock.now - start
       #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
       #expect(String(decoding: bytes, as: UTF8.self).hasSuffix("Hello, cotar server!\n"))
-      #expect(closed, "the idle connection was not closed within 5 s")
-      #expect(elapsed >= .milliseconds(600) && elapsed < .seconds(4), "closed after \(elapsed)")
+      #expect(closed, "the idle connection was not closed within 20 s")
+      // The lower bound is the feature (not before the timeout); the upper one only tells
+      // "closed by the idle timer" from "never closed", with room for a loaded machine.
+      #expect(elapsed >= .milliseconds(600) && elapsed < .seconds(15), "closed after \(elapsed)")
     }
   }
 
@@ -114,7 +116,9 @@ struct ConnectionLimitTests {
         if ContinuousClock.now - start > .seconds(10) { break }
       }
       let after = try #require(closedAfter, "a trickled head kept the connection open")
-      #expect(after >= .milliseconds(400) && after < .seconds(3), "closed after \(after)")
+      // Sending the whole head takes about 9 s at this pace; a cut well before that is the head
+      // timer's, whatever the load.
+      #expect(after >= .milliseconds(400) && after < .seconds(7), "closed after \(after)")
     }
   }
 

@@ -53,7 +53,7 @@ struct ExtractCommand: AsyncParsableCommand {
       let opened = OpenedLocation(sources: try archive.location.resolve(using: session.resolver), options: remote.openOptions)
       let cotar = try await opened.open()
       let table: NameTable
-      if let stored = try await cotar.nameTable(speculativeBytes: remote.speculativeBytes) {
+      if let stored = try await cotar.readableNameTable(speculativeBytes: remote.speculativeBytes) {
         table = stored
       } else {
         table = try await openNames(

@@ -229,7 +229,7 @@ struct GetCommand: AsyncParsableCommand {
   /// For a path the index does not hold: a symbolic link's target bytes (or, with
   /// `--no-follow`, the link text and a newline) through the name table; `nil` otherwise.
   private func linkedBytes(_ path: [UInt8], in cotar: Cotar) async throws -> [UInt8]? {
-    guard let table = try await cotar.nameTable(), let entry = try await table.stat(pathBytes: path),
+    guard let table = try await cotar.readableNameTable(), let entry = try await table.stat(pathBytes: path),
       entry.kind == .symbolicLink
     else { return nil }
     if noFollow { return (entry.linkTargetBytes ?? []) + [0x0A] }

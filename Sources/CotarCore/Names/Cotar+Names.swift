@@ -10,4 +10,19 @@ extension Cotar {
     guard let dataLimit else { return nil }
     return try await NameTable.open(in: data, endingAt: dataLimit, speculativeBytes: speculativeBytes)
   }
+
+  /// ``nameTable(speculativeBytes:)`` for readers that can do without a table (listing by a
+  /// scan, serving without a listing): a table of a version this reader does not know, such
+  /// as a version-1 table from before SPEC §12's column layout, counts as absent instead of
+  /// failing the whole archive, whose v2 index is still good. `validate` uses
+  /// ``nameTable(speculativeBytes:)`` and reports it.
+  ///
+  /// - Throws: as ``nameTable(speculativeBytes:)``, except `.unsupportedVersion`.
+  public func readableNameTable(speculativeBytes: Int = 64 << 10) async throws -> NameTable? {
+    do {
+      return try await nameTable(speculativeBytes: speculativeBytes)
+    } catch let error as CotarError where error.code == .unsupportedVersion {
+      return nil
+    }
+  }
 }

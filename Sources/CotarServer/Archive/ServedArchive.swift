@@ -80,7 +80,7 @@ public struct ServedArchive: Sendable {
     let sidecarSize = try await sidecar?.size() ?? 0
     // A name table (SPEC §12) gives the listing without reading the tar (a few requests for a
     // remote archive); without one, only a scan does, which `scanForListing` may refuse.
-    let table = buildListing ? try await cotar.nameTable(speculativeBytes: options.speculativeBytes) : nil
+    let table = buildListing ? try await cotar.readableNameTable(speculativeBytes: options.speculativeBytes) : nil
     let listing: ArchiveListing? =
       if let table {
         try ArchiveListing(
