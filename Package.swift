@@ -61,7 +61,6 @@ let package = Package(
       name: "CotarServer",
       dependencies: [
         "CotarCore",
-        "CZlib",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdCore", package: "hummingbird"),
         .product(name: "Logging", package: "swift-log"),

@@ -1,13 +1,15 @@
 import CZlib
 
-/// The only place the gzip support calls zlib: a streaming inflater that can start in the
+/// The only place Cotar calls zlib for gzip (the `.tar.gz` support here, and `cotar serve`'s
+/// gzip responses through `package` access; the name table keeps its own block codec in
+/// `Names/Deflate.swift`): a streaming inflater that can start in the
 /// middle of a deflate stream (zran's technique: `inflatePrime` for the bit offset,
 /// `inflateSetDictionary` for the 32 KiB window), and a gzip member deflater.
 ///
 /// Not thread-safe: one instance belongs to one read or one write.
-final class ZlibInflater {
+package final class ZlibInflater {
   /// What the inflater expects at the start of its input.
-  enum Mode {
+  package enum Mode {
     /// A gzip member (RFC 1952): header, deflate data, CRC-32 and size trailer, all checked.
     case gzip
     /// Raw deflate data (RFC 1951), as in the middle of a gzip member.
@@ -17,16 +19,16 @@ final class ZlibInflater {
   }
 
   /// The outcome of one ``inflate(_:into:stopAtBlocks:)`` call.
-  struct Step {
+  package struct Step {
     /// Input bytes taken.
-    var consumed: Int
+    package var consumed: Int
     /// Output bytes produced.
-    var produced: Int
+    package var produced: Int
     /// The deflate stream (of a raw stream) or the gzip member ended.
-    var streamEnded: Bool
+    package var streamEnded: Bool
     /// zlib's `data_type` after the call: unused bits in the last input byte (low 3 bits),
     /// +64 in the last block, +128 just after an end-of-block code or a complete header.
-    var dataType: Int32
+    package var dataType: Int32
   }
 
   private let stream: UnsafeMutablePointer<z_stream>
@@ -35,7 +37,7 @@ final class ZlibInflater {
   /// Creates an inflater.
   ///
   /// - Throws: `CotarError` `.io` when zlib cannot be initialised (out of memory).
-  init(mode: Mode) throws(CotarError) {
+  package init(mode: Mode) throws(CotarError) {
     stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
     stream.initialize(to: z_stream())
     self.mode = mode
@@ -54,7 +56,7 @@ final class ZlibInflater {
   /// Starts over in `mode`, as for the next gzip member.
   ///
   /// - Throws: `CotarError` `.io` when zlib refuses.
-  func reset(mode: Mode) throws(CotarError) {
+  package func reset(mode: Mode) throws(CotarError) {
     self.mode = mode
     let status = inflateReset2(stream, mode.windowBits)
     guard status == Z_OK else { throw CotarError(.io, "zlib inflateReset2 failed with status \(status)") }
@@ -117,7 +119,7 @@ extension ZlibInflater {
   /// `output[outputStart..<outputStart + outputCount]`.
   ///
   /// - Throws: as ``inflate(_:into:stopAtBlocks:)``.
-  func inflate(
+  package func inflate(
     _ input: [UInt8], from inputStart: Int, into output: inout [UInt8], at outputStart: Int, count outputCount: Int,
     stopAtBlocks: Bool = false
   ) throws(CotarError) -> Step {
@@ -138,13 +140,13 @@ extension ZlibInflater {
 }
 
 /// Writes one complete gzip member (RFC 1952) per call: what `cotar tar --gzip` concatenates.
-final class ZlibGzipDeflater {
+package final class ZlibGzipDeflater {
   private let stream: UnsafeMutablePointer<z_stream>
 
   /// Creates a deflater at `level` (0–9).
   ///
   /// - Throws: `CotarError` `.io` when zlib cannot be initialised.
-  init(level: Int32) throws(CotarError) {
+  package init(level: Int32) throws(CotarError) {
     stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
     stream.initialize(to: z_stream())
     let status = deflateInit2_(
@@ -164,7 +166,7 @@ final class ZlibGzipDeflater {
   ///
   /// - Returns: the compressed bytes produced by this call.
   /// - Throws: `CotarError` `.io` when zlib fails.
-  func deflate(_ input: UnsafeRawBufferPointer, finish: Bool) throws(CotarError) -> [UInt8] {
+  package func deflate(_ input: UnsafeRawBufferPointer, finish: Bool) throws(CotarError) -> [UInt8] {
     var result: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 64 << 10)
     stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))

@@ -1,32 +1,21 @@
-import CZlib
 import CotarCore
 
-/// Streaming gzip decompression with zlib, for clients that do not accept `gzip`.
+/// Streaming gzip decompression, for clients that do not accept `gzip`, over CotarCore's
+/// zlib inflater (the one place Cotar calls zlib's inflate).
 ///
-/// Feed compressed chunks with ``inflate(_:maximumOutput:)``; each call returns the output
-/// produced so far in pieces of at most `maximumOutput` bytes, so memory stays bounded
-/// whatever the compression ratio. Concatenated gzip members are decoded one after the
-/// other. Not thread-safe: one inflater belongs to one response.
+/// Feed compressed chunks with ``inflate(_:maximumOutput:emit:)``; each call passes the output
+/// on in pieces of at most `maximumOutput` bytes, so memory stays bounded whatever the
+/// compression ratio. Concatenated gzip members are decoded one after the other. Not
+/// thread-safe: one inflater belongs to one response.
 final class GzipInflater {
-  private let stream: UnsafeMutablePointer<z_stream>
+  private let zlib: ZlibInflater
   private var finished = false
 
   /// Creates an inflater for gzip data (RFC 1952).
   ///
   /// - Throws: `CotarError` `.io` when zlib cannot be initialised.
   init() throws {
-    stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-    stream.initialize(to: z_stream())
-    let status = inflateInit2_(stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-    guard status == Z_OK else {
-      stream.deallocate()
-      throw CotarError(.io, "zlib inflateInit2 failed with status \(status)")
-    }
-  }
-
-  deinit {
-    inflateEnd(stream)
-    stream.deallocate()
+    zlib = try ZlibInflater(mode: .gzip)
   }
 
   /// Decompresses `input` and passes the output to `emit` in pieces of at most
@@ -35,30 +24,39 @@ final class GzipInflater {
   /// - Throws: `CotarError` `.invalidArgument` when the data is not valid gzip, or what
   ///   `emit` throws.
   func inflate(_ input: [UInt8], maximumOutput: Int, emit: ([UInt8]) async throws -> Void) async throws {
+    let capacity = max(1, maximumOutput)
     var consumed = 0
     while true {
       if finished && consumed == input.count { return }
       if finished {
         // Another gzip member follows (or trailing bytes, which zlib will reject).
-        guard inflateReset(stream) == Z_OK else { throw Self.error("cannot reset zlib") }
+        try zlib.reset(mode: .gzip)
         finished = false
       }
-      let (status, used, output) = zlibStep(stream, input: input, consumed: consumed, capacity: maximumOutput) {
-        CZlib.inflate($0, Z_NO_FLUSH)
-      }
-      let produced = output.count
-      consumed += used
-      switch status {
-      case Z_STREAM_END: finished = true
-      case Z_OK, Z_BUF_ERROR: break
-      default: throw Self.error("the gzip data is corrupt (zlib status \(status))")
-      }
-      if produced > 0 {
+      let (step, output) = try inflateStep(input, from: consumed, capacity: capacity)
+      consumed += step.consumed
+      if step.streamEnded { finished = true }
+      if step.produced > 0 {
         try await emit(output)
-        if produced == maximumOutput { continue }  // zlib may hold more output for the same input
+        if step.produced == capacity { continue }  // zlib may hold more output for the same input
       }
       if consumed == input.count { return }
-      if used == 0 && produced == 0 && status != Z_STREAM_END { throw Self.error("zlib made no progress") }
+      if step.consumed == 0 && step.produced == 0 && !step.streamEnded {
+        throw CotarError(.invalidArgument, "zlib made no progress")
+      }
+    }
+  }
+
+  /// One inflate call from `input[consumed...]` into at most `capacity` new bytes; corrupt
+  /// data is `.invalidArgument` here (the client's request cannot be answered as asked).
+  private func inflateStep(_ input: [UInt8], from consumed: Int, capacity: Int) throws -> (ZlibInflater.Step, [UInt8]) {
+    var output = [UInt8](repeating: 0, count: capacity)
+    do {
+      let step = try zlib.inflate(input, from: consumed, into: &output, at: 0, count: capacity)
+      output.removeSubrange(step.produced...)
+      return (step, output)
+    } catch {
+      throw error.code == .invalidTar ? CotarError(.invalidArgument, error.message) : error
     }
   }
 
@@ -68,6 +66,4 @@ final class GzipInflater {
   func finish() throws {
     guard finished else { throw CotarError(.truncated, "the gzip data ends before the end of its stream") }
   }
-
-  private static func error(_ message: String) -> CotarError { CotarError(.invalidArgument, message) }
 }
