@@ -37,7 +37,7 @@ struct RawRequestHeadTests {
       "GET /x HTTP/1.1\r\nExpect: 100-continue\r\n\r\n",
     ])
   func general(text: String) {
-    #expect(Self.scan(text) == .general(length: text.utf8.count))
+    #expect(Self.scan(text) == .general(length: text.utf8.count, closes: false))
   }
 
   @Test(
@@ -46,7 +46,6 @@ struct RawRequestHeadTests {
       "POST /x HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
       "GET /x HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
       "GET /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-      "GET /x HTTP/1.0\r\n\r\n",
       "GET http://host/x HTTP/1.1\r\n\r\n",
       "GET * HTTP/1.1\r\n\r\n",
       "GET  /x HTTP/1.1\r\n\r\n",
@@ -64,6 +63,16 @@ struct RawRequestHeadTests {
     ])
   func undecodable(text: String) {
     #expect(Self.scan(text) == .undecodable)
+  }
+
+  @Test("HTTP/1.0 heads are read, and marked to close the connection after their answer")
+  func http10() {
+    let fast = "GET /x HTTP/1.0\r\nUser-Agent: ApacheBench/2.3\r\n\r\n"
+    #expect(Self.scan(fast) == .fast(RawRequestHead(isHead: false, target: "/x", length: fast.utf8.count, closes: true)))
+    let general = "GET /x HTTP/1.0\r\nRange: bytes=0-1\r\n\r\n"
+    #expect(Self.scan(general) == .general(length: general.utf8.count, closes: true))
+    #expect(Self.scan("GET /x HTTP/0.9\r\n\r\n") == .undecodable)
+    #expect(Self.scan("GET /x HTTP/1.") == .incomplete)
   }
 
   @Test("Every strict prefix of a fast or general head is incomplete")

@@ -39,6 +39,9 @@ final class RawFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
   private var incompleteReads = 0
   /// The decoder reads the rest of the connection (see the type's documentation).
   private var decoderOnly = false
+  /// An HTTP/1.0 request was answered here: the connection closes once the answer is sent,
+  /// and later bytes are dropped.
+  private var closing = false
   private var dateSecond = Int.min
   private var dateLine = ""
 
@@ -54,6 +57,7 @@ final class RawFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    guard !closing else { return }
     guard !decoderOnly else {
       context.fireChannelRead(data)
       return
@@ -64,7 +68,7 @@ final class RawFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
       input = held
     }
     var answered = false
-    while input.readableBytes > 0 {
+    while input.readableBytes > 0, !closing {
       let scan = input.withUnsafeReadableBytes { RawRequestHead.scan($0) }
       switch scan {
       case .incomplete where incompleteReads < Self.patientReads:
@@ -75,20 +79,20 @@ final class RawFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
         decoderOnly = true
         context.fireChannelRead(wrapInboundOut(input))
         input.clear()
-      case .general(let length):
+      case .general(let length, let closes):
         incompleteReads = 0
-        forward(length, of: &input, context: context)
+        forward(length, of: &input, closing: closes, context: context)
       case .fast(let head):
         incompleteReads = 0
         if deadlines.requestsInFlight == 0, answer(head, context: context) {
           answered = true
           input.moveReaderIndex(forwardBy: head.length)
         } else {
-          forward(head.length, of: &input, context: context)
+          forward(head.length, of: &input, closing: head.closes, context: context)
         }
       }
     }
-    guard answered else { return }
+    guard answered, !closing else { return }
     context.flush()
     if pending == nil { deadlines.answeredWithoutDecoding() }
   }
@@ -98,11 +102,23 @@ final class RawFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
     context.fireChannelInactive()
   }
 
-  /// Hands the next `length` bytes (one whole request head) to the decoder.
-  private func forward(_ length: Int, of input: inout ByteBuffer, context: ChannelHandlerContext) {
-    guard let head = input.readSlice(length: length) else { return }
+  /// Hands the next `length` bytes (one whole request head) to the decoder; with `closing`
+  /// (an HTTP/1.0 head), with `Connection: close` added after the request line, so that the
+  /// general path closes the connection after its answer.
+  private func forward(_ length: Int, of input: inout ByteBuffer, closing: Bool, context: ChannelHandlerContext) {
+    guard var head = input.readSlice(length: length) else { return }
+    if closing, let lineEnd = head.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+      let requestLineLength = lineEnd - head.readerIndex + 1
+      var rewritten = context.channel.allocator.buffer(capacity: length + Self.connectionClose.utf8.count)
+      if let requestLine = head.readSlice(length: requestLineLength) { rewritten.writeImmutableBuffer(requestLine) }
+      rewritten.writeString(Self.connectionClose)
+      rewritten.writeBuffer(&head)
+      head = rewritten
+    }
     context.fireChannelRead(wrapInboundOut(head))
   }
+
+  private static let connectionClose = "Connection: close\r\n"
 
   /// Writes the fast answer to `head`, if it has one; `false` sends it to the general path.
   private func answer(_ head: RawRequestHead, context: ChannelHandlerContext) -> Bool {
@@ -118,6 +134,7 @@ final class RawFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
     output.writeString(date())
     if let serverLine { output.writeString(serverLine) }
+    if head.closes { output.writeString(Self.connectionClose) }
     output.writeStaticString("\r\n")
     do {
       try answer.writeBody(into: &output)
@@ -125,7 +142,13 @@ final class RawFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
       return false  // the general path reads again and reports the failure
     }
     responder.fastAnswerCount.value.add(1, ordering: .relaxed)
-    context.write(wrapOutboundOut(.byteBuffer(output)), promise: nil)
+    if head.closes {
+      closing = true
+      pending = nil
+      context.writeAndFlush(wrapOutboundOut(.byteBuffer(output))).whenComplete { _ in context.close(promise: nil) }
+    } else {
+      context.write(wrapOutboundOut(.byteBuffer(output)), promise: nil)
+    }
     responder.logFastAnswer(isHead: head.isHead, target: head.target, answer, start: start)
     return true
   }

@@ -2,7 +2,8 @@
 /// (``RawFastPathHandler``), without NIO's HTTP/1 decoder.
 ///
 /// The scan accepts only a strict subset of HTTP/1.1 (RFC 9112): a `GET` or `HEAD` request
-/// line with an origin-form target of visible ASCII and version `HTTP/1.1`, header lines of
+/// line with an origin-form target of visible ASCII and version `HTTP/1.1` or `HTTP/1.0`
+/// (answered, then closed: see ``closes``), header lines of
 /// the form `token ":" OWS value CRLF`, CRLF line ends, and no body framing. Anything else,
 /// however legal, is left to the real decoder: the fast path must never accept a request the
 /// decoder would read differently.
@@ -13,6 +14,9 @@ struct RawRequestHead: Equatable {
   var target: Substring
   /// The head's length in bytes, through its terminating blank line.
   var length: Int
+  /// An HTTP/1.0 request: the connection closes after its answer (Cotar does not keep
+  /// HTTP/1.0 connections alive; the answer says `Connection: close`).
+  var closes = false
 
   /// The largest head the fast path reads; a longer one goes to the decoder and its limits.
   static let maximumLength = 8 << 10
@@ -27,8 +31,9 @@ struct RawRequestHead: Equatable {
     case fast(RawRequestHead)
     /// A complete bodiless `GET` or `HEAD` head of `length` bytes with a header only the
     /// general path handles (ranges, conditionals, CORS, `Connection` other than keep-alive,
-    /// `Expect`, `Upgrade`): hand exactly these bytes to the decoder.
-    case general(length: Int)
+    /// `Expect`, `Upgrade`): hand exactly these bytes to the decoder. `closes`: an HTTP/1.0
+    /// head, which the decoder must see with `Connection: close` (see ``RawRequestHead/closes``).
+    case general(length: Int, closes: Bool)
     /// Anything else (another method or version, body framing, unusual syntax, a head over
     /// the limits): the decoder must read the connection from here on.
     case undecodable
@@ -42,7 +47,8 @@ struct RawRequestHead: Equatable {
   /// Header names (lowercase) that frame a body: the decoder must take over.
   private static let bodyFields: [[UInt8]] = ["content-length", "transfer-encoding"].map { Array($0.utf8) }
 
-  private static let versionAndLineEnd = Array("HTTP/1.1\r\n".utf8)
+  private static let version11 = Array("HTTP/1.1\r\n".utf8)
+  private static let version10 = Array("HTTP/1.0\r\n".utf8)
   private static let connectionField = Array("connection".utf8)
   private static let keepAlive = Array("keep-alive".utf8)
 
@@ -66,10 +72,18 @@ struct RawRequestHead: Equatable {
     guard let targetEnd = cursor.peek().map({ _ in cursor.position }) else { return cursor.incompleteOrTooLong }
     guard targetEnd > targetStart, bytes[targetStart] == UInt8(ascii: "/") else { return .undecodable }
     cursor.advance()
-    switch cursor.expect(versionAndLineEnd) {
+    let versionStart = cursor.position
+    var closes = false
+    switch cursor.expect(version11) {
     case .matched: break
     case .shortInput: return cursor.incompleteOrTooLong
-    case .mismatch: return .undecodable
+    case .mismatch:
+      cursor.position = versionStart
+      switch cursor.expect(version10) {
+      case .matched: closes = true
+      case .shortInput: return cursor.incompleteOrTooLong
+      case .mismatch: return .undecodable
+      }
     }
     // Header lines, then the blank line.
     var general = false
@@ -114,9 +128,9 @@ struct RawRequestHead: Equatable {
     }
     let length = cursor.position
     guard length <= maximumLength else { return .undecodable }
-    if general { return .general(length: length) }
+    if general { return .general(length: length, closes: closes) }
     let target = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self)
-    return .fast(RawRequestHead(isHead: isHead, target: target[...], length: length))
+    return .fast(RawRequestHead(isHead: isHead, target: target[...], length: length, closes: closes))
   }
 
   /// `tchar` of RFC 9110 §5.6.2.
