@@ -68,8 +68,8 @@ struct SlowClientTests {
       let count = 1500  // 72 MiB of answers
       let request = "GET /v1/file/mid.bin HTTP/1.1\r\nHost: x\r\n\r\n"
       let requests = String(repeating: request, count: count - 1) + request.replacingOccurrences(of: "Host: x", with: "Connection: close")
-      // The send blocks once the server stops reading; it runs on a thread of its own.
-      let sent = Task.detached { connection.send(requests) }
+      // The send blocks once the server stops reading: a Dispatch thread waits in it.
+      async let sent = connection.sendOffThePool(requests)
       var previous = -1
       var stableFor = 0
       for _ in 0..<100 where stableFor < 5 {
@@ -83,7 +83,7 @@ struct SlowClientTests {
       #expect(answeredUnread < count / 4, "\(answeredUnread) of \(count) answers written for a client that reads nothing")
       // Reading everything gets every answer, in order and whole.
       let (received, closed) = await connection.readUntilClosed(timeout: .seconds(30))
-      #expect(await sent.value)
+      #expect(await sent)
       #expect(closed)
       #expect(received.count > count * entrySize)
       #expect(server.responder.fastAnswers == count - 1)  // the last one, `Connection: close`, took the general path
