@@ -49,7 +49,7 @@ struct MessagesCLITests {
     let directory = try Self.workspace()
     defer { try? FileManager.default.removeItem(at: directory) }
     #expect(try await CLI.run(["tar", "plain.tar", "--base", "tree", "a.txt"], in: directory).status == 0)
-    let result = try await CLI.run(["get", "plain.tar", "a.txt"], in: directory)
+    let result = try await CLI.run(["info", "plain.tar"], in: directory)
     #expect(result.status == 1)
     #expect(result.stderr.contains("found '\\0\\0\\0' instead of 'COT'"), "\(result.stderr)")
   }

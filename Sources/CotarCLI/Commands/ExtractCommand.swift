@@ -9,7 +9,8 @@ struct ExtractCommand: AsyncParsableCommand {
     abstract: "Extract everything, subtrees or a pattern into a directory, as tar -x does.",
     discussion: """
       Members are chosen from the name table (a few range requests), or from a scan of the tar \
-      when the archive has none (a note on stderr says so). Without PREFIX or --glob the whole \
+      when the archive has none (a note on stderr says so). A local tar with no index at all is \
+      scanned once and indexed in memory. Without PREFIX or --glob the whole \
       archive is extracted. Files are read as `get` reads them: concurrently, neighbours \
       coalesced into one read, large files streamed in bounded memory. Directories get their \
       modes and times once filled; files get their permission bits (0o777: set-ID and sticky \
@@ -51,9 +52,12 @@ struct ExtractCommand: AsyncParsableCommand {
     let remote = archive.remote
     let failed = try await remote.withSession(needed: archive.location.isRemote, connections: concurrency) { session in
       let opened = OpenedLocation(sources: try archive.location.resolve(using: session.resolver), options: remote.openOptions)
-      let cotar = try await opened.open()
+      let indexed = try await opened.openIndexingPlainTar(named: archive.archive, withNames: true)
+      let cotar = indexed.cotar
       let table: NameTable
-      if let stored = try await cotar.readableNameTable(speculativeBytes: remote.speculativeBytes) {
+      if let scanned = indexed.scannedNames {
+        table = scanned
+      } else if let stored = try await cotar.readableNameTable(speculativeBytes: remote.speculativeBytes) {
         table = stored
       } else {
         table = try await openNames(

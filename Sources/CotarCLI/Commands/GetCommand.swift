@@ -64,7 +64,7 @@ struct GetCommand: AsyncParsableCommand {
       return
     }
     let missing = try await archive.withArchive(connections: concurrency) { location in
-      let cotar = try await location.open()
+      let cotar = try await location.openIndexingPlainTar(named: archive.archive, withNames: false).cotar
       if isBatch, let output { return try await extract([(cotar, wanted)], into: output) }
       return try await write(wanted, from: cotar)
     }

@@ -200,7 +200,7 @@ public struct CotarIndex: Sendable {
 
   /// The local file behind `source`: itself, or under a ``BlockCacheSource`` or a
   /// ``CountingSource``; `nil` for anything else.
-  static func localFile(of source: any RangeSource) -> FileSource? {
+  package static func localFile(of source: any RangeSource) -> FileSource? {
     if let file = source as? FileSource { return file }
     if let cached = source as? BlockCacheSource { return localFile(of: cached.base) }
     if let counting = source as? CountingSource { return localFile(of: counting.base) }

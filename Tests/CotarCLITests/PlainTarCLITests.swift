@@ -1,0 +1,77 @@
+import CotarTestSupport
+import Foundation
+import Testing
+
+/// `get` and `extract` on a local tar with no index at all scan it once and index it in
+/// memory, as `ls` lists it, with a note; a remote one and a damaged index are reported,
+/// never scanned around.
+@Suite("Tars without an index", .timeLimit(.minutes(2)))
+struct PlainTarCLITests {
+  /// The writers of the plain tars: GNU tar, bsdtar (when installed) and Python's tarfile.
+  static let writers: [(name: String, command: String)] = [
+    ("GNU tar", "tar -cf plain.tar -C src ."),
+    ("bsdtar", "bsdtar -cf plain.tar -C src ."),
+    ("Python tarfile", #"python3 -c "import tarfile; t = tarfile.open('plain.tar', 'w'); t.add('src', arcname='.'); t.close()""#),
+  ]
+
+  @Test("get and extract read a local plain tar by scanning it once, with a note; a remote one is refused", arguments: writers.map(\.name))
+  func plainTar(writer: String) async throws {
+    let command = try #require(Self.writers.first { $0.name == writer }?.command)
+    if writer == "bsdtar", !ProcessRunner.isAvailable("bsdtar") { return }
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let made = try await CLI.shell(
+      "mkdir -p src/d/e && printf 'alpha\\n' > src/a.txt && head -c 300000 /dev/urandom > src/d/big.bin && printf 'deep' > src/d/e/c.txt && ln -s ../a.txt src/d/link && \(command)",
+      in: directory)
+    #expect(made.status == 0, "\(made.stderr)")
+    let tar = directory.appendingPathComponent("plain.tar").path
+
+    let got = try await CLI.run(["get", tar, "./a.txt"])
+    #expect(got.status == 0, "\(got.stderr)")
+    #expect(got.stdoutText == "alpha\n")
+    #expect(got.stderr.contains("has no index; scanning the whole tar"), "\(got.stderr)")
+    let missing = try await CLI.run(["get", tar, "./nope"])
+    #expect(missing.status == 1)
+    #expect(missing.stderr.contains("is not in"), "\(missing.stderr)")
+
+    let out = directory.appendingPathComponent("out")
+    let extracted = try await CLI.run(["extract", tar, "-o", out.path])
+    #expect(extracted.status == 0, "\(extracted.stderr)")
+    #expect(extracted.stderr.components(separatedBy: "has no index").count == 2, "one scan: \(extracted.stderr)")
+    for file in ["a.txt", "d/big.bin", "d/e/c.txt"] {
+      let original = try Data(contentsOf: directory.appendingPathComponent("src/\(file)"))
+      #expect(try Data(contentsOf: out.appendingPathComponent(file)) == original, "\(file)")
+    }
+    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: out.appendingPathComponent("d/link").path) == "../a.txt")
+
+    // Over HTTP it is refused with advice, never downloaded whole behind the user's back.
+    try await withRangeServer { server in
+      try await server.putFile("plain.tar", path: tar)
+      let remote = try await CLI.run(["get", server.url("plain.tar"), "./d/e/c.txt"])
+      #expect(remote.status == 1)
+      #expect(remote.stderr.contains("no Cotar index here"), "\(remote.stderr)")
+      #expect(server.log.allSatisfy { $0.path != "/plain.tar" || $0.range != nil }, "a whole-object GET")
+    }
+  }
+
+  @Test("A .tar.co whose index is damaged is reported, not scanned; a given sidecar that is wrong too")
+  func damagedIndexIsNotScanned() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let made = try await CLI.shell("mkdir src && printf 'x' > src/a.txt && tar -cf plain.tar -C src .", in: directory)
+    #expect(made.status == 0, "\(made.stderr)")
+    let tar = directory.appendingPathComponent("plain.tar").path
+    #expect(try await CLI.run(["create", tar, "-o", tar + ".co"]).status == 0)
+    let damaged = try FileHandle(forUpdating: URL(fileURLWithPath: tar + ".co"))
+    try damaged.seek(toOffset: try damaged.seekToEnd() - 8)
+    try damaged.write(contentsOf: Data("XXXX".utf8))
+    try damaged.close()
+    let got = try await CLI.run(["get", tar + ".co", "./a.txt"])
+    #expect(got.status == 1)
+    #expect(got.stderr.contains("no Cotar index here"), "\(got.stderr)")
+    #expect(!got.stderr.contains("scanning"), "\(got.stderr)")
+    let wrongSidecar = try await CLI.run(["get", tar, "./a.txt", "--index", tar])
+    #expect(wrongSidecar.status == 1)
+    #expect(!wrongSidecar.stderr.contains("scanning"), "\(wrongSidecar.stderr)")
+  }
+}
