@@ -1,5 +1,6 @@
 import CotarCore
 import CotarTestSupport
+import CotarWriter
 import Foundation
 import Testing
 
@@ -120,5 +121,79 @@ struct GzipCLITests {
       let got = try await CLI.run(["get", "out.tar.gz", file.path], in: directory)
       #expect(Array(got.stdout) == file.bytes)
     }
+  }
+
+  @Test("pack --gzip: every shard passes gzip -t and extracts identically with GNU tar and Python; get reads it over HTTP in 4 requests")
+  func packGzip() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let files = try await Self.makeArchive(in: directory)
+    let limit = 1 << 20
+    let packed = try await CLI.run(
+      ["pack", "t", "--gzip", "--gzip-member-size", "64KiB", "--shard-size", "1MiB", "-o", "s/p"], in: directory)
+    #expect(packed.status == 0, "\(packed.stderr)")
+    let manifestPath = directory.appendingPathComponent("s/p.manifest.json").path
+    let set = try await CotarShardSet.open(manifestPath: manifestPath)
+    let shards = set.manifest.shards
+    #expect(shards.count > 2)
+    let onDisk = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("s").path).sorted()
+    #expect(onDisk == (["p.manifest.json"] + shards.flatMap { [$0.name, $0.name + ".index"] }).sorted())
+    for shard in shards {
+      #expect(shard.isGzip && shard.name.hasSuffix(".tar.gz") && shard.index == shard.name + ".index", "\(shard)")
+      #expect(shard.totalSize <= UInt64(limit), "\(shard.name)")
+    }
+    let names = shards.map { "s/" + $0.name }.joined(separator: " ")
+    let checks = try await CLI.shell(
+      """
+      set -e
+      mkdir gnu py
+      for shard in \(names); do
+        gzip -t "$shard"
+        tar xzf "$shard" -C gnu
+        python3 -c "import sys, tarfile; tarfile.open(sys.argv[1], 'r:gz').extractall('py')" "$shard"
+      done
+      diff -r gnu/t t
+      diff -r py/t t
+      """, in: directory)
+    #expect(checks.status == 0, "\(checks.stderr)")
+    // More than one gzip member per shard, so a read starts at a member near the entry.
+    let first = try await GzipArchiveIndex.open(
+      archive: FileSource(path: directory.appendingPathComponent("s/" + shards[0].name).path),
+      index: FileSource(path: directory.appendingPathComponent("s/" + shards[0].name + ".index").path))
+    #expect(first.tar.points.count > 2 && first.header.windowsLength == 0)
+
+    let local = try await CLI.run(["get", "s/p.manifest.json", files[5].path, files[100].path], in: directory)
+    #expect(local.status == 0, "\(local.stderr)")
+    #expect(Array(local.stdout) == files[5].bytes + files[100].bytes)
+
+    try await withRangeServer { server in
+      for name in onDisk {
+        server.put("sets/" + name, Array(try Data(contentsOf: directory.appendingPathComponent("s/" + name))))
+      }
+      for file in [files[1], files[61], files[118]] {
+        server.resetLog()
+        let got = try await CLI.run(["get", server.url("sets/p.manifest.json"), file.path, "--stats"])
+        #expect(got.status == 0, "\(got.stderr)")
+        #expect(Array(got.stdout) == file.bytes)
+        // The manifest, then the shard's index prefix, a v2 slot window (none when the prefix
+        // held the whole index) and the compressed bytes from the member before the entry.
+        let shardRequests = server.log.filter { !$0.path.hasSuffix(".manifest.json") }
+        #expect(shardRequests.count <= 4, "\(server.log.map(\.path))")
+        let shardBytes = got.stderr.split(separator: "\n").filter { $0.contains(".tar.gz: ") }
+        let bytes = try #require(shardBytes.first.flatMap { Int($0.split(separator: " ")[4]) }, "\(got.stderr)")
+        #expect(bytes < (64 << 10) * 2 + file.bytes.count + 4096, "\(got.stderr)")
+      }
+    }
+
+    // Options that make no sense together are usage errors.
+    let withCo = try await CLI.run(["pack", "t", "--gzip", "--co", "--shard-size", "1MiB", "-o", "x/p"], in: directory)
+    #expect(withCo.status == 64)
+    #expect(withCo.stderr.contains("--gzip and --co exclude each other"), "\(withCo.stderr)")
+    let levelAlone = try await CLI.run(["pack", "t", "--gzip-level", "9", "--shard-size", "1MiB", "-o", "x/p"], in: directory)
+    #expect(levelAlone.status == 64)
+    #expect(levelAlone.stderr.contains("apply only with --gzip"), "\(levelAlone.stderr)")
+    let tiny = try await CLI.run(["tar", "x.tar.gz", "t", "--gzip", "--gzip-member-size", "1KiB"], in: directory)
+    #expect(tiny.status == 64)
+    #expect(tiny.stderr.contains("--gzip-member-size must be from 64KiB to 1GiB"), "\(tiny.stderr)")
   }
 }
