@@ -175,6 +175,82 @@ struct GzipTests {
     #expect(advice?.message.contains("cotar index") == true)
   }
 
+  @Test("a byte flipped inside a stored block inflates fine, but the segment CRC refuses a read that ends before the member's trailer")
+  func segmentCRCCatchesCorruptionThatInflates() async throws {
+    try #require(ProcessRunner.isAvailable("python3"))
+    let (directory, files) = try Self.makeTree(files: 60, seed: 23)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // Level 0: stored blocks, whose bytes are the tar's own, so a flipped byte still inflates.
+    try Self.shell(
+      "tar cf a.tar tree && python3 -c \"import gzip; open('s.tar.gz', 'wb').write(gzip.compress(open('a.tar', 'rb').read(), compresslevel=0))\"",
+      in: directory)
+    let good = try [UInt8](Data(contentsOf: directory.appendingPathComponent("s.tar.gz")))
+    let built = try await GzipIndexBuilder.build(archive: MemorySource(good, identity: "s.tar.gz"), spacing: 64 << 10)
+    #expect(built.members == 1 && built.header.version == 2)
+    #expect(built.points.count > 10 && built.points.allSatisfy { $0.segmentCRC != nil })
+    // A random-byte file in the middle of the archive; flip a byte inside its stored bytes.
+    let victim = try #require(files.enumerated().first { $0.offset > 25 && $0.offset % 3 == 0 && $0.element.bytes.count > 4000 }?.element)
+    let needle = Array(victim.bytes[1000..<1128])
+    let found = try #require((0..<(good.count - needle.count)).first { good[$0] == needle[0] && Array(good[$0..<($0 + needle.count)]) == needle })
+    var bad = good
+    bad[found + 64] ^= 0x20
+    let flipped = UInt64(found + 64)
+    // gzip itself only notices at the member's trailer, which this read never reaches.
+    let cotar = try await Cotar.open(gzip: MemorySource(bad, identity: "s.tar.gz"), index: MemorySource(built.bytes))
+    let error = await #expect(throws: CotarError.self) { try await cotar.read(victim.path) }
+    let segment = try #require(built.points.last { $0.compressedByteOffset <= flipped })
+    #expect(error?.code == .invalidTar)
+    #expect(error?.offset == segment.compressedByteOffset, "\(String(describing: error))")
+    #expect(error?.message.contains("compressed byte \(segment.compressedByteOffset)") == true, "\(String(describing: error))")
+    #expect(error?.source == "s.tar.gz")
+    // Only 16 bytes of the file, before the flipped byte: its whole segment is still checked.
+    let entry = try #require(try await cotar.entry(victim.path))
+    let head = await #expect(throws: CotarError.self) { try await cotar.data.read(entry.offset..<(entry.offset + 16)) }
+    #expect(head?.code == .invalidTar)
+    // Files in other segments read fine; the intact archive reads every file.
+    let far = try #require(files.first { !$0.bytes.isEmpty })
+    #expect(try await cotar.read(far.path) == far.bytes)
+    let intact = try await Cotar.open(gzip: MemorySource(good, identity: "s.tar.gz"), index: MemorySource(built.bytes))
+    for file in files { #expect(try await intact.read(file.path) == file.bytes, "\(file.path)") }
+  }
+
+  /// `index` (version 2) rewritten in the version 1 layout: no segment CRCs.
+  static func versionOne(_ index: [UInt8]) async throws -> [UInt8] {
+    var header = try GzipIndexHeader(parsing: index, fileSize: UInt64(index.count))
+    let table = Array(index[64..<Int(header.windowsOffset)])
+    let points = try header.parsePoints(table)
+    let rest = Array(index[Int(header.windowsOffset)...])
+    header.version = 1
+    let oldTable = header.serializeTable(points)
+    header.pointTableCRC = CRC32.checksum(oldTable)
+    header.v2Offset -= UInt64(table.count - oldTable.count)
+    return header.serialized() + oldTable + rest
+  }
+
+  @Test("a version 1 index (no segment CRCs) is still read; an unknown version is refused")
+  func versionOneIndexes() async throws {
+    let (directory, files) = try Self.makeTree(files: 30, seed: 8)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try Self.shell("tar cf - tree | gzip > a.tar.gz", in: directory)
+    let archive = try FileSource(path: directory.appendingPathComponent("a.tar.gz").path)
+    let built = try await GzipIndexBuilder.build(archive: archive, spacing: 64 << 10, names: .init())
+    let old = try await Self.versionOne(built.bytes)
+    #expect(old.count == built.bytes.count - 4 * built.points.count)
+    let parsed = try await GzipArchiveIndex.open(archive: archive, index: MemorySource(old))
+    #expect(parsed.header.version == 1 && !parsed.header.hasSegmentCRCs)
+    #expect(parsed.tar.points.allSatisfy { $0.segmentCRC == nil })
+    let cotar = try await Cotar.open(gzip: archive, index: MemorySource(old))
+    for file in files { #expect(try await cotar.read(file.path) == file.bytes, "\(file.path)") }
+    #expect(try await cotar.nameTable()?.count == files.count + 2)
+    var future = try GzipIndexHeader(parsing: built.bytes, fileSize: UInt64(built.bytes.count))
+    future.version = 3
+    let refused = await #expect(throws: CotarError.self) {
+      try await Cotar.open(gzip: archive, index: MemorySource(future.serialized() + built.bytes.dropFirst(64)))
+    }
+    #expect(refused?.code == .unsupportedVersion)
+    #expect(refused?.message.contains("cotar index") == true)
+  }
+
   @Test("random bytes and cut-short indexes never crash the parser", arguments: 0..<4)
   func hostileIndexes(seed: UInt64) async throws {
     let (directory, _) = try Self.makeTree(files: 8, seed: seed)

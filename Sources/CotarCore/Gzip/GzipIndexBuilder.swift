@@ -43,7 +43,7 @@ public enum GzipIndexBuilder {
       compressedSize: pass.compressedSize, uncompressedSize: pass.uncompressedSize, pointCount: UInt32(pass.points.count),
       spacing: UInt32(spacing), windowsLength: UInt64(pass.windows.count), v2Offset: 0, firstBlockCRC: pass.firstBlockCRC,
       lastBlockCRC: pass.lastBlockCRC, pointTableCRC: 0)
-    let table = pass.points.flatMap { $0.serialized() }
+    let table = header.serializeTable(pass.points)
     header.pointTableCRC = CRC32.checksum(table)
     // The tar scan reads through the seek points, whose windows are still in memory.
     let windows = MemorySource(pass.windows, identity: archive.identity + " (windows)")
