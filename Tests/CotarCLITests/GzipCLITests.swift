@@ -67,6 +67,39 @@ struct GzipCLITests {
     }
   }
 
+  @Test("index of a remote .tar.gz transfers the archive once (spooled to an unlinked temporary file), twice without room for it")
+  func remoteIndexOnePass() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    _ = try await Self.makeArchive(in: directory)
+    #expect(try await CLI.run(["index", "big.tar.gz", "--seek-spacing", "128KiB"], in: directory).status == 0)
+    let archive = try [UInt8](Data(contentsOf: directory.appendingPathComponent("big.tar.gz")))
+    let local = try [UInt8](Data(contentsOf: directory.appendingPathComponent("big.tar.gz.index")))
+    try FileManager.default.createDirectory(at: directory.appendingPathComponent("tmp"), withIntermediateDirectories: true)
+    try await withRangeServer { server in
+      server.put("big.tar.gz", archive)
+      func archiveBytes(_ stderr: String) throws -> Int {
+        let line = try #require(stderr.split(separator: "\n").first { $0.hasPrefix("stats: ") && $0.contains("big.tar.gz: ") })
+        return try #require(Int(line.split(separator: " ")[4]))
+      }
+      // TMPDIR points into the test's directory: the spool must leave nothing there.
+      let once = try await CLI.shell(
+        "TMPDIR=\(directory.path)/tmp '\(CLI.executable.path)' index '\(server.url("big.tar.gz"))' -o remote.index --seek-spacing 128KiB --stats",
+        in: directory)
+      #expect(once.status == 0, "\(once.stderr)")
+      #expect(try archiveBytes(once.stderr) <= archive.count + 16, "\(once.stderr)")
+      #expect(try [UInt8](Data(contentsOf: directory.appendingPathComponent("remote.index"))) == local)
+      #expect(try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("tmp").path).isEmpty)
+      // No usable temporary directory: the same index, from two passes over the network.
+      let twice = try await CLI.shell(
+        "TMPDIR=\(directory.path)/missing '\(CLI.executable.path)' index '\(server.url("big.tar.gz"))' -o remote2.index --seek-spacing 128KiB --stats",
+        in: directory)
+      #expect(twice.status == 0, "\(twice.stderr)")
+      #expect(try archiveBytes(twice.stderr) > archive.count + archive.count / 2, "\(twice.stderr)")
+      #expect(try [UInt8](Data(contentsOf: directory.appendingPathComponent("remote2.index"))) == local)
+    }
+  }
+
   @Test("ls, validate and get of a local .tar.gz; a replaced archive is refused")
   func local() async throws {
     let directory = try CLI.temporaryDirectory()

@@ -111,7 +111,7 @@ struct PackCommand: AsyncParsableCommand {
       } catch let error as CotarError where error.code == .notFound {}
     }
     let uploader = try session.uploader(for: "s3://\(base.bucket)/\(keyDirectory)\(stem)*")
-    let temporary = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    let temporary = temporaryDirectory()
     let staging = try CotarPacker.makeStagingDirectory((temporary.hasSuffix("/") ? temporary : temporary + "/") + "cotar-pack-")
     defer { CotarPacker.removeTree(staging) }
     let summary = try await pack(prefix: staging + "/" + stem, overwrite: false)

@@ -18,6 +18,8 @@ struct GzipSeekPointScanner {
     var members: Int
     var firstBlockCRC: UInt32
     var lastBlockCRC: UInt32
+    /// Every compressed byte, when spooling was asked for and worked.
+    var spool: GzipSpool?
   }
 
   let source: any RangeSource
@@ -25,6 +27,9 @@ struct GzipSeekPointScanner {
   /// Record block-boundary points (with windows); `false`: member starts only.
   var windows = true
   var readSize = 1 << 20
+  /// Keep the compressed bytes in an unlinked temporary file in this directory, when there
+  /// is room (``GzipSpool``), so a second pass need not read the archive again.
+  var spoolDirectory: String? = nil
 
   /// Runs the pass.
   ///
@@ -37,6 +42,9 @@ struct GzipSeekPointScanner {
       throw CotarError(.invalidTar, "the file is empty (0 bytes), not a .tar.gz", offset: 0, source: source.identity)
     }
     let inflater = try ZlibInflater(mode: .gzip)
+    var spool = spoolDirectory.flatMap { GzipSpool(directory: $0, size: size) }
+    // The archive's last 4 KiB, for the identity check, kept as the chunks go by.
+    var tail: [UInt8] = []
     // Output goes into `history`; the window of a point is its last 32 KiB within the member.
     let historyCapacity = 256 << 10
     var history = [UInt8](repeating: 0, count: historyCapacity)
@@ -68,6 +76,8 @@ struct GzipSeekPointScanner {
         chunk = []
         chunk = try await source.read(chunkStart..<min(size, chunkStart + UInt64(readSize)))
         position = 0
+        if let kept = spool, !kept.append(chunk) { spool = nil }
+        tail = Array((chunk.count >= GzipIndexFormat.identityBlockSize ? chunk[...] : (tail + chunk)[...]).suffix(GzipIndexFormat.identityBlockSize))
         if chunkStart == 0 {
           result.firstBlockCRC = CRC32.checksum(chunk.prefix(GzipIndexFormat.identityBlockSize))
           guard chunk.count >= 2, chunk[0] == 0x1F, chunk[1] == 0x8B else {
@@ -161,8 +171,8 @@ struct GzipSeekPointScanner {
     // A point at the very end (after an empty last member or block) starts nothing (and its
     // predecessor's segment already ends at the end).
     result.points.removeAll { $0.uncompressedOffset >= total && $0.uncompressedOffset > 0 }
-    let last = UInt64(min(GzipIndexFormat.identityBlockSize, Int(min(size, UInt64(Int.max)))))
-    result.lastBlockCRC = CRC32.checksum(try await source.read((size - last)..<size))
+    result.lastBlockCRC = CRC32.checksum(tail)
+    if let spool, spool.written == size { result.spool = spool }
     return result
   }
 }
