@@ -26,8 +26,10 @@ struct GzipTests {
     return (directory, made)
   }
 
-  static func shell(_ script: String, in directory: URL) throws {
-    let result = try ProcessRunner.run("/bin/sh", ["-c", script], in: directory.path)
+  /// Runs `script` with `/bin/sh` in `directory`, waiting on a thread of its own (never on
+  /// a cooperative thread, which the parallel suites need).
+  static func shell(_ script: String, in directory: URL) async throws {
+    let result = try await ProcessRunner.runDetached("/bin/sh", ["-c", script], in: directory.path)
     guard result.status == 0 else { throw CotarError(.io, "\(script): \(result.stderr)") }
   }
 
@@ -53,7 +55,7 @@ struct GzipTests {
   func gnuTarGzip() async throws {
     let (directory, files) = try Self.makeTree()
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell("tar cf - tree | gzip -6 > a.tar.gz", in: directory)
+    try await Self.shell("tar cf - tree | gzip -6 > a.tar.gz", in: directory)
     let built = try await Self.roundTrip(directory.appendingPathComponent("a.tar.gz").path, files: files)
     #expect(built.members == 1)
     #expect(built.points.filter { $0.kind == .blockBoundary }.count >= 5)
@@ -64,7 +66,7 @@ struct GzipTests {
   func concatenatedMembers() async throws {
     let (directory, files) = try Self.makeTree(seed: 99)
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell(
+    try await Self.shell(
       "tar cf a.tar tree && head -c 300001 a.tar | gzip -1 > c.tar.gz && tail -c +300002 a.tar | head -c 500000 | gzip -9 >> c.tar.gz && tail -c +800002 a.tar | gzip >> c.tar.gz && gzip -t c.tar.gz",
       in: directory)
     let built = try await Self.roundTrip(directory.appendingPathComponent("c.tar.gz").path, files: files)
@@ -77,7 +79,7 @@ struct GzipTests {
     try #require(ProcessRunner.isAvailable("python3"))
     let (directory, files) = try Self.makeTree(seed: 5)
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell("python3 -c \"import tarfile; t = tarfile.open('p.tar.gz', 'w:gz'); t.add('tree'); t.close()\"", in: directory)
+    try await Self.shell("python3 -c \"import tarfile; t = tarfile.open('p.tar.gz', 'w:gz'); t.add('tree'); t.close()\"", in: directory)
     _ = try await Self.roundTrip(directory.appendingPathComponent("p.tar.gz").path, files: files, spacing: 100_000)
   }
 
@@ -85,7 +87,7 @@ struct GzipTests {
   func truncated() async throws {
     let (directory, _) = try Self.makeTree(files: 20)
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell("tar cf - tree | gzip > a.tar.gz && head -c 200000 a.tar.gz > t.tar.gz", in: directory)
+    try await Self.shell("tar cf - tree | gzip > a.tar.gz && head -c 200000 a.tar.gz > t.tar.gz", in: directory)
     let error = await #expect(throws: CotarError.self) {
       try await GzipIndexBuilder.build(archive: FileSource(path: directory.appendingPathComponent("t.tar.gz").path))
     }
@@ -98,7 +100,7 @@ struct GzipTests {
   func corrupt() async throws {
     let (directory, _) = try Self.makeTree(files: 20)
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell("tar cf - tree | gzip > a.tar.gz", in: directory)
+    try await Self.shell("tar cf - tree | gzip > a.tar.gz", in: directory)
     var bytes = try [UInt8](Data(contentsOf: directory.appendingPathComponent("a.tar.gz")))
     for index in 150_000..<150_400 { bytes[index] = 0xFF }
     let error = await #expect(throws: CotarError.self) {
@@ -119,7 +121,7 @@ struct GzipTests {
     #expect(notGzip?.code == .invalidTar)
     let empty = await #expect(throws: CotarError.self) { try await GzipIndexBuilder.build(archive: MemorySource([])) }
     #expect(empty?.code == .invalidTar)
-    let member = try Self.gzip(plain)
+    let member = try await Self.gzip(plain)
     let padded = try await GzipIndexBuilder.build(archive: MemorySource(member + [UInt8](repeating: 0, count: 700)))
     #expect(padded.tar.index.stats.files == 1)
     let garbage = await #expect(throws: CotarError.self) {
@@ -130,12 +132,12 @@ struct GzipTests {
   }
 
   /// `bytes` gzipped by the gzip tool.
-  static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
+  static func gzip(_ bytes: [UInt8]) async throws -> [UInt8] {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-gz-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     try Data(bytes).write(to: directory.appendingPathComponent("in"))
-    try shell("gzip -n in", in: directory)
+    try await shell("gzip -n in", in: directory)
     return try [UInt8](Data(contentsOf: directory.appendingPathComponent("in.gz")))
   }
 
@@ -143,7 +145,7 @@ struct GzipTests {
   func mismatchedIndex() async throws {
     let (directory, files) = try Self.makeTree(files: 20)
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell("tar cf - tree | gzip > a.tar.gz && tar cf - tree | gzip -1 > b.tar.gz", in: directory)
+    try await Self.shell("tar cf - tree | gzip > a.tar.gz && tar cf - tree | gzip -1 > b.tar.gz", in: directory)
     let a = try FileSource(path: directory.appendingPathComponent("a.tar.gz").path)
     let b = try FileSource(path: directory.appendingPathComponent("b.tar.gz").path)
     let built = try await GzipIndexBuilder.build(archive: a, spacing: 64 << 10)
@@ -181,7 +183,7 @@ struct GzipTests {
     let (directory, files) = try Self.makeTree(files: 60, seed: 23)
     defer { try? FileManager.default.removeItem(at: directory) }
     // Level 0: stored blocks, whose bytes are the tar's own, so a flipped byte still inflates.
-    try Self.shell(
+    try await Self.shell(
       "tar cf a.tar tree && python3 -c \"import gzip; open('s.tar.gz', 'wb').write(gzip.compress(open('a.tar', 'rb').read(), compresslevel=0))\"",
       in: directory)
     let good = try [UInt8](Data(contentsOf: directory.appendingPathComponent("s.tar.gz")))
@@ -231,7 +233,7 @@ struct GzipTests {
   func versionOneIndexes() async throws {
     let (directory, files) = try Self.makeTree(files: 30, seed: 8)
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell("tar cf - tree | gzip > a.tar.gz", in: directory)
+    try await Self.shell("tar cf - tree | gzip > a.tar.gz", in: directory)
     let archive = try FileSource(path: directory.appendingPathComponent("a.tar.gz").path)
     let built = try await GzipIndexBuilder.build(archive: archive, spacing: 64 << 10, names: .init())
     let old = try await Self.versionOne(built.bytes)
@@ -255,7 +257,7 @@ struct GzipTests {
   func hostileIndexes(seed: UInt64) async throws {
     let (directory, _) = try Self.makeTree(files: 8, seed: seed)
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell("tar cf - tree | gzip > a.tar.gz", in: directory)
+    try await Self.shell("tar cf - tree | gzip > a.tar.gz", in: directory)
     let archive = try FileSource(path: directory.appendingPathComponent("a.tar.gz").path)
     let built = try await GzipIndexBuilder.build(archive: archive, spacing: 64 << 10)
     var random = SplitMix64(seed: seed)
