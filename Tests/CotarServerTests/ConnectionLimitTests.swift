@@ -32,6 +32,15 @@ final class RawClient: Sendable {
     return bytes.withUnsafeBytes { socketSend(fd, $0) } == bytes.count
   }
 
+  /// Sends `text` from a Dispatch thread, never from Swift's cooperative pool: a send that
+  /// blocks until the server reads (a client pipelining more than the socket buffers hold)
+  /// would otherwise hold one of the pool's few threads, which the in-process server needs.
+  func sendOffThePool(_ text: String) async -> Bool {
+    await withCheckedContinuation { continuation in
+      DispatchQueue.global().async { continuation.resume(returning: self.send(text)) }
+    }
+  }
+
   /// Reads until the peer closes or `timeout` passes; returns the bytes and whether the peer
   /// closed (read 0 or ECONNRESET).
   func readUntilClosed(timeout: Duration = .seconds(5)) async -> (bytes: [UInt8], closed: Bool) {

@@ -1,8 +1,10 @@
 import CotarCore
 import CotarServer
 import CotarTestSupport
+import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 
 #if canImport(Glibc)
@@ -45,6 +47,46 @@ struct SlowClientTests {
       #expect(stableFor >= 5, "the server kept reading for a client that reads nothing")
       #expect(read > 0)
       #expect(read < UInt64(entrySize) / 2, "the server read \(read) of \(entrySize) bytes for a client that reads nothing")
+    }
+  }
+
+  @Test("A client that pipelines small requests and reads nothing gets answers only as fast as it reads")
+  func pipeliningNonReader() async throws {
+    let entrySize = 48 << 10  // small enough for the fast path, so answers are written on the event loop
+    var builder = TestTar()
+    builder.add("mid.bin", (0..<entrySize).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+    let tar = builder.finished
+    let index = try await CotarIndexBuilder.build(tar: MemorySource(tar)).index.bytes
+    let archive = try await ServedArchive.open(
+      name: "mid.tar.co", tar: MemorySource(tar + index, identity: "mid.tar.co"), buildListing: false)
+    var logger = Logger(label: "cotar.serve.test")
+    logger.logLevel = .warning
+    let server = try CotarServer(archives: [archive], configuration: TestServer.configuration(), logger: logger)
+    try await server.makeApplication().test(.live) { client in
+      let port = try #require(client.port)
+      let connection = try #require(RawClient(port: port))
+      let count = 1500  // 72 MiB of answers
+      let request = "GET /v1/file/mid.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+      let requests = String(repeating: request, count: count - 1) + request.replacingOccurrences(of: "Host: x", with: "Connection: close")
+      // The send blocks once the server stops reading: a Dispatch thread waits in it.
+      async let sent = connection.sendOffThePool(requests)
+      var previous = -1
+      var stableFor = 0
+      for _ in 0..<100 where stableFor < 5 {
+        try await Task.sleep(for: .milliseconds(100))
+        let now = server.responder.fastAnswers
+        stableFor = now == previous && now > 0 ? stableFor + 1 : 0
+        previous = now
+      }
+      let answeredUnread = server.responder.fastAnswers
+      #expect(stableFor >= 5, "the server kept answering a client that reads nothing")
+      #expect(answeredUnread < count / 4, "\(answeredUnread) of \(count) answers written for a client that reads nothing")
+      // Reading everything gets every answer, in order and whole.
+      let (received, closed) = await connection.readUntilClosed(timeout: .seconds(30))
+      #expect(await sent)
+      #expect(closed)
+      #expect(received.count > count * entrySize)
+      #expect(server.responder.fastAnswers == count - 1)  // the last one, `Connection: close`, took the general path
     }
   }
 
