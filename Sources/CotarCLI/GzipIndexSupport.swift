@@ -21,7 +21,7 @@ func writeGzipIndex(
     let progress = scanProgressPrinter("indexing")
     let result = try await GzipIndexBuilder.build(
       archive: source, spacing: spacing, options: index.builderOptions, names: index.noNames ? nil : .init(),
-      progress: progress)
+      spoolDirectory: SourceResolver.isRemote(archive) ? temporaryDirectory() : nil, progress: progress)
     endProgressLine(progress)
     if SourceResolver.scheme(of: destination) == "s3" {
       let object = try S3ObjectPath(parsing: destination)

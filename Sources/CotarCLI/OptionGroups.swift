@@ -81,3 +81,46 @@ struct TreeInputOptions: ParsableArguments {
     try TarPlan.plan(try collect(inputs), digest: contentDigest)
   }
 }
+
+/// `--gzip`, `--gzip-member-size` and `--gzip-level`: write a cloud-friendly `.tar.gz`
+/// (SPEC §13.5) instead of a plain tar (`tar`, `pack`).
+struct GzipOutputOptions: ParsableArguments {
+  @Flag(help: "Write a cloud-friendly .tar.gz: concatenated gzip members, with its .tar.gz.index (for tar: with --index).")
+  var gzip = false
+
+  @Option(help: ArgumentHelp("With --gzip: uncompressed bytes per gzip member, 64KiB to 1GiB (default 1MiB).", valueName: "size"))
+  var gzipMemberSize: String?
+
+  @Option(help: "With --gzip: zlib compression level, 1 to 9 (default 6).")
+  var gzipLevel: Int?
+
+  func validate() throws {
+    guard gzip || (gzipMemberSize == nil && gzipLevel == nil) else {
+      throw ValidationError("--gzip-member-size and --gzip-level apply only with --gzip")
+    }
+    if let gzipLevel, !(1...9).contains(gzipLevel) { throw ValidationError("--gzip-level must be from 1 to 9") }
+    _ = try memberSize
+  }
+
+  /// Uncompressed bytes per gzip member.
+  ///
+  /// - Throws: `ValidationError` for a size that does not parse or is outside 64 KiB–1 GiB.
+  var memberSize: Int {
+    get throws {
+      guard let text = gzipMemberSize else { return GzipIndexFormat.defaultSpacing }
+      let parsed: UInt64
+      do {
+        parsed = try ByteSize.parse(text)
+      } catch {
+        throw ValidationError("--gzip-member-size: \(error.message)")
+      }
+      guard let size = Int(exactly: parsed), (64 << 10)...(1 << 30) ~= size else {
+        throw ValidationError("--gzip-member-size must be from 64KiB to 1GiB")
+      }
+      return size
+    }
+  }
+
+  /// The zlib level.
+  var level: Int32 { Int32(gzipLevel ?? 6) }
+}

@@ -67,3 +67,8 @@ func rawArgumentBytes(_ argument: String) -> [UInt8] {
   }
   return Array(argument.utf8)
 }
+
+/// Where temporary files go: `$TMPDIR`, or `/tmp` when it is unset or empty.
+func temporaryDirectory() -> String {
+  getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+}

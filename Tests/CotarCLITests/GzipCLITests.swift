@@ -1,5 +1,6 @@
 import CotarCore
 import CotarTestSupport
+import CotarWriter
 import Foundation
 import Testing
 
@@ -66,6 +67,39 @@ struct GzipCLITests {
     }
   }
 
+  @Test("index of a remote .tar.gz transfers the archive once (spooled to an unlinked temporary file), twice without room for it")
+  func remoteIndexOnePass() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    _ = try await Self.makeArchive(in: directory)
+    #expect(try await CLI.run(["index", "big.tar.gz", "--seek-spacing", "128KiB"], in: directory).status == 0)
+    let archive = try [UInt8](Data(contentsOf: directory.appendingPathComponent("big.tar.gz")))
+    let local = try [UInt8](Data(contentsOf: directory.appendingPathComponent("big.tar.gz.index")))
+    try FileManager.default.createDirectory(at: directory.appendingPathComponent("tmp"), withIntermediateDirectories: true)
+    try await withRangeServer { server in
+      server.put("big.tar.gz", archive)
+      func archiveBytes(_ stderr: String) throws -> Int {
+        let line = try #require(stderr.split(separator: "\n").first { $0.hasPrefix("stats: ") && $0.contains("big.tar.gz: ") })
+        return try #require(Int(line.split(separator: " ")[4]))
+      }
+      // TMPDIR points into the test's directory: the spool must leave nothing there.
+      let once = try await CLI.shell(
+        "TMPDIR=\(directory.path)/tmp '\(CLI.executable.path)' index '\(server.url("big.tar.gz"))' -o remote.index --seek-spacing 128KiB --stats",
+        in: directory)
+      #expect(once.status == 0, "\(once.stderr)")
+      #expect(try archiveBytes(once.stderr) <= archive.count + 16, "\(once.stderr)")
+      #expect(try [UInt8](Data(contentsOf: directory.appendingPathComponent("remote.index"))) == local)
+      #expect(try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("tmp").path).isEmpty)
+      // No usable temporary directory: the same index, from two passes over the network.
+      let twice = try await CLI.shell(
+        "TMPDIR=\(directory.path)/missing '\(CLI.executable.path)' index '\(server.url("big.tar.gz"))' -o remote2.index --seek-spacing 128KiB --stats",
+        in: directory)
+      #expect(twice.status == 0, "\(twice.stderr)")
+      #expect(try archiveBytes(twice.stderr) > archive.count + archive.count / 2, "\(twice.stderr)")
+      #expect(try [UInt8](Data(contentsOf: directory.appendingPathComponent("remote2.index"))) == local)
+    }
+  }
+
   @Test("ls, validate and get of a local .tar.gz; a replaced archive is refused")
   func local() async throws {
     let directory = try CLI.temporaryDirectory()
@@ -120,5 +154,79 @@ struct GzipCLITests {
       let got = try await CLI.run(["get", "out.tar.gz", file.path], in: directory)
       #expect(Array(got.stdout) == file.bytes)
     }
+  }
+
+  @Test("pack --gzip: every shard passes gzip -t and extracts identically with GNU tar and Python; get reads it over HTTP in 4 requests")
+  func packGzip() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let files = try await Self.makeArchive(in: directory)
+    let limit = 1 << 20
+    let packed = try await CLI.run(
+      ["pack", "t", "--gzip", "--gzip-member-size", "64KiB", "--shard-size", "1MiB", "-o", "s/p"], in: directory)
+    #expect(packed.status == 0, "\(packed.stderr)")
+    let manifestPath = directory.appendingPathComponent("s/p.manifest.json").path
+    let set = try await CotarShardSet.open(manifestPath: manifestPath)
+    let shards = set.manifest.shards
+    #expect(shards.count > 2)
+    let onDisk = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("s").path).sorted()
+    #expect(onDisk == (["p.manifest.json"] + shards.flatMap { [$0.name, $0.name + ".index"] }).sorted())
+    for shard in shards {
+      #expect(shard.isGzip && shard.name.hasSuffix(".tar.gz") && shard.index == shard.name + ".index", "\(shard)")
+      #expect(shard.totalSize <= UInt64(limit), "\(shard.name)")
+    }
+    let names = shards.map { "s/" + $0.name }.joined(separator: " ")
+    let checks = try await CLI.shell(
+      """
+      set -e
+      mkdir gnu py
+      for shard in \(names); do
+        gzip -t "$shard"
+        tar xzf "$shard" -C gnu
+        python3 -c "import sys, tarfile; tarfile.open(sys.argv[1], 'r:gz').extractall('py')" "$shard"
+      done
+      diff -r gnu/t t
+      diff -r py/t t
+      """, in: directory)
+    #expect(checks.status == 0, "\(checks.stderr)")
+    // More than one gzip member per shard, so a read starts at a member near the entry.
+    let first = try await GzipArchiveIndex.open(
+      archive: FileSource(path: directory.appendingPathComponent("s/" + shards[0].name).path),
+      index: FileSource(path: directory.appendingPathComponent("s/" + shards[0].name + ".index").path))
+    #expect(first.tar.points.count > 2 && first.header.windowsLength == 0)
+
+    let local = try await CLI.run(["get", "s/p.manifest.json", files[5].path, files[100].path], in: directory)
+    #expect(local.status == 0, "\(local.stderr)")
+    #expect(Array(local.stdout) == files[5].bytes + files[100].bytes)
+
+    try await withRangeServer { server in
+      for name in onDisk {
+        server.put("sets/" + name, Array(try Data(contentsOf: directory.appendingPathComponent("s/" + name))))
+      }
+      for file in [files[1], files[61], files[118]] {
+        server.resetLog()
+        let got = try await CLI.run(["get", server.url("sets/p.manifest.json"), file.path, "--stats"])
+        #expect(got.status == 0, "\(got.stderr)")
+        #expect(Array(got.stdout) == file.bytes)
+        // The manifest, then the shard's index prefix, a v2 slot window (none when the prefix
+        // held the whole index) and the compressed bytes from the member before the entry.
+        let shardRequests = server.log.filter { !$0.path.hasSuffix(".manifest.json") }
+        #expect(shardRequests.count <= 4, "\(server.log.map(\.path))")
+        let shardBytes = got.stderr.split(separator: "\n").filter { $0.contains(".tar.gz: ") }
+        let bytes = try #require(shardBytes.first.flatMap { Int($0.split(separator: " ")[4]) }, "\(got.stderr)")
+        #expect(bytes < (64 << 10) * 2 + file.bytes.count + 4096, "\(got.stderr)")
+      }
+    }
+
+    // Options that make no sense together are usage errors.
+    let withCo = try await CLI.run(["pack", "t", "--gzip", "--co", "--shard-size", "1MiB", "-o", "x/p"], in: directory)
+    #expect(withCo.status == 64)
+    #expect(withCo.stderr.contains("--gzip and --co exclude each other"), "\(withCo.stderr)")
+    let levelAlone = try await CLI.run(["pack", "t", "--gzip-level", "9", "--shard-size", "1MiB", "-o", "x/p"], in: directory)
+    #expect(levelAlone.status == 64)
+    #expect(levelAlone.stderr.contains("apply only with --gzip"), "\(levelAlone.stderr)")
+    let tiny = try await CLI.run(["tar", "x.tar.gz", "t", "--gzip", "--gzip-member-size", "1KiB"], in: directory)
+    #expect(tiny.status == 64)
+    #expect(tiny.stderr.contains("--gzip-member-size must be from 64KiB to 1GiB"), "\(tiny.stderr)")
   }
 }

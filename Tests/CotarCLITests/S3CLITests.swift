@@ -191,6 +191,34 @@ struct S3CLITests {
     #expect(got.stderr.contains("stats: total: 5 requests"), "\(got.stderr)")
   }
 
+  @Test func packGzipToS3UploadsEachShardWithItsIndexAndGetReadsThroughIt() async throws {
+    let server = try await MotoServer.shared()
+    let prefix = server.uniquePrefix()
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    for index in 0..<60 {
+      let url = directory.appendingPathComponent(ShardSetCLITests.path(index))
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try Data(ShardSetCLITests.content(index)).write(to: url)
+    }
+    let base = "s3://\(server.bucket)/\(prefix)gz/p"
+    let packed = try await ProcessRunner.runDetached(
+      CLI.executable.path, ["pack", "data", "--shard-size", "8KiB", "--gzip", "-o", base], in: directory.path,
+      environment: server.environment)
+    #expect(packed.status == 0, "\(packed.stderr)")
+    let puts = server.requestLines.filter { $0.hasPrefix("PUT /\(server.bucket)/\(prefix)gz/") }
+    let keys = puts.map { String($0.dropFirst("PUT /\(server.bucket)/\(prefix)gz/".count).prefix { $0 != " " && $0 != "?" }) }
+    // Each .tar.gz with its .tar.gz.index, nothing else, and the manifest last.
+    #expect(keys.last == "p.manifest.json", "\(keys)")
+    let shards = keys.filter { $0.hasSuffix(".tar.gz") }
+    #expect(shards.count > 1, "\(keys)")
+    #expect(Set(keys) == Set(shards + shards.map { $0 + ".index" } + ["p.manifest.json"]), "\(keys)")
+
+    let got = try await cotar(server, ["get", base + ".manifest.json", ShardSetCLITests.path(51), ShardSetCLITests.path(2)])
+    #expect(got.status == 0, "\(got.stderr)")
+    #expect(Array(got.stdout) == ShardSetCLITests.content(51) + ShardSetCLITests.content(2))
+  }
+
   /// The bytes in the `stats: total:` line.
   static func totalBytes(_ stderr: String) -> UInt64? {
     guard let line = stderr.split(separator: "\n").first(where: { $0.hasPrefix("stats: total:") }),

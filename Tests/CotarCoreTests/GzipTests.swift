@@ -26,8 +26,10 @@ struct GzipTests {
     return (directory, made)
   }
 
-  static func shell(_ script: String, in directory: URL) throws {
-    let result = try ProcessRunner.run("/bin/sh", ["-c", script], in: directory.path)
+  /// Runs `script` with `/bin/sh` in `directory`, waiting on a thread of its own (never on
+  /// a cooperative thread, which the parallel suites need).
+  static func shell(_ script: String, in directory: URL) async throws {
+    let result = try await ProcessRunner.runDetached("/bin/sh", ["-c", script], in: directory.path)
     guard result.status == 0 else { throw CotarError(.io, "\(script): \(result.stderr)") }
   }
 
@@ -53,7 +55,7 @@ struct GzipTests {
   func gnuTarGzip() async throws {
     let (directory, files) = try Self.makeTree()
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell("tar cf - tree | gzip -6 > a.tar.gz", in: directory)
+    try await Self.shell("tar cf - tree | gzip -6 > a.tar.gz", in: directory)
     let built = try await Self.roundTrip(directory.appendingPathComponent("a.tar.gz").path, files: files)
     #expect(built.members == 1)
     #expect(built.points.filter { $0.kind == .blockBoundary }.count >= 5)
@@ -64,7 +66,7 @@ struct GzipTests {
   func concatenatedMembers() async throws {
     let (directory, files) = try Self.makeTree(seed: 99)
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell(
+    try await Self.shell(
       "tar cf a.tar tree && head -c 300001 a.tar | gzip -1 > c.tar.gz && tail -c +300002 a.tar | head -c 500000 | gzip -9 >> c.tar.gz && tail -c +800002 a.tar | gzip >> c.tar.gz && gzip -t c.tar.gz",
       in: directory)
     let built = try await Self.roundTrip(directory.appendingPathComponent("c.tar.gz").path, files: files)
@@ -77,7 +79,7 @@ struct GzipTests {
     try #require(ProcessRunner.isAvailable("python3"))
     let (directory, files) = try Self.makeTree(seed: 5)
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell("python3 -c \"import tarfile; t = tarfile.open('p.tar.gz', 'w:gz'); t.add('tree'); t.close()\"", in: directory)
+    try await Self.shell("python3 -c \"import tarfile; t = tarfile.open('p.tar.gz', 'w:gz'); t.add('tree'); t.close()\"", in: directory)
     _ = try await Self.roundTrip(directory.appendingPathComponent("p.tar.gz").path, files: files, spacing: 100_000)
   }
 
@@ -85,7 +87,7 @@ struct GzipTests {
   func truncated() async throws {
     let (directory, _) = try Self.makeTree(files: 20)
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell("tar cf - tree | gzip > a.tar.gz && head -c 200000 a.tar.gz > t.tar.gz", in: directory)
+    try await Self.shell("tar cf - tree | gzip > a.tar.gz && head -c 200000 a.tar.gz > t.tar.gz", in: directory)
     let error = await #expect(throws: CotarError.self) {
       try await GzipIndexBuilder.build(archive: FileSource(path: directory.appendingPathComponent("t.tar.gz").path))
     }
@@ -98,7 +100,7 @@ struct GzipTests {
   func corrupt() async throws {
     let (directory, _) = try Self.makeTree(files: 20)
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell("tar cf - tree | gzip > a.tar.gz", in: directory)
+    try await Self.shell("tar cf - tree | gzip > a.tar.gz", in: directory)
     var bytes = try [UInt8](Data(contentsOf: directory.appendingPathComponent("a.tar.gz")))
     for index in 150_000..<150_400 { bytes[index] = 0xFF }
     let error = await #expect(throws: CotarError.self) {
@@ -119,7 +121,7 @@ struct GzipTests {
     #expect(notGzip?.code == .invalidTar)
     let empty = await #expect(throws: CotarError.self) { try await GzipIndexBuilder.build(archive: MemorySource([])) }
     #expect(empty?.code == .invalidTar)
-    let member = try Self.gzip(plain)
+    let member = try await Self.gzip(plain)
     let padded = try await GzipIndexBuilder.build(archive: MemorySource(member + [UInt8](repeating: 0, count: 700)))
     #expect(padded.tar.index.stats.files == 1)
     let garbage = await #expect(throws: CotarError.self) {
@@ -130,12 +132,12 @@ struct GzipTests {
   }
 
   /// `bytes` gzipped by the gzip tool.
-  static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
+  static func gzip(_ bytes: [UInt8]) async throws -> [UInt8] {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-gz-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     try Data(bytes).write(to: directory.appendingPathComponent("in"))
-    try shell("gzip -n in", in: directory)
+    try await shell("gzip -n in", in: directory)
     return try [UInt8](Data(contentsOf: directory.appendingPathComponent("in.gz")))
   }
 
@@ -143,7 +145,7 @@ struct GzipTests {
   func mismatchedIndex() async throws {
     let (directory, files) = try Self.makeTree(files: 20)
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell("tar cf - tree | gzip > a.tar.gz && tar cf - tree | gzip -1 > b.tar.gz", in: directory)
+    try await Self.shell("tar cf - tree | gzip > a.tar.gz && tar cf - tree | gzip -1 > b.tar.gz", in: directory)
     let a = try FileSource(path: directory.appendingPathComponent("a.tar.gz").path)
     let b = try FileSource(path: directory.appendingPathComponent("b.tar.gz").path)
     let built = try await GzipIndexBuilder.build(archive: a, spacing: 64 << 10)
@@ -175,11 +177,87 @@ struct GzipTests {
     #expect(advice?.message.contains("cotar index") == true)
   }
 
+  @Test("a byte flipped inside a stored block inflates fine, but the segment CRC refuses a read that ends before the member's trailer")
+  func segmentCRCCatchesCorruptionThatInflates() async throws {
+    try #require(ProcessRunner.isAvailable("python3"))
+    let (directory, files) = try Self.makeTree(files: 60, seed: 23)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // Level 0: stored blocks, whose bytes are the tar's own, so a flipped byte still inflates.
+    try await Self.shell(
+      "tar cf a.tar tree && python3 -c \"import gzip; open('s.tar.gz', 'wb').write(gzip.compress(open('a.tar', 'rb').read(), compresslevel=0))\"",
+      in: directory)
+    let good = try [UInt8](Data(contentsOf: directory.appendingPathComponent("s.tar.gz")))
+    let built = try await GzipIndexBuilder.build(archive: MemorySource(good, identity: "s.tar.gz"), spacing: 64 << 10)
+    #expect(built.members == 1 && built.header.version == 2)
+    #expect(built.points.count > 10 && built.points.allSatisfy { $0.segmentCRC != nil })
+    // A random-byte file in the middle of the archive; flip a byte inside its stored bytes.
+    let victim = try #require(files.enumerated().first { $0.offset > 25 && $0.offset % 3 == 0 && $0.element.bytes.count > 4000 }?.element)
+    let needle = Array(victim.bytes[1000..<1128])
+    let found = try #require((0..<(good.count - needle.count)).first { good[$0] == needle[0] && Array(good[$0..<($0 + needle.count)]) == needle })
+    var bad = good
+    bad[found + 64] ^= 0x20
+    let flipped = UInt64(found + 64)
+    // gzip itself only notices at the member's trailer, which this read never reaches.
+    let cotar = try await Cotar.open(gzip: MemorySource(bad, identity: "s.tar.gz"), index: MemorySource(built.bytes))
+    let error = await #expect(throws: CotarError.self) { try await cotar.read(victim.path) }
+    let segment = try #require(built.points.last { $0.compressedByteOffset <= flipped })
+    #expect(error?.code == .invalidTar)
+    #expect(error?.offset == segment.compressedByteOffset, "\(String(describing: error))")
+    #expect(error?.message.contains("compressed byte \(segment.compressedByteOffset)") == true, "\(String(describing: error))")
+    #expect(error?.source == "s.tar.gz")
+    // Only 16 bytes of the file, before the flipped byte: its whole segment is still checked.
+    let entry = try #require(try await cotar.entry(victim.path))
+    let head = await #expect(throws: CotarError.self) { try await cotar.data.read(entry.offset..<(entry.offset + 16)) }
+    #expect(head?.code == .invalidTar)
+    // Files in other segments read fine; the intact archive reads every file.
+    let far = try #require(files.first { !$0.bytes.isEmpty })
+    #expect(try await cotar.read(far.path) == far.bytes)
+    let intact = try await Cotar.open(gzip: MemorySource(good, identity: "s.tar.gz"), index: MemorySource(built.bytes))
+    for file in files { #expect(try await intact.read(file.path) == file.bytes, "\(file.path)") }
+  }
+
+  /// `index` (version 2) rewritten in the version 1 layout: no segment CRCs.
+  static func versionOne(_ index: [UInt8]) async throws -> [UInt8] {
+    var header = try GzipIndexHeader(parsing: index, fileSize: UInt64(index.count))
+    let table = Array(index[64..<Int(header.windowsOffset)])
+    let points = try header.parsePoints(table)
+    let rest = Array(index[Int(header.windowsOffset)...])
+    header.version = 1
+    let oldTable = header.serializeTable(points)
+    header.pointTableCRC = CRC32.checksum(oldTable)
+    header.v2Offset -= UInt64(table.count - oldTable.count)
+    return header.serialized() + oldTable + rest
+  }
+
+  @Test("a version 1 index (no segment CRCs) is still read; an unknown version is refused")
+  func versionOneIndexes() async throws {
+    let (directory, files) = try Self.makeTree(files: 30, seed: 8)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try await Self.shell("tar cf - tree | gzip > a.tar.gz", in: directory)
+    let archive = try FileSource(path: directory.appendingPathComponent("a.tar.gz").path)
+    let built = try await GzipIndexBuilder.build(archive: archive, spacing: 64 << 10, names: .init())
+    let old = try await Self.versionOne(built.bytes)
+    #expect(old.count == built.bytes.count - 4 * built.points.count)
+    let parsed = try await GzipArchiveIndex.open(archive: archive, index: MemorySource(old))
+    #expect(parsed.header.version == 1 && !parsed.header.hasSegmentCRCs)
+    #expect(parsed.tar.points.allSatisfy { $0.segmentCRC == nil })
+    let cotar = try await Cotar.open(gzip: archive, index: MemorySource(old))
+    for file in files { #expect(try await cotar.read(file.path) == file.bytes, "\(file.path)") }
+    #expect(try await cotar.nameTable()?.count == files.count + 2)
+    var future = try GzipIndexHeader(parsing: built.bytes, fileSize: UInt64(built.bytes.count))
+    future.version = 3
+    let refused = await #expect(throws: CotarError.self) {
+      try await Cotar.open(gzip: archive, index: MemorySource(future.serialized() + built.bytes.dropFirst(64)))
+    }
+    #expect(refused?.code == .unsupportedVersion)
+    #expect(refused?.message.contains("cotar index") == true)
+  }
+
   @Test("random bytes and cut-short indexes never crash the parser", arguments: 0..<4)
   func hostileIndexes(seed: UInt64) async throws {
     let (directory, _) = try Self.makeTree(files: 8, seed: seed)
     defer { try? FileManager.default.removeItem(at: directory) }
-    try Self.shell("tar cf - tree | gzip > a.tar.gz", in: directory)
+    try await Self.shell("tar cf - tree | gzip > a.tar.gz", in: directory)
     let archive = try FileSource(path: directory.appendingPathComponent("a.tar.gz").path)
     let built = try await GzipIndexBuilder.build(archive: archive, spacing: 64 << 10)
     var random = SplitMix64(seed: seed)

@@ -70,6 +70,50 @@ struct WriterPackTests {
     #expect(try await set.read("zzz") == nil)
   }
 
+  @Test("gzip shards: .tar.gz with .tar.gz.index each, within the limit for random data, read through the set")
+  func gzipShards() async throws {
+    let dir = try WriterTempDir()
+    let files = try makeTree(dir)
+    let inputs = try TarInputCollector(options: .init(base: dir.path)).collect(["gen"]).inputs
+    let limit: UInt64 = 96 << 10
+    var options = CotarPacker.Options(shardSize: limit, prefix: dir.at("out/p"), combined: false)
+    // Level 1 on random bytes: deflate can only grow them, the case the size bound is for.
+    options.gzip = .init(memberSize: 64 << 10, level: 1)
+    let summary = try await CotarPacker.pack(
+      inputs, options: options, contentDigest: writerContentDigest, fileDigest: { _ in "test" })
+    let shards = summary.manifest.shards
+    #expect(shards.count > 4)
+    for shard in shards {
+      #expect(shard.name.hasSuffix(".tar.gz") && shard.index == shard.name + ".index" && shard.isGzip)
+      #expect(shard.files == [shard.name, shard.name + ".index"])
+      let onDisk = try FileSource(path: dir.at("out/" + shard.name))
+      #expect(try await onDisk.size() == shard.size)
+      #expect(try await FileSource(path: dir.at("out/" + shard.name + ".index")).size() == shard.indexSize)
+      #expect(shard.totalSize <= limit, "\(shard.name): \(shard.totalSize)")
+      let opened = try await Cotar.open(gzip: onDisk, index: try FileSource(path: dir.at("out/" + shard.name + ".index")))
+      #expect(opened.dataLimit == shard.uncompressedSize)
+    }
+    let parsed = try ShardManifest(parsing: summary.manifest.serialized())
+    #expect(parsed == summary.manifest)
+    let set = try await CotarShardSet.open(manifestPath: summary.manifestPath)
+    for (name, bytes) in files { #expect(try await set.read(name) == bytes, "\(name)") }
+
+    // gzip with .tar.co makes no sense.
+    var combined = CotarPacker.Options(shardSize: limit, prefix: dir.at("co/p"), combined: true)
+    combined.gzip = .init()
+    await #expect { try await CotarPacker.pack(inputs, options: combined, contentDigest: nil, fileDigest: { _ in "" }) } throws: {
+      ($0 as? CotarError)?.code == .invalidArgument
+    }
+    // A compression this reader does not know, or a gzip shard without its index, is refused.
+    let text = String(decoding: summary.manifest.serialized(), as: UTF8.self)
+    for bad in [
+      text.replacingOccurrences(of: "\"compression\": \"gzip\"", with: "\"compression\": \"zstd\""),
+      text.replacingOccurrences(of: "\"index\": ", with: "\"index_was\": "),
+    ] {
+      #expect(throws: CotarError.self) { try ShardManifest(parsing: Array(bad.utf8)) }
+    }
+  }
+
   @Test("names: false writes no name table (pack --no-names)")
   func packWithoutNames() async throws {
     let dir = try WriterTempDir()

@@ -22,7 +22,10 @@ struct PackCommand: AsyncParsableCommand {
       of its own (with a warning). SIZE accepts 12MiB, 1GiB (powers of 1024) or 100G, 100MB \
       (powers of 1000). With -o s3://bucket/PREFIX the shards are built in a temporary \
       directory ($TMPDIR or /tmp), uploaded, and the manifest is uploaded last: a failed run \
-      publishes no manifest (and removes the shards it uploaded, unless --force).
+      publishes no manifest (and removes the shards it uploaded, unless --force). With \
+      --gzip each shard is a cloud-friendly PREFIX-NNNNN.tar.gz (a gzip member every \
+      --gzip-member-size, at entry boundaries) with its PREFIX-NNNNN.tar.gz.index; SIZE then \
+      bounds the worst case (incompressible data), so compressible data gives smaller shards.
       """)
 
   @Argument(help: "Files and directories to pack, relative to --base.", completion: .file())
@@ -34,6 +37,7 @@ struct PackCommand: AsyncParsableCommand {
   @Flag(help: "Write .tar.co shards (index appended); otherwise .tar shards with .tar.index sidecars.")
   var co = false
 
+  @OptionGroup var gzipOptions: GzipOutputOptions
   @OptionGroup var tree: TreeInputOptions
   @OptionGroup var index: IndexOptions
   @OptionGroup var outputOptions: OutputOptions
@@ -43,6 +47,9 @@ struct PackCommand: AsyncParsableCommand {
     guard !inputs.isEmpty else { throw ValidationError("give at least one file or directory to pack") }
     guard outputOptions.output != nil else {
       throw ValidationError("give the output prefix with -o PREFIX (shards PREFIX-00000.tar.co … and PREFIX.manifest.json)")
+    }
+    if gzipOptions.gzip && co {
+      throw ValidationError("--gzip and --co exclude each other (a gzip shard keeps its index beside it, as .tar.gz.index)")
     }
     do {
       guard try ByteSize.parse(shardSize) > 0 else { throw ValidationError("--shard-size must be more than 0") }
@@ -70,6 +77,7 @@ struct PackCommand: AsyncParsableCommand {
       shardSize: try ByteSize.parse(shardSize), prefix: prefix, combined: co, index: index.builderOptions,
       overwrite: overwrite)
     options.names = !index.noNames
+    if gzipOptions.gzip { options.gzip = .init(memberSize: try gzipOptions.memberSize, level: gzipOptions.level) }
     let progress = writeProgressPrinter("packing")
     let summary = try await CotarPacker.pack(
       try tree.collect(inputs), options: options, contentDigest: tree.contentDigest,
@@ -103,16 +111,16 @@ struct PackCommand: AsyncParsableCommand {
       } catch let error as CotarError where error.code == .notFound {}
     }
     let uploader = try session.uploader(for: "s3://\(base.bucket)/\(keyDirectory)\(stem)*")
-    let temporary = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    let temporary = temporaryDirectory()
     let staging = try CotarPacker.makeStagingDirectory((temporary.hasSuffix("/") ? temporary : temporary + "/") + "cotar-pack-")
     defer { CotarPacker.removeTree(staging) }
     let summary = try await pack(prefix: staging + "/" + stem, overwrite: false)
     var uploaded: [S3ObjectPath] = []
     do {
       for shard in summary.manifest.shards {
-        // A .tar shard comes with its index and, unless --no-names, its name table.
-        let sidecars = shard.index.map { [$0, shard.name + NameTableFormat.sidecarSuffix] } ?? []
-        for name in [shard.name] + sidecars {
+        // A .tar shard comes with its index and, unless --no-names, its name table; a
+        // .tar.gz shard with its .tar.gz.index.
+        for name in shard.files {
           guard let file = try? FileSource(path: staging + "/" + name) else {
             if name == shard.name || name == shard.index { throw CotarError(.io, "the shard file is missing", source: name) }
             continue

@@ -29,15 +29,7 @@ struct TarCommand: AsyncParsableCommand {
   @Flag(name: .customLong("index"), help: "Also write the sidecar OUTPUT.index.")
   var sidecar = false
 
-  @Flag(help: "Write a cloud-friendly .tar.gz: concatenated gzip members (with --index, its .tar.gz.index).")
-  var gzip = false
-
-  @Option(help: ArgumentHelp("With --gzip: uncompressed bytes per gzip member (default 1MiB).", valueName: "size"))
-  var gzipMemberSize: String = "1MiB"
-
-  @Option(help: "With --gzip: zlib compression level, 1 to 9.")
-  var gzipLevel: Int = 6
-
+  @OptionGroup var gzipOptions: GzipOutputOptions
   @OptionGroup var tree: TreeInputOptions
   @OptionGroup var index: IndexOptions
   @OptionGroup var outputOptions: OutputOptions
@@ -51,11 +43,11 @@ struct TarCommand: AsyncParsableCommand {
   private var combined: Bool { co ?? output.hasSuffix(".co") }
   /// Whether the archive goes to standard output (`-`).
   private var toStandardOutput: Bool { output == "-" }
+  private var gzip: Bool { gzipOptions.gzip }
 
   func validate() throws {
     guard !inputs.isEmpty else { throw ValidationError("give the output, then at least one file or directory to archive") }
     guard !(gzip && co == true) else { throw ValidationError("--gzip and --co exclude each other (a .tar.gz keeps its index beside it: --index)") }
-    guard (1...9).contains(gzipLevel) else { throw ValidationError("--gzip-level must be from 1 to 9") }
     if output == "-", sidecar { throw ValidationError("--index writes OUTPUT.index beside a file; it cannot go with '-' (standard output)") }
     if output == "-", gzip { throw ValidationError("--gzip writes a file; it cannot go with '-' (standard output)") }
   }
@@ -69,11 +61,9 @@ struct TarCommand: AsyncParsableCommand {
     let summary: ReproducibleTar.Summary
     var gzipNote = ""
     if gzip {
-      guard let memberSize = Int(exactly: try ByteSize.parse(gzipMemberSize)), memberSize >= 64 << 10, memberSize <= 1 << 30 else {
-        throw ValidationError("--gzip-member-size must be from 64KiB to 1GiB")
-      }
       let written = try await ReproducibleTar.writeGzip(
-        plan, to: output, options: options, memberSize: memberSize, level: Int32(gzipLevel), progress: progress)
+        plan, to: output, options: options, memberSize: try gzipOptions.memberSize, level: gzipOptions.level,
+        progress: progress)
       summary = written.summary
       gzipNote = ", \(counted(written.members, "gzip member")), \(counted(Int(clamping: summary.outputBytes), "byte")) compressed"
     } else if toStandardOutput {

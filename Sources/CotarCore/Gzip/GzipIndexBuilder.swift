@@ -25,17 +25,25 @@ public enum GzipIndexBuilder {
   ///     only, for archives written with a member every spacing, such as `cotar tar --gzip`).
   ///   - options: packing and max search of the v2 index.
   ///   - names: when given, also build the name table with these options.
+  ///   - spoolDirectory: for a remote archive: keep its compressed bytes in an unlinked
+  ///     temporary file here during the first pass (when the file system has room for them
+  ///     and 256 MiB more), so the second pass reads them locally and the archive is
+  ///     transferred once; without room, or `nil`, the second pass reads the archive again.
   /// - Throws: `CotarError` `.invalidArgument` for a spacing out of range; `.invalidTar` or
   ///   `.truncated` naming the compressed offset for bad gzip data, naming the tar offset for
   ///   a bad tar; what the index build throws.
   public static func build(
     archive: any RangeSource, spacing: Int = GzipIndexFormat.defaultSpacing, windows: Bool = true, options: CotarIndexBuilder.Options = .init(),
-    names: NameTableBuilder.Options? = nil, progress: ((ScanProgress) -> Void)? = nil
+    names: NameTableBuilder.Options? = nil, spoolDirectory: String? = nil, progress: ((ScanProgress) -> Void)? = nil
   ) async throws -> GzipIndexBuildResult {
     guard (64 << 10)...(1 << 30) ~= spacing else {
       throw CotarError(.invalidArgument, "the seek-point spacing must be from 64 KiB to 1 GiB, got \(spacing)")
     }
-    let pass = try await GzipSeekPointScanner(source: archive, spacing: UInt64(spacing), windows: windows).scan()
+    var scanner = GzipSeekPointScanner(source: archive, spacing: UInt64(spacing), windows: windows)
+    scanner.spoolDirectory = spoolDirectory
+    let pass = try await scanner.scan()
+    // The same bytes, read locally, under the archive's name (errors name the archive).
+    let compressed: any RangeSource = try pass.spool?.source(identity: archive.identity) ?? archive
     guard pass.points.count <= Int(GzipIndexFormat.maximumPoints) else {
       throw CotarError(.limitExceeded, "\(pass.points.count) seek points; use a larger spacing", source: archive.identity)
     }
@@ -43,12 +51,12 @@ public enum GzipIndexBuilder {
       compressedSize: pass.compressedSize, uncompressedSize: pass.uncompressedSize, pointCount: UInt32(pass.points.count),
       spacing: UInt32(spacing), windowsLength: UInt64(pass.windows.count), v2Offset: 0, firstBlockCRC: pass.firstBlockCRC,
       lastBlockCRC: pass.lastBlockCRC, pointTableCRC: 0)
-    let table = pass.points.flatMap { $0.serialized() }
+    let table = header.serializeTable(pass.points)
     header.pointTableCRC = CRC32.checksum(table)
     // The tar scan reads through the seek points, whose windows are still in memory.
     let windows = MemorySource(pass.windows, identity: archive.identity + " (windows)")
     let windowsFile = PaddedSource(prefixLength: header.windowsOffset, base: windows)
-    let tar = GzipTarSource(compressed: archive, indexSource: windowsFile, header: header, points: pass.points)
+    let tar = GzipTarSource(compressed: compressed, indexSource: windowsFile, header: header, points: pass.points)
     var scan = TarScanner.Options()
     scan.readAheadBytes = 4 << 20
     scan.adaptiveMinimumReadAheadBytes = 64 << 10

@@ -1,15 +1,20 @@
 /// The layout of a `.tar.gz.index` (SPEC §13): a 64-byte header starting with `COTZ`, the
-/// seek-point table, the compressed windows, an optional name table, then a v2 index whose
-/// offsets are positions in the uncompressed tar.
+/// seek-point table (points, then in version 2 the CRC-32 of each point's segment), the
+/// compressed windows, an optional name table, then a v2 index whose offsets are positions
+/// in the uncompressed tar.
 public enum GzipIndexFormat {
   /// `COTZ`.
   public static let magic: [UInt8] = [0x43, 0x4F, 0x54, 0x5A]
-  /// The layout version this code reads and writes.
-  public static let version: UInt8 = 1
+  /// The layout version this code writes: 2, with a CRC-32 per seek-point segment.
+  public static let version: UInt8 = 2
+  /// The layout versions this code reads: 1 (no segment CRCs) and 2.
+  public static let readableVersions: ClosedRange<UInt8> = 1...2
   /// Bytes of the header.
   public static let headerSize = 64
   /// Bytes of one seek point.
   public static let pointSize = 32
+  /// Bytes of one segment CRC-32 (version 2), after the points.
+  public static let segmentCRCSize = 4
   /// The inflate window (history) a seek point in the middle of a member stores.
   public static let windowSize = 32 << 10
   /// Bytes of the compressed archive hashed at its start and at its end (identity check).
@@ -61,11 +66,14 @@ public struct GzipSeekPoint: Sendable, Hashable {
   public var windowLength: UInt32
   /// Bytes of the window once inflated (at most 32 KiB; 0 for a member start).
   public var windowRawLength: UInt16
+  /// CRC-32 of the uncompressed bytes from this point to the next (or to the end of the tar);
+  /// `nil` in a version 1 index, which has none.
+  public var segmentCRC: UInt32?
 
   /// Creates a seek point.
   public init(
     uncompressedOffset: UInt64, compressedBitOffset: UInt64, kind: GzipSeekPointKind, windowOffset: UInt64 = 0,
-    windowLength: UInt32 = 0, windowRawLength: UInt16 = 0
+    windowLength: UInt32 = 0, windowRawLength: UInt16 = 0, segmentCRC: UInt32? = nil
   ) {
     self.uncompressedOffset = uncompressedOffset
     self.compressedBitOffset = compressedBitOffset
@@ -73,12 +81,13 @@ public struct GzipSeekPoint: Sendable, Hashable {
     self.windowOffset = windowOffset
     self.windowLength = windowLength
     self.windowRawLength = windowRawLength
+    self.segmentCRC = segmentCRC
   }
 
   /// The first compressed byte a reader needs (the one holding the first bit).
   public var compressedByteOffset: UInt64 { compressedBitOffset / 8 }
 
-  /// The 32 serialized bytes.
+  /// The 32 serialized bytes (the segment CRC is stored apart, after the points).
   func serialized() -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: GzipIndexFormat.pointSize)
     bytes.setUInt64LE(uncompressedOffset, at: 0)
@@ -94,6 +103,8 @@ public struct GzipSeekPoint: Sendable, Hashable {
 
 /// The header of a `.tar.gz.index` (SPEC §13.2).
 public struct GzipIndexHeader: Sendable, Hashable {
+  /// The layout version (1: no segment CRCs; 2: a CRC-32 per segment after the points).
+  public var version: UInt8 = GzipIndexFormat.version
   /// Size of the compressed archive this index describes.
   public var compressedSize: UInt64
   /// Size of the tar inside it.
@@ -131,8 +142,25 @@ public struct GzipIndexHeader: Sendable, Hashable {
 
   /// Offset of the seek-point table.
   public var pointTableOffset: UInt64 { UInt64(GzipIndexFormat.headerSize) }
-  /// Bytes of the seek-point table.
-  public var pointTableLength: UInt64 { UInt64(pointCount) * UInt64(GzipIndexFormat.pointSize) }
+  /// Whether the table holds a CRC-32 per segment (version 2 on).
+  public var hasSegmentCRCs: Bool { version >= 2 }
+  /// Bytes of the seek-point table: the points and, from version 2, their segment CRCs.
+  public var pointTableLength: UInt64 {
+    UInt64(pointCount) * UInt64(GzipIndexFormat.pointSize + (hasSegmentCRCs ? GzipIndexFormat.segmentCRCSize : 0))
+  }
+
+  /// The seek-point table for `points` in this header's version: the 32-byte points, then
+  /// (version 2) their segment CRCs, 4 bytes each (a missing one is written as 0).
+  public func serializeTable(_ points: [GzipSeekPoint]) -> [UInt8] {
+    var bytes = points.flatMap { $0.serialized() }
+    if hasSegmentCRCs {
+      for point in points {
+        let crc = point.segmentCRC ?? 0
+        bytes += [UInt8(truncatingIfNeeded: crc), UInt8(truncatingIfNeeded: crc >> 8), UInt8(truncatingIfNeeded: crc >> 16), UInt8(truncatingIfNeeded: crc >> 24)]
+      }
+    }
+    return bytes
+  }
   /// Offset of the window area.
   public var windowsOffset: UInt64 { pointTableOffset + pointTableLength }
 
@@ -140,7 +168,7 @@ public struct GzipIndexHeader: Sendable, Hashable {
   public func serialized() -> [UInt8] {
     var bytes = [UInt8](repeating: 0, count: GzipIndexFormat.headerSize)
     bytes.replaceSubrange(0..<4, with: GzipIndexFormat.magic)
-    bytes[4] = GzipIndexFormat.version
+    bytes[4] = version
     bytes.setUInt64LE(compressedSize, at: 8)
     bytes.setUInt64LE(uncompressedSize, at: 16)
     bytes.setUInt32LE(pointCount, at: 24)
@@ -166,9 +194,13 @@ public struct GzipIndexHeader: Sendable, Hashable {
     guard GzipIndexFormat.isGzipIndex(bytes) else {
       throw CotarError(.invalidMagic, "not a .tar.gz.index (no COTZ magic)", offset: 0)
     }
-    guard bytes[4] == GzipIndexFormat.version else {
-      throw CotarError(.unsupportedVersion, ".tar.gz.index version \(bytes[4]) is not supported (expected 1)", offset: 4)
+    guard GzipIndexFormat.readableVersions.contains(bytes[4]) else {
+      throw CotarError(
+        .unsupportedVersion,
+        ".tar.gz.index version \(bytes[4]) is not supported (this Cotar reads \(GzipIndexFormat.readableVersions.lowerBound) to \(GzipIndexFormat.readableVersions.upperBound)); rebuild it with 'cotar index'",
+        offset: 4)
     }
+    version = bytes[4]
     guard bytes[5] == 0, bytes[6] == 0, bytes[7] == 0 else {
       throw CotarError(.corruptIndex, ".tar.gz.index header: reserved bytes 5–7 are not 0", offset: 5)
     }
@@ -211,7 +243,8 @@ public struct GzipIndexHeader: Sendable, Hashable {
     return count
   }
 
-  /// Parses and checks the seek-point table (`bytes` are exactly the table).
+  /// Parses and checks the seek-point table (`bytes` are exactly the table); in a version 2
+  /// index each point gets its ``GzipSeekPoint/segmentCRC``.
   ///
   /// - Throws: `CotarError` `.corruptIndex` naming the point when the table's CRC differs,
   ///   the first point is not the start of the archive, offsets do not increase, a point
@@ -236,9 +269,10 @@ public struct GzipIndexHeader: Sendable, Hashable {
       guard let kind = GzipSeekPointKind(rawValue: bytes[at + 30]), bytes[at + 31] == 0 else {
         throw corrupt("unknown kind \(bytes[at + 30]) or reserved byte not 0")
       }
+      let crcAt = Int(pointCount) * GzipIndexFormat.pointSize + number * GzipIndexFormat.segmentCRCSize
       let point = GzipSeekPoint(
         uncompressedOffset: uncompressed, compressedBitOffset: bits, kind: kind, windowOffset: windowOffset,
-        windowLength: windowLength, windowRawLength: rawLength)
+        windowLength: windowLength, windowRawLength: rawLength, segmentCRC: hasSegmentCRCs ? bytes.getUInt32LE(at: crcAt) : nil)
       if let previous = points.last {
         guard uncompressed > previous.uncompressedOffset, bits > previous.compressedBitOffset else {
           throw corrupt("offsets do not increase")

@@ -5,7 +5,8 @@
 /// without a window when at least half the spacing has passed since the last point; a
 /// deflate block boundary becomes a point with its 32 KiB window (zlib-compressed) when a
 /// whole spacing has passed. Trailing zero bytes after the last member are ignored, as gzip
-/// does; other trailing bytes are an error.
+/// does; other trailing bytes are an error. Each point gets the CRC-32 of the uncompressed
+/// bytes from it to the next point (its segment), which a reader checks (SPEC §13.3).
 struct GzipSeekPointScanner {
   /// What the pass found.
   struct Result {
@@ -17,6 +18,8 @@ struct GzipSeekPointScanner {
     var members: Int
     var firstBlockCRC: UInt32
     var lastBlockCRC: UInt32
+    /// Every compressed byte, when spooling was asked for and worked.
+    var spool: GzipSpool?
   }
 
   let source: any RangeSource
@@ -24,6 +27,9 @@ struct GzipSeekPointScanner {
   /// Record block-boundary points (with windows); `false`: member starts only.
   var windows = true
   var readSize = 1 << 20
+  /// Keep the compressed bytes in an unlinked temporary file in this directory, when there
+  /// is room (``GzipSpool``), so a second pass need not read the archive again.
+  var spoolDirectory: String? = nil
 
   /// Runs the pass.
   ///
@@ -36,6 +42,9 @@ struct GzipSeekPointScanner {
       throw CotarError(.invalidTar, "the file is empty (0 bytes), not a .tar.gz", offset: 0, source: source.identity)
     }
     let inflater = try ZlibInflater(mode: .gzip)
+    var spool = spoolDirectory.flatMap { GzipSpool(directory: $0, size: size) }
+    // The archive's last 4 KiB, for the identity check, kept as the chunks go by.
+    var tail: [UInt8] = []
     // Output goes into `history`; the window of a point is its last 32 KiB within the member.
     let historyCapacity = 256 << 10
     var history = [UInt8](repeating: 0, count: historyCapacity)
@@ -52,6 +61,13 @@ struct GzipSeekPointScanner {
     var position = 0  // within chunk
     var atMemberStart = false  // a member just ended; the next byte starts another (or zeros)
     var trailingZeros = false
+    var segmentCRC: UInt32 = 0  // of the uncompressed bytes since the last point
+    /// Ends the current segment at `total` and starts one at `point`.
+    func startSegment(_ point: GzipSeekPoint, into result: inout Result) {
+      result.points[result.points.count - 1].segmentCRC = segmentCRC
+      result.points.append(point)
+      segmentCRC = 0
+    }
     while true {
       if position == chunk.count {
         chunkStart += UInt64(chunk.count)
@@ -60,6 +76,8 @@ struct GzipSeekPointScanner {
         chunk = []
         chunk = try await source.read(chunkStart..<min(size, chunkStart + UInt64(readSize)))
         position = 0
+        if let kept = spool, !kept.append(chunk) { spool = nil }
+        tail = Array((chunk.count >= GzipIndexFormat.identityBlockSize ? chunk[...] : (tail + chunk)[...]).suffix(GzipIndexFormat.identityBlockSize))
         if chunkStart == 0 {
           result.firstBlockCRC = CRC32.checksum(chunk.prefix(GzipIndexFormat.identityBlockSize))
           guard chunk.count >= 2, chunk[0] == 0x1F, chunk[1] == 0x8B else {
@@ -86,9 +104,10 @@ struct GzipSeekPointScanner {
         memberStartU = total
         memberHistoryStart = fill
         if total - lastPointU >= max(1, spacing / 2) {
-          result.points.append(
+          startSegment(
             GzipSeekPoint(
-              uncompressedOffset: total, compressedBitOffset: (chunkStart + UInt64(position)) * 8, kind: .memberStart))
+              uncompressedOffset: total, compressedBitOffset: (chunkStart + UInt64(position)) * 8, kind: .memberStart),
+            into: &result)
           lastPointU = total
         }
       }
@@ -114,6 +133,7 @@ struct GzipSeekPointScanner {
         throw located.withSource(source.identity)
       }
       position += step.consumed
+      segmentCRC = zlibCRC32(history, fill..<(fill + step.produced), continuing: segmentCRC)
       fill += step.produced
       total += UInt64(step.produced)
       if step.streamEnded {
@@ -126,11 +146,12 @@ struct GzipSeekPointScanner {
         let window = Array(history[windowStart..<fill])
         let stored = try Deflate.compress(window)
         let bitOffset = (chunkStart + UInt64(position)) * 8 - UInt64(step.dataType & 7)
-        result.points.append(
+        startSegment(
           GzipSeekPoint(
             uncompressedOffset: total, compressedBitOffset: bitOffset, kind: .blockBoundary,
             windowOffset: UInt64(result.windows.count), windowLength: UInt32(stored.count),
-            windowRawLength: UInt16(window.count)))
+            windowRawLength: UInt16(window.count)),
+          into: &result)
         result.windows += stored
         lastPointU = total
       }
@@ -146,10 +167,12 @@ struct GzipSeekPointScanner {
         source: source.identity)
     }
     result.uncompressedSize = total
-    // A point at the very end (after an empty last member or block) starts nothing.
+    result.points[result.points.count - 1].segmentCRC = segmentCRC
+    // A point at the very end (after an empty last member or block) starts nothing (and its
+    // predecessor's segment already ends at the end).
     result.points.removeAll { $0.uncompressedOffset >= total && $0.uncompressedOffset > 0 }
-    let last = UInt64(min(GzipIndexFormat.identityBlockSize, Int(min(size, UInt64(Int.max)))))
-    result.lastBlockCRC = CRC32.checksum(try await source.read((size - last)..<size))
+    result.lastBlockCRC = CRC32.checksum(tail)
+    if let spool, spool.written == size { result.spool = spool }
     return result
   }
 }

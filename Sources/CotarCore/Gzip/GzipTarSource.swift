@@ -3,7 +3,10 @@
 /// A read of `[a, b)` finds the last seek point at or before `a`, reads the compressed bytes
 /// from it to the first seek point at or after `b` (or to the end) with one range read of
 /// the archive, and one of the point's window from the index when it has one; it inflates
-/// from the point, drops the bytes before `a` and returns exactly `b − a` bytes. Bytes
+/// from the point, drops the bytes before `a` and returns exactly `b − a` bytes. With a
+/// version 2 index it inflates on to that next point and checks every segment it decoded
+/// against its CRC-32, so corrupt data that still inflates is caught even when the read
+/// ends before the gzip member's own CRC. Bytes
 /// transferred are bounded by the seek-point spacing plus the range. Works over any
 /// ``RangeSource``: a file, HTTP, S3.
 public struct GzipTarSource: RangeSource {
@@ -43,23 +46,39 @@ public struct GzipTarSource: RangeSource {
 
   /// The compressed byte range that inflates `range` of the tar, with the point to start from.
   public func compressedRange(for range: Range<UInt64>) -> (point: GzipSeekPoint, bytes: Range<UInt64>) {
-    let first = pointIndex(atOrBefore: range.lowerBound)
-    var end = header.compressedSize
-    var next = first + 1
-    while next < points.count {
-      if points[next].uncompressedOffset >= range.upperBound {
-        end = min(header.compressedSize, (points[next].compressedBitOffset + 7) / 8)
-        break
-      }
-      next += 1
-    }
+    let (first, next) = pointIndices(for: range)
+    let end = next < points.count ? min(header.compressedSize, (points[next].compressedBitOffset + 7) / 8) : header.compressedSize
     return (points[first], points[first].compressedByteOffset..<end)
+  }
+
+  /// The last point at or before the range's start, and the first at or after its end
+  /// (`points.count` when none).
+  func pointIndices(for range: Range<UInt64>) -> (first: Int, next: Int) {
+    let first = pointIndex(atOrBefore: range.lowerBound)
+    var next = first + 1
+    while next < points.count, points[next].uncompressedOffset < range.upperBound { next += 1 }
+    return (first, next)
+  }
+
+  /// The segment checks of the points `first..<next` (empty in a version 1 index): each
+  /// segment's end relative to `points[first]`, its CRC-32 and where it starts.
+  func segmentChecks(first: Int, next: Int) -> [GzipSliceInflater.SegmentCheck] {
+    guard header.hasSegmentCRCs else { return [] }
+    let base = points[first].uncompressedOffset
+    return (first..<next).compactMap { number in
+      guard let crc = points[number].segmentCRC else { return nil }
+      let end = number + 1 < points.count ? points[number + 1].uncompressedOffset : header.uncompressedSize
+      return .init(
+        start: points[number].uncompressedOffset - base, end: end - base, crc: crc,
+        compressedStart: points[number].compressedByteOffset)
+    }
   }
 
   /// Exactly the tar bytes of `range`.
   ///
   /// - Throws: `CotarError` `.truncated` past the tar's end or when the gzip data ends early,
-  ///   `.invalidTar` for corrupt gzip data (both naming the compressed offset),
+  ///   `.invalidTar` for corrupt gzip data or a segment whose CRC-32 differs from the index
+  ///   (both naming the compressed offset),
   ///   `.sourceChanged` when the archive's size is not the one indexed, or what the sources throw.
   public func read(_ range: Range<UInt64>) async throws -> [UInt8] {
     if range.isEmpty { return [] }
@@ -68,6 +87,7 @@ public struct GzipTarSource: RangeSource {
         .truncated, "read of \(range) past the end of the uncompressed tar (\(header.uncompressedSize) bytes)",
         offset: range.lowerBound, source: identity)
     }
+    let (first, next) = pointIndices(for: range)
     let (point, bytes) = compressedRange(for: range)
     guard let count = Int(exactly: range.upperBound - range.lowerBound) else {
       throw CotarError(.limitExceeded, "read of \(range) is too large", offset: range.lowerBound, source: identity)
@@ -84,7 +104,7 @@ public struct GzipTarSource: RangeSource {
     }
     return try GzipSliceInflater.inflate(
       data, from: point, window: try await windowBytes, skip: range.lowerBound - point.uncompressedOffset, count: count,
-      identity: identity)
+      checks: segmentChecks(first: first, next: next), identity: identity)
   }
 
   /// The inflated window of `point` (empty for a member start).

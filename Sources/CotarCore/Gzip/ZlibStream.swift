@@ -206,3 +206,24 @@ package func gzipMember(_ bytes: ArraySlice<UInt8>, level: Int32) throws(CotarEr
   }
   return try result.get()
 }
+
+/// zlib's CRC-32 (the CRC-32 of SPEC §12.2, several times faster than the table loop in
+/// ``CRC32``) of `bytes`, continuing `crc` (0 to start).
+package func zlibCRC32(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+  guard let base = bytes.baseAddress, !bytes.isEmpty else { return crc }
+  var value = UInt(crc)
+  var start = base.assumingMemoryBound(to: UInt8.self)
+  var left = bytes.count
+  while left > 0 {
+    let piece = min(left, Int(UInt32.max))
+    value = CZlib.crc32(value, start, UInt32(piece))
+    start += piece
+    left -= piece
+  }
+  return UInt32(truncatingIfNeeded: value)
+}
+
+/// ``zlibCRC32(_:continuing:)`` of `bytes[range]`.
+package func zlibCRC32(_ bytes: [UInt8], _ range: Range<Int>, continuing crc: UInt32 = 0) -> UInt32 {
+  bytes.withUnsafeBytes { zlibCRC32(UnsafeRawBufferPointer(rebasing: $0[range]), continuing: crc) }
+}

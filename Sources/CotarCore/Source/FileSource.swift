@@ -35,6 +35,23 @@ public final class FileSource: SynchronousRangeSource {
     self.fileSize = UInt64(info.st_size)
   }
 
+  /// Takes over an open descriptor of a regular file (closed with the source), such as an
+  /// unlinked temporary file; `identity` names it in messages.
+  ///
+  /// - Throws: `CotarError` `.io` when the descriptor cannot be examined (it is then closed).
+  package init(adopting descriptor: Int32, identity: String) throws {
+    let info: stat
+    do {
+      info = try Syscall.status(of: descriptor)
+    } catch {
+      Syscall.close(descriptor)
+      throw error.cotarError("cannot stat", source: identity)
+    }
+    self.path = identity
+    self.descriptor = Atomic(descriptor)
+    self.fileSize = UInt64(info.st_size)
+  }
+
   deinit { close() }
 
   /// Closes the file now rather than when the source is released. Later reads throw

@@ -138,6 +138,15 @@ extension Syscall {
     let path = bytes.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { String(cString: $0) } ?? "" }
     return (fd, path)
   }
+
+  /// Bytes an unprivileged process may still write on the file system of `descriptor`
+  /// (`fstatvfs(2)`: available blocks × fragment size, saturating).
+  package static func availableBytes(onFileSystemOf descriptor: Int32) throws(SystemCallError) -> UInt64 {
+    var info = statvfs()
+    _ = try retryingInterrupts("fstatvfs") { fstatvfs(descriptor, &info) }
+    let (bytes, overflow) = UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize))
+    return overflow ? .max : bytes
+  }
 }
 
 extension stat {

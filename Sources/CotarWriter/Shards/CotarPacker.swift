@@ -31,9 +31,26 @@ public enum CotarPacker {
     public var index = CotarIndexBuilder.Options()
     /// Replace existing outputs.
     public var overwrite = false
-    /// Write a name table (SPEC §12) for each shard: inside a `.tar.co` shard, or as
-    /// `NAME.tar.names` beside a `.tar` shard.
+    /// Write a name table (SPEC §12) for each shard: inside a `.tar.co` shard, as
+    /// `NAME.tar.names` beside a `.tar` shard, inside the `.tar.gz.index` of a gzip shard.
     public var names = true
+    /// Write each shard as a cloud-friendly `.tar.gz` with its `.tar.gz.index` (SPEC §13.5);
+    /// `nil`: uncompressed shards. Excludes `combined`.
+    public var gzip: Gzip? = nil
+
+    /// How gzip shards are compressed.
+    public struct Gzip: Sendable, Hashable {
+      /// Uncompressed bytes per gzip member (64 KiB to 1 GiB).
+      public var memberSize: Int
+      /// zlib level, 1–9.
+      public var level: Int32
+
+      /// Creates gzip options.
+      public init(memberSize: Int = GzipIndexFormat.defaultSpacing, level: Int32 = 6) {
+        self.memberSize = memberSize
+        self.level = level
+      }
+    }
 
     /// Creates options.
     public init(
@@ -51,10 +68,15 @@ public enum CotarPacker {
       self.overwrite = overwrite
     }
 
-    /// The files written for shard `name` (`NAME.tar.co`; or `NAME.tar`, its index and its table).
+    /// The files written for shard `name` (`NAME.tar.co`; `NAME.tar`, its index and its table;
+    /// or `NAME.tar.gz` and its `.tar.gz.index`, which holds the table).
     func files(ofShard name: String) -> [String] {
-      combined ? [name] : [name, name + ".index"] + (names ? [name + NameTableFormat.sidecarSuffix] : [])
+      if gzip != nil { return [name, name + GzipIndexFormat.sidecarSuffix] }
+      return combined ? [name] : [name, name + ".index"] + (names ? [name + NameTableFormat.sidecarSuffix] : [])
     }
+
+    /// The shard file's extension.
+    var shardExtension: String { gzip != nil ? ".tar.gz" : combined ? ".tar.co" : ".tar" }
   }
 
   /// What packing produced.
@@ -85,7 +107,16 @@ public enum CotarPacker {
 
     func total(options: Options) -> UInt64 {
       let slots = UInt64((Double(indexed) * options.index.largestPackingFactor).rounded(.up))
-      return members + 1024 + 16 + slots * 16 + (options.names ? namesBound : 0)
+      let index = 16 + slots * 16 + (options.names ? namesBound : 0)
+      let tar = members + 1024
+      guard let gzip = options.gzip else { return tar + index }
+      // Compressed at most as zlib's deflateBound for its default window and memory (any
+      // level), plus the gzip header and trailer, per member; every member but the last
+      // holds at least the member size. The .tar.gz.index adds its header and a point per
+      // member at most (no windows).
+      let gzipMembers = tar / UInt64(max(64 << 10, gzip.memberSize)) + 1
+      let compressed = tar + (tar >> 12) + (tar >> 14) + (tar >> 25) + gzipMembers * 32
+      return compressed + UInt64(GzipIndexFormat.headerSize) + gzipMembers * UInt64(GzipIndexFormat.pointSize) + index
     }
 
     /// The table at most: raw columns (zlib or stored, never larger), and per block its
@@ -167,14 +198,24 @@ public enum CotarPacker {
   ///   - fileDigest: SHA-256 of a written file (the manifest records it).
   ///   - progress: called after each member, counting across shards.
   /// - Returns: the manifest and warnings.
-  /// - Throws: `CotarError` `.invalidArgument` for a zero shard size or no inputs,
-  ///   `.outputExists`, `.io`, index build errors, or what the digests throw.
+  /// - Throws: `CotarError` `.invalidArgument` for a zero shard size, no inputs, or gzip
+  ///   with `combined` or a member size or level out of range, `.outputExists`, `.io`,
+  ///   index build errors, or what the digests throw.
   public static func pack(
     _ inputs: [TarInput], options: Options, contentDigest: ((TarInput) throws -> [UInt8])?,
     fileDigest: (String) throws -> String, progress: ((WriteProgress) -> Void)? = nil
   ) async throws -> Summary {
     guard options.shardSize > 0 else { throw CotarError(.invalidArgument, "the shard size must be more than 0 bytes") }
     guard !inputs.isEmpty else { throw CotarError(.invalidArgument, "nothing to pack") }
+    if let gzip = options.gzip {
+      guard !options.combined else {
+        throw CotarError(.invalidArgument, "gzip shards keep their index beside them (.tar.gz.index); they cannot be .tar.co")
+      }
+      guard (64 << 10)...(1 << 30) ~= gzip.memberSize, (1...9).contains(gzip.level) else {
+        throw CotarError(
+          .invalidArgument, "the gzip member size must be from 64 KiB to 1 GiB and the level from 1 to 9 (got \(gzip.memberSize), \(gzip.level))")
+      }
+    }
     let (runs, warnings) = try plan(inputs, options: options)
     let directory = options.prefix.lastIndex(of: "/").map { String(options.prefix[...$0]) } ?? ""
     let stem = options.prefix.lastIndex(of: "/").map { String(options.prefix[options.prefix.index(after: $0)...]) } ?? options.prefix
@@ -183,7 +224,7 @@ public enum CotarPacker {
     let manifestPath = options.prefix + ".manifest.json"
     let names = runs.indices.map { number -> String in
       let digits = String(number)
-      return stem + "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + (options.combined ? ".tar.co" : ".tar")
+      return stem + "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + options.shardExtension
     }
     let outputs = [manifestPath] + names.flatMap { options.files(ofShard: $0).map { directory + $0 } }
     if !options.overwrite, let existing = outputs.first(where: { access($0, F_OK) == 0 }) {
@@ -220,15 +261,29 @@ public enum CotarPacker {
       write.names = options.names
       let base = done
       let baseBytes = doneBytes
-      let summary = try await ReproducibleTar.write(plan, to: path, options: write) { step in
+      let report: (WriteProgress) -> Void = { step in
         progress?(WriteProgress(members: base + step.members, totalMembers: inputs.count, bytes: baseBytes + step.bytes))
+      }
+      let summary: ReproducibleTar.Summary
+      if let gzip = options.gzip {
+        summary = try await ReproducibleTar.writeGzip(
+          plan, to: path, options: write, memberSize: gzip.memberSize, level: gzip.level, progress: report
+        ).summary
+      } else {
+        summary = try await ReproducibleTar.write(plan, to: path, options: write, progress: report)
       }
       done += run.count
       doneBytes += summary.dataBytes
       if let packing = summary.index?.packing {
         packingRange = packingRange.map { min($0.lowerBound, packing)...max($0.upperBound, packing) } ?? packing...packing
       }
-      let indexSize = options.combined ? 0 : (summary.index.map { UInt64(16 + 16 * $0.slots) } ?? 0)
+      let indexName = options.gzip != nil ? name + GzipIndexFormat.sidecarSuffix : options.combined ? nil : name + ".index"
+      let indexSize: UInt64
+      if options.gzip != nil {
+        indexSize = try await FileSource(path: path + GzipIndexFormat.sidecarSuffix).size()
+      } else {
+        indexSize = options.combined ? 0 : (summary.index.map { UInt64(16 + 16 * $0.slots) } ?? 0)
+      }
       let total = summary.outputBytes + indexSize
       if total > options.shardSize && run.count > 1 {
         throw CotarError(
@@ -237,10 +292,12 @@ public enum CotarPacker {
       }
       shards.append(
         ShardManifest.Shard(
-          name: name, index: options.combined ? nil : name + ".index", size: summary.outputBytes, indexSize: indexSize,
+          name: name, index: indexName, size: summary.outputBytes, indexSize: indexSize,
           entries: UInt64(summary.index?.files ?? 0), members: UInt64(summary.members), sha256: try fileDigest(path),
-          indexSHA256: options.combined ? nil : try fileDigest(path + ".index"),
-          firstPath: run.first?.archivePath ?? [], lastPath: run.last?.archivePath ?? []))
+          indexSHA256: try indexName.map { try fileDigest(staging + "/" + $0) },
+          firstPath: run.first?.archivePath ?? [], lastPath: run.last?.archivePath ?? [],
+          compression: options.gzip != nil ? ShardManifest.Shard.gzip : nil,
+          uncompressedSize: options.gzip != nil ? summary.tarBytes : nil))
     }
     let manifest = ShardManifest(shardSizeLimit: options.shardSize, shards: shards)
     let writer = try AtomicFileWriter(destination: manifestPath, overwrite: options.overwrite)
@@ -272,8 +329,7 @@ public enum CotarPacker {
     else { return [] }
     return old.shards.flatMap { shard in
       // Only plain names in the manifest's directory: never follow a hostile path elsewhere.
-      ([shard.name] + (shard.index.map { [$0, shard.name + NameTableFormat.sidecarSuffix] } ?? [])).filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty }
-        .map { directory + $0 }
+      shard.files.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty }.map { directory + $0 }
     }
   }
 

@@ -94,9 +94,11 @@ public final class CotarShardSet: Sendable {
   /// The index of the shard whose path range holds `pathBytes`, or `nil`.
   public func shardIndex(for pathBytes: [UInt8]) -> Int? { manifest.shardIndex(for: pathBytes) }
 
-  /// The shard at `index`, opened (with its sidecar for `.tar` shards) on first use.
+  /// The shard at `index`, opened on first use: a `.tar.co` alone, a `.tar` with its sidecar
+  /// index, a gzip shard (`compression: "gzip"`) through its `.tar.gz.index` (SPEC §13).
   ///
-  /// - Throws: `CotarError` `.invalidArgument` for an index out of range, or as ``Cotar/open(_:options:)``.
+  /// - Throws: `CotarError` `.invalidArgument` for an index out of range, or as
+  ///   ``Cotar/open(_:options:)``, ``Cotar/open(tar:index:options:)`` and ``Cotar/open(gzip:index:options:)``.
   public func archive(shard index: Int) async throws -> Cotar {
     if let cached = opened.withLock({ $0[index] }) { return cached }
     guard manifest.shards.indices.contains(index) else {
@@ -105,7 +107,9 @@ public final class CotarShardSet: Sendable {
     let shard = manifest.shards[index]
     let data = try await opener(shard.name)
     let cotar: Cotar
-    if let sidecar = shard.index {
+    if shard.isGzip, let sidecar = shard.index {
+      cotar = try await Cotar.open(gzip: data, index: try await opener(sidecar), options: options)
+    } else if let sidecar = shard.index {
       cotar = try await Cotar.open(tar: data, index: try await opener(sidecar), options: options)
     } else {
       cotar = try await Cotar.open(data, options: options)

@@ -34,11 +34,20 @@ public struct ShardManifest: Hashable, Sendable {
     public var firstPath: [UInt8]
     /// The bytewise largest member path in the shard.
     public var lastPath: [UInt8]
+    /// How the shard file is compressed: `nil` for a plain tar (or `.tar.co`), `"gzip"` for a
+    /// cloud-friendly `.tar.gz` (SPEC §13.5) whose `index` is its `.tar.gz.index`.
+    public var compression: String?
+    /// Size of the uncompressed tar of a compressed shard (`nil` for an uncompressed one).
+    public var uncompressedSize: UInt64?
+
+    /// The compression value of a `cotar pack --gzip` shard.
+    public static let gzip = "gzip"
 
     /// Creates a shard description.
     public init(
       name: String, index: String? = nil, size: UInt64, indexSize: UInt64 = 0, entries: UInt64, members: UInt64,
-      sha256: String, indexSHA256: String? = nil, firstPath: [UInt8], lastPath: [UInt8]
+      sha256: String, indexSHA256: String? = nil, firstPath: [UInt8], lastPath: [UInt8], compression: String? = nil,
+      uncompressedSize: UInt64? = nil
     ) {
       self.name = name
       self.index = index
@@ -50,10 +59,23 @@ public struct ShardManifest: Hashable, Sendable {
       self.indexSHA256 = indexSHA256
       self.firstPath = firstPath
       self.lastPath = lastPath
+      self.compression = compression
+      self.uncompressedSize = uncompressedSize
     }
 
     /// Bytes the shard occupies, index included.
     public var totalSize: UInt64 { size + indexSize }
+
+    /// Whether the shard is a gzip-compressed tar read through its `.tar.gz.index`.
+    public var isGzip: Bool { compression == Self.gzip }
+
+    /// The files of the shard, relative to the manifest: the shard, its index when it has
+    /// one and, for a `.tar` shard with a sidecar index, its name table `NAME.tar.names`
+    /// (which `--no-names` leaves out; a `.tar.gz.index` holds its own).
+    public var files: [String] {
+      guard let index else { return [name] }
+      return [name, index] + (isGzip ? [] : [name + NameTableFormat.sidecarSuffix])
+    }
   }
 
   /// The shard size limit the shards were packed to.
@@ -98,6 +120,8 @@ public struct ShardManifest: Hashable, Sendable {
           ("index_sha256", .string(shard.indexSHA256 ?? "")),
         ]
       }
+      if let compression = shard.compression { members.append(("compression", .string(compression))) }
+      if let uncompressed = shard.uncompressedSize { members.append(("uncompressed_size", .number(String(uncompressed)))) }
       members += [path("first", shard.firstPath), path("last", shard.lastPath)]
       return .object(members)
     }
@@ -112,8 +136,8 @@ public struct ShardManifest: Hashable, Sendable {
   /// Parses a manifest.
   ///
   /// - Throws: `CotarError` `.invalidArgument` for malformed JSON, a different format,
-  ///   version or lookup strategy, a missing field, or shards whose path ranges are not
-  ///   sorted and disjoint.
+  ///   version or lookup strategy, a missing field, an unknown `compression` (or a gzip
+  ///   shard without its index), or shards whose path ranges are not sorted and disjoint.
   public init(parsing bytes: [UInt8]) throws(CotarError) {
     let root = try JSONValue(parsing: bytes)
     func invalid(_ message: String) -> CotarError { CotarError(.invalidArgument, "shard manifest: \(message)") }
@@ -142,10 +166,18 @@ public struct ShardManifest: Hashable, Sendable {
       guard !name.contains("/"), !name.isEmpty, name != "..", name != "." else { throw invalid("shard name '\(name)' must be a plain file name") }
       let index = item["index"]?.stringValue
       if let index, index.contains("/") || index.isEmpty || index == ".." { throw invalid("index name '\(index)' must be a plain file name") }
+      let compression = item["compression"]?.stringValue
+      if item["compression"] != nil {
+        guard compression == Shard.gzip else {
+          throw invalid("shard '\(name)' has an unknown compression (only \"\(Shard.gzip)\" is read)")
+        }
+        guard index != nil else { throw invalid("gzip shard '\(name)' lacks its 'index' (the .tar.gz.index)") }
+      }
       let shard = Shard(
         name: name, index: index, size: size, indexSize: item["index_size"]?.uint64Value ?? 0, entries: entries,
         members: item["members"]?.uint64Value ?? entries, sha256: sha, indexSHA256: item["index_sha256"]?.stringValue,
-        firstPath: try path(item, "first"), lastPath: try path(item, "last"))
+        firstPath: try path(item, "first"), lastPath: try path(item, "last"), compression: compression,
+        uncompressedSize: item["uncompressed_size"]?.uint64Value)
       guard ![UInt8].bytewiseLess(shard.lastPath, shard.firstPath) else { throw invalid("shard '\(name)' has last < first") }
       if let previous = shards.last, ![UInt8].bytewiseLess(previous.lastPath, shard.firstPath) {
         throw invalid("path ranges of '\(previous.name)' and '\(name)' overlap or are out of order")
