@@ -121,36 +121,44 @@ final class WriterCLITests {
     for index in 0..<6 { try write("add/big\(index).bin", [UInt8](repeating: UInt8(index + 1), count: 4 << 20)) }
     // Deterministic: pause at a step and kill there.
     for step in ["prefix-copied", "first-member", "tail-written", "synced"] {
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: Self.binary)
-      process.arguments = ["append", "big.tar.co", "--base", "add", "."]
-      process.currentDirectoryURL = URL(fileURLWithPath: dir)
-      process.environment = ProcessInfo.processInfo.environment.merging(["COTAR_PAUSE_AT": step]) { $1 }
-      let err = Pipe()
-      process.standardError = err
-      try process.run()
-      var seen = Data()
-      while !String(decoding: seen, as: UTF8.self).contains("paused at") {
-        let chunk = err.fileHandleForReading.availableData
-        if chunk.isEmpty { break }
-        seen.append(chunk)
+      let (binary, directory) = (Self.binary, dir)
+      // Reading the pipe and waiting block: they run off the cooperative threads.
+      let reason = try await ProcessRunner.offThePool { () throws -> Process.TerminationReason in
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["append", "big.tar.co", "--base", "add", "."]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = ProcessInfo.processInfo.environment.merging(["COTAR_PAUSE_AT": step]) { $1 }
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("paused at") {
+          let chunk = err.fileHandleForReading.availableData
+          if chunk.isEmpty { break }
+          seen.append(chunk)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return process.terminationReason
       }
-      kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
-      #expect(process.terminationReason == .uncaughtSignal, "\(step)")
+      #expect(reason == .uncaughtSignal, "\(step)")
       #expect(try await oldOrNew("big.tar.co") == "old", "\(step)")
     }
     // Timed: kill at arbitrary moments of a real run.
     for delay in [0.02, 0.08, 0.2] {
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: Self.binary)
-      process.arguments = ["append", "big.tar.co", "--base", "add", "."]
-      process.currentDirectoryURL = URL(fileURLWithPath: dir)
-      process.standardError = FileHandle.nullDevice
-      try process.run()
-      try await Task.sleep(for: .seconds(delay))
-      kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
+      let (binary, directory) = (Self.binary, dir)
+      try await ProcessRunner.offThePool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["append", "big.tar.co", "--base", "add", "."]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: delay)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+      }
       _ = try await oldOrNew("big.tar.co")
     }
   }

@@ -65,10 +65,14 @@ public enum ProcessRunner {
   public static func runDetached(
     _ program: String, _ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil
   ) async throws -> ProcessResult {
+    try await offThePool { try run(program, arguments, in: directory, environment: environment) }
+  }
+
+  /// Runs blocking `work` (waiting for a child, sleeping in a loop) on a thread of its own,
+  /// never on one of the cooperative threads the other tests in the process need.
+  public static func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-      Thread {
-        continuation.resume(with: Result { try run(program, arguments, in: directory, environment: environment) })
-      }.start()
+      Thread { continuation.resume(with: Result { try work() }) }.start()
     }
   }
 

@@ -57,7 +57,7 @@ struct WriterAppendTests {
     let written = try dir.read(combined ? "old.tar.co" : "old.tar.index")
     #expect(Array(written.suffix(rebuilt.index.bytes.count)) == rebuilt.index.bytes)
     // Other tools see the superseding member last.
-    let listing = try writerRun(["tar", "-tf", path]).stdout.split(separator: "\n")
+    let listing = try await writerRun(["tar", "-tf", path]).stdout.split(separator: "\n")
     #expect(listing.suffix(3) == ["a.txt", "new/one.txt", "new/same-as-one.txt"])
   }
 

@@ -58,9 +58,9 @@ struct WriterTarTests {
     try writerMakeTree(in: dir, root: "tree")
     _ = try await writeTar(dir, root: "tree", output: "out.tar.co")
     try FileManager.default.createDirectory(atPath: dir.at("bsd"), withIntermediateDirectories: true)
-    let run = try writerRun(["bsdtar", "-xf", dir.at("out.tar.co"), "-C", dir.at("bsd")])
+    let run = try await writerRun(["bsdtar", "-xf", dir.at("out.tar.co"), "-C", dir.at("bsd")])
     #expect(run.status == 0, "\(run.stderr)")
-    let diff = try writerRun(["diff", "-r", "--no-dereference", dir.at("tree"), dir.at("bsd")])
+    let diff = try await writerRun(["diff", "-r", "--no-dereference", dir.at("tree"), dir.at("bsd")])
     #expect(diff.status == 0, "\(diff.stdout)\(diff.stderr)")
   }
 
@@ -83,9 +83,9 @@ struct WriterTarTests {
     ]
     for (name, command) in extractors {
       try FileManager.default.createDirectory(atPath: dir.at(name), withIntermediateDirectories: true)
-      let run = try writerRun(command)
+      let run = try await writerRun(command)
       #expect(run.status == 0, "\(name): \(run.stderr)")
-      let diff = try writerRun(["diff", "-r", "--no-dereference", dir.at("tree"), dir.at(name)])
+      let diff = try await writerRun(["diff", "-r", "--no-dereference", dir.at("tree"), dir.at(name)])
       #expect(diff.status == 0, "\(name): \(diff.stdout)\(diff.stderr)")
     }
     // Hard links extract as links, executables keep their bit.
@@ -114,7 +114,7 @@ struct WriterTarTests {
     let dir = try WriterTempDir()
     try writerMakeTree(in: dir, root: "tree")
     _ = try await writeTar(dir, root: "tree", output: "dirs.tar", dirs: true)
-    let listing = try writerRun(["tar", "-tf", dir.at("dirs.tar")]).stdout.split(separator: "\n")
+    let listing = try await writerRun(["tar", "-tf", dir.at("dirs.tar")]).stdout.split(separator: "\n")
     #expect(listing.contains("sub/"))
     #expect(listing.contains("sub/deep/"))
   }

@@ -37,10 +37,11 @@ final class WriterTempDir {
 
 /// Runs a program and returns its exit status and output.
 @discardableResult
-func writerRun(_ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil) throws -> (
+func writerRun(_ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil) async throws -> (
   status: Int32, stdout: String, stderr: String
 ) {
-  let result = try ProcessRunner.run(arguments[0], Array(arguments.dropFirst()), in: directory, environment: environment)
+  let result = try await ProcessRunner.runDetached(
+    arguments[0], Array(arguments.dropFirst()), in: directory, environment: environment)
   return (result.status, result.stdoutText, result.stderr)
 }
 
