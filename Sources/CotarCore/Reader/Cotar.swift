@@ -185,18 +185,20 @@ public struct Cotar: Sendable {
   private func readWithoutSuspending(
     hash: UInt64, path: String, into buffer: UnsafeMutableRawBufferPointer
   ) throws -> SynchronousRead {
+    if let fileData {
+      // The hottest local path, kept thin: no existential copy, no closure for the path.
+      guard case .resolved(let found) = index.lookupInMemory(hash: hash) else { return .needsAsync }
+      guard let entry = found else { return .resolved(nil) }
+      if let dataLimit, entry.offset + entry.size > dataLimit { try checkWithinData(entry, path: path) }
+      if entry.size > 0 { try fileData.readSync(entry.range, into: buffer) }
+      return .resolved(Int(entry.size))
+    }
     guard let synchronousData, case .resolved(let found) = index.lookupInMemory(hash: hash) else {
       return .needsAsync
     }
     guard let entry = found else { return .resolved(nil) }
     try checkWithinData(entry, path: path)
-    if entry.size > 0 {
-      if let fileData {
-        try fileData.readSync(entry.range, into: buffer)
-      } else {
-        try synchronousData.readSync(entry.range, into: buffer)
-      }
-    }
+    if entry.size > 0 { try synchronousData.readSync(entry.range, into: buffer) }
     return .resolved(Int(entry.size))
   }
 
