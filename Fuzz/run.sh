@@ -14,7 +14,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${COTAR_FUZZ_OUT:-$ROOT/.build-fuzz}"
-TARGETS=(tar_scanner pax_records gnu_headers index_reader tarco_locator name_table gzip_index content_range range_header route shard_manifest)
+TARGETS=(tar_scanner pax_records gnu_headers index_reader tarco_locator name_table gzip_index content_range range_header route raw_request_head shard_manifest)
 
 usage() {
   sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -50,6 +50,7 @@ sources_for() {
     content_range) named_sources CotarHTTP ContentRange.swift; support Invariant ;;
     range_header) named_sources CotarServer ByteRangeRequest.swift; support Invariant ;;
     route) named_sources CotarServer PercentEncoding.swift Route.swift; support Invariant ;;
+    raw_request_head) named_sources CotarServer RawRequestHead.swift; support Invariant ;;
     *) echo "error: unknown target '$1' (targets: ${TARGETS[*]})" >&2; exit 2 ;;
   esac
   echo "$ROOT/Fuzz/Targets/$1.swift"
@@ -57,7 +58,7 @@ sources_for() {
 
 module_for() {
   case "$1" in
-    content_range | range_header | route) echo FuzzTarget ;;
+    content_range | range_header | route | raw_request_head) echo FuzzTarget ;;
     *) echo CotarCore ;;
   esac
 }

@@ -220,6 +220,21 @@ def main():
     ]:
         add("route", b"\3" + text)
 
+    for text in [
+        b"GET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"HEAD /v1/file/a%20b HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\nGET /next HTTP/1.1\r\n\r\n",
+        b"GET /x HTTP/1.0\r\nUser-Agent: ab\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nRange: bytes=0-1\r\nIf-None-Match: \"a\"\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
+        b"GET /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"GET /x HTTP/1.1\r\n folded\r\n\r\n",
+        b"POST /x HTTP/1.1\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHost: a\nb\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nConnection: close\r\n\r\n",
+        b"GET /x HTTP/1.1\r\nHo",
+    ]:
+        add("raw_request_head", text)
+
     digest = hashlib.sha256(b"").hexdigest()
     add(
         "shard_manifest",

@@ -1,6 +1,7 @@
 import CotarCore
 import CotarServer
 import CotarTestSupport
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -89,6 +90,83 @@ struct FastPathTests {
       #expect(bigAt < helloAt && helloAt < jsonAt)
       #expect(received.count > TestFiles.big.count)
     }
+  }
+
+  @Test("Raw heads over one connection: pipelined, split across reads, then left to the decoder")
+  func rawHeadsOnOneConnection() async throws {
+    let archive = try await TestServer.tarCo()
+    var logger = Logger(label: "cotar.serve.test")
+    logger.logLevel = .warning
+    let server = try CotarServer(archives: [archive], configuration: TestServer.configuration(), logger: logger)
+    try await server.makeApplication().test(.live) { client in
+      let port = try #require(client.port)
+      let connection = try #require(RawClient(port: port))
+      let before = server.responder.fastAnswers
+      let a = "GET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+      let b = "GET /v1/file/dir/b.json HTTP/1.1\r\nHost: x\r\n\r\n"
+      #expect(connection.send(a + b))  // two pipelined fast requests in one segment
+      for piece in ["GET /v1/file/a.t", "xt HTTP/1.1\r\nHo", "st: x\r\n\r\n"] {  // one head in three reads
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(connection.send(piece))
+      }
+      try await Task.sleep(for: .milliseconds(50))
+      // A range (general path) with a fast-eligible request behind it: answered in order.
+      #expect(connection.send("GET /v1/file/a.txt HTTP/1.1\r\nRange: bytes=0-4\r\n\r\n" + b))
+      try await Task.sleep(for: .milliseconds(50))
+      // A body: the decoder reads the rest of the connection.
+      #expect(connection.send("GET /v1/file/a.txt HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc" + b.replacingOccurrences(of: "Host: x", with: "Connection: close")))
+      let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+      #expect(closed)
+      let responses = try Self.responses(in: received)
+      #expect(responses.map(\.status) == [200, 200, 200, 206, 200, 200, 200])
+      #expect(responses.map(\.body) == [TestFiles.hello, TestFiles.json, TestFiles.hello, Array(TestFiles.hello[0..<5]), TestFiles.json, TestFiles.hello, TestFiles.json])
+      // The first three were answered before decoding; the body turned the fast path off.
+      #expect((before + 3...before + 4).contains(server.responder.fastAnswers))
+    }
+  }
+
+  @Test("HTTP/1.0 requests are answered, then closed, on either path; unusual syntax goes to the decoder")
+  func http10AndUnusualSyntax() async throws {
+    let app = try TestServer.application([try await TestServer.tarCo()])
+    try await app.test(.live) { client in
+      let port = try #require(client.port)
+      let cases: [(request: String, status: Int, body: [UInt8]?)] = [
+        ("GET /v1/file/a.txt HTTP/1.0\r\n\r\nGET /v1/file/dir/b.json HTTP/1.0\r\n\r\n", 200, TestFiles.hello),
+        ("GET /v1/file/a.txt HTTP/1.0\r\nRange: bytes=0-4\r\n\r\n", 206, Array(TestFiles.hello[0..<5])),
+        ("GET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\n Folded: y\r\nConnection: close\r\n\r\n", 400, nil),
+      ]
+      for (request, status, body) in cases {
+        let connection = try #require(RawClient(port: port))
+        #expect(connection.send(request))
+        let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+        #expect(closed, "\(request)")
+        let responses = try Self.responses(in: received)
+        #expect(responses.map(\.status) == [status], "\(request)")
+        if let body { #expect(responses.first?.body == body) }
+      }
+    }
+  }
+
+  /// The HTTP/1.1 responses in `bytes`, each framed by its `Content-Length`.
+  static func responses(in bytes: [UInt8]) throws -> [(status: Int, body: [UInt8])] {
+    var found: [(status: Int, body: [UInt8])] = []
+    var rest = bytes[...]
+    while !rest.isEmpty {
+      let end = try #require(position(of: Array("\r\n\r\n".utf8), in: Array(rest)))
+      let head = String(decoding: rest.prefix(end), as: UTF8.self)
+      let lines = head.split(separator: "\r\n")
+      let status = try #require(lines.first.flatMap { Int($0.split(separator: " ")[1]) })
+      let length = lines.dropFirst().compactMap { line -> Int? in
+        let parts = line.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "content-length" else { return nil }
+        return Int(parts[1].trimmingCharacters(in: .whitespaces))
+      }.first ?? 0
+      let bodyStart = rest.startIndex + end + 4
+      try #require(rest.endIndex - bodyStart >= length)
+      found.append((status, Array(rest[bodyStart..<(bodyStart + length)])))
+      rest = rest[(bodyStart + length)...]
+    }
+    return found
   }
 
   /// Where `needle` first occurs in `haystack`.

@@ -89,6 +89,12 @@ final class ConnectionDeadlines {
     enter(.responding)
   }
 
+  /// Requests were answered before decoding (``RawFastPathHandler``) and no partial head is
+  /// left: unless the general path is still answering one, the connection is idle.
+  func answeredWithoutDecoding() {
+    if openRequests == 0 { enter(.awaitingRequest) }
+  }
+
   /// The end of a response was written.
   func responseEnded() {
     openRequests = max(0, openRequests - 1)

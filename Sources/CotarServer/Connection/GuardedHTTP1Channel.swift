@@ -2,8 +2,8 @@ import HummingbirdCore
 import Logging
 import NIOCore
 
-/// Hummingbird's HTTP/1.1 child channel with ``ConnectionGuardHandler`` in front and
-/// ``RequestCycleHandler`` after decoding, so every connection has an idle timeout, a
+/// Hummingbird's HTTP/1.1 child channel with ``ConnectionGuardHandler`` and the fast path
+/// (``RawFastPathHandler``) in front and ``RequestCycleHandler`` after decoding, so every connection has an idle timeout, a
 /// request-head timeout, a write-stall timeout and a place under the connection cap.
 struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
   typealias Value = HTTP1Channel.Value
@@ -13,7 +13,7 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
   let counter: ConnectionCounter
   /// Outstanding response bytes above which a body producer waits (``SendWindow``).
   let windowBytes: Int
-  /// Answers small entries on the event loop (``FastEntryHandler``), when given.
+  /// Answers small entries on the event loop (``RawFastPathHandler``), when given.
   var fastResponder: CotarResponder? = nil
   /// The `Server` header of fast answers.
   var serverName: String? = nil
@@ -24,16 +24,17 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
       let state = ConnectionDeadlines(limits: limits)
       deadlines = NIOLoopBound(state, eventLoop: channel.eventLoop)
       let window = SendWindow(high: windowBytes, low: windowBytes / 2)
-      try channel.pipeline.syncOperations.addHandler(
-        ConnectionGuardHandler(deadlines: state, counter: counter, window: window), position: .first)
+      let fastPath = fastResponder.map { RawFastPathHandler(responder: $0, deadlines: state, serverName: serverName) }
+      try channel.pipeline.syncOperations.addHandlers(
+        [ConnectionGuardHandler(deadlines: state, counter: counter, window: window)] + (fastPath.map { [$0] } ?? []),
+        position: .first)
     } catch {
       return channel.eventLoop.makeFailedFuture(error)
     }
     let inner = HTTP1Channel(
       responder: responder,
       configuration: HTTP1Channel.Configuration(
-        additionalChannelHandlers: [RequestCycleHandler(deadlines: deadlines)]
-          + (fastResponder.map { [FastEntryHandler(responder: $0, deadlines: deadlines, serverName: serverName)] } ?? [])))
+        additionalChannelHandlers: [RequestCycleHandler(deadlines: deadlines)]))
     return inner.setup(channel: channel, logger: logger)
   }
 

@@ -8,8 +8,12 @@ import Synchronization
 #endif
 
 /// The access log, kept off the request path: a request appends its line to a memory
-/// buffer, and the buffer goes to standard error in one `write(2)` when it holds 32 KiB or
-/// every 100 ms, whichever comes first (and at shutdown, ``flush()``).
+/// buffer, and a buffer goes to standard error in one `write(2)` when it holds 32 KiB, and
+/// every buffer every 100 ms (and at shutdown, ``flush()``).
+///
+/// The buffer is sharded by thread, so the event-loop threads never wait for each other's
+/// lines. Each `write` holds whole lines; lines of different threads may therefore appear
+/// out of order by up to the flush interval (each line carries its own timestamp).
 ///
 /// Lines look like `2026-11-29T21:20:26Z cotar.serve GET /v1/file/a.txt 200 6 0.214ms`.
 final class AccessLog: Sendable {
@@ -20,19 +24,29 @@ final class AccessLog: Sendable {
     var stamp: [UInt8] = []
   }
 
-  private let buffer = Mutex(Pending())
+  /// One thread's share of the buffer.
+  private final class Shard: Sendable {
+    let pending = Mutex(Pending())
+  }
+
+  private let shards: [Shard]
   private let flusherStarted = Atomic<Bool>(false)
   private let descriptor: Int32
   /// Buffered bytes that trigger an immediate write.
   static let flushBytes = 32 << 10
+  /// Buffer shards: threads map onto them by their identity.
+  static let shardCount = 16
 
   /// Creates a log writing to `descriptor` (standard error by default).
-  init(descriptor: Int32 = 2) { self.descriptor = descriptor }
+  init(descriptor: Int32 = 2) {
+    self.descriptor = descriptor
+    shards = (0..<Self.shardCount).map { _ in Shard() }
+  }
 
   /// Appends one line (a newline is added).
   func append(_ line: String) {
     let now = time(nil)
-    let full = buffer.withLock { pending -> [UInt8]? in
+    let full = currentShard.pending.withLock { pending -> [UInt8]? in
       if pending.second != now {
         pending.second = now
         pending.stamp = Array((Self.timestamp(now) + " cotar.serve ").utf8)
@@ -51,11 +65,23 @@ final class AccessLog: Sendable {
 
   /// Writes whatever is buffered.
   func flush() {
-    let pending = buffer.withLock { pending -> [UInt8] in
-      defer { pending.bytes = [] }
-      return pending.bytes
+    for shard in shards {
+      let pending = shard.pending.withLock { pending -> [UInt8] in
+        defer { pending.bytes = [] }
+        return pending.bytes
+      }
+      if !pending.isEmpty { write(pending) }
     }
-    if !pending.isEmpty { write(pending) }
+  }
+
+  /// The calling thread's shard (threads are told apart by `pthread_self`).
+  private var currentShard: Shard {
+    #if canImport(Darwin)
+      let thread = UInt64(UInt(bitPattern: pthread_self()))
+    #else
+      let thread = UInt64(pthread_self())
+    #endif
+    return shards[Int((thread &* 0x9E37_79B9_7F4A_7C15) >> 60) % shards.count]
   }
 
   private func write(_ bytes: [UInt8]) {

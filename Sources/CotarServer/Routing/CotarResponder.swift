@@ -325,10 +325,11 @@ public struct CotarResponder: HTTPResponder {
     _ logger: AccessLog, method: HTTPRequest.Method, path: String, status: Int, bytes: Int,
     start: ContinuousClock.Instant, failure: (any Error)?
   ) {
-    let elapsed = ContinuousClock.now - start
-    let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
-    let duration = (milliseconds * 1000).rounded() / 1000
-    var line = "\(method) \(path) \(status) \(bytes) \(duration)ms"
+    let elapsed = (ContinuousClock.now - start).components
+    let microseconds = max(0, elapsed.seconds) &* 1_000_000 &+ elapsed.attoseconds / 1_000_000_000_000
+    let fraction = microseconds % 1000
+    let padding = fraction < 10 ? "00" : fraction < 100 ? "0" : ""
+    var line = "\(method) \(path) \(status) \(bytes) \(microseconds / 1000).\(padding)\(fraction)ms"
     if let failure { line += " aborted: \(failure)" }
     logger.append(line)
   }

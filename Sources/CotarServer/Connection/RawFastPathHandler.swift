@@ -1,0 +1,165 @@
+import CotarCore
+import HTTPTypes
+import NIOCore
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Answers the commonest requests on the event loop, before any HTTP decoding: a `GET` or
+/// `HEAD` of a small entry of a local archive (``CotarResponder/fastAnswer(isHead:target:)``)
+/// is read from the connection's bytes (``RawRequestHead``), looked up in memory and written
+/// back as one buffer — the response head and one `pread` of the entry — with no HTTP/1
+/// decoder or encoder, no task and no hop to another thread.
+///
+/// Everything else goes on to NIO's decoder and Hummingbird, byte for byte as it arrived:
+/// - a complete head the fast path does not answer (a range, a conditional, a missing
+///   entry…), and every head while a request of the general path is still being answered,
+///   which keeps HTTP pipelining in order;
+/// - from the first request the strict scan refuses (another method or version, a body,
+///   unusual syntax, an oversized head) on, the rest of the connection.
+///
+/// Sits right after ``ConnectionGuardHandler``; it tells the connection's
+/// ``ConnectionDeadlines`` when its answers leave the connection idle.
+final class RawFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
+  typealias InboundIn = ByteBuffer
+  typealias InboundOut = ByteBuffer
+  typealias OutboundOut = IOData
+
+  private let responder: CotarResponder
+  private let deadlines: ConnectionDeadlines
+  /// The `Server` header of fast answers, as a whole header line.
+  private let serverLine: String?
+  /// The start of a request head whose end has not arrived yet.
+  private var pending: ByteBuffer?
+  /// Reads that ended inside the same request head (see ``patientReads``).
+  private var incompleteReads = 0
+  /// The decoder reads the rest of the connection (see the type's documentation).
+  private var decoderOnly = false
+  /// An HTTP/1.0 request was answered here: the connection closes once the answer is sent,
+  /// and later bytes are dropped.
+  private var closing = false
+  private var dateSecond = Int.min
+  private var dateLine = ""
+
+  /// Reads a head may take to arrive before the decoder takes over the connection. Clients
+  /// send a head in one or two segments; a head dribbled in byte by byte would otherwise be
+  /// scanned again from its start on every read.
+  static let patientReads = 8
+
+  init(responder: CotarResponder, deadlines: ConnectionDeadlines, serverName: String?) {
+    self.responder = responder
+    self.deadlines = deadlines
+    self.serverLine = serverName.map { "Server: \($0)\r\n" }
+  }
+
+  func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    guard !closing else { return }
+    guard !decoderOnly else {
+      context.fireChannelRead(data)
+      return
+    }
+    var input = unwrapInboundIn(data)
+    if var held = pending.take() {
+      held.writeBuffer(&input)
+      input = held
+    }
+    var answered = false
+    while input.readableBytes > 0, !closing {
+      let scan = input.withUnsafeReadableBytes { RawRequestHead.scan($0) }
+      switch scan {
+      case .incomplete where incompleteReads < Self.patientReads:
+        incompleteReads += 1
+        pending = input
+        input.clear()
+      case .incomplete, .undecodable:
+        decoderOnly = true
+        context.fireChannelRead(wrapInboundOut(input))
+        input.clear()
+      case .general(let length, let closes):
+        incompleteReads = 0
+        forward(length, of: &input, closing: closes, context: context)
+      case .fast(let head):
+        incompleteReads = 0
+        if deadlines.requestsInFlight == 0, answer(head, context: context) {
+          answered = true
+          input.moveReaderIndex(forwardBy: head.length)
+        } else {
+          forward(head.length, of: &input, closing: head.closes, context: context)
+        }
+      }
+    }
+    guard answered, !closing else { return }
+    context.flush()
+    if pending == nil { deadlines.answeredWithoutDecoding() }
+  }
+
+  func channelInactive(context: ChannelHandlerContext) {
+    pending = nil
+    context.fireChannelInactive()
+  }
+
+  /// Hands the next `length` bytes (one whole request head) to the decoder; with `closing`
+  /// (an HTTP/1.0 head), with `Connection: close` added after the request line, so that the
+  /// general path closes the connection after its answer.
+  private func forward(_ length: Int, of input: inout ByteBuffer, closing: Bool, context: ChannelHandlerContext) {
+    guard var head = input.readSlice(length: length) else { return }
+    if closing, let lineEnd = head.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+      let requestLineLength = lineEnd - head.readerIndex + 1
+      var rewritten = context.channel.allocator.buffer(capacity: length + Self.connectionClose.utf8.count)
+      if let requestLine = head.readSlice(length: requestLineLength) { rewritten.writeImmutableBuffer(requestLine) }
+      rewritten.writeString(Self.connectionClose)
+      rewritten.writeBuffer(&head)
+      head = rewritten
+    }
+    context.fireChannelRead(wrapInboundOut(head))
+  }
+
+  private static let connectionClose = "Connection: close\r\n"
+
+  /// Writes the fast answer to `head`, if it has one; `false` sends it to the general path.
+  private func answer(_ head: RawRequestHead, context: ChannelHandlerContext) -> Bool {
+    let start = ContinuousClock.now
+    guard let answer = responder.fastAnswer(isHead: head.isHead, target: head.target) else { return false }
+    var output = context.channel.allocator.buffer(capacity: 320 + (answer.body?.count ?? 0))
+    output.writeString("HTTP/1.1 \(answer.head.status.code) \(answer.head.status.reasonPhrase)\r\n")
+    for field in answer.head.headerFields {
+      output.writeString(field.name.rawName)
+      output.writeStaticString(": ")
+      output.writeString(field.value)
+      output.writeStaticString("\r\n")
+    }
+    output.writeString(date())
+    if let serverLine { output.writeString(serverLine) }
+    if head.closes { output.writeString(Self.connectionClose) }
+    output.writeStaticString("\r\n")
+    do {
+      try answer.writeBody(into: &output)
+    } catch {
+      return false  // the general path reads again and reports the failure
+    }
+    responder.fastAnswerCount.value.add(1, ordering: .relaxed)
+    if head.closes {
+      closing = true
+      pending = nil
+      context.writeAndFlush(wrapOutboundOut(.byteBuffer(output))).whenComplete { _ in context.close(promise: nil) }
+    } else {
+      context.write(wrapOutboundOut(.byteBuffer(output)), promise: nil)
+    }
+    responder.logFastAnswer(isHead: head.isHead, target: head.target, answer, start: start)
+    return true
+  }
+
+  /// The `Date` header line, formatted once a second.
+  private func date() -> String {
+    let now = time(nil)
+    if now != dateSecond {
+      dateSecond = now
+      dateLine = "Date: \(HTTPDate(secondsSince1970: Int64(now)).description)\r\n"
+    }
+    return dateLine
+  }
+}
