@@ -345,7 +345,9 @@ struct TarWalker {
     var kind: TarEntry.Kind
     /// FNV-1a 64 of the path bytes (the ustar prefix, a `/` and the name, as ``step()`` joins them).
     var pathHash: UInt64
+    /// Offset of the member's header block.
     var headerOffset: UInt64
+    /// Offset of its first data byte (the block after the header).
     var dataOffset: UInt64
     /// The data size (0 for a directory or a symbolic link).
     var size: UInt64
