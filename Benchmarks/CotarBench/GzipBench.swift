@@ -32,9 +32,7 @@ enum GzipBench {
     defer { try? FileManager.default.removeItem(atPath: indexPath) }
     let compressedSize = built.header.compressedSize
 
-    let server = try await RangeServer.start()
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
-    do {
+    try await withBenchServer { server, client in
       try await server.putFile("corpus.tar.gz", path: gzPath)
       try await server.putFile("corpus.tar.gz.index", path: indexPath)
       var random = SplitMix64(seed: corpus.seed ^ 0x6A7A)
@@ -95,13 +93,7 @@ enum GzipBench {
         Ratio(key: "gzip.baseline_over_cotar", label: "download+gunzip / cotar latency", value: baselineMedian / max(cotarMedian, 1e-9)))
       section.notes.append(
         "\(built.points.count) seek points (\(built.points.filter { $0.kind == .blockBoundary }.count) with windows), index \(built.bytes.count) bytes; \(lookups) random cold lookups, each through new sources (nothing cached)")
-    } catch {
-      try? await client.shutdown()
-      await server.stop()
-      throw error
     }
-    try? await client.shutdown()
-    await server.stop()
     return section
   }
 }

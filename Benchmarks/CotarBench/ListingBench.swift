@@ -21,9 +21,7 @@ enum ListingBench {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     defer { try? FileManager.default.removeItem(atPath: path) }
 
-    let server = try await RangeServer.start()
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
-    do {
+    try await withBenchServer { server, client in
       try await server.putFile("listing.tar.co", path: path)
       // The directory of the middle entry.
       let middle = corpus.entries[corpus.entries.count / 2].path
@@ -62,13 +60,7 @@ enum ListingBench {
       } else {
         section.notes.append("tar or gzip not found; listing.table_vs_gzip_listing skipped")
       }
-    } catch {
-      try? await client.shutdown()
-      await server.stop()
-      throw error
     }
-    try? await client.shutdown()
-    await server.stop()
     return section
   }
 }

@@ -23,20 +23,11 @@ enum RemoteBench {
   static func run(
     corpus: Corpus, repetitions: Int, lookups: Int, latency: Int, stopwatch: Stopwatch
   ) async throws -> Section {
-    let server = try await RangeServer.start()
-    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
-    let result: Result<Section, any Error>
-    do {
-      result = .success(
-        try await measure(
-          corpus: corpus, server: server, client: client, repetitions: repetitions, lookups: lookups,
-          latency: latency, stopwatch: stopwatch))
-    } catch {
-      result = .failure(error)
+    try await withBenchServer(client: clientConfiguration) { server, client in
+      try await measure(
+        corpus: corpus, server: server, client: client, repetitions: repetitions, lookups: lookups,
+        latency: latency, stopwatch: stopwatch)
     }
-    try? await client.shutdown()
-    await server.stop()
-    return try result.get()
   }
 
   /// Keep-alive pool large enough for the highest concurrency, so no contender queues for a

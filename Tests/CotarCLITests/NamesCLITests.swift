@@ -7,6 +7,20 @@ import Testing
 /// tar tools still listing them, and `ls`/`stat`/`get` locally and over a real HTTP server.
 @Suite("cotar name table", .timeLimit(.minutes(2)))
 struct NamesCLITests {
+  /// Runs `body` with the test tree as a `.tar.co` (with its name table) on disk and served
+  /// as `tree.tar.co` by a loopback range server; removes both afterwards.
+  static func withServedTree(_ body: (_ co: String, _ server: RangeServer) async throws -> Void) async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tar = try await makeTree(in: directory)
+    let co = tar + ".co"
+    #expect(try await CLI.run(["create", tar, "-o", co]).status == 0)
+    try await withRangeServer { server in
+      try await server.putFile("tree.tar.co", path: co)
+      try await body(co, server)
+    }
+  }
+
   /// A GNU tar of a tree with 60 directories of 40 files, a symlink alias and a climbing link.
   static func makeTree(in directory: URL) async throws -> String {
     let script = """
@@ -46,52 +60,40 @@ struct NamesCLITests {
 
   @Test("ls PREFIX, --glob and stat over HTTP equal the local ones; a directory costs ≤ 3 requests")
   func remoteListing() async throws {
-    let directory = try CLI.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let tar = try await Self.makeTree(in: directory)
-    let co = tar + ".co"
-    #expect(try await CLI.run(["create", tar, "-o", co]).status == 0)
-    let server = try await RangeServer.start()
-    defer { Task { await server.stop() } }
-    try await server.putFile("tree.tar.co", path: co)
-    for arguments in [["./tiles/17/"], ["./tiles/17", "--long"], ["./zone", "--json"], ["--glob", "./tiles/1?/**/*3.pbf"], ["./", "-r", "--files"]] {
-      let local = try await CLI.run(["ls", co] + arguments)
-      #expect(local.status == 0, "\(local.stderr)")
-      server.resetLog()
-      let remote = try await CLI.run(["ls", server.url("tree.tar.co")] + arguments + ["--stats"])
-      #expect(remote.status == 0, "\(remote.stderr)")
-      #expect(remote.stdout == local.stdout, "\(arguments)")
-      #expect(!local.stdout.isEmpty)
-      if arguments == ["./tiles/17/"] {
-        #expect(server.requestCount <= 3, "\(remote.stderr)")
-        #expect(String(decoding: local.stdout, as: UTF8.self).split(separator: "\n").count == 40)
+    try await Self.withServedTree { co, server in
+      for arguments in [["./tiles/17/"], ["./tiles/17", "--long"], ["./zone", "--json"], ["--glob", "./tiles/1?/**/*3.pbf"], ["./", "-r", "--files"]] {
+        let local = try await CLI.run(["ls", co] + arguments)
+        #expect(local.status == 0, "\(local.stderr)")
+        server.resetLog()
+        let remote = try await CLI.run(["ls", server.url("tree.tar.co")] + arguments + ["--stats"])
+        #expect(remote.status == 0, "\(remote.stderr)")
+        #expect(remote.stdout == local.stdout, "\(arguments)")
+        #expect(!local.stdout.isEmpty)
+        if arguments == ["./tiles/17/"] {
+          #expect(server.requestCount <= 3, "\(remote.stderr)")
+          #expect(String(decoding: local.stdout, as: UTF8.self).split(separator: "\n").count == 40)
+        }
       }
+      let stat = try await CLI.run(["stat", server.url("tree.tar.co"), "./zone/Paris"])
+      #expect(stat.status == 0, "\(stat.stderr)")
+      #expect(String(decoding: stat.stdout, as: UTF8.self).contains("kind: symlink"))
+      #expect(String(decoding: stat.stdout, as: UTF8.self).contains("link: Europe/Paris"))
+      let missing = try await CLI.run(["stat", co, "./nope"])
+      #expect(missing.status != 0)
     }
-    let stat = try await CLI.run(["stat", server.url("tree.tar.co"), "./zone/Paris"])
-    #expect(stat.status == 0, "\(stat.stderr)")
-    #expect(String(decoding: stat.stdout, as: UTF8.self).contains("kind: symlink"))
-    #expect(String(decoding: stat.stdout, as: UTF8.self).contains("link: Europe/Paris"))
-    let missing = try await CLI.run(["stat", co, "./nope"])
-    #expect(missing.status != 0)
   }
 
   @Test("get follows symlinks through the table, refuses escapes, --no-follow prints the link")
   func symlinks() async throws {
-    let directory = try CLI.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let tar = try await Self.makeTree(in: directory)
-    let co = tar + ".co"
-    #expect(try await CLI.run(["create", tar, "-o", co]).status == 0)
-    let server = try await RangeServer.start()
-    defer { Task { await server.stop() } }
-    try await server.putFile("tree.tar.co", path: co)
-    for archive in [co, server.url("tree.tar.co")] {
-      #expect(try await CLI.run(["get", archive, "./zone/Paris"]).stdout == Data("CET zone data".utf8))
-      #expect(try await CLI.run(["get", archive, "./zone/Alias"]).stdout == Data("CET zone data".utf8))
-      #expect(try await CLI.run(["get", archive, "./zone/Paris", "--no-follow"]).stdout == Data("Europe/Paris\n".utf8))
-      let escape = try await CLI.run(["get", archive, "./zone/Escape"])
-      #expect(escape.status != 0)
-      #expect(escape.stderr.contains("outside the archive"), "\(escape.stderr)")
+    try await Self.withServedTree { co, server in
+      for archive in [co, server.url("tree.tar.co")] {
+        #expect(try await CLI.run(["get", archive, "./zone/Paris"]).stdout == Data("CET zone data".utf8))
+        #expect(try await CLI.run(["get", archive, "./zone/Alias"]).stdout == Data("CET zone data".utf8))
+        #expect(try await CLI.run(["get", archive, "./zone/Paris", "--no-follow"]).stdout == Data("Europe/Paris\n".utf8))
+        let escape = try await CLI.run(["get", archive, "./zone/Escape"])
+        #expect(escape.status != 0)
+        #expect(escape.stderr.contains("outside the archive"), "\(escape.stderr)")
+      }
     }
   }
 
@@ -146,12 +148,12 @@ struct NamesCLITests {
     try await upstream.putFile("up.tar.co", path: directory.appendingPathComponent("one.tar.co").path)
     let server = try await ServeProcess.start([upstream.url("up.tar.co"), "--quiet"], in: directory)
     defer { server.stop() }
-    let before = try #require(TCPClient.get(port: server.port, "/v1/list/"))
+    let before = try #require(LoopbackClient.get(port: server.port, "/v1/list/"))
     #expect(before.contains("b.txt") && !before.contains("c.txt"), "\(before)")
     try await upstream.putFile("up.tar.co", path: directory.appendingPathComponent("two.tar.co").path)
     // The first read after the change fails its ETag pin; the server reopens the archive.
-    #expect(TCPClient.get(port: server.port, "/v1/file/a.txt")?.hasSuffix("version two, longer") == true)
-    let after = try #require(TCPClient.get(port: server.port, "/v1/list/"))
+    #expect(LoopbackClient.get(port: server.port, "/v1/file/a.txt")?.hasSuffix("version two, longer") == true)
+    let after = try #require(LoopbackClient.get(port: server.port, "/v1/list/"))
     #expect(after.hasPrefix("HTTP/1.1 200"), "\(after)")
     #expect(after.contains("c.txt") && !after.contains("b.txt"), "\(after)")
   }

@@ -115,69 +115,10 @@ final class ServeProcess: @unchecked Sendable {
   deinit { stop() }
 }
 
-/// A blocking TCP client to 127.0.0.1 for serve tests.
-final class TCPClient {
-  let fd: Int32
-
-  /// Connects with a small receive buffer (so a client that never reads holds back the
-  /// server quickly) and a receive timeout.
-  init?(port: Int, receiveBuffer: Int32 = 4096, receiveTimeout: Double = 5) {
-    #if canImport(Glibc)
-      let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    #else
-      let fd = socket(AF_INET, SOCK_STREAM, 0)
-    #endif
-    guard fd >= 0 else { return nil }
-    var size = receiveBuffer
-    _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-    var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int((receiveTimeout - receiveTimeout.rounded(.down)) * 1e6))
-    _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let status = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard status == 0 else {
-      close(fd)
-      return nil
-    }
-    self.fd = fd
-  }
-
-  deinit { close(fd) }
-
-  @discardableResult
-  func send(_ text: String) -> Bool {
-    let bytes = Array(text.utf8)
-    #if canImport(Glibc)
-      let flags = Int32(MSG_NOSIGNAL)
-    #else
-      let flags: Int32 = 0
-    #endif
-    return bytes.withUnsafeBytes { Foundation.send(fd, $0.baseAddress, $0.count, flags) } == bytes.count
-  }
-
-  /// Reads until the peer closes, `limit` bytes arrived, or the receive timeout; returns the
-  /// bytes and whether the peer closed.
-  func read(limit: Int = .max) -> (bytes: [UInt8], closed: Bool) {
-    var all: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    while all.count < limit {
-      let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-      if count > 0 {
-        all += buffer[0..<count]
-        continue
-      }
-      return (all, count == 0 || errno == ECONNRESET)
-    }
-    return (all, false)
-  }
-
+extension LoopbackClient {
   /// One `GET` on a fresh connection, read to the end (`Connection: close`).
   static func get(port: Int, _ path: String, headers: String = "") -> String? {
-    guard let client = TCPClient(port: port, receiveBuffer: 1 << 20) else { return nil }
+    guard let client = LoopbackClient(port: port, receiveBuffer: 1 << 20) else { return nil }
     guard client.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\(headers)\r\n") else { return nil }
     return String(decoding: client.read().bytes, as: UTF8.self)
   }

@@ -33,9 +33,9 @@ struct ServeProcessTests {
     let archive = try await Self.hugeArchive(in: directory)
     let server = try await ServeProcess.start([archive.path, "--quiet"], in: directory)
     let idle = try #require(server.residentBytes())
-    var clients: [TCPClient] = []
+    var clients: [LoopbackClient] = []
     for _ in 0..<100 {
-      let client = try #require(TCPClient(port: server.port))
+      let client = try #require(LoopbackClient(port: server.port))
       #expect(client.send("GET /v1/file/huge.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
       clients.append(client)
     }
@@ -52,7 +52,7 @@ struct ServeProcessTests {
     let after = try #require(server.residentBytes())
     #expect(after < idle + (40 << 20), "RSS \(after >> 20) MiB after the readers left (idle \(idle >> 20) MiB, peak \(peak >> 20) MiB)")
     // Still serving.
-    #expect(TCPClient.get(port: server.port, "/v1/file/a.txt")?.hasSuffix("small\n") == true)
+    #expect(LoopbackClient.get(port: server.port, "/v1/file/a.txt")?.hasSuffix("small\n") == true)
     print("stalled readers: idle \(idle >> 20) MiB, peak \(peak >> 20) MiB, after \(after >> 20) MiB")
   }
 
@@ -64,10 +64,10 @@ struct ServeProcessTests {
     // 256 descriptors: the default cap becomes 256 - 64 = 192 connections.
     let server = try await ServeProcess.start([archive.path, "--quiet"], shellPrefix: "ulimit -n 256 &&", in: directory)
     #expect(server.log.contains("at most 192 connections"), "\(server.log)")
-    var held: [TCPClient] = []
+    var held: [LoopbackClient] = []
     var refused = 0
     for _ in 0..<300 {
-      guard let client = TCPClient(port: server.port, receiveTimeout: 0.05) else {
+      guard let client = LoopbackClient(port: server.port, receiveTimeout: .milliseconds(50)) else {
         refused += 1
         continue
       }
@@ -94,7 +94,7 @@ struct ServeProcessTests {
     held.removeAll()
     try await Task.sleep(for: .milliseconds(300))
     let fresh = ContinuousClock.now
-    #expect(TCPClient.get(port: server.port, "/v1/file/a.txt")?.hasPrefix("HTTP/1.1 200") == true)
+    #expect(LoopbackClient.get(port: server.port, "/v1/file/a.txt")?.hasPrefix("HTTP/1.1 200") == true)
     #expect(ContinuousClock.now - fresh < .seconds(1))
   }
 
@@ -104,14 +104,14 @@ struct ServeProcessTests {
     defer { try? FileManager.default.removeItem(at: directory) }
     let archive = try await Self.hugeArchive(in: directory)
     let server = try await ServeProcess.start([archive.path, "--shutdown-grace", "1"], in: directory)
-    let stalled = try #require(TCPClient(port: server.port))
+    let stalled = try #require(LoopbackClient(port: server.port))
     #expect(stalled.send("GET /v1/file/huge.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
-    let idle = try #require(TCPClient(port: server.port))
+    let idle = try #require(LoopbackClient(port: server.port))
     try await Task.sleep(for: .milliseconds(500))
     let start = Date()
     server.signal(SIGTERM)
     try await Task.sleep(for: .milliseconds(300))
-    let late = TCPClient.get(port: server.port, "/v1/file/a.txt")
+    let late = LoopbackClient.get(port: server.port, "/v1/file/a.txt")
     #expect(late?.hasPrefix("HTTP/1.1 200") != true, "a connection made after SIGTERM was served")
     #expect(server.waitForExit(timeout: 6), "still running 6 s after SIGTERM with a 1 s grace period")
     let elapsed = Date().timeIntervalSince(start)

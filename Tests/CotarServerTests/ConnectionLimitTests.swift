@@ -12,63 +12,6 @@ import Testing
   import Darwin
 #endif
 
-/// A raw TCP client for timeouts and caps. Its blocking calls run on a Dispatch thread, not
-/// on the cooperative pool that the in-process server also needs.
-final class RawClient: Sendable {
-  let fd: Int32
-
-  init?(port: Int) {
-    guard let fd = SlowClientTests.openSocket(port: port) else { return nil }
-    var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
-    _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    self.fd = fd
-  }
-
-  deinit { close(fd) }
-
-  @discardableResult
-  func send(_ text: String) -> Bool {
-    let bytes = Array(text.utf8)
-    return bytes.withUnsafeBytes { socketSend(fd, $0) } == bytes.count
-  }
-
-  /// Reads until the peer closes or `timeout` passes; returns the bytes and whether the peer
-  /// closed (read 0 or ECONNRESET).
-  func readUntilClosed(timeout: Duration = .seconds(5)) async -> (bytes: [UInt8], closed: Bool) {
-    await withCheckedContinuation { continuation in
-      DispatchQueue.global().async {
-        let deadline = ContinuousClock.now + timeout
-        var all: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-          let count = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, $0.count, 0) }
-          if count > 0 {
-            all += buffer[0..<count]
-            continue
-          }
-          if count == 0 || errno == ECONNRESET {
-            continuation.resume(returning: (all, true))
-            return
-          }
-          if ContinuousClock.now >= deadline {
-            continuation.resume(returning: (all, false))
-            return
-          }
-        }
-      }
-    }
-  }
-}
-
-/// `send(2)` without SIGPIPE.
-private func socketSend(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int {
-  #if canImport(Glibc)
-    send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
-  #else
-    send(fd, bytes.baseAddress, bytes.count, 0)
-  #endif
-}
-
 @Suite("Connection limits: idle and head timeouts, connection cap", .timeLimit(.minutes(1)))
 struct ConnectionLimitTests {
   static func app(_ limits: CotarServerConfiguration.ConnectionLimits) async throws -> Application<CotarResponder> {
@@ -82,7 +25,7 @@ struct ConnectionLimitTests {
     let app = try await Self.app(.init(idleTimeout: .milliseconds(800), requestHeadTimeout: .seconds(5)))
     try await app.test(.live) { client in
       let port = try #require(client.port)
-      let connection = try #require(RawClient(port: port))
+      let connection = try #require(LoopbackClient(port: port))
       #expect(connection.send("GET /v1/file/a.txt HTTP/1.1\r\nHost: t\r\n\r\n"))
       let start = ContinuousClock.now
       let (bytes, closed) = await connection.readUntilClosed(timeout: .seconds(20))
@@ -101,7 +44,7 @@ struct ConnectionLimitTests {
     let app = try await Self.app(.init(idleTimeout: .seconds(30), requestHeadTimeout: .milliseconds(500)))
     try await app.test(.live) { client in
       let port = try #require(client.port)
-      let connection = try #require(RawClient(port: port))
+      let connection = try #require(LoopbackClient(port: port))
       let start = ContinuousClock.now
       var closedAfter: Duration?
       for byte in "GET /v1/file/a.txt HTTP/1.1\r\nHost: t\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n" {
@@ -128,10 +71,10 @@ struct ConnectionLimitTests {
     try await app.test(.live) { client in
       let port = try #require(client.port)
       // The test client itself may hold one connection; open until one is refused.
-      var held: [RawClient] = []
+      var held: [LoopbackClient] = []
       var refusal: String?
       for _ in 0..<6 {
-        let connection = try #require(RawClient(port: port))
+        let connection = try #require(LoopbackClient(port: port))
         let (bytes, closed) = await connection.readUntilClosed(timeout: .milliseconds(300))
         if closed {
           refusal = String(decoding: bytes, as: UTF8.self)

@@ -73,9 +73,9 @@ struct FastPathTests {
     let app = try TestServer.application([try await TestServer.tarCo()])
     try await app.test(.live) { client in
       let port = try #require(client.port)
-      // Blocking socket calls run on a Dispatch thread (RawClient), never on the cooperative
+      // Blocking socket calls run on a Dispatch thread (LoopbackClient), never on the cooperative
       // pool that the in-process server needs.
-      let connection = try #require(RawClient(port: port))
+      let connection = try #require(LoopbackClient(port: port))
       // A streamed 200 KiB entry, then a small one and a missing one, in one write.
       #expect(
         connection.send(
@@ -100,7 +100,7 @@ struct FastPathTests {
     let server = try CotarServer(archives: [archive], configuration: TestServer.configuration(), logger: logger)
     try await server.makeApplication().test(.live) { client in
       let port = try #require(client.port)
-      let connection = try #require(RawClient(port: port))
+      let connection = try #require(LoopbackClient(port: port))
       let before = server.responder.fastAnswers
       let a = "GET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
       let b = "GET /v1/file/dir/b.json HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -136,7 +136,7 @@ struct FastPathTests {
         ("GET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\n Folded: y\r\nConnection: close\r\n\r\n", 400, nil),
       ]
       for (request, status, body) in cases {
-        let connection = try #require(RawClient(port: port))
+        let connection = try #require(LoopbackClient(port: port))
         #expect(connection.send(request))
         let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
         #expect(closed, "\(request)")

@@ -1,8 +1,10 @@
 import CotarCore
 import CotarServer
 import CotarTestSupport
+import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import Testing
 
 #if canImport(Glibc)
@@ -26,10 +28,8 @@ struct SlowClientTests {
     try await app.test(.live) { client in
       let port = try #require(client.port)
       counting.reset()
-      let socket = try #require(Self.openSocket(port: port))
-      defer { close(socket) }
-      let request = Array("GET /v1/file/huge.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-      #expect(request.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, 0) } == request.count)
+      let connection = try #require(LoopbackClient(port: port))
+      #expect(connection.send("GET /v1/file/huge.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
       // Never read: the server can only fill the socket and channel buffers, then must wait.
       // How much that is depends on the kernel's TCP buffers and on load, so the test asks
       // that reading stops well short of the entry, not for an exact figure.
@@ -48,29 +48,43 @@ struct SlowClientTests {
     }
   }
 
-  /// A blocking TCP socket to 127.0.0.1:`port` with a small receive buffer.
-  static func openSocket(port: Int) -> Int32? {
-    #if canImport(Glibc)
-      let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    #else
-      let fd = socket(AF_INET, SOCK_STREAM, 0)
-    #endif
-    guard fd >= 0 else { return nil }
-    var receiveBuffer: Int32 = 4096
-    _ = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let status = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+  @Test("A client that pipelines small requests and reads nothing gets answers only as fast as it reads")
+  func pipeliningNonReader() async throws {
+    let entrySize = 48 << 10  // small enough for the fast path, so answers are written on the event loop
+    var builder = TestTar()
+    builder.add("mid.bin", (0..<entrySize).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+    let tar = builder.finished
+    let index = try await CotarIndexBuilder.build(tar: MemorySource(tar)).index.bytes
+    let archive = try await ServedArchive.open(
+      name: "mid.tar.co", tar: MemorySource(tar + index, identity: "mid.tar.co"), buildListing: false)
+    var logger = Logger(label: "cotar.serve.test")
+    logger.logLevel = .warning
+    let server = try CotarServer(archives: [archive], configuration: TestServer.configuration(), logger: logger)
+    try await server.makeApplication().test(.live) { client in
+      let port = try #require(client.port)
+      let connection = try #require(LoopbackClient(port: port))
+      let count = 1500  // 72 MiB of answers
+      let request = "GET /v1/file/mid.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+      let requests = String(repeating: request, count: count - 1) + request.replacingOccurrences(of: "Host: x", with: "Connection: close")
+      // The send blocks once the server stops reading: a Dispatch thread waits in it.
+      async let sent = connection.sendOffThePool(requests)
+      var previous = -1
+      var stableFor = 0
+      for _ in 0..<100 where stableFor < 5 {
+        try await Task.sleep(for: .milliseconds(100))
+        let now = server.responder.fastAnswers
+        stableFor = now == previous && now > 0 ? stableFor + 1 : 0
+        previous = now
       }
+      let answeredUnread = server.responder.fastAnswers
+      #expect(stableFor >= 5, "the server kept answering a client that reads nothing")
+      #expect(answeredUnread < count / 4, "\(answeredUnread) of \(count) answers written for a client that reads nothing")
+      // Reading everything gets every answer, in order and whole.
+      let (received, closed) = await connection.readUntilClosed(timeout: .seconds(30))
+      #expect(await sent)
+      #expect(closed)
+      #expect(received.count > count * entrySize)
+      #expect(server.responder.fastAnswers == count - 1)  // the last one, `Connection: close`, took the general path
     }
-    guard status == 0 else {
-      close(fd)
-      return nil
-    }
-    return fd
   }
 }

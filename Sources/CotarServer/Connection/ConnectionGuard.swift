@@ -95,6 +95,17 @@ final class ConnectionDeadlines {
     if openRequests == 0 { enter(.awaitingRequest) }
   }
 
+  /// Fast answers wait for the socket to drain (``RawFastPathHandler``): no request
+  /// deadline runs meanwhile; a socket that stays full closes by the write-stall timer
+  /// (``writabilityChanged(_:)``).
+  func waitingToSend() { enter(.responding) }
+
+  /// After such a wait, the rest of the held input is the start of a head: it gets a whole
+  /// request-head timeout from now.
+  func partialHeadTakenUp() {
+    if openRequests == 0 { enter(.readingHead) }
+  }
+
   /// The end of a response was written.
   func responseEnded() {
     openRequests = max(0, openRequests - 1)

@@ -24,17 +24,29 @@ import Synchronization
 ///
 /// Sits right after ``ConnectionGuardHandler``; it tells the connection's
 /// ``ConnectionDeadlines`` when its answers leave the connection idle.
-final class RawFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
   typealias InboundIn = ByteBuffer
   typealias InboundOut = ByteBuffer
+  typealias OutboundIn = IOData
   typealias OutboundOut = IOData
 
   private let responder: CotarResponder
   private let deadlines: ConnectionDeadlines
   /// The `Server` header of fast answers, as a whole header line.
   private let serverLine: String?
-  /// The start of a request head whose end has not arrived yet.
+  /// Input not handled yet: the start of a request head whose end has not arrived, or heads
+  /// held back while the socket does not take more answers (``waitingForWritability``).
   private var pending: ByteBuffer?
+  /// The channel stopped being writable with fast answers still to give: answering and reading
+  /// wait until it drains, so a client that pipelines requests and reads nothing holds at most
+  /// the channel's write buffer of answers, not one per request it sent.
+  private var waitingForWritability = false
+  /// A read was asked for while ``waitingForWritability``; it is passed on when the wait ends.
+  private var readHeldBack = false
+  /// Bytes went to the decoder outside a read (after a wait): the handlers behind it get a
+  /// read-complete event too, which is when NIO's async channel hands on what it received.
+  private var forwardedOutsideRead = false
+  private var inRead = false
   /// Reads that ended inside the same request head (see ``patientReads``).
   private var incompleteReads = 0
   /// The decoder reads the rest of the connection (see the type's documentation).
@@ -67,16 +79,54 @@ final class RawFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
       held.writeBuffer(&input)
       input = held
     }
+    if waitingForWritability {
+      pending = input
+      return
+    }
+    inRead = true
+    defer { inRead = false }
+    process(input, arrived: true, context: context)
+  }
+
+  func channelWritabilityChanged(context: ChannelHandlerContext) {
+    if waitingForWritability, context.channel.isWritable {
+      waitingForWritability = false
+      if let held = pending.take() { process(held, arrived: false, context: context) }
+      if forwardedOutsideRead {
+        forwardedOutsideRead = false
+        context.fireChannelReadComplete()
+      }
+      if readHeldBack, !waitingForWritability {
+        readHeldBack = false
+        context.read()
+      }
+    }
+    context.fireChannelWritabilityChanged()
+  }
+
+  func read(context: ChannelHandlerContext) {
+    if waitingForWritability {
+      readHeldBack = true
+    } else {
+      context.read()
+    }
+  }
+
+  /// Answers, forwards or holds the heads in `input`. `arrived`: `input` ends with bytes that
+  /// just arrived (else it is held input taken up again).
+  private func process(_ input: ByteBuffer, arrived: Bool, context: ChannelHandlerContext) {
+    var input = input
     var answered = false
     while input.readableBytes > 0, !closing {
       let scan = input.withUnsafeReadableBytes { RawRequestHead.scan($0) }
       switch scan {
       case .incomplete where incompleteReads < Self.patientReads:
-        incompleteReads += 1
+        if arrived { incompleteReads += 1 }
         pending = input
         input.clear()
       case .incomplete, .undecodable:
         decoderOnly = true
+        if !inRead { forwardedOutsideRead = true }
         context.fireChannelRead(wrapInboundOut(input))
         input.clear()
       case .general(let length, let closes):
@@ -84,7 +134,11 @@ final class RawFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
         forward(length, of: &input, closing: closes, context: context)
       case .fast(let head):
         incompleteReads = 0
-        if deadlines.requestsInFlight == 0, answer(head, context: context) {
+        if deadlines.requestsInFlight == 0, !context.channel.isWritable {
+          waitingForWritability = true
+          pending = input
+          input.clear()
+        } else if deadlines.requestsInFlight == 0, answer(head, context: context) {
           answered = true
           input.moveReaderIndex(forwardBy: head.length)
         } else {
@@ -92,9 +146,15 @@ final class RawFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
       }
     }
-    guard answered, !closing else { return }
-    context.flush()
-    if pending == nil { deadlines.answeredWithoutDecoding() }
+    guard !closing else { return }
+    if answered { context.flush() }
+    if waitingForWritability {
+      deadlines.waitingToSend()
+    } else if pending != nil {
+      if !arrived { deadlines.partialHeadTakenUp() }
+    } else if answered {
+      deadlines.answeredWithoutDecoding()
+    }
   }
 
   func channelInactive(context: ChannelHandlerContext) {
@@ -115,6 +175,7 @@ final class RawFastPathHandler: ChannelInboundHandler, RemovableChannelHandler {
       rewritten.writeBuffer(&head)
       head = rewritten
     }
+    if !inRead { forwardedOutsideRead = true }
     context.fireChannelRead(wrapInboundOut(head))
   }
 
