@@ -91,13 +91,23 @@ struct Stopwatch {
   ///
   /// Interleaving puts the contenders of a ratio under the same conditions: on a shared
   /// machine a burst of load slows one round of all of them, not all rounds of one.
+  ///
+  /// `beforeEach`, when given, runs untimed before every timed run (and every warm-up), so
+  /// that each contender starts from the same state whatever ran before it in the round
+  /// (see ``CacheEvictor``).
   func interleavedRates(
-    repetitions: Int, work: [Double], _ bodies: [() async throws -> Void]
+    repetitions: Int, work: [Double], beforeEach: (() -> Void)? = nil, _ bodies: [() async throws -> Void]
   ) async throws -> [[Double]] {
-    for body in bodies { try await body() }
+    for body in bodies {
+      beforeEach?()
+      try await body()
+    }
     var rates = [[Double]](repeating: [], count: bodies.count)
     for _ in 0..<repetitions {
-      for (index, body) in bodies.enumerated() { rates[index].append(work[index] / (try await seconds(body))) }
+      for (index, body) in bodies.enumerated() {
+        beforeEach?()
+        rates[index].append(work[index] / (try await seconds(body)))
+      }
     }
     return rates
   }
@@ -108,5 +118,39 @@ extension Duration {
   var seconds: Double {
     let parts = components
     return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
+  }
+}
+
+/// Puts the CPU caches in the same state before every contender of a lookup round.
+///
+/// The contenders of section 2 read the same 10,000 ranges (about 21 MB of file data) in the
+/// same order, and the machine's last-level cache (32 MiB here) holds much of what the
+/// previous contender touched. Without eviction a contender that runs right after one that
+/// read the same ranges into a small buffer finds the data in cache, while one that runs
+/// after the batch read (21 MB of fresh arrays) or the linear scan (hundreds of MB) does not:
+/// the order of the round, not the code, decided part of each ratio. Reading a buffer twice
+/// the size of the largest cache before every run gives every contender, limit included,
+/// the same cold start. (Section 2 then touches each contender's inputs again: the paths,
+/// and the limit's known ranges.)
+final class CacheEvictor {
+  /// Bytes read per eviction (64 MiB).
+  static let bytes = 64 << 20
+  private let buffer: UnsafeMutableRawBufferPointer
+
+  /// Allocates and writes the buffer once (so its pages exist).
+  init() {
+    buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.bytes, alignment: 4096)
+    buffer.initializeMemory(as: UInt8.self, repeating: 1)
+  }
+
+  deinit { buffer.deallocate() }
+
+  /// Reads one word per cache line of the buffer.
+  func evict() {
+    var sum: UInt64 = 0
+    for offset in stride(from: 0, to: Self.bytes, by: 64) {
+      sum &+= buffer.load(fromByteOffset: offset, as: UInt64.self)
+    }
+    blackHole(Int(truncatingIfNeeded: sum))
   }
 }

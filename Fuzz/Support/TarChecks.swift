@@ -65,3 +65,49 @@ func checkEntries(_ outcome: ScanOutcome, size: Int) {
   }
   if let offset = outcome.errorOffset { invariant(offset <= size, "error offset \(offset) past the input (\(size))") }
 }
+
+/// What an index build produced: the index bytes and scan summary, or the error.
+struct BuildOutcome: Equatable, Sendable {
+  var bytes: [UInt8]?
+  var summary: TarScanSummary?
+  var errorCode: CotarError.Code?
+  var errorOffset: UInt64?
+}
+
+/// Builds the index of `bytes` with `CotarIndexBuilder.build(tar:)` (which parses members of
+/// the common shape in place), or, when `general` is set, with every member going through
+/// `TarScanner.scan` and `CotarIndexBuilder.add(_:)`; `synchronous` reads from a
+/// `MemorySource` (the read-ahead buffer is then reused) instead of a `CheckedSource`.
+func buildOutcome(_ bytes: [UInt8], readAhead: Int, general: Bool, synchronous: Bool) -> BuildOutcome {
+  let result = runBlocking { () async throws -> BuildOutcome in
+    var options = TarScanner.Options()
+    options.readAheadBytes = readAhead
+    options.maximumExtendedHeaderBytes = 1 << 16
+    let source: any RangeSource = synchronous ? MemorySource(bytes) : CheckedSource(bytes)
+    var outcome = BuildOutcome()
+    do {
+      if general {
+        var builder = try CotarIndexBuilder()
+        var summary = try await TarScanner(source: source, options: options).scan { try builder.add($0) }
+        if builder.hardLinksToSymlinks > 0 {
+          summary.skipped[TarEntry.Kind.symbolicLink.description, default: 0] += builder.hardLinksToSymlinks
+        }
+        let paths = TarScanner(source: source, options: options)
+        outcome.bytes = try await builder.build { try await paths.entry(atHeaderOffset: $0).pathBytes }.bytes
+        outcome.summary = summary
+      } else {
+        let result = try await CotarIndexBuilder.build(tar: source, scanOptions: options)
+        outcome.bytes = result.index.bytes
+        outcome.summary = result.scan
+      }
+    } catch let error as CotarError {
+      outcome.errorCode = error.code
+      outcome.errorOffset = error.offset
+    }
+    return outcome
+  }
+  switch result {
+  case .success(let outcome): return outcome
+  case .failure(let error): fatalError("invariant violated: the index build threw a non-CotarError: \(error)")
+  }
+}

@@ -7,7 +7,10 @@
 // - errors are CotarError with an offset inside the input;
 // - the result does not depend on the read-ahead size (1 MiB vs one to three blocks), and the
 //   async `entries()` sequence yields exactly what `scan` does;
-// - the scanner never reads outside the input (CheckedSource).
+// - the scanner never reads outside the input (CheckedSource);
+// - the index build's in-place path (members of the common shape parsed in the read-ahead
+//   buffer) gives the index, summary or error that scan + add(_:) gives, from a CheckedSource
+//   and from a MemorySource (whose read-ahead buffer is reused), with two read-ahead sizes.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTarScanner(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -18,5 +21,10 @@ public func fuzzTarScanner(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
   invariant(wide == narrow, "read-ahead changes the result: \(wide) vs \(narrow)")
   let sequence = scanOutcome(bytes, readAhead: 1 << 20, useSequence: true)
   invariant(sequence.entries == wide.entries && sequence.errorCode == wide.errorCode, "entries() differs from scan")
+  let reference = buildOutcome(bytes, readAhead: 1 << 20, general: true, synchronous: false)
+  for (readAhead, synchronous) in [(1 << 20, false), (512 * (1 + bytes.count % 3), true)] {
+    let built = buildOutcome(bytes, readAhead: readAhead, general: false, synchronous: synchronous)
+    invariant(built == reference, "the in-place build differs from scan + add: \(built) vs \(reference)")
+  }
   return 0
 }

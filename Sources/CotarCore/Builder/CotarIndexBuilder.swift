@@ -139,6 +139,31 @@ public struct CotarIndexBuilder: Sendable {
     latestByHash?[hash] = records.count - 1
   }
 
+  /// ``add(_:)`` for a member the scanner parsed in place (``TarWalker/stepPlain(_:)``).
+  ///
+  /// - Returns: `true` when the member was taken exactly as ``add(_:)`` would take it; `false`,
+  ///   with the builder unchanged, when ``add(_:)`` would throw, so that the caller runs the
+  ///   general path, which throws the error with the member's path.
+  @inline(__always)
+  mutating func addPlain(_ member: TarWalker.PlainMember) -> Bool {
+    let hash = member.pathHash
+    switch member.kind {
+    case .file:
+      guard hash != 0, member.dataOffset.isMultiple(of: CotarFormat.blockSize),
+        let block = UInt32(exactly: member.dataOffset / CotarFormat.blockSize),
+        let size = UInt32(exactly: member.size)
+      else { return false }
+      if !symlinkHashes.isEmpty { symlinkHashes.remove(hash) }
+      records.append(PendingRecord(hash: hash, blockOffset: block, size: size, headerOffset: member.headerOffset))
+      latestByHash?[hash] = records.count - 1
+    case .symbolicLink:
+      symlinkHashes.insert(hash)
+    default:
+      break
+    }
+    return true
+  }
+
   /// Adds a record taken from an existing index (used to extend an index without re-scanning).
   ///
   /// - Parameters:

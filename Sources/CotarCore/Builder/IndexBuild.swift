@@ -36,18 +36,34 @@ extension CotarIndexBuilder {
     var nameBuilder = names.map { NameTableBuilder(options: $0) }
     let scanner = TarScanner(source: tar, options: scanOptions)
     var members = 0
-    var summary = try await scanner.scan { entry in
-      do {
-        try builder.add(entry)
-      } catch let error as CotarError {
-        throw error.withSource(tar.identity)
-      }
-      nameBuilder?.add(entry)
-      members += 1
-      if let progress, members & 0xFFFF == 0 {
-        progress(ScanProgress(members: members, offset: entry.dataOffset))
+    var walker = try await TarWalker(scanner: scanner, offset: 0)
+    // The scan of TarScanner.scan, with a fast path: members of the common shape (a file,
+    // directory or symlink without extended headers) are parsed in place and handed to the
+    // builder as a path hash, with no entry or path array per member. Everything else (and
+    // every error) goes through the general step. The name table needs the paths themselves.
+    let inPlace = nameBuilder == nil
+    walk: while true {
+      if inPlace { walker.feedPlain(into: &builder, members: &members, progress: progress) }
+      switch try walker.step() {
+      case .member(let entry):
+        do {
+          try builder.add(entry)
+        } catch {
+          throw error.withSource(tar.identity)
+        }
+        nameBuilder?.add(entry)
+        members += 1
+        if let progress, members & 0xFFFF == 0 {
+          progress(ScanProgress(members: members, offset: entry.dataOffset))
+        }
+      case .end:
+        break walk
+      case .needs(let request):
+        try Task.checkCancellation()
+        try await walker.fulfil(request)
       }
     }
+    var summary = walker.summary
     if builder.hardLinksToSymlinks > 0 {
       // A hard link to a symlink is a symlink (SPEC §6): count it with them.
       summary.skipped[TarEntry.Kind.symbolicLink.description, default: 0] += builder.hardLinksToSymlinks
@@ -64,6 +80,21 @@ extension CotarIndexBuilder {
       return IndexBuildResult(index: index, scan: summary, names: try nameBuilder?.build())
     } catch let error as CotarError {
       throw error.withSource(tar.identity)
+    }
+  }
+}
+
+extension TarWalker {
+  /// Hands members parsed in place (``stepPlain(_:)``) to `builder` until one needs the
+  /// general step, counting them in `members` and reporting progress every 65,536 members.
+  fileprivate mutating func feedPlain(
+    into builder: inout CotarIndexBuilder, members: inout Int, progress: ((ScanProgress) -> Void)?
+  ) {
+    while let member = stepPlain({ builder.addPlain($0) }) {
+      members += 1
+      if let progress, members & 0xFFFF == 0 {
+        progress(ScanProgress(members: members, offset: member.dataOffset))
+      }
     }
   }
 }

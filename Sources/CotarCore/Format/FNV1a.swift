@@ -6,7 +6,10 @@ public enum PathHash {
   public static let prime: UInt64 = 0x0000_0100_0000_01b3
 
   /// FNV-1a 64 of the UTF-8 bytes of `path`, with no normalisation.
+  @inlinable
   public static func fnv1a64(_ path: String) -> UInt64 {
+    // A native string hands out its bytes in place: no copy, no reference-count traffic.
+    if let hash = path.utf8.withContiguousStorageIfAvailable({ fnv1a64(bytes: $0) }) { return hash }
     var copy = path
     return copy.withUTF8 { fnv1a64(bytes: $0) }
   }

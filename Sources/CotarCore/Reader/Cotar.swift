@@ -62,6 +62,8 @@ public struct Cotar: Sendable {
   /// Wraps an already opened index and data source.
   /// `data`, when it can read without suspending (local files, memory).
   let synchronousData: (any SynchronousRangeSource)?
+  /// `data`, when it is a local file: read with a direct call rather than through the protocol.
+  let fileData: FileSource?
 
   /// Wraps an already opened index and data source.
   public init(index: CotarIndex, data: any RangeSource, dataLimit: UInt64? = nil) {
@@ -69,6 +71,7 @@ public struct Cotar: Sendable {
     self.data = data
     self.dataLimit = dataLimit
     self.synchronousData = data as? any SynchronousRangeSource
+    self.fileData = data as? FileSource
   }
 
   /// Opens a single-file `.tar.co` (tar bytes followed by the index) with one suffix read.
@@ -182,6 +185,14 @@ public struct Cotar: Sendable {
   private func readWithoutSuspending(
     hash: UInt64, path: String, into buffer: UnsafeMutableRawBufferPointer
   ) throws -> SynchronousRead {
+    if let fileData {
+      // The hottest local path, kept thin: no existential copy, no closure for the path.
+      guard case .resolved(let found) = index.lookupInMemory(hash: hash) else { return .needsAsync }
+      guard let entry = found else { return .resolved(nil) }
+      if let dataLimit, entry.offset + entry.size > dataLimit { try checkWithinData(entry, path: path) }
+      if entry.size > 0 { try fileData.readSync(entry.range, into: buffer) }
+      return .resolved(Int(entry.size))
+    }
     guard let synchronousData, case .resolved(let found) = index.lookupInMemory(hash: hash) else {
       return .needsAsync
     }

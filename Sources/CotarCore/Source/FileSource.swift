@@ -98,7 +98,7 @@ public final class FileSource: SynchronousRangeSource {
   ///
   /// - Throws: as ``read(_:into:)``.
   public func readSync(_ range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) throws {
-    try checkCapacity(of: buffer, for: range)
+    if UInt64(buffer.count) < range.upperBound - range.lowerBound { try checkCapacity(of: buffer, for: range) }
     try fill(buffer, from: range)
   }
 

@@ -48,6 +48,19 @@ struct TarHeader {
   /// Checks the header checksum, accepting the unsigned and the signed byte sum as GNU tar does.
   static func verifyChecksum(_ block: UnsafeRawBufferPointer, offset: UInt64) throws(CotarError) {
     let stored = try parseNumber(block, field: 148..<156, name: "checksum", offset: offset)
+    let (matches, unsignedSum) = checksum(of: block, matches: stored)
+    guard matches else {
+      throw CotarError(
+        .invalidTar,
+        "bad tar header checksum (stored \(stored), computed \(unsignedSum)); the archive is corrupt or not a tar",
+        offset: offset)
+    }
+  }
+
+  /// Whether `stored` is the unsigned or the signed byte sum of `block` (checksum field
+  /// counted as spaces), and the unsigned sum.
+  @inline(__always)
+  static func checksum(of block: UnsafeRawBufferPointer, matches stored: UInt64) -> (Bool, Int) {
     // Sum every byte and count the bytes ≥ 0x80, eight bytes at a time (SWAR): `pairs` holds
     // four 16-bit lanes of byte-pair sums (at most 64 × 510 < 65,536, no carry between lanes)
     // and `highs` eight 8-bit lanes of high-bit counts (at most 64). Then replace the checksum
@@ -73,12 +86,31 @@ struct TarHeader {
     }
     unsignedSum &+= 8 * 0x20
     let signedSum = unsignedSum &- 256 &* highBytes
-    guard stored == UInt64(unsignedSum) || Int(truncatingIfNeeded: stored) == signedSum else {
-      throw CotarError(
-        .invalidTar,
-        "bad tar header checksum (stored \(stored), computed \(unsignedSum)); the archive is corrupt or not a tar",
-        offset: offset)
+    return (stored == UInt64(unsignedSum) || Int(truncatingIfNeeded: stored) == signedSum, unsignedSum)
+  }
+
+  /// The value of a short octal field (at most 12 bytes, so it cannot overflow) exactly as
+  /// ``parseNumber(_:field:name:offset:)`` reads it, or `nil` when that function would throw or
+  /// the field is base-256: the caller then takes the general path, which reports the error.
+  @inline(__always)
+  static func plainOctal(_ block: UnsafeRawBufferPointer, from start: Int, count: Int) -> UInt64? {
+    let end = start + count
+    var index = start
+    let first = block[start]
+    if first & 0x80 != 0 { return nil }
+    if first != 0 {
+      while index < end && (block[index] == 0x20 || block[index] == 0) { index += 1 }
     }
+    var value: UInt64 = 0
+    while index < end {
+      let byte = block[index]
+      if byte == 0 || byte == 0x20 { break }
+      let digit = byte &- 0x30
+      guard digit < 8 else { return nil }
+      value = value << 3 | UInt64(digit)
+      index += 1
+    }
+    return value
   }
 
   /// The bytes of `range` up to the first NUL.

@@ -212,11 +212,23 @@ struct TarWalker {
     switch request {
     case .block(let blockOffset):
       let length = min(UInt64(nextReadAhead(at: blockOffset)), totalSize - blockOffset)
-      // Release the old buffer first, so the allocator can hand the same (cache- and
-      // TLB-warm) memory to the new one, and only one buffer is alive at a time.
-      buffer = []
-      buffer = try await source.read(blockOffset..<(blockOffset + length))
-      bufferStart = blockOffset
+      if UInt64(buffer.count) == length, let local = source as? any SynchronousRangeSource {
+        // A local read of the same length (every read-ahead but the last): reuse the buffer's
+        // (cache- and TLB-warm) memory instead of a fresh allocation per read.
+        bufferStart = blockOffset
+        do {
+          try buffer.withUnsafeMutableBytes { try local.readSync(blockOffset..<(blockOffset + length), into: $0) }
+        } catch {
+          buffer = []
+          throw error
+        }
+      } else {
+        // Release the old buffer first, so the allocator can hand the same memory to the new
+        // one, and only one buffer is alive at a time.
+        buffer = []
+        buffer = try await source.read(blockOffset..<(blockOffset + length))
+        bufferStart = blockOffset
+      }
       if blockOffset == 0, let format = Self.compression(of: buffer.prefix(8)), !Self.isValidHeader(buffer) {
         throw CotarError(
           .invalidTar, "\(source.identity) is \(format)-compressed; Cotar indexes uncompressed tars (decompress it first)",
@@ -324,6 +336,91 @@ struct TarWalker {
       entryPax = nil
       return .member(entry)
     }
+  }
+
+  /// A member of the common shape, parsed in place by ``stepPlain(_:)``: a regular file, a
+  /// directory or a symbolic link with no extended header, described by the hash of its path.
+  struct PlainMember {
+    /// `.file`, `.directory` or `.symbolicLink`.
+    var kind: TarEntry.Kind
+    /// FNV-1a 64 of the path bytes (the ustar prefix, a `/` and the name, as ``step()`` joins them).
+    var pathHash: UInt64
+    /// Offset of the member's header block.
+    var headerOffset: UInt64
+    /// Offset of its first data byte (the block after the header).
+    var dataOffset: UInt64
+    /// The data size (0 for a directory or a symbolic link).
+    var size: UInt64
+  }
+
+  /// Parses the next member without allocating when it is a ``PlainMember`` whose header is
+  /// buffered, and no extended header, global PAX record or earlier failure is pending; the
+  /// same checks as ``step()`` (checksum, numeric fields, bounds of the data) are made on the
+  /// same bytes. `accept` sees the member before the walker moves past it.
+  ///
+  /// - Returns: the member when it was parsed and `accept` returned `true`; `nil`, with the
+  ///   walker unchanged, for anything else (another kind of member, a header that is not
+  ///   buffered, the end, a malformed header, or `accept` refusing). The caller then calls
+  ///   ``step()``, which handles (or reports) that member in full.
+  @inline(__always)
+  mutating func stepPlain(_ accept: (PlainMember) -> Bool) -> PlainMember? {
+    guard pendingFailure == nil, !ended, longName == nil, longLink == nil, entryPax == nil, globalPax.isEmpty,
+      sparseExtension == nil
+    else { return nil }
+    let headerOffset = offset
+    guard memberStart == nil || memberStart == headerOffset, headerOffset >= bufferStart else { return nil }
+    let start = Int(headerOffset - bufferStart)
+    guard start <= buffer.count - 512 else { return nil }
+    let parsed: PlainMember? = buffer.withUnsafeBytes { raw -> PlainMember? in
+      let block = UnsafeRawBufferPointer(rebasing: raw[start..<(start + 512)])
+      let typeflag = block[156]
+      let kind: TarEntry.Kind
+      switch typeflag {
+      case UInt8(ascii: "0"), 0, UInt8(ascii: "7"): kind = .file
+      case UInt8(ascii: "5"): kind = .directory
+      case UInt8(ascii: "2"): kind = .symbolicLink
+      default: return nil
+      }
+      guard block[0] != 0 || !TarHeader.isZeroBlock(block),
+        let stored = TarHeader.plainOctal(block, from: 148, count: 8),
+        TarHeader.checksum(of: block, matches: stored).0,
+        let storedSize = TarHeader.plainOctal(block, from: 124, count: 12)
+      else { return nil }
+      // The path: the name, after the POSIX ustar prefix and a `/` when there is one.
+      var hash = PathHash.offsetBasis
+      var last: UInt8? = nil
+      let isPosixUstar = block[257] == 0x75 && block[258] == 0x73 && block[259] == 0x74 && block[260] == 0x61
+        && block[261] == 0x72 && block[262] == 0
+      if isPosixUstar, block[345] != 0 {
+        var index = 345
+        while index < 500, block[index] != 0 {
+          hash = (hash ^ UInt64(block[index])) &* PathHash.prime
+          index += 1
+        }
+        hash = (hash ^ 0x2F) &* PathHash.prime
+        last = 0x2F
+      }
+      var index = 0
+      while index < 100, block[index] != 0 {
+        hash = (hash ^ UInt64(block[index])) &* PathHash.prime
+        index += 1
+      }
+      if index > 0 { last = block[index - 1] }
+      // A v7 directory (NUL-typed, name ending in `/`) takes the general path.
+      if kind == .file && last == 0x2F && typeflag == 0 { return nil }
+      let size = kind == .file ? storedSize : 0
+      return PlainMember(
+        kind: kind, pathHash: hash, headerOffset: headerOffset, dataOffset: headerOffset + 512, size: size)
+    }
+    guard let member = parsed else { return nil }
+    let (end, overflow) = member.dataOffset.addingReportingOverflow(member.size)
+    guard !overflow, end <= totalSize, accept(member) else { return nil }
+    let padded = (end + 511) & ~511
+    offset = padded < end ? end : padded
+    summary.members += 1
+    if member.kind != .file { summary.skipped[member.kind.description, default: 0] += 1 }
+    memberStart = nil
+    return member
   }
 
   /// The compression format whose magic bytes start `block`, if any (gzip, bzip2, xz, zstd, lz4).
