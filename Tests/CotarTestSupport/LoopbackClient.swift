@@ -87,6 +87,20 @@ public final class LoopbackClient: Sendable {
     return (all, false)
   }
 
+  /// What has arrived, without waiting: the bytes, and whether the peer closed.
+  public func readAvailable() -> (bytes: [UInt8], closed: Bool) {
+    var all: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65_536)
+    while true {
+      let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+      if count > 0 {
+        all += buffer[0..<count]
+        continue
+      }
+      return (all, count == 0 || errno == ECONNRESET)
+    }
+  }
+
   /// Reads on a Dispatch thread until the peer closes or `timeout` passes; returns the bytes
   /// and whether the peer closed.
   public func readUntilClosed(timeout: Duration = .seconds(5)) async -> (bytes: [UInt8], closed: Bool) {
