@@ -6,7 +6,7 @@ import Testing
 
 /// `cotar index/get/ls/validate` on `.tar.gz` archives, locally and over HTTP, and
 /// `cotar tar --gzip` checked with gzip, GNU tar, bsdtar and Python.
-@Suite("cotar with .tar.gz archives", .timeLimit(.minutes(2)))
+@Suite("cotar with .tar.gz archives", .timeLimit(.minutes(5)))
 struct GzipCLITests {
   /// A tree of 120 files (text and random bytes, about 3.5 MB) and a GNU tar + gzip of it.
   static func makeArchive(in directory: URL) async throws -> [(path: String, bytes: [UInt8])] {
