@@ -31,9 +31,7 @@ struct FastPathTests {
     let archive = try await ServedArchive.open(
       name: "test.tar.co", tar: source, version: "v1", lastModified: TestServer.lastModified,
       options: .init(loadIndexIntoMemory: true))
-    var logger = Logger(label: "cotar.serve.test")
-    logger.logLevel = .warning
-    let server = try CotarServer(archives: [archive], configuration: TestServer.configuration(), logger: logger)
+    let server = try TestServer.server([archive])
     try await server.makeApplication().test(.live) { client in
       for uri in ["/v1/file/a.txt", "/v1/file/dir/b.json", "/v1/file/abs.txt", "/v1/file/sp%20ace.txt", "/v1/file/empty.txt",
         "/v1/file/tiles/0/0/0.pbf.gz", "/v1/test.tar.co/file/dot.txt"]
@@ -95,9 +93,7 @@ struct FastPathTests {
   @Test("Raw heads over one connection: pipelined, split across reads, then left to the decoder")
   func rawHeadsOnOneConnection() async throws {
     let archive = try await TestServer.tarCo()
-    var logger = Logger(label: "cotar.serve.test")
-    logger.logLevel = .warning
-    let server = try CotarServer(archives: [archive], configuration: TestServer.configuration(), logger: logger)
+    let server = try TestServer.server([archive])
     try await server.makeApplication().test(.live) { client in
       let port = try #require(client.port)
       let connection = try #require(LoopbackClient(port: port))

@@ -4,7 +4,6 @@ import CotarTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Logging
 import Testing
 
 #if canImport(Glibc)
@@ -57,9 +56,7 @@ struct SlowClientTests {
     let index = try await CotarIndexBuilder.build(tar: MemorySource(tar)).index.bytes
     let archive = try await ServedArchive.open(
       name: "mid.tar.co", tar: MemorySource(tar + index, identity: "mid.tar.co"), buildListing: false)
-    var logger = Logger(label: "cotar.serve.test")
-    logger.logLevel = .warning
-    let server = try CotarServer(archives: [archive], configuration: TestServer.configuration(), logger: logger)
+    let server = try TestServer.server([archive])
     try await server.makeApplication().test(.live) { client in
       let port = try #require(client.port)
       let connection = try #require(LoopbackClient(port: port))

@@ -90,8 +90,15 @@ enum TestServer {
   static func application(
     _ archives: [ServedArchive], configuration: CotarServerConfiguration = configuration()
   ) throws -> Application<CotarResponder> {
+    try server(archives, configuration: configuration).makeApplication()
+  }
+
+  /// A server for `archives` that logs warnings only; keep it to read its responder's counters.
+  static func server(
+    _ archives: [ServedArchive], configuration: CotarServerConfiguration = configuration()
+  ) throws -> CotarServer {
     var logger = Logger(label: "cotar.serve.test")
     logger.logLevel = .warning
-    return try CotarServer(archives: archives, configuration: configuration, logger: logger).makeApplication()
+    return try CotarServer(archives: archives, configuration: configuration, logger: logger)
   }
 }
