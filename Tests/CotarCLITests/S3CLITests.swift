@@ -144,13 +144,8 @@ struct S3CLITests {
   @Test func packToS3PublishesTheManifestLastAndGetReadsThroughIt() async throws {
     let server = try await MotoServer.shared()
     let prefix = server.uniquePrefix()
-    let directory = try CLI.temporaryDirectory()
+    let directory = try ShardSetCLITests.treeOfSixty()
     defer { try? FileManager.default.removeItem(at: directory) }
-    for index in 0..<60 {
-      let url = directory.appendingPathComponent(ShardSetCLITests.path(index))
-      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try Data(ShardSetCLITests.content(index)).write(to: url)
-    }
     let base = "s3://\(server.bucket)/\(prefix)sets/p"
     func pack(_ extra: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
       try await ProcessRunner.runDetached(
@@ -194,13 +189,8 @@ struct S3CLITests {
   @Test func packGzipToS3UploadsEachShardWithItsIndexAndGetReadsThroughIt() async throws {
     let server = try await MotoServer.shared()
     let prefix = server.uniquePrefix()
-    let directory = try CLI.temporaryDirectory()
+    let directory = try ShardSetCLITests.treeOfSixty()
     defer { try? FileManager.default.removeItem(at: directory) }
-    for index in 0..<60 {
-      let url = directory.appendingPathComponent(ShardSetCLITests.path(index))
-      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try Data(ShardSetCLITests.content(index)).write(to: url)
-    }
     let base = "s3://\(server.bucket)/\(prefix)gz/p"
     let packed = try await ProcessRunner.runDetached(
       CLI.executable.path, ["pack", "data", "--shard-size", "8KiB", "--gzip", "-o", base], in: directory.path,

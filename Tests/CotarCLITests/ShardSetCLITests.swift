@@ -14,14 +14,21 @@ struct ShardSetCLITests {
 
   /// 60 files under `data/`, packed into several shards under `shards/p`; the directory.
   static func packed(co: Bool) async throws -> URL {
+    let directory = try treeOfSixty()
+    let run = try await Self.cotar(["pack", "data", "--shard-size", "8KiB", "-o", "shards/p"] + (co ? ["--co"] : []), in: directory)
+    #expect(run.status == 0, "\(run.stderr)")
+    return directory
+  }
+
+  /// A new temporary directory holding 60 small files under `data/` (``path(_:)``,
+  /// ``content(_:)``).
+  static func treeOfSixty() throws -> URL {
     let directory = try CLI.temporaryDirectory()
     for index in 0..<60 {
-      let url = directory.appendingPathComponent("data/f\(index / 10)/x\(index).txt")
+      let url = directory.appendingPathComponent(path(index))
       try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
       try Data(content(index)).write(to: url)
     }
-    let run = try await Self.cotar(["pack", "data", "--shard-size", "8KiB", "-o", "shards/p"] + (co ? ["--co"] : []), in: directory)
-    #expect(run.status == 0, "\(run.stderr)")
     return directory
   }
 
