@@ -43,10 +43,6 @@ final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
   private var waitingForWritability = false
   /// A read was asked for while ``waitingForWritability``; it is passed on when the wait ends.
   private var readHeldBack = false
-  /// Bytes went to the decoder outside a read (after a wait): the handlers behind it get a
-  /// read-complete event too, which is when NIO's async channel hands on what it received.
-  private var forwardedOutsideRead = false
-  private var inRead = false
   /// Reads that ended inside the same request head (see ``patientReads``).
   private var incompleteReads = 0
   /// The decoder reads the rest of the connection (see the type's documentation).
@@ -83,8 +79,6 @@ final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
       pending = input
       return
     }
-    inRead = true
-    defer { inRead = false }
     process(input, arrived: true, context: context)
   }
 
@@ -92,10 +86,6 @@ final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     if waitingForWritability, context.channel.isWritable {
       waitingForWritability = false
       if let held = pending.take() { process(held, arrived: false, context: context) }
-      if forwardedOutsideRead {
-        forwardedOutsideRead = false
-        context.fireChannelReadComplete()
-      }
       if readHeldBack, !waitingForWritability {
         readHeldBack = false
         context.read()
@@ -113,10 +103,11 @@ final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
   }
 
   /// Answers, forwards or holds the heads in `input`. `arrived`: `input` ends with bytes that
-  /// just arrived (else it is held input taken up again).
+  /// just arrived (else it is held input taken up again after a wait, outside any read).
   private func process(_ input: ByteBuffer, arrived: Bool, context: ChannelHandlerContext) {
     var input = input
     var answered = false
+    var forwarded = false
     while input.readableBytes > 0, !closing {
       let scan = input.withUnsafeReadableBytes { RawRequestHead.scan($0) }
       switch scan {
@@ -126,11 +117,12 @@ final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         input.clear()
       case .incomplete, .undecodable:
         decoderOnly = true
-        if !inRead { forwardedOutsideRead = true }
+        forwarded = true
         context.fireChannelRead(wrapInboundOut(input))
         input.clear()
       case .general(let length, let closes):
         incompleteReads = 0
+        forwarded = true
         forward(length, of: &input, closing: closes, context: context)
       case .fast(let head):
         incompleteReads = 0
@@ -142,10 +134,14 @@ final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
           answered = true
           input.moveReaderIndex(forwardBy: head.length)
         } else {
+          forwarded = true
           forward(head.length, of: &input, closing: head.closes, context: context)
         }
       }
     }
+    // Outside a read, the handlers behind get the read-complete event a read would have
+    // ended with: NIO's async channel hands on what it received only then.
+    if forwarded, !arrived { context.fireChannelReadComplete() }
     guard !closing else { return }
     if answered { context.flush() }
     if waitingForWritability {
@@ -175,7 +171,6 @@ final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
       rewritten.writeBuffer(&head)
       head = rewritten
     }
-    if !inRead { forwardedOutsideRead = true }
     context.fireChannelRead(wrapInboundOut(head))
   }
 

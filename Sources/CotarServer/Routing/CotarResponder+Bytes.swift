@@ -191,27 +191,12 @@ extension CotarResponder {
     return Reply(Response(status: status, headers: headers, body: body), streamed: true)
   }
 
-  /// The bytes of `range` in a new buffer: a local source reads with one `pread` straight
-  /// into it, without suspending; others read, then copy.
+  /// The bytes of `range` in a new buffer: a local source (``LocalRead``) reads with one
+  /// `pread` straight into it, without suspending; others read, then copy.
   static func buffer(_ range: Range<UInt64>, of source: any RangeSource) async throws -> ByteBuffer {
-    if let buffer = try bufferWithoutSuspending(range, of: source) { return buffer }
-    return ByteBuffer(bytes: try await source.read(range))
-  }
-
-  /// The bytes of `range` read with one `pread` into a new buffer when `source` is local
-  /// (a ``SynchronousRangeSource``, or one counted by a `CountingSource`, as the CLI opens
-  /// local files); `nil` for a source that must suspend.
-  static func bufferWithoutSuspending(_ range: Range<UInt64>, of source: any RangeSource) throws -> ByteBuffer? {
-    let counting = source as? CountingSource
-    guard let local = (counting?.base ?? source) as? any SynchronousRangeSource else { return nil }
-    let count = range.count
-    var buffer = ByteBufferAllocator().buffer(capacity: count)
-    guard count > 0 else { return buffer }  // an empty entry reads nothing
-    try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { target in
-      try local.readSync(range, into: target)
-      return count
-    }
-    counting?.record(count)
+    guard let local = LocalRead(source) else { return ByteBuffer(bytes: try await source.read(range)) }
+    var buffer = ByteBufferAllocator().buffer(capacity: range.count)
+    try local.append(range, to: &buffer)
     return buffer
   }
 

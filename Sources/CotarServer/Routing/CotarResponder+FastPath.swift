@@ -10,9 +10,7 @@ extension CotarResponder {
     /// Where the body's bytes are (`nil` for HEAD): ``writeBody(into:)`` reads them.
     var body: Range<UInt64>?
     /// The archive's data, readable without suspending.
-    var source: any SynchronousRangeSource
-    /// The archive's read counter, when its data is counted.
-    var counting: CountingSource?
+    var data: LocalRead
     /// The access-log line's byte count.
     var loggedBytes: Int
 
@@ -21,13 +19,7 @@ extension CotarResponder {
     /// - Throws: `CotarError` from the read (the caller then answers through the general
     ///   path, which reports it).
     func writeBody(into buffer: inout ByteBuffer) throws {
-      guard let body, !body.isEmpty else { return }
-      let count = body.count
-      try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { target in
-        try source.readSync(body, into: UnsafeMutableRawBufferPointer(rebasing: target[..<count]))
-        return count
-      }
-      counting?.record(count)
+      if let body { try data.append(body, to: &buffer) }
     }
   }
 
@@ -41,8 +33,7 @@ extension CotarResponder {
     guard !target.contains("?"), case .file(let position, let path)? = try? Route(path: target, archives: routeNames)
     else { return nil }
     let archive = archive(at: position)
-    let counting = archive.cotar.data as? CountingSource
-    guard let source = (counting?.base ?? archive.cotar.data) as? any SynchronousRangeSource,
+    guard let data = LocalRead(archive.cotar.data),
       case .resolved(let found?) = Self.lookupInMemory(path, in: archive), isWithinArchive(found, archive),
       found.size <= UInt64(configuration.chunkSize)
     else { return nil }
@@ -53,8 +44,8 @@ extension CotarResponder {
     let count = Int(found.size)
     headers[.contentLength] = String(count)
     return FastAnswer(
-      head: HTTPResponse(status: .ok, headerFields: headers), body: isHead ? nil : found.range, source: source,
-      counting: counting, loggedBytes: isHead ? 0 : count)
+      head: HTTPResponse(status: .ok, headerFields: headers), body: isHead ? nil : found.range, data: data,
+      loggedBytes: isHead ? 0 : count)
   }
 
   /// Writes the access-log line of a fast answer (when the log is on).

@@ -139,8 +139,7 @@ extension SafeExtractor {
     let parent = try directoryDescriptor(Array(parts.dropLast()), entry: text)
     let name = parts[parts.count - 1]
     for _ in 0..<16 {
-      let temporary =
-        Array(".".utf8) + name.prefix(200) + Array(".tmp-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))".utf8)
+      let temporary = Self.temporaryName(for: name)
       do {
         try create(parent, temporary)
       } catch where error.errno == EEXIST {

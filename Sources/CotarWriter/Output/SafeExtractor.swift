@@ -144,6 +144,12 @@ public final class SafeExtractor {
     }
   }
 
+  /// A hidden temporary name beside `name` (`.NAME.tmp-RANDOM`, the name cut to 200 bytes),
+  /// for a file or link created first and renamed into place.
+  static func temporaryName(for name: [UInt8]) -> [UInt8] {
+    Array(".".utf8) + name.prefix(200) + Array(".tmp-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))".utf8)
+  }
+
   /// Checks `path`, opens its directory and creates a temporary file in it with
   /// `O_CREAT | O_EXCL | O_NOFOLLOW`.
   func createTemporary(for path: [UInt8]) throws -> TemporaryFile {
@@ -152,8 +158,7 @@ public final class SafeExtractor {
     let parent = try directoryDescriptor(Array(parts.dropLast()), entry: text)
     let name = parts[parts.count - 1]
     for _ in 0..<16 {
-      let temporary =
-        Array(".".utf8) + name.prefix(200) + Array(".tmp-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))".utf8)
+      let temporary = Self.temporaryName(for: name)
       do {
         let fd = try Syscall.open(at: parent, bytes: temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644)
         return TemporaryFile(parent: parent, name: name, temporary: temporary, text: text, descriptor: fd)
