@@ -138,7 +138,9 @@ enum LookupBench {
     ]
     let limit = section.figures[2].median
     section.ratios = [
-      Ratio(key: "lookup.memory_over_limit", label: "in memory / limit", value: section.figures[0].median / limit, target: 0.85),
+      Ratio(
+        key: "lookup.memory_over_limit", label: "in memory / limit", value: section.figures[0].median / limit,
+        target: memoryTarget(entries: corpus.entryCount)),
       Ratio(key: "lookup.file_over_limit", label: "via FileSource (mapped) / limit", value: section.figures[1].median / limit, target: 0.8),
       Ratio(
         key: "lookup.file_pread_over_limit", label: "via FileSource, pread windows / limit",
@@ -164,6 +166,11 @@ enum LookupBench {
     ]
     return section
   }
+
+  /// The in-memory lookup's target: 0.85 of the limit up to 200,000 entries, 0.75 from
+  /// 1,000,000 on, where the table (20 MB) misses the CPU caches on every probe (issue 15's
+  /// targets; between the two, the stricter one).
+  static func memoryTarget(entries: Int) -> Double { entries >= 1_000_000 ? 0.75 : 0.85 }
 
   /// Touches what the contenders are handed (the paths' bytes, the known ranges), after an
   /// eviction: a caller looking up a path has just built or received it, and the limit's
