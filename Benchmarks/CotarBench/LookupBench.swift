@@ -43,6 +43,12 @@ enum LookupBench {
       present: present, ranges: present.map { ($0.dataOffset, $0.size) }, absent: absent, scanned: scanned)
   }
 
+  /// Timed runs of each lookup contender per `--repetitions`. One run of 10,000 lookups lasts
+  /// about 15 ms: one timer interrupt or a moment descheduled moves it by 10–30 %, and with
+  /// five runs such a hiccup in two of them moves the median. Three runs per repetition (15 by
+  /// default) keep the medians, and the ratios of medians, steady.
+  static let runsPerRepetition = 3
+
   /// Measures lookups+reads with the index in memory and read through `FileSource`, absent
   /// lookups, the `pread` limit and the linear scan.
   ///
@@ -61,15 +67,17 @@ enum LookupBench {
     let viaFile = try await Cotar.open(FileSource(path: corpus.cotarPath), options: Cotar.OpenOptions(indexCache: nil))
     let viaPread = try await Cotar.open(
       FileSource(path: corpus.cotarPath), options: Cotar.OpenOptions(indexCache: nil, mapLocalIndex: false))
-    guard viaFile.index.isMapped, !viaPread.index.isMapped else {
+    // An index no larger than the speculative read at open is read whole then, not mapped.
+    let readWholeAtOpen = viaFile.index.header.indexSize <= UInt64(Cotar.OpenOptions().speculativeBytes)
+    guard viaFile.index.isMapped || readWholeAtOpen, !viaPread.index.isMapped else {
       throw BenchError("the default open of a local .tar.co should map its index, and mapLocalIndex: false should not")
     }
     let viaFileCached = try await Cotar.open(FileSource(path: corpus.cotarPath))
 
     let source = try FileSource(path: corpus.cotarPath)
     let evictor = CacheEvictor()
-    let rates = try await stopwatch.interleavedRates(
-      repetitions: repetitions, work: [count, count, count, count, count, count, count, count, Double(scans), count, count, count, count],
+    var rates = try await stopwatch.interleavedRates(
+      repetitions: repetitions * runsPerRepetition, work: [count, count, count, count, count, count, count, count, count, count, count, count],
       beforeEach: {
         evictor.evict()
         warmInputs(work)
@@ -83,12 +91,17 @@ enum LookupBench {
         { try await expectAbsent(work.absent, in: viaFile) },
         { try await readAll(work.present, from: inMemory) },
         { try await readAllIntoBuffer(work.present, from: viaFileCached) },
-        { try await linearScan(work.scanned, path: corpus.tarPath) },
         { try await readAllIntoBuffer(work.present, from: viaPread) },
         { try await batchRead(work.present, from: viaFile) },
         { try hashThenPread(work.present, path: corpus.cotarPath) },
         { try probeThenPread(work.present, index: inMemory.index, path: corpus.cotarPath) },
       ])
+    // The linear scan takes about a second per run, so it runs `repetitions` times on its own
+    // (no ratio with a target depends on it).
+    rates.insert(
+      try await stopwatch.interleavedRates(
+        repetitions: repetitions, work: [Double(scans)], [{ try await linearScan(work.scanned, path: corpus.tarPath) }])[0],
+      at: 8)
 
     section.figures = [
       Figure(
@@ -125,7 +138,9 @@ enum LookupBench {
     ]
     let limit = section.figures[2].median
     section.ratios = [
-      Ratio(key: "lookup.memory_over_limit", label: "in memory / limit", value: section.figures[0].median / limit, target: 0.85),
+      Ratio(
+        key: "lookup.memory_over_limit", label: "in memory / limit", value: section.figures[0].median / limit,
+        target: memoryTarget(entries: corpus.entryCount)),
       Ratio(key: "lookup.file_over_limit", label: "via FileSource (mapped) / limit", value: section.figures[1].median / limit, target: 0.8),
       Ratio(
         key: "lookup.file_pread_over_limit", label: "via FileSource, pread windows / limit",
@@ -151,6 +166,11 @@ enum LookupBench {
     ]
     return section
   }
+
+  /// The in-memory lookup's target: 0.85 of the limit up to 200,000 entries, 0.75 from
+  /// 1,000,000 on, where the table (20 MB) misses the CPU caches on every probe (issue 15's
+  /// targets; between the two, the stricter one).
+  static func memoryTarget(entries: Int) -> Double { entries >= 1_000_000 ? 0.75 : 0.85 }
 
   /// Touches what the contenders are handed (the paths' bytes, the known ranges), after an
   /// eviction: a caller looking up a path has just built or received it, and the limit's

@@ -64,6 +64,12 @@ public struct Cotar: Sendable {
   let synchronousData: (any SynchronousRangeSource)?
   /// `data`, when it is a local file: read with a direct call rather than through the protocol.
   let fileData: FileSource?
+  /// `fileData` without reference counting, for the hottest path: `fileData` (and `data`) keep
+  /// the source alive for as long as this value exists, so a read through it need not retain
+  /// and release the source (two atomic operations per lookup).
+  private let unretainedFileData: Unmanaged<FileSource>?
+  /// Whether `synchronousData` is set, so that checking it copies no existential.
+  private let readsWithoutSuspending: Bool
 
   /// Wraps an already opened index and data source.
   public init(index: CotarIndex, data: any RangeSource, dataLimit: UInt64? = nil) {
@@ -72,6 +78,8 @@ public struct Cotar: Sendable {
     self.dataLimit = dataLimit
     self.synchronousData = data as? any SynchronousRangeSource
     self.fileData = data as? FileSource
+    self.unretainedFileData = fileData.map { Unmanaged.passUnretained($0) }
+    self.readsWithoutSuspending = synchronousData != nil
   }
 
   /// Opens a single-file `.tar.co` (tar bytes followed by the index) with one suffix read.
@@ -177,7 +185,7 @@ public struct Cotar: Sendable {
   ///   not in memory or the source is remote; then call ``read(_:into:)->_``.
   /// - Throws: as ``read(_:into:)->_``.
   public func readWithoutSuspending(_ path: String, into buffer: UnsafeMutableRawBufferPointer) throws -> SynchronousRead {
-    guard synchronousData != nil else { return .needsAsync }
+    guard readsWithoutSuspending else { return .needsAsync }
     return try readWithoutSuspending(hash: PathHash.fnv1a64(path), path: path, into: buffer)
   }
 
@@ -185,12 +193,13 @@ public struct Cotar: Sendable {
   private func readWithoutSuspending(
     hash: UInt64, path: String, into buffer: UnsafeMutableRawBufferPointer
   ) throws -> SynchronousRead {
-    if let fileData {
-      // The hottest local path, kept thin: no existential copy, no closure for the path.
+    if let fileData = unretainedFileData {
+      // The hottest local path, kept thin: no reference counting, no existential copy, no
+      // closure for the path.
       guard case .resolved(let found) = index.lookupInMemory(hash: hash) else { return .needsAsync }
       guard let entry = found else { return .resolved(nil) }
       if let dataLimit, entry.offset + entry.size > dataLimit { try checkWithinData(entry, path: path) }
-      if entry.size > 0 { try fileData.readSync(entry.range, into: buffer) }
+      if entry.size > 0 { try fileData._withUnsafeGuaranteedRef { try $0.readSync(entry.range, into: buffer) } }
       return .resolved(Int(entry.size))
     }
     guard let synchronousData, case .resolved(let found) = index.lookupInMemory(hash: hash) else {

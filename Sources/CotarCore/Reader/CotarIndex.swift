@@ -284,6 +284,7 @@ public struct CotarIndex: Sendable {
   ///
   /// - Returns: `.resolved(entry)` (`nil` entry: absent), or `.needsIO` when the table is not
   ///   fully in memory (use ``lookup(hash:)``).
+  @inline(__always)
   public func lookupInMemory(hash: UInt64) -> InMemoryLookup {
     guard slotCount > 0, hash != 0 else { return .resolved(nil) }
     guard let wholeTable else { return .needsIO }

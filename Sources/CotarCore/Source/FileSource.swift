@@ -97,12 +97,14 @@ public final class FileSource: SynchronousRangeSource {
   /// Reads exactly `range` with `pread(2)` into the start of `buffer`, without suspending.
   ///
   /// - Throws: as ``read(_:into:)``.
+  @inline(__always)
   public func readSync(_ range: Range<UInt64>, into buffer: UnsafeMutableRawBufferPointer) throws {
     if UInt64(buffer.count) < range.upperBound - range.lowerBound { try checkCapacity(of: buffer, for: range) }
     try fill(buffer, from: range)
   }
 
   /// Fills the first `range.count` bytes of `buffer` with `pread(2)`.
+  @inline(__always)
   private func fill(_ buffer: UnsafeMutableRawBufferPointer, from range: Range<UInt64>) throws {
     let fd = descriptor.load(ordering: .relaxed)
     guard fd >= 0 else {
