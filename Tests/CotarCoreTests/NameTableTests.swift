@@ -57,6 +57,47 @@ struct NameTableTests {
     #expect(try await scanned.entries(withPrefix: []) == all)
   }
 
+  @Test("a hard link takes its target's data as of the link: through links, to later replaced or missing targets")
+  func hardLinkResolution() async throws {
+    var tar = TestTar()
+    tar.add("z/file", "first")
+    tar.add(Array("z/link1".utf8), typeflag: UInt8(ascii: "1"), link: Array("z/file".utf8))
+    tar.add(Array("z/link2".utf8), typeflag: UInt8(ascii: "1"), link: Array("z/link1".utf8))
+    tar.add(Array("z/dangling".utf8), typeflag: UInt8(ascii: "1"), link: Array("z/nothing".utf8))
+    tar.add(Array("z/to-dangling".utf8), typeflag: UInt8(ascii: "1"), link: Array("z/dangling".utf8))
+    tar.add(Array("z/to-dir".utf8), typeflag: UInt8(ascii: "1"), link: Array("z/dir".utf8))
+    tar.add(Array("z/dir".utf8), typeflag: UInt8(ascii: "5"))
+    tar.add(Array("z/late".utf8), typeflag: UInt8(ascii: "1"), link: Array("z/dir".utf8))
+    tar.add("z/file", "second, longer")
+    tar.add(Array("z/link3".utf8), typeflag: UInt8(ascii: "1"), link: Array("z/file".utf8))
+    tar.add("a", "sorted first")
+    tar.add("z/dir/x", "under the directory")
+    // Straight from a scan: the index builder refuses links to missing targets.
+    var builder = NameTableBuilder()
+    _ = try await TarScanner(source: MemorySource(tar.finished)).scan { builder.add($0) }
+    let bytes = try builder.build()
+    let table = try #require(try await NameTable.open(in: MemorySource(bytes), endingAt: UInt64(bytes.count)))
+    let all = try await table.entries(withPrefix: [])
+    #expect(
+      all.map(\.path) == [
+        "a", "z/dangling", "z/dir", "z/dir/x", "z/file", "z/late", "z/link1", "z/link2", "z/link3", "z/to-dangling",
+        "z/to-dir",
+      ])
+    let byPath = Dictionary(uniqueKeysWithValues: all.map { ($0.path, $0) })
+    let file = try #require(byPath["z/file"])
+    #expect(file.size == 14)
+    let first = try #require(byPath["z/link1"])
+    // link1 and link2 keep the first z/file's bytes; link3 has the second's.
+    #expect(first.size == 5 && first.dataOffset < file.dataOffset)
+    #expect(byPath["z/link2"]?.dataOffset == first.dataOffset && byPath["z/link2"]?.size == 5)
+    #expect(byPath["z/link3"]?.dataOffset == file.dataOffset && byPath["z/link3"]?.size == 14)
+    for unresolved in ["z/dangling", "z/to-dangling", "z/to-dir", "z/late"] {
+      #expect(byPath[unresolved]?.kind == .hardLink && byPath[unresolved]?.size == 0 && byPath[unresolved]?.dataOffset == 0, "\(unresolved)")
+    }
+    // A scan of the tar agrees.
+    #expect(try await NameTable.scanning(tar: MemorySource(tar.finished)).entries(withPrefix: []) == all)
+  }
+
   @Test("listdir lists one level with implied directories and du totals")
   func listdir() async throws {
     let (_, table) = try await Self.table(Self.sampleTar())

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// A name table (SPEC §12) opened from a source, or the same listing built by scanning a tar.
 ///
 /// A table in a source costs, at open, one read ending at the table's end (the trailer and,
@@ -132,7 +140,41 @@ public struct NameTable: Sendable {
 
 extension NameTableBuilder {
   /// The entries added so far, sorted by path bytes.
+  ///
+  /// Entries are sorted through their positions, compared with `memcmp`, so no entry is
+  /// moved until the final order is known; a tar written in sorted order is not sorted again.
   public func sortedEntries() -> [NameEntry] {
-    entriesByPath.values.sorted { $0.pathBytes.lexicographicallyPrecedes($1.pathBytes) }
+    let entries = self.entries
+    // Every path once, end to end, with where each starts: the comparisons read raw bytes
+    // and touch no reference count.
+    var arena: [UInt8] = []
+    var starts: [Int] = []
+    starts.reserveCapacity(entries.count + 1)
+    for entry in entries {
+      starts.append(arena.count)
+      arena += entry.pathBytes
+    }
+    starts.append(arena.count)
+    return arena.withUnsafeBufferPointer { bytes in
+      starts.withUnsafeBufferPointer { starts in
+        func path(_ index: Int) -> UnsafeBufferPointer<UInt8> {
+          UnsafeBufferPointer(rebasing: bytes[starts[index]..<starts[index + 1]])
+        }
+        if entries.indices.dropFirst().allSatisfy({ Self.precedes(path($0 - 1), path($0)) }) { return entries }
+        var order = Array(entries.indices)
+        order.sort { Self.precedes(path($0), path($1)) }
+        return order.map { entries[$0] }
+      }
+    }
+  }
+
+  /// Whether path `a` sorts before `b` bytewise (a proper prefix sorts first).
+  static func precedes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    let common = min(a.count, b.count)
+    if common > 0, let left = a.baseAddress, let right = b.baseAddress {
+      let order = memcmp(left, right, common)
+      if order != 0 { return order < 0 }
+    }
+    return a.count < b.count
   }
 }

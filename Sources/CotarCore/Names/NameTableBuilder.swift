@@ -19,15 +19,45 @@ public struct NameTableBuilder: Sendable {
 
   /// The options in use.
   public let options: Options
-  var entriesByPath: [[UInt8]: NameEntry] = [:]
-  /// Data offset and size of the latest file (or resolved hard link) per path, for hard links.
-  private var dataByPath: [[UInt8]: (offset: UInt64, size: UInt64)] = [:]
+  /// One entry per distinct path, in the order each path first appeared.
+  private(set) var entries: [NameEntry] = []
+  /// Where each path's entry is in `entries`.
+  private var positionByPath: [PathKey: Int] = [:]
+
+  /// A path as a dictionary key, hashed as one run of bytes (`[UInt8]`'s own hashing feeds
+  /// the hasher one element at a time, the largest cost of a build with a name table).
+  struct PathKey: Hashable {
+    let bytes: [UInt8]
+
+    func hash(into hasher: inout Hasher) {
+      bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+  }
 
   /// Creates an empty builder.
   public init(options: Options = Options()) { self.options = options }
 
   /// Number of distinct paths so far.
-  public var count: Int { entriesByPath.count }
+  public var count: Int { entries.count }
+
+  /// Stores `entry`, replacing the entry with its path if there is one (last wins).
+  private mutating func store(_ entry: NameEntry) {
+    let key = PathKey(bytes: entry.pathBytes)
+    if let position = positionByPath[key] {
+      entries[position] = entry
+    } else {
+      positionByPath[key] = entries.count
+      entries.append(entry)
+    }
+  }
+
+  /// The data offset and size a hard link to `path` takes: those of the latest entry with
+  /// that path when it is a file or a hard link (an unresolved one has 0 and 0), else `nil`.
+  private func data(ofLinkTarget path: [UInt8]) -> (offset: UInt64, size: UInt64)? {
+    guard let position = positionByPath[PathKey(bytes: path)] else { return nil }
+    let target = entries[position]
+    return target.kind.hasData ? (target.dataOffset, target.size) : nil
+  }
 
   /// Adds a tar member; a later member with the same path replaces an earlier one.
   ///
@@ -41,27 +71,19 @@ public struct NameTableBuilder: Sendable {
     switch kind {
     case .file:
       entry.dataOffset = member.dataOffset - member.dataOffset % 512
-      dataByPath[member.pathBytes] = (member.dataOffset, member.size)
     case .hardLink:
-      if let target = dataByPath[member.linkTargetBytes ?? []] {
-        entry.dataOffset = target.offset
-        entry.size = target.size
-        dataByPath[member.pathBytes] = target
-      } else {
-        entry.size = 0
-        dataByPath[member.pathBytes] = nil
-      }
+      let target = data(ofLinkTarget: member.linkTargetBytes ?? [])
+      entry.dataOffset = target?.offset ?? 0
+      entry.size = target?.size ?? 0
     default:
       entry.size = kind == .other ? member.size : 0
-      dataByPath[member.pathBytes] = nil
     }
-    entriesByPath[member.pathBytes] = entry
+    store(entry)
   }
 
   /// Adds an entry as it is (for rebuilding a table from another table).
   public mutating func add(_ entry: NameEntry) {
-    entriesByPath[entry.pathBytes] = entry
-    if entry.kind.hasData { dataByPath[entry.pathBytes] = (entry.dataOffset, entry.size) } else { dataByPath[entry.pathBytes] = nil }
+    store(entry)
   }
 
   /// The table bytes: blocks, block index, trailer.
