@@ -59,15 +59,13 @@ public struct Cotar: Sendable {
   /// Where the tar bytes end, when known (the index start in a `.tar.co`); data past it is rejected.
   public let dataLimit: UInt64?
 
-  /// Wraps an already opened index and data source.
   /// `data`, when it can read without suspending (local files, memory).
   let synchronousData: (any SynchronousRangeSource)?
-  /// `data`, when it is a local file: read with a direct call rather than through the protocol.
-  let fileData: FileSource?
-  /// `fileData` without reference counting, for the hottest path: `fileData` (and `data`) keep
-  /// the source alive for as long as this value exists, so a read through it need not retain
-  /// and release the source (two atomic operations per lookup).
-  private let unretainedFileData: Unmanaged<FileSource>?
+  /// `data`, when it is a local file, read with a direct call rather than through the protocol
+  /// and without reference counting: `data` keeps the source alive for as long as this value
+  /// exists, so a read through it need not retain and release it (two atomic operations per
+  /// lookup).
+  private let fileData: Unmanaged<FileSource>?
   /// Whether `synchronousData` is set, so that checking it copies no existential.
   private let readsWithoutSuspending: Bool
 
@@ -77,8 +75,7 @@ public struct Cotar: Sendable {
     self.data = data
     self.dataLimit = dataLimit
     self.synchronousData = data as? any SynchronousRangeSource
-    self.fileData = data as? FileSource
-    self.unretainedFileData = fileData.map { Unmanaged.passUnretained($0) }
+    self.fileData = (data as? FileSource).map { Unmanaged.passUnretained($0) }
     self.readsWithoutSuspending = synchronousData != nil
   }
 
@@ -193,7 +190,7 @@ public struct Cotar: Sendable {
   private func readWithoutSuspending(
     hash: UInt64, path: String, into buffer: UnsafeMutableRawBufferPointer
   ) throws -> SynchronousRead {
-    if let fileData = unretainedFileData {
+    if let fileData {
       // The hottest local path, kept thin: no reference counting, no existential copy, no
       // closure for the path.
       guard case .resolved(let found) = index.lookupInMemory(hash: hash) else { return .needsAsync }
