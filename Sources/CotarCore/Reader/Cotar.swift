@@ -187,6 +187,7 @@ public struct Cotar: Sendable {
   }
 
   /// ``readWithoutSuspending(_:into:)`` for an already hashed path.
+  @inline(__always)
   private func readWithoutSuspending(
     hash: UInt64, path: String, into buffer: UnsafeMutableRawBufferPointer
   ) throws -> SynchronousRead {

@@ -94,6 +94,7 @@ package enum Syscall {
   /// Fills `buffer` from `offset` with `pread(2)`, looping on short reads; returns the count,
   /// which is smaller than `buffer.count` only when the file ends first. The file offset is
   /// left unchanged.
+  @inline(__always)
   package static func read(
     _ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, fromAbsoluteOffset offset: UInt64
   ) throws(SystemCallError) -> Int {
