@@ -40,13 +40,7 @@ public final class FileSource: SynchronousRangeSource {
   ///
   /// - Throws: `CotarError` `.io` when the descriptor cannot be examined (it is then closed).
   package init(adopting descriptor: Int32, identity: String) throws {
-    let info: stat
-    do {
-      info = try Syscall.status(of: descriptor)
-    } catch {
-      Syscall.close(descriptor)
-      throw error.cotarError("cannot stat", source: identity)
-    }
+    let info = try statusClosingOnFailure(descriptor, source: identity)
     self.path = identity
     self.descriptor = Atomic(descriptor)
     self.fileSize = UInt64(info.st_size)
@@ -184,16 +178,22 @@ package func openRegularFile(_ path: String, flags: Int32 = O_RDONLY) throws -> 
   } catch {
     throw error.cotarError("cannot open", source: path)
   }
-  let info: stat
-  do {
-    info = try Syscall.status(of: fd)
-  } catch {
-    Syscall.close(fd)
-    throw error.cotarError("cannot stat", source: path)
-  }
+  let info = try statusClosingOnFailure(fd, source: path)
   guard (info.st_mode & S_IFMT) == S_IFREG else {
     Syscall.close(fd)
     throw CotarError(.io, "not a regular file", source: path)
   }
   return (fd, info)
+}
+
+/// `fstat` of `descriptor`; on failure the descriptor is closed.
+///
+/// - Throws: `CotarError` `.io` ("cannot stat") naming `source`, with the failed call as its cause.
+private func statusClosingOnFailure(_ descriptor: Int32, source: String) throws -> stat {
+  do {
+    return try Syscall.status(of: descriptor)
+  } catch {
+    Syscall.close(descriptor)
+    throw error.cotarError("cannot stat", source: source)
+  }
 }
