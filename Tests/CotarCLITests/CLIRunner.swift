@@ -38,10 +38,8 @@ enum CLI {
     try await launch(URL(fileURLWithPath: "/bin/sh"), ["-c", script], in: directory)
   }
 
-  /// A fresh temporary directory.
+  /// A fresh temporary directory under this test process's ``ScratchSpace``.
   static func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-cli-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
+    try ScratchSpace.directory("cotar-cli")
   }
 }

@@ -19,7 +19,7 @@ final class WriterCLITests {
   let dir: String
 
   init() throws {
-    dir = FileManager.default.temporaryDirectory.path + "/cotar-writer-cli-\(UInt64.random(in: 0..<UInt64.max))"
+    dir = ScratchSpace.path("cotar-writer-cli")
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
   }
 

@@ -23,7 +23,7 @@ import Testing
 
   @Test func largeMembersAreHoppedWithUnderOnePercentTransferred() async throws {
     // 64 members of 16 MiB (a 1 GiB sparse file: only the headers are written).
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-adaptive-\(UUID().uuidString).tar").path
+    let path = ScratchSpace.path("cotar-adaptive", suffix: ".tar")
     FileManager.default.createFile(atPath: path, contents: nil)
     defer { try? FileManager.default.removeItem(atPath: path) }
     let handle = try #require(FileHandle(forWritingAtPath: path))

@@ -10,7 +10,7 @@ struct GzipTests {
   /// A directory of files (some compressible text, some random bytes, a few empty), so
   /// that a 64 KiB spacing gives many seek points.
   static func makeTree(files: Int = 60, seed: UInt64 = 17) throws -> (directory: URL, files: [(path: String, bytes: [UInt8])]) {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-gzip-\(UUID().uuidString)")
+    let directory = try ScratchSpace.directory("cotar-gzip")
     try FileManager.default.createDirectory(at: directory.appendingPathComponent("tree/sub"), withIntermediateDirectories: true)
     var random = SplitMix64(seed: seed)
     var made: [(String, [UInt8])] = []
@@ -133,8 +133,7 @@ struct GzipTests {
 
   /// `bytes` gzipped by the gzip tool.
   static func gzip(_ bytes: [UInt8]) async throws -> [UInt8] {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-gz-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = try ScratchSpace.directory("cotar-gz")
     defer { try? FileManager.default.removeItem(at: directory) }
     try Data(bytes).write(to: directory.appendingPathComponent("in"))
     try await shell("gzip -n in", in: directory)

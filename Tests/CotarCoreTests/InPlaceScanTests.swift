@@ -90,7 +90,7 @@ struct InPlaceScanTests {
   }
 
   static func write(_ bytes: [UInt8]) throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("inplace-\(UUID().uuidString).tar").path
+    let path = ScratchSpace.path("inplace", suffix: ".tar")
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     return path
   }

@@ -11,7 +11,7 @@ import Testing
 struct MappedIndexTests {
   /// Writes `bytes` to a new temporary file and returns its path.
   static func temporaryFile(_ bytes: [UInt8], suffix: String) throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-map-\(UUID().uuidString)\(suffix)").path
+    let path = ScratchSpace.path("cotar-map", suffix: suffix)
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     return path
   }

@@ -149,7 +149,7 @@ struct RealWorldIndexTests {
   func boundedMemory() async throws {
     // A sparse 256 MiB sidecar (16 Mi empty slots), a few kB on disk.
     let slots: UInt32 = 1 << 24
-    let path = FileManager.default.temporaryDirectory.path + "/cotar-sparse-\(UInt64.random(in: 0..<UInt64.max)).index"
+    let path = ScratchSpace.path("cotar-sparse", suffix: ".index")
     defer { try? FileManager.default.removeItem(atPath: path) }
     let header = CotarIndexHeader(slotCount: slots).serialized()
     #expect(FileManager.default.createFile(atPath: path, contents: Data(header)))

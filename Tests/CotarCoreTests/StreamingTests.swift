@@ -270,8 +270,7 @@ struct StreamingTests {
   @Test("A local file is copied to a local file by the kernel, bytes exact, counted in --stats")
   func kernelCopy() async throws {
     let (combined, big) = try await largeArchive()
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-stream-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = try ScratchSpace.directory("cotar-stream")
     defer { try? FileManager.default.removeItem(at: directory) }
     let archivePath = directory.appendingPathComponent("big.tar.co").path
     try Data(combined).write(to: URL(fileURLWithPath: archivePath))
@@ -309,8 +308,7 @@ struct StreamingTests {
       Issue.record("big.bin not found")
       return
     }
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-stream-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = try ScratchSpace.directory("cotar-stream")
     defer { try? FileManager.default.removeItem(at: directory) }
     let tarPath = directory.appendingPathComponent("cut.tar").path
     try Data(combined[..<Int(entry.offset + 3_000_000)]).write(to: URL(fileURLWithPath: tarPath))

@@ -1,4 +1,5 @@
 import CotarCore
+import CotarTestSupport
 import Foundation
 import Testing
 
@@ -14,7 +15,7 @@ import Testing
 struct SyscallTests {
   @Test("A missing file is .notFound with an ENOENT cause naming the call")
   func missingFileIsNotFound() throws {
-    let path = NSTemporaryDirectory() + "cotar-missing-\(UInt64.random(in: 0..<UInt64.max))"
+    let path = ScratchSpace.path("cotar-missing")
     let error = try #require(throws: CotarError.self) { try FileSource(path: path) }
     #expect(error.code == .notFound)
     let cause = try #require(error.systemCallError)
@@ -28,7 +29,7 @@ struct SyscallTests {
 
   @Test("A path through a regular file is ENOTDIR, not 'not found'")
   func pathThroughAFileIsNotADirectory() throws {
-    let file = NSTemporaryDirectory() + "cotar-file-\(UInt64.random(in: 0..<UInt64.max))"
+    let file = ScratchSpace.path("cotar-file")
     _ = FileManager.default.createFile(atPath: file, contents: Data([1, 2, 3]))
     defer { try? FileManager.default.removeItem(atPath: file) }
     let error = try #require(throws: CotarError.self) { try FileSource(path: file + "/child") }
@@ -46,7 +47,7 @@ struct SyscallTests {
 
   @Test("A closed FileSource refuses reads with .invalidArgument")
   func closedSourceRefusesReads() async throws {
-    let file = NSTemporaryDirectory() + "cotar-close-\(UInt64.random(in: 0..<UInt64.max))"
+    let file = ScratchSpace.path("cotar-close")
     _ = FileManager.default.createFile(atPath: file, contents: Data([1, 2, 3, 4]))
     defer { try? FileManager.default.removeItem(atPath: file) }
     let source = try FileSource(path: file)
@@ -59,7 +60,7 @@ struct SyscallTests {
 
   @Test("Reading past the end is .truncated at the end offset")
   func readingPastTheEndIsTruncated() async throws {
-    let file = NSTemporaryDirectory() + "cotar-short-\(UInt64.random(in: 0..<UInt64.max))"
+    let file = ScratchSpace.path("cotar-short")
     _ = FileManager.default.createFile(atPath: file, contents: Data([1, 2, 3, 4]))
     defer { try? FileManager.default.removeItem(atPath: file) }
     let source = try FileSource(path: file)

@@ -1,4 +1,5 @@
 import CotarCore
+import CotarTestSupport
 import Foundation
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 /// Credentials, region and endpoint resolved as the AWS CLI resolves them.
 @Suite struct CredentialTests {
   func scratch() throws -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-s3-\(UUID().uuidString)").path
+    let directory = ScratchSpace.path("cotar-s3")
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     return directory
   }

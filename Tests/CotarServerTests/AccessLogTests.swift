@@ -1,4 +1,5 @@
 import Dispatch
+import CotarTestSupport
 import Foundation
 import HTTPTypes
 import Testing
@@ -12,7 +13,7 @@ struct AccessLogTests {
   /// Appends `lines` per thread from `threads` threads at once, flushes, and returns what
   /// reached the file.
   static func written(threads: Int, lines: Int) throws -> [Substring] {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-access-\(UUID().uuidString).log").path
+    let path = ScratchSpace.path("cotar-access", suffix: ".log")
     #expect(FileManager.default.createFile(atPath: path, contents: nil))
     defer { try? FileManager.default.removeItem(atPath: path) }
     let handle = try #require(FileHandle(forWritingAtPath: path))
@@ -46,7 +47,7 @@ struct AccessLogTests {
 
   @Test("A request's line gives its duration in milliseconds with three decimals")
   func durationFormat() throws {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-access-\(UUID().uuidString).log").path
+    let path = ScratchSpace.path("cotar-access", suffix: ".log")
     #expect(FileManager.default.createFile(atPath: path, contents: nil))
     defer { try? FileManager.default.removeItem(atPath: path) }
     let handle = try #require(FileHandle(forWritingAtPath: path))

@@ -1,3 +1,4 @@
+import CotarTestSupport
 import Foundation
 import Synchronization
 
@@ -151,8 +152,7 @@ public final class MotoServer: Sendable {
   /// Starts a server (blocking, at most `timeout` seconds).
   static func start(bucket: String = "cotar-test", timeout: TimeInterval = 60) throws -> MotoServer {
     guard let venv else { throw MotoError("moto is not installed (run .ci/run, or set COTAR_MOTO_VENV)") }
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-moto-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    let scratch = try ScratchSpace.directory("cotar-moto")
     let outURL = scratch.appendingPathComponent("stdout")
     let errURL = scratch.appendingPathComponent("stderr")
     _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)

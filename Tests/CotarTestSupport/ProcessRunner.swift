@@ -1,3 +1,4 @@
+import CotarTestSupport
 import Foundation
 
 /// What a finished child process printed and how it ended.
@@ -25,8 +26,7 @@ public enum ProcessRunner {
   public static func run(
     _ program: String, _ arguments: [String], in directory: String? = nil, environment: [String: String]? = nil
   ) throws -> ProcessResult {
-    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    let scratch = try ScratchSpace.directory("cotar-run")
     defer { try? FileManager.default.removeItem(at: scratch) }
     let outURL = scratch.appendingPathComponent("stdout")
     let errURL = scratch.appendingPathComponent("stderr")

@@ -1,13 +1,13 @@
 import CotarCore
 import CotarWriter
+import CotarTestSupport
 import Foundation
 import Testing
 
 @Suite("Atomic output files")
 struct AtomicFileWriterTests {
   private func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("cotar-writer-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    let url = try ScratchSpace.directory("cotar-writer")
     return url
   }
 

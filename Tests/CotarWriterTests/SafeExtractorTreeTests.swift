@@ -1,5 +1,6 @@
 import CotarCore
 import CotarWriter
+import CotarTestSupport
 import Foundation
 import Testing
 
@@ -21,7 +22,7 @@ struct SafeExtractorTreeTests {
 
   @Test("directories get their modes at finish; links are made, escaping ones refused with .invalidArgument")
   func tree() throws {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("safe-tree-\(UUID().uuidString)")
+    let root = URL(fileURLWithPath: ScratchSpace.path("safe-tree"))
     defer { try? FileManager.default.removeItem(at: root) }
     let extractor = try SafeExtractor(directory: root.path, overwrite: false)
     try extractor.makeDirectory(bytes("./"), attributes: .init(mode: 0o750, modificationTime: 1_000_000))

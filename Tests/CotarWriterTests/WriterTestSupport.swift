@@ -8,7 +8,7 @@ final class WriterTempDir {
   let path: String
 
   init(_ label: String = "writer") throws {
-    let base = FileManager.default.temporaryDirectory.path + "/cotar-\(label)-\(UInt64.random(in: 0..<UInt64.max))"
+    let base = ScratchSpace.path("cotar-\(label)")
     try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: false)
     path = base
   }
