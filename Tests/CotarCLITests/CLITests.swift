@@ -193,11 +193,19 @@ struct CLITests {
     #expect(try await CLI.run(["get", CLI.fixture("gnu-basic.tar.co")]).status == 64)
   }
 
-  @Test("`cotar demo` runs on the bundled sample")
+  @Test("`cotar demo` runs on the bundled sample in $TMPDIR and leaves nothing there")
   func demo() async throws {
-    let result = try await CLI.run(["demo"], in: CLI.repositoryRoot)
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let result = try await CLI.shell("TMPDIR='\(directory.path)' '\(CLI.executable.path)' demo", in: CLI.repositoryRoot)
     #expect(result.status == 0, "\(result.stderr)")
     #expect(result.stdoutText.contains("OK: 6 entries read back byte-exact"))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+
+    let missing = directory.appendingPathComponent("missing").path
+    let refused = try await CLI.shell("TMPDIR='\(missing)' '\(CLI.executable.path)' demo", in: CLI.repositoryRoot)
+    #expect(refused.status != 0)
+    #expect(refused.stderr.contains("cannot create a temporary directory in \(missing)"), "\(refused.stderr)")
   }
 }
 

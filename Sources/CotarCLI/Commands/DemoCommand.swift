@@ -91,11 +91,13 @@ struct DemoCommand: AsyncParsableCommand {
     throw CotarError(.invalidArgument, "cannot find the bundled sample \(relative); run from the repository root or pass --tar")
   }
 
+  /// A new directory under `$TMPDIR` (or `/tmp`) for the demo's `.tar.co`.
   private static func makeTemporaryDirectory() throws -> String {
-    var template = Array("/tmp/cotar-demo-XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkdtemp($0) } ?? nil }
-    guard let made else { throw CotarError(.io, "cannot create a temporary directory") }
-    return String(cString: made)
+    do {
+      return try Syscall.makeTemporaryDirectory(temporaryDirectory() + "/cotar-demo-XXXXXX")
+    } catch {
+      throw CotarError(.io, "cannot create a temporary directory in \(temporaryDirectory()): \(error)")
+    }
   }
 
   private static func removeTree(_ directory: String) {
