@@ -104,4 +104,14 @@ struct WriterPackForceTests {
     #expect(shardExists?.source == dir.at("out/" + (first.manifest.shards.first?.name ?? "")))
     #expect(try Self.snapshot(dir) == before)
   }
+
+  @Test("--force over a manifest that cannot be read fails before it writes anything")
+  func unreadableOldManifest() async throws {
+    let dir = try WriterTempDir()
+    try Self.writeTree(dir) { UInt8($0) }
+    try FileManager.default.createDirectory(atPath: dir.at("out/s.manifest.json"), withIntermediateDirectories: true)
+    let failure = await #expect(throws: CotarError.self) { try await Self.pack(dir, Self.options(.co, dir, overwrite: true)) }
+    #expect(failure?.code == .io, "\(String(describing: failure))")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.at("out")) == ["s.manifest.json"])
+  }
 }

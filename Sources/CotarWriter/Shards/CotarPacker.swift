@@ -247,7 +247,7 @@ public enum CotarPacker {
     // With --force: the old manifest's files are kept if this run fails (a file it lists that
     // this run also writes has the same name, so the same bytes), and those the new manifest
     // does not list are removed once it is in place.
-    let oldShardFiles = options.overwrite ? await oldManifestFiles(manifestPath, directory: directory) : []
+    let oldShardFiles = options.overwrite ? try await oldManifestFiles(manifestPath, directory: directory) : []
     // Shards are written into a staging directory beside the outputs and moved into place
     // only when all of them are complete, then the manifest is published.
     removeStaleStagingDirectories(directory: directory, stem: stem)
@@ -371,11 +371,19 @@ public enum CotarPacker {
     return String(repeating: "0", count: max(0, 5 - digits.count)) + digits
   }
 
-  /// The shard (and sidecar) paths an existing manifest lists, or none when it cannot be read.
-  static func oldManifestFiles(_ manifestPath: String, directory: String) async -> [String] {
-    guard let source = try? FileSource(path: manifestPath), let size = try? await source.size(), size <= 64 << 20,
-      let bytes = try? source.readSync(0..<size), let old = try? ShardManifest(parsing: bytes)
-    else { return [] }
+  /// The shard (and sidecar) paths an existing manifest lists: none when there is no
+  /// manifest or it is not one a reader accepts (malformed, or over
+  /// ``CotarShardSet/maximumManifestBytes``).
+  ///
+  /// - Throws: `CotarError` `.io` when it exists but cannot be read: a run that does not know
+  ///   which files the old set needs could not keep them if it fails.
+  static func oldManifestFiles(_ manifestPath: String, directory: String) async throws -> [String] {
+    let old: ShardManifest
+    do {
+      old = try await CotarShardSet.open(manifestPath: manifestPath).manifest
+    } catch let error as CotarError where [.notFound, .invalidArgument, .limitExceeded].contains(error.code) {
+      return []
+    }
     return old.shards.flatMap { shard in
       // Only plain names in the manifest's directory: never follow a hostile path elsewhere.
       shard.files.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty }.map { directory + $0 }
