@@ -94,6 +94,48 @@ struct WriterAppendTests {
     }
   }
 
+  /// A GNU tar cut right after its last member's data (no padding, no end marker): `tar`
+  /// and Python's `tarfile` refuse to append to it, `cotar index` indexes it, and append now
+  /// writes the missing padding first. A cut inside the data is still refused.
+  @Test(arguments: [true, false])
+  func tarEndingRightAfterItsLastDataIsPaddedFirst(sidecar: Bool) async throws {
+    let dir = try WriterTempDir()
+    try dir.write("old/first.txt", String(repeating: "1", count: 700))
+    try dir.write("old/last.txt", "last, unpadded\n")
+    #expect(try await writerRun(["tar", "--format=gnu", "-C", dir.at("old"), "-cf", dir.at("cut.tar"), "first.txt", "last.txt"]).status == 0)
+    let dataEnd = 512 + 1024 + 512 + 15
+    let bytes = try dir.read("cut.tar")
+    try dir.write("cut.tar", Array(bytes.prefix(dataEnd)))
+    #expect(try await writerRun(["tar", "-tf", dir.at("cut.tar")]).status != 0)
+    if sidecar {
+      let index = try await CotarIndexBuilder.build(tar: try FileSource(path: dir.at("cut.tar"))).index
+      try dir.write("cut.tar.index", index.bytes)
+    }
+
+    let summary = try await ArchiveAppender.append(try newFiles(dir), to: dir.at("cut.tar"), options: .init(createSidecar: true))
+    #expect(summary.oldEnd == 2560)
+    let appended = try dir.read("cut.tar")
+    #expect(Array(appended.prefix(dataEnd)) == Array(bytes.prefix(dataEnd)))
+    #expect(appended[dataEnd..<2560].allSatisfy { $0 == 0 })
+    let listing = try await writerRun(["tar", "-tf", dir.at("cut.tar")])
+    #expect(listing.status == 0, "\(listing.stderr)")
+    #expect(listing.stdout.split(separator: "\n") == ["first.txt", "last.txt", "a.txt", "new/one.txt", "new/same-as-one.txt"])
+    try await expectValid(dir.at("cut.tar"))
+    let cotar = try await open(dir.at("cut.tar"))
+    #expect(try await cotar.read("last.txt") == Array("last, unpadded\n".utf8))
+    #expect(try await cotar.read("new/one.txt") == Array("one\n".utf8))
+
+    // Cut inside the last member's data: refused, naming the member, and nothing changes.
+    try dir.write("cut-data.tar", Array(bytes.prefix(dataEnd - 5)))
+    if sidecar { try FileManager.default.removeItem(atPath: dir.at("cut.tar.index")) }
+    let error = await #expect(throws: CotarError.self) {
+      _ = try await ArchiveAppender.append(try newFiles(dir), to: dir.at("cut-data.tar"))
+    }
+    #expect(error?.code == .truncated, "\(String(describing: error))")
+    #expect("\(String(describing: error))".contains("last.txt"), "\(String(describing: error))")
+    #expect(try dir.read("cut-data.tar") == Array(bytes.prefix(dataEnd - 5)))
+  }
+
   @Test func concurrentAppendIsRefused() async throws {
     let dir = try WriterTempDir()
     let path = try await makeBase(dir, combined: true)

@@ -133,7 +133,10 @@ public enum ArchiveAppender {
 
     let output = try AtomicFileWriter(destination: path, overwrite: true)
     try output.setPermissions(lock.mode)
-    try output.copyPrefix(ofFile: path, length: tail.end)
+    try output.copyPrefix(ofFile: path, length: tail.end - tail.missingPadding)
+    // A tar whose last member's data ends at end of file without its padding (the scan
+    // accepts it, as `cotar index` does): the padding goes in before the new members.
+    if tail.missingPadding > 0 { try output.write([UInt8](repeating: 0, count: Int(tail.missingPadding))) }
     try options.failpoint?(.prefixCopied)
     let writer = TarWriter(output: output)
     var paths: [UInt64: [UInt8]] = [:]
@@ -201,9 +204,14 @@ struct OldArchive {
   var path: String? = nil
 
   struct Tail {
+    /// Where the new members start: the old end-of-archive marker, or the end of the last
+    /// member's padded data.
     var end: UInt64
     var scanStart: UInt64
     var scanner: TarScanner
+    /// Zero bytes between the end of the file and `end`: the last member's padding, missing
+    /// from a tar that ends right after its data (less than 512).
+    var missingPadding: UInt64
   }
 
   static func open(_ source: FileSource, path: String) async throws -> OldArchive {
@@ -261,17 +269,22 @@ struct OldArchive {
   func findEnd(builder: inout CotarIndexBuilder?) async throws -> Tail {
     let tarSize = try await tar.size()
     var start: UInt64 = 0
+    var dataEnd: UInt64 = 0
     for record in records {
       let end = record.entry.offset + record.entry.size  // < 2^42, cannot overflow
-      let padded = (end + 511) & ~UInt64(511)
-      start = max(start, padded)
+      dataEnd = max(dataEnd, end)
+      start = max(start, (end + 511) & ~UInt64(511))
     }
-    guard start <= tarSize else {
+    guard dataEnd <= tarSize else {
       throw CotarError(
-        .corruptIndex, "index points past the end of the tar data (\(start) > \(tarSize)); rebuild the index before appending",
+        .corruptIndex, "index points past the end of the tar data (\(dataEnd) > \(tarSize)); rebuild the index before appending",
         source: tar.identity)
     }
     let scanner = TarScanner(source: tar)
+    if start > tarSize {
+      // The indexed last member ends the file, without its padding: nothing follows to scan.
+      return Tail(end: start, scanStart: start, scanner: scanner, missingPadding: start - tarSize)
+    }
     let known = Set(records.map(\.hash))
     let scanWhole = layout == .tar
     var added = builder
@@ -287,7 +300,13 @@ struct OldArchive {
       }
     }
     builder = added
-    return Tail(end: summary.endOffset, scanStart: start, scanner: scanner)
+    let missingPadding = summary.endOffset > tarSize ? summary.endOffset - tarSize : 0
+    guard missingPadding < 512 else {
+      throw CotarError(
+        .truncated, "the archive ends \(missingPadding) bytes before its last member's padded end", offset: tarSize,
+        source: tar.identity)
+    }
+    return Tail(end: summary.endOffset, scanStart: start, scanner: scanner, missingPadding: missingPadding)
   }
 }
 
