@@ -35,6 +35,28 @@ struct ShardSetCLITests {
   static func content(_ index: Int) -> [UInt8] { Array(String(repeating: "\(index)", count: 300).utf8) }
   static func path(_ index: Int) -> String { "data/f\(index / 10)/x\(index).txt" }
 
+  @Test(arguments: [true, false])
+  func packShardNamesAreTheHashOfSpecSection9_3(co: Bool) async throws {
+    let directory = try await Self.packed(co: co)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let manifestPath = directory.path + "/shards/p.manifest.json"
+    let manifest = try await CotarShardSet.open(manifestPath: manifestPath).manifest
+    #expect(manifest.shards.count > 3)
+    for (number, shard) in manifest.shards.enumerated() {
+      // SPEC §9.3's shell line, with sha256sum.
+      let files = shard.files.map { "shards/" + $0 }.joined(separator: " ")
+      let hash = try await CLI.shell(#"printf '%s\n' $(sha256sum \#(files) | cut -c1-64) | sha256sum | cut -c1-16"#, in: directory)
+      #expect(hash.status == 0, "\(hash.stderr)")
+      let expected = String(format: "p-%05d-", number) + hash.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) + (co ? ".tar.co" : ".tar")
+      #expect(shard.name == expected)
+    }
+    // A second run over the same inputs writes the same manifest: re-running pack is idempotent.
+    let before = try Data(contentsOf: URL(fileURLWithPath: manifestPath))
+    let again = try await Self.cotar(["pack", "data", "--shard-size", "8KiB", "-o", "shards/p", "--force"] + (co ? ["--co"] : []), in: directory)
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: manifestPath)) == before)
+  }
+
   @Test func packForceThatCrashesBeforeItsManifestLeavesTheOldSetReadable() async throws {
     let directory = try await Self.packed(co: false)
     defer { try? FileManager.default.removeItem(at: directory) }
