@@ -148,12 +148,12 @@ struct NamesCLITests {
     try await upstream.putFile("up.tar.co", path: directory.appendingPathComponent("one.tar.co").path)
     let server = try await ServeProcess.start([upstream.url("up.tar.co"), "--quiet"], in: directory)
     defer { server.stop() }
-    let before = try #require(LoopbackClient.get(port: server.port, "/v1/list/"))
+    let before = try #require(await LoopbackClient.get(port: server.port, "/v1/list/"))
     #expect(before.contains("b.txt") && !before.contains("c.txt"), "\(before)")
     try await upstream.putFile("up.tar.co", path: directory.appendingPathComponent("two.tar.co").path)
     // The first read after the change fails its ETag pin; the server reopens the archive.
-    #expect(LoopbackClient.get(port: server.port, "/v1/file/a.txt")?.hasSuffix("version two, longer") == true)
-    let after = try #require(LoopbackClient.get(port: server.port, "/v1/list/"))
+    #expect(await LoopbackClient.get(port: server.port, "/v1/file/a.txt")?.hasSuffix("version two, longer") == true)
+    let after = try #require(await LoopbackClient.get(port: server.port, "/v1/list/"))
     #expect(after.hasPrefix("HTTP/1.1 200"), "\(after)")
     #expect(after.contains("c.txt") && !after.contains("b.txt"), "\(after)")
   }

@@ -130,14 +130,14 @@ struct S3CLITests {
     defer { try? FileManager.default.removeItem(at: directory) }
     let serve = try await ServeProcess.start([object.description, "--quiet"], in: directory, environment: server.environment)
     defer { serve.stop() }
-    let first = try #require(LoopbackClient.get(port: serve.port, "/v1/file/a.txt"))
+    let first = try #require(await LoopbackClient.get(port: serve.port, "/v1/file/a.txt"))
     #expect(first.hasPrefix("HTTP/1.1 200") && first.hasSuffix("\r\n\r\nversion one\n"), "\(first)")
 
     // Replaced in place: the pinned ETag no longer matches, so serve opens it again.
     try await uploader(server).put(try await combined([("a.txt", "version two, longer\n")]), to: object)
-    let second = try #require(LoopbackClient.get(port: serve.port, "/v1/file/a.txt"))
+    let second = try #require(await LoopbackClient.get(port: serve.port, "/v1/file/a.txt"))
     #expect(second.hasPrefix("HTTP/1.1 200") && second.hasSuffix("\r\n\r\nversion two, longer\n"), "\(second)\n\(serve.log)")
-    let gone = try #require(LoopbackClient.get(port: serve.port, "/v1/file/b.txt"))
+    let gone = try #require(await LoopbackClient.get(port: serve.port, "/v1/file/b.txt"))
     #expect(gone.hasPrefix("HTTP/1.1 404"), "\(gone)")
   }
 

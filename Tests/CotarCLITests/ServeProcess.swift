@@ -95,31 +95,45 @@ final class ServeProcess: @unchecked Sendable {
   /// Sends `signal`.
   func signal(_ signal: Int32) { kill(pid, signal) }
 
-  /// Waits up to `timeout` for the process to exit; whether it did.
-  func waitForExit(timeout: TimeInterval) -> Bool {
+  /// Waits up to `timeout` for the process to exit, on a thread of its own; whether it did.
+  func waitForExit(timeout: TimeInterval) async -> Bool {
+    await withCheckedContinuation { continuation in
+      Thread { continuation.resume(returning: self.waitForExitBlocking(timeout: timeout)) }.start()
+    }
+  }
+
+  private func waitForExitBlocking(timeout: TimeInterval) -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
     return !process.isRunning
   }
 
-  /// Ends the process (SIGKILL if it does not stop on SIGTERM within 5 s).
+  /// Ends the process: SIGTERM now, and SIGKILL from a thread of its own if it still runs 5 s
+  /// later. Returns at once, so a test's `defer { server.stop() }` never holds a cooperative
+  /// thread through the server's shutdown grace period.
   func stop() {
     guard process.isRunning else { return }
     signal(SIGTERM)
-    if !waitForExit(timeout: 5) {
-      signal(SIGKILL)
-      process.waitUntilExit()
-    }
+    Thread { [self] in
+      if !waitForExitBlocking(timeout: 5) {
+        signal(SIGKILL)
+        process.waitUntilExit()
+      }
+    }.start()
   }
 
-  deinit { stop() }
+  deinit {
+    guard process.isRunning else { return }
+    kill(process.processIdentifier, SIGKILL)
+  }
 }
 
 extension LoopbackClient {
-  /// One `GET` on a fresh connection, read to the end (`Connection: close`).
-  static func get(port: Int, _ path: String, headers: String = "") -> String? {
+  /// One `GET` on a fresh connection, read to the end (`Connection: close`) on a Dispatch
+  /// thread.
+  static func get(port: Int, _ path: String, headers: String = "") async -> String? {
     guard let client = LoopbackClient(port: port, receiveBuffer: 1 << 20) else { return nil }
     guard client.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\(headers)\r\n") else { return nil }
-    return String(decoding: client.read().bytes, as: UTF8.self)
+    return String(decoding: await client.readOffThePool().bytes, as: UTF8.self)
   }
 }

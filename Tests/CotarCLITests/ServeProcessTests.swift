@@ -52,7 +52,7 @@ struct ServeProcessTests {
     let after = try #require(server.residentBytes())
     #expect(after < idle + (40 << 20), "RSS \(after >> 20) MiB after the readers left (idle \(idle >> 20) MiB, peak \(peak >> 20) MiB)")
     // Still serving.
-    #expect(LoopbackClient.get(port: server.port, "/v1/file/a.txt")?.hasSuffix("small\n") == true)
+    #expect(await LoopbackClient.get(port: server.port, "/v1/file/a.txt")?.hasSuffix("small\n") == true)
     print("stalled readers: idle \(idle >> 20) MiB, peak \(peak >> 20) MiB, after \(after >> 20) MiB")
   }
 
@@ -71,7 +71,7 @@ struct ServeProcessTests {
         refused += 1
         continue
       }
-      let (bytes, closed) = client.read()
+      let (bytes, closed) = await client.readOffThePool()
       if closed {
         if String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 503") { refused += 1 }
       } else {
@@ -98,13 +98,13 @@ struct ServeProcessTests {
     let first = try #require(held.first)
     let start = ContinuousClock.now
     #expect(first.send("GET /v1/file/a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
-    let answer = String(decoding: first.read().bytes, as: UTF8.self)
+    let answer = String(decoding: await first.readOffThePool().bytes, as: UTF8.self)
     #expect(answer.hasPrefix("HTTP/1.1 200") && answer.hasSuffix("small\n"))
     #expect(ContinuousClock.now - start < .seconds(1))
     held.removeAll()
     try await Task.sleep(for: .milliseconds(300))
     let fresh = ContinuousClock.now
-    #expect(LoopbackClient.get(port: server.port, "/v1/file/a.txt")?.hasPrefix("HTTP/1.1 200") == true)
+    #expect(await LoopbackClient.get(port: server.port, "/v1/file/a.txt")?.hasPrefix("HTTP/1.1 200") == true)
     #expect(ContinuousClock.now - fresh < .seconds(1))
   }
 
@@ -121,9 +121,9 @@ struct ServeProcessTests {
     let start = Date()
     server.signal(SIGTERM)
     try await Task.sleep(for: .milliseconds(300))
-    let late = LoopbackClient.get(port: server.port, "/v1/file/a.txt")
+    let late = await LoopbackClient.get(port: server.port, "/v1/file/a.txt")
     #expect(late?.hasPrefix("HTTP/1.1 200") != true, "a connection made after SIGTERM was served")
-    #expect(server.waitForExit(timeout: 6), "still running 6 s after SIGTERM with a 1 s grace period")
+    #expect(await server.waitForExit(timeout: 6), "still running 6 s after SIGTERM with a 1 s grace period")
     let elapsed = Date().timeIntervalSince(start)
     #expect(elapsed < 4.5, "exit took \(elapsed) s")
     #expect(server.process.terminationStatus == 0, "\(server.log)")

@@ -10,8 +10,10 @@ import Foundation
 /// A raw TCP client to 127.0.0.1 for server tests that need what an HTTP client hides:
 /// pipelined or trickled requests, a client that never reads, exact bytes on the wire.
 ///
-/// Its calls block. `sendOffThePool` and `readUntilClosed` block on a Dispatch thread, never
-/// on Swift's cooperative pool, whose few threads an in-process server needs.
+/// Its calls block. `sendOffThePool`, `readOffThePool` and `readUntilClosed` block on a
+/// Dispatch thread, never on Swift's cooperative pool, whose few threads (two on a 2-core CI
+/// machine) every in-process server of every parallel suite needs: a test blocking there for
+/// seconds made unrelated server tests run into their time limits.
 public final class LoopbackClient: Sendable {
   /// The connected socket.
   public let fd: Int32
@@ -85,6 +87,14 @@ public final class LoopbackClient: Sendable {
       return (all, count == 0 || errno == ECONNRESET)
     }
     return (all, false)
+  }
+
+  /// ``read(limit:)`` on a Dispatch thread: it blocks until the peer closes or the receive
+  /// timeout passes, and an async test must not hold a cooperative thread that long.
+  public func readOffThePool(limit: Int = .max) async -> (bytes: [UInt8], closed: Bool) {
+    await withCheckedContinuation { continuation in
+      DispatchQueue.global().async { continuation.resume(returning: self.read(limit: limit)) }
+    }
   }
 
   /// What has arrived, without waiting: the bytes, and whether the peer closed.
