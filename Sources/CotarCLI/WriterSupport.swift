@@ -34,6 +34,9 @@ func sha256(ofFile path: [UInt8], identity: FileIdentity? = nil) throws -> [UInt
   return Array(hasher.finalize())
 }
 
+/// Lower-case hex SHA-256 of `bytes`.
+func sha256Hex(_ bytes: [UInt8]) -> String { hexString(Array(SHA256.hash(data: bytes))) }
+
 /// Lower-case hex of `bytes`.
 func hexString(_ bytes: [UInt8]) -> String {
   let digits = Array("0123456789abcdef".utf8)

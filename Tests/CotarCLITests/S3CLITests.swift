@@ -186,6 +186,68 @@ struct S3CLITests {
     #expect(got.stderr.contains("stats: total: 5 requests"), "\(got.stderr)")
   }
 
+  @Test func packForceToS3ThatFailsLeavesTheExistingSetAsItWas() async throws {
+    let server = try await MotoServer.shared()
+    let prefix = server.uniquePrefix()
+    let directory = try ShardSetCLITests.treeOfSixty()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let base = "s3://\(server.bucket)/\(prefix)force/p"
+    let everyPath = (0..<60).map(ShardSetCLITests.path)
+    func pack(_ extra: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
+      try await ProcessRunner.runDetached(
+        CLI.executable.path, ["pack", "data", "--shard-size", "8KiB", "-o", base] + extra, in: directory.path,
+        environment: server.environment.merging(environment) { $1 })
+    }
+    /// The shard keys PUT since request line `start`.
+    func shardKeys(since start: Int) -> Set<String> {
+      let put = "PUT /\(server.bucket)/"
+      return Set(
+        server.requestLines[start...].filter { $0.hasPrefix(put + prefix + "force/p-") }
+          .map { String($0.dropFirst(put.count).prefix { $0 != " " && $0 != "?" }) })
+    }
+
+    // Set A: .tar shards with their .tar.index and .tar.names.
+    let startA = server.requestLines.count
+    let packedA = try await pack([])
+    #expect(packedA.status == 0, "\(packedA.stderr)")
+    let keysA = shardKeys(since: startA)
+    #expect(keysA.count > 9, "\(keysA)")
+
+    // The same paths with other bytes, --force, by a user who may not write the manifest.
+    for index in 0..<60 {
+      try Data(Array("B".utf8) + ShardSetCLITests.content(index)).write(to: directory.appendingPathComponent(ShardSetCLITests.path(index)))
+    }
+    let startB = server.requestLines.count
+    let refused = try await pack(["--force"], environment: [
+      "AWS_ACCESS_KEY_ID": server.noManifestCredentials.accessKeyID,
+      "AWS_SECRET_ACCESS_KEY": server.noManifestCredentials.secretAccessKey,
+    ])
+    #expect(refused.status != 0)
+    #expect(refused.stderr.contains("access denied: bucket '\(server.bucket)', key '\(prefix)force/p.manifest.json'"), "\(refused.stderr)")
+
+    // A's manifest still reads A's bytes, from every shard.
+    let got = try await cotar(server, ["get", base + ".manifest.json"] + everyPath)
+    #expect(got.status == 0, "\(got.stderr)")
+    #expect(Array(got.stdout) == (0..<60).flatMap(ShardSetCLITests.content), "\(got.stderr)")
+    // Nothing this run uploaded is left, but for the objects A's manifest lists.
+    let keysB = shardKeys(since: startB)
+    #expect(keysB.count > 9, "\(server.requestLines.suffix(20))")
+    for key in keysB.subtracting(keysA).sorted() {
+      let probe = try await cotar(server, ["info", "s3://\(server.bucket)/\(key)"])
+      #expect(probe.stderr.contains("no such key"), "\(key): \(probe.stderr)")
+    }
+
+    // A --force run that succeeds replaces A, and A's shards go.
+    let packedB = try await pack(["--force"])
+    #expect(packedB.status == 0, "\(packedB.stderr)")
+    let gotB = try await cotar(server, ["get", base + ".manifest.json"] + everyPath)
+    #expect(Array(gotB.stdout) == (0..<60).flatMap { Array("B".utf8) + ShardSetCLITests.content($0) }, "\(gotB.stderr)")
+    for key in keysA.subtracting(shardKeys(since: startB)).sorted().prefix(3) {
+      let probe = try await cotar(server, ["info", "s3://\(server.bucket)/\(key)"])
+      #expect(probe.stderr.contains("no such key"), "\(key): \(probe.stderr)")
+    }
+  }
+
   @Test func packGzipToS3UploadsEachShardWithItsIndexAndGetReadsThroughIt() async throws {
     let server = try await MotoServer.shared()
     let prefix = server.uniquePrefix()

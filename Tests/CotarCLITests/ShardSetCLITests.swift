@@ -36,6 +36,53 @@ struct ShardSetCLITests {
   static func path(_ index: Int) -> String { "data/f\(index / 10)/x\(index).txt" }
 
   @Test(arguments: [true, false])
+  func packShardNamesAreTheHashOfSpecSection9_3(co: Bool) async throws {
+    let directory = try await Self.packed(co: co)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let manifestPath = directory.path + "/shards/p.manifest.json"
+    let manifest = try await CotarShardSet.open(manifestPath: manifestPath).manifest
+    #expect(manifest.shards.count > 3)
+    for (number, shard) in manifest.shards.enumerated() {
+      // SPEC §9.3's shell line, with sha256sum.
+      let files = shard.files.map { "shards/" + $0 }.joined(separator: " ")
+      let hash = try await CLI.shell(#"printf '%s\n' $(sha256sum \#(files) | cut -c1-64) | sha256sum | cut -c1-16"#, in: directory)
+      #expect(hash.status == 0, "\(hash.stderr)")
+      let expected = String(format: "p-%05d-", number) + hash.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) + (co ? ".tar.co" : ".tar")
+      #expect(shard.name == expected)
+    }
+    // A second run over the same inputs writes the same manifest: re-running pack is idempotent.
+    let before = try Data(contentsOf: URL(fileURLWithPath: manifestPath))
+    let again = try await Self.cotar(["pack", "data", "--shard-size", "8KiB", "-o", "shards/p", "--force"] + (co ? ["--co"] : []), in: directory)
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: manifestPath)) == before)
+  }
+
+  @Test func packForceThatCrashesBeforeItsManifestLeavesTheOldSetReadable() async throws {
+    let directory = try await Self.packed(co: false)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let shards = directory.appendingPathComponent("shards")
+    let old = try await CotarShardSet.open(manifestPath: shards.path + "/p.manifest.json").manifest
+    var before: [String: Data] = [:]
+    for name in old.shards.flatMap(\.files) { before[name] = try Data(contentsOf: shards.appendingPathComponent(name)) }
+    #expect(before.count > 9)
+
+    // The same paths with other bytes; the run dies (no cleanup) once its shards are in place.
+    for index in 0..<60 {
+      try Data(Array("B".utf8) + Self.content(index)).write(to: directory.appendingPathComponent(Self.path(index)))
+    }
+    let crashed = try await ProcessRunner.runDetached(
+      CLI.executable.path, ["pack", "data", "--shard-size", "8KiB", "-o", "shards/p", "--force"], in: directory.path,
+      environment: ["COTAR_FAIL_AT": "shards-published"])
+    #expect(crashed.status == 86, "\(crashed.stderr)")
+
+    // Every file the old manifest lists has its bytes, and the old set reads as before.
+    for (name, bytes) in before { #expect(try Data(contentsOf: shards.appendingPathComponent(name)) == bytes, "\(name)") }
+    let got = try await Self.cotar(["get", "shards/p.manifest.json"] + (0..<60).map(Self.path), in: directory)
+    #expect(got.status == 0, "\(got.stderr)")
+    #expect(Array(got.stdout) == (0..<60).flatMap(Self.content))
+  }
+
+  @Test(arguments: [true, false])
   func getThroughALocalManifest(co: Bool) async throws {
     let directory = try await Self.packed(co: co)
     defer { try? FileManager.default.removeItem(at: directory) }

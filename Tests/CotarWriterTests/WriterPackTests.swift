@@ -32,7 +32,7 @@ struct WriterPackTests {
     let limit: UInt64 = 16 << 10
     let summary = try await CotarPacker.pack(
       inputs, options: .init(shardSize: limit, prefix: dir.at("out/p"), combined: combined),
-      contentDigest: writerContentDigest, fileDigest: { _ in "test" })
+      contentDigest: writerContentDigest, fileDigest: writerFileDigest, digest: writerDigest)
     let shards = summary.manifest.shards
     #expect(shards.count > 10)
     #expect(summary.warnings.count == 1)  // huge.bin
@@ -80,7 +80,7 @@ struct WriterPackTests {
     // Level 1 on random bytes: deflate can only grow them, the case the size bound is for.
     options.gzip = .init(memberSize: 64 << 10, level: 1)
     let summary = try await CotarPacker.pack(
-      inputs, options: options, contentDigest: writerContentDigest, fileDigest: { _ in "test" })
+      inputs, options: options, contentDigest: writerContentDigest, fileDigest: writerFileDigest, digest: writerDigest)
     let shards = summary.manifest.shards
     #expect(shards.count > 4)
     for shard in shards {
@@ -101,7 +101,7 @@ struct WriterPackTests {
     // gzip with .tar.co makes no sense.
     var combined = CotarPacker.Options(shardSize: limit, prefix: dir.at("co/p"), combined: true)
     combined.gzip = .init()
-    await #expect { try await CotarPacker.pack(inputs, options: combined, contentDigest: nil, fileDigest: { _ in "" }) } throws: {
+    await #expect { try await CotarPacker.pack(inputs, options: combined, contentDigest: nil, fileDigest: writerFileDigest, digest: writerDigest) } throws: {
       ($0 as? CotarError)?.code == .invalidArgument
     }
     // A compression this reader does not know, or a gzip shard without its index, is refused.
@@ -122,7 +122,7 @@ struct WriterPackTests {
     for combined in [true, false] {
       var options = CotarPacker.Options(shardSize: 1 << 20, prefix: dir.at("n\(combined)/p"), combined: combined)
       options.names = false
-      let summary = try await CotarPacker.pack(inputs, options: options, contentDigest: nil, fileDigest: { _ in "x" })
+      let summary = try await CotarPacker.pack(inputs, options: options, contentDigest: nil, fileDigest: writerFileDigest, digest: writerDigest)
       for shard in summary.manifest.shards {
         let path = dir.at("n\(combined)/" + shard.name)
         if combined { #expect(try await Cotar.open(try FileSource(path: path)).nameTable() == nil) }
@@ -136,7 +136,7 @@ struct WriterPackTests {
     _ = try makeTree(dir)
     let inputs = try TarInputCollector(options: .init(base: dir.path)).collect(["gen/d1"]).inputs
     let summary = try await CotarPacker.pack(
-      inputs, options: .init(shardSize: 8 << 10, prefix: dir.at("p")), contentDigest: nil, fileDigest: { _ in "x" })
+      inputs, options: .init(shardSize: 8 << 10, prefix: dir.at("p")), contentDigest: nil, fileDigest: writerFileDigest, digest: writerDigest)
     let manifest = MemorySource(try dir.read("p.manifest.json"))
     let root = dir.path
     let set = try await CotarShardSet.open(manifest: manifest) { name in
@@ -154,7 +154,7 @@ struct WriterPackTests {
     for prefix in ["a/p", "b/p"] {
       _ = try await CotarPacker.pack(
         inputs, options: .init(shardSize: 64 << 10, prefix: dir.at(prefix)), contentDigest: writerContentDigest,
-        fileDigest: { _ in "x" })
+        fileDigest: writerFileDigest, digest: writerDigest)
     }
     let names = try FileManager.default.contentsOfDirectory(atPath: dir.at("a")).sorted()
     #expect(names == (try FileManager.default.contentsOfDirectory(atPath: dir.at("b")).sorted()))

@@ -57,7 +57,7 @@ struct WriterRealWorldTests {
     #expect(try #require(summary.index).packing > 25)
     let packed = try await CotarPacker.pack(
       inputs, options: .init(shardSize: 1 << 20, prefix: dir.at("shards/s")), contentDigest: nil,
-      fileDigest: { _ in "" })
+      fileDigest: writerFileDigest, digest: writerDigest)
     #expect(packed.manifest.shards.count == 1)
   }
 
@@ -71,7 +71,7 @@ struct WriterRealWorldTests {
     try FileManager.default.createDirectory(atPath: dir.at("out"), withIntermediateDirectories: true)
     await #expect(throws: CotarError.self) {
       try await CotarPacker.pack(
-        inputs, options: .init(shardSize: 16 << 10, prefix: dir.at("out/s")), contentDigest: nil, fileDigest: { _ in "" })
+        inputs, options: .init(shardSize: 16 << 10, prefix: dir.at("out/s")), contentDigest: nil, fileDigest: writerFileDigest, digest: writerDigest)
     }
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.at("out")) == [])
   }
@@ -84,9 +84,10 @@ struct WriterRealWorldTests {
     var old = utimbuf(actime: time(nil) - 60, modtime: time(nil) - 60)
     utime(dir.at("out/.s.staging-Ab12Cd"), &old)
     let inputs = try TarInputCollector(options: .init(base: dir.at("tree"))).collect(["."]).inputs
-    _ = try await CotarPacker.pack(
-      inputs, options: .init(shardSize: 1 << 20, prefix: dir.at("out/s")), contentDigest: nil, fileDigest: { _ in "" })
-    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.at("out")).sorted() == ["s-00000.tar.co", "s.manifest.json"])
+    let packed = try await CotarPacker.pack(
+      inputs, options: .init(shardSize: 1 << 20, prefix: dir.at("out/s")), contentDigest: nil, fileDigest: writerFileDigest, digest: writerDigest)
+    let name = try #require(packed.manifest.shards.first?.name)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.at("out")).sorted() == [name, "s.manifest.json"])
   }
 
   @Test("pack --force removes the old manifest's shards that the new one does not list")
@@ -96,16 +97,17 @@ struct WriterRealWorldTests {
     let inputs = try TarInputCollector(options: .init(base: dir.at("tree"))).collect(["."]).inputs
     let first = try await CotarPacker.pack(
       inputs, options: .init(shardSize: 16 << 10, prefix: dir.at("out/s"), combined: false), contentDigest: nil,
-      fileDigest: { _ in "" })
+      fileDigest: writerFileDigest, digest: writerDigest)
     #expect(first.manifest.shards.count > 3)
     try dir.write("out/unrelated.txt", "keep me\n")
     let second = try await CotarPacker.pack(
       inputs, options: .init(shardSize: 1 << 20, prefix: dir.at("out/s"), combined: false, overwrite: true),
-      contentDigest: nil, fileDigest: { _ in "" })
+      contentDigest: nil, fileDigest: writerFileDigest, digest: writerDigest)
     #expect(second.manifest.shards.count == 1)
     let listing = try FileManager.default.contentsOfDirectory(atPath: dir.at("out")).sorted()
     // The stale shards' name tables (NAME.tar.names) go with them.
-    #expect(listing == ["s-00000.tar", "s-00000.tar.index", "s-00000.tar.names", "s.manifest.json", "unrelated.txt"])
+    let shard = try #require(second.manifest.shards.first)
+    #expect(listing == [shard.name, shard.name + ".index", shard.name + ".names", "s.manifest.json", "unrelated.txt"])
   }
 
   @Test("an input named through a symlinked directory that leads out of the base is refused")

@@ -72,3 +72,16 @@ func writerMakeTree(in dir: WriterTempDir, root: String = "tree", reversed: Bool
 func writerContentDigest(_ input: TarInput) throws -> [UInt8] {
   Array(try Data(contentsOf: URL(fileURLWithPath: input.displayPath)))
 }
+
+/// A stand-in for SHA-256 in pack tests (CotarWriter takes its hashes from the caller; the
+/// CLI passes swift-crypto's): FNV-1a 64 of the bytes as 16 hex digits, deterministic and
+/// distinct for the few files a test writes.
+func writerDigest(_ bytes: [UInt8]) -> String {
+  let hex = String(PathHash.fnv1a64(bytes: bytes), radix: 16)
+  return String(repeating: "0", count: 16 - hex.count) + hex
+}
+
+/// ``writerDigest(_:)`` of a file's bytes.
+func writerFileDigest(_ path: String) throws -> String {
+  writerDigest(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+}

@@ -55,8 +55,9 @@ struct AppendCommand: AsyncParsableCommand {
 
 /// In debug builds, `COTAR_FAIL_AT=<step>` ends the process at once (like a crash, without
 /// any cleanup) and `COTAR_PAUSE_AT=<step>` prints `cotar: paused at <step>` and waits to be
-/// killed, so tests can crash `append` at each step of ``ArchiveAppender/Step``.
-func debugFailpoint() -> (@Sendable (ArchiveAppender.Step) throws -> Void)? {
+/// killed, so tests can crash `append` at each step of ``ArchiveAppender/Step`` (and `pack`
+/// at ``CotarPacker/Step``).
+func debugFailpoint<Step: RawRepresentable<String>>(_: Step.Type = ArchiveAppender.Step.self) -> (@Sendable (Step) throws -> Void)? {
   #if DEBUG
     let failAt = getenv("COTAR_FAIL_AT").map { String(cString: $0) }
     let pauseAt = getenv("COTAR_PAUSE_AT").map { String(cString: $0) }

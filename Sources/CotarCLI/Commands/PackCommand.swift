@@ -22,10 +22,12 @@ struct PackCommand: AsyncParsableCommand {
       of its own (with a warning). SIZE accepts 12MiB, 1GiB (powers of 1024) or 100G, 100MB \
       (powers of 1000). With -o s3://bucket/PREFIX the shards are built in a temporary \
       directory ($TMPDIR or /tmp), uploaded, and the manifest is uploaded last: a failed run \
-      publishes no manifest (and removes the shards it uploaded, unless --force). With \
-      --gzip each shard is a cloud-friendly PREFIX-NNNNN.tar.gz (a gzip member every \
-      --gzip-member-size, at entry boundaries) with its PREFIX-NNNNN.tar.gz.index; SIZE then \
-      bounds the worst case (incompressible data), so compressible data gives smaller shards.
+      publishes no manifest and removes the shards it uploaded. A shard is named \
+      PREFIX-NNNNN-HASH.tar.co (.tar, .tar.gz), HASH from its bytes, so --force never changes \
+      a file the old manifest lists: a failed run leaves an existing set as it was. With \
+      --gzip each shard is a cloud-friendly PREFIX-NNNNN-HASH.tar.gz (a gzip member every \
+      --gzip-member-size, at entry boundaries) with its .tar.gz.index; SIZE then bounds the \
+      worst case (incompressible data), so compressible data gives smaller shards.
       """)
 
   @Argument(help: "Files and directories to pack, relative to --base.", completion: .file())
@@ -46,7 +48,7 @@ struct PackCommand: AsyncParsableCommand {
   func validate() throws {
     guard !inputs.isEmpty else { throw ValidationError("give at least one file or directory to pack") }
     guard outputOptions.output != nil else {
-      throw ValidationError("give the output prefix with -o PREFIX (shards PREFIX-00000.tar.co … and PREFIX.manifest.json)")
+      throw ValidationError("give the output prefix with -o PREFIX (shards PREFIX-00000-HASH.tar.co … and PREFIX.manifest.json)")
     }
     if gzipOptions.gzip && co {
       throw ValidationError("--gzip and --co exclude each other (a gzip shard keeps its index beside it, as .tar.gz.index)")
@@ -67,33 +69,40 @@ struct PackCommand: AsyncParsableCommand {
     if let scheme = SourceResolver.scheme(of: prefix), scheme != "file" {
       throw CotarError(.invalidArgument, "cannot write to \(scheme):// outputs; write to a path or to s3://bucket/prefix", source: prefix)
     }
-    let summary = try await pack(prefix: prefix, overwrite: outputOptions.force)
+    let summary = try await pack(prefix: prefix, overwrite: outputOptions.force, failpoint: debugFailpoint(CotarPacker.Step.self))
     printSummary(summary, manifest: summary.manifestPath)
   }
 
-  /// Packs into local files `PREFIX-NNNNN…` and `PREFIX.manifest.json`.
-  private func pack(prefix: String, overwrite: Bool) async throws -> CotarPacker.Summary {
+  /// Packs into local files `PREFIX-NNNNN-HASH…` and `PREFIX.manifest.json`.
+  private func pack(
+    prefix: String, overwrite: Bool, failpoint: (@Sendable (CotarPacker.Step) throws -> Void)? = nil
+  ) async throws -> CotarPacker.Summary {
     var options = CotarPacker.Options(
       shardSize: try ByteSize.parse(shardSize), prefix: prefix, combined: co, index: index.builderOptions,
       overwrite: overwrite)
     options.names = !index.noNames
+    options.failpoint = failpoint
     if gzipOptions.gzip { options.gzip = .init(memberSize: try gzipOptions.memberSize, level: gzipOptions.level) }
     let progress = writeProgressPrinter("packing")
     let summary = try await CotarPacker.pack(
       try tree.collect(inputs), options: options, contentDigest: tree.contentDigest,
-      fileDigest: { hexString(try sha256(ofFile: Array($0.utf8))) }, progress: progress)
+      fileDigest: { hexString(try sha256(ofFile: Array($0.utf8))) }, digest: sha256Hex, progress: progress)
     endWriteProgress(progress)
     for warning in summary.warnings { printError("cotar: warning: \(warning)") }
     return summary
   }
 
   /// Packs into a temporary directory, uploads the shards beside `destination`
-  /// (`s3://bucket/dir/NAME` → `s3://bucket/dir/NAME-00000.tar.co` …), then the manifest
-  /// `NAME.manifest.json`, last. On failure no manifest is published and, unless `--force`,
-  /// the shards this run uploaded are deleted again.
+  /// (`s3://bucket/dir/NAME` → `s3://bucket/dir/NAME-00000-HASH.tar.co` …), then the manifest
+  /// `NAME.manifest.json`, last. On failure no manifest is published and the objects this run
+  /// uploaded are deleted again, except those the old manifest lists (a shard name holds a
+  /// hash of its bytes, so those are unchanged). After success with `--force`, the old
+  /// manifest's objects that the new one does not list are deleted.
   ///
   /// - Throws: `CotarError` `.outputExists` when the manifest exists and `--force` is not
-  ///   given, `.invalidArgument` for a prefix without a name, and what packing or the store throws.
+  ///   given, `.invalidArgument` for a prefix without a name, and what packing or the store
+  ///   throws (also when the old manifest cannot be read for another reason than being absent
+  ///   or malformed).
   private func packToS3(_ destination: String, session: SourceSession) async throws {
     let base = try S3ObjectPath(parsing: destination)
     let slash = base.key.lastIndex(of: "/")
@@ -104,18 +113,17 @@ struct PackCommand: AsyncParsableCommand {
     }
     let manifestLocation = destination + ".manifest.json"
     let manifestObject = S3ObjectPath(bucket: base.bucket, key: base.key + ".manifest.json")
-    if !outputOptions.force {
-      do {
-        _ = try await session.source(manifestLocation).size()
-        throw CotarError(.outputExists, "the manifest exists; pass --force to replace it", source: manifestLocation)
-      } catch let error as CotarError where error.code == .notFound {}
+    let listed = try await oldShardNames(manifestLocation, session: session)
+    if listed != nil && !outputOptions.force {
+      throw CotarError(.outputExists, "the manifest exists; pass --force to replace it", source: manifestLocation)
     }
+    let oldNames = listed ?? []
     let uploader = try session.uploader(for: "s3://\(base.bucket)/\(keyDirectory)\(stem)*")
     let temporary = temporaryDirectory()
     let staging = try CotarPacker.makeStagingDirectory((temporary.hasSuffix("/") ? temporary : temporary + "/") + "cotar-pack-")
     defer { CotarPacker.removeTree(staging) }
     let summary = try await pack(prefix: staging + "/" + stem, overwrite: false)
-    var uploaded: [S3ObjectPath] = []
+    var uploaded: [String] = []
     do {
       for shard in summary.manifest.shards {
         // A .tar shard comes with its index and, unless --no-names, its name table; a
@@ -125,20 +133,40 @@ struct PackCommand: AsyncParsableCommand {
             if name == shard.name || name == shard.index { throw CotarError(.io, "the shard file is missing", source: name) }
             continue
           }
-          let object = S3ObjectPath(bucket: base.bucket, key: keyDirectory + name)
-          try await uploader.upload(file, followedBy: [], to: object)
-          uploaded.append(object)
+          try await uploader.upload(file, followedBy: [], to: S3ObjectPath(bucket: base.bucket, key: keyDirectory + name))
+          uploaded.append(name)
         }
       }
       // Published last: a reader never finds a manifest whose shards are not all there.
       try await uploader.upload(try FileSource(path: summary.manifestPath), followedBy: [], to: manifestObject)
     } catch {
-      if !outputOptions.force {
-        for object in uploaded { try? await uploader.delete(object) }
+      // The existing set stays as it was, and nothing new is left.
+      for name in uploaded where !oldNames.contains(name) {
+        try? await uploader.delete(S3ObjectPath(bucket: base.bucket, key: keyDirectory + name))
       }
       throw error
     }
+    for name in oldNames.subtracting(summary.manifest.shards.flatMap(\.files)).sorted() {
+      try? await uploader.delete(S3ObjectPath(bucket: base.bucket, key: keyDirectory + name))
+    }
     printSummary(summary, manifest: manifestLocation)
+  }
+
+  /// The file names the manifest at `location` lists (plain names, beside it), empty for a
+  /// malformed manifest, `nil` when there is none.
+  ///
+  /// - Throws: what the store throws other than `.notFound`.
+  private func oldShardNames(_ location: String, session: SourceSession) async throws -> Set<String>? {
+    do {
+      let set = try await CotarShardSet.open(manifest: try session.source(location)) { name in
+        throw CotarError(.invalidArgument, "a shard is not opened here", source: name)
+      }
+      return Set(set.manifest.shards.flatMap(\.files))
+    } catch let error as CotarError where error.code == .notFound {
+      return nil
+    } catch let error as CotarError where error.code == .invalidArgument || error.code == .limitExceeded {
+      return []
+    }
   }
 
   /// The one-line summary: shards, entries, largest shard, packing.

@@ -15,15 +15,25 @@ import CotarCore
 /// holds a sorted, disjoint path range and ``CotarShardSet`` finds a path's shard by binary
 /// search. A file is never split: a file that cannot fit in a shard even alone gets a shard
 /// of its own, reported as a warning. Identical files within a shard are stored once (hard
-/// links never cross shards). Shards are written into a staging directory and moved into
-/// place only when all are complete, the manifest last, so a failed run leaves nothing; with
-/// `overwrite`, the old manifest's shards that the new one does not list are then removed.
+/// links never cross shards). A shard's name holds a hash of its bytes
+/// (`PREFIX-NNNNN-<16 hex>.tar.co`, ``shardName(stem:number:digests:digest:extension:)``), so
+/// a name never gets different bytes. Shards are written into a staging directory and moved
+/// into place only when all are complete, the manifest last: a failed run takes back the
+/// files it moved (all but those the old manifest lists, which are the same bytes) and so
+/// leaves an existing set as it was; with `overwrite`, after success, the old manifest's
+/// shards that the new one does not list are removed.
 public enum CotarPacker {
+  /// Points of the procedure where a test can inject a failure (``Options/failpoint``).
+  public enum Step: String, CaseIterable, Sendable {
+    /// Every shard was moved into place; the manifest is not yet.
+    case shardsPublished = "shards-published"
+  }
+
   /// How to pack.
   public struct Options: Sendable {
     /// Largest shard size in bytes, index included (tar + index for sidecar shards).
     public var shardSize: UInt64
-    /// Output prefix: shards are `PREFIX-00000.tar.co`…, the manifest `PREFIX.manifest.json`.
+    /// Output prefix: shards are `PREFIX-00000-<hash>.tar.co`…, the manifest `PREFIX.manifest.json`.
     public var prefix: String
     /// Write `.tar.co` shards (index appended); otherwise `.tar` shards with `.tar.index` sidecars.
     public var combined = true
@@ -37,6 +47,8 @@ public enum CotarPacker {
     /// Write each shard as a cloud-friendly `.tar.gz` with its `.tar.gz.index` (SPEC §13.5);
     /// `nil`: uncompressed shards. Excludes `combined`.
     public var gzip: Gzip? = nil
+    /// Called at each ``Step``; throwing there fails the run (exiting simulates a crash).
+    public var failpoint: (@Sendable (Step) throws -> Void)? = nil
 
     /// How gzip shards are compressed.
     public struct Gzip: Sendable, Hashable {
@@ -195,15 +207,18 @@ public enum CotarPacker {
   ///   - inputs: what to pack.
   ///   - options: shard size, prefix, layout.
   ///   - contentDigest: content hash for dedupe within a shard; `nil` disables dedupe.
-  ///   - fileDigest: SHA-256 of a written file (the manifest records it).
+  ///   - fileDigest: lower-case hex SHA-256 of a written file (the manifest records it).
+  ///   - digest: lower-case hex SHA-256 of bytes (names the shards, see
+  ///     ``shardName(stem:number:digests:digest:extension:)``).
   ///   - progress: called after each member, counting across shards.
   /// - Returns: the manifest and warnings.
   /// - Throws: `CotarError` `.invalidArgument` for a zero shard size, no inputs, or gzip
-  ///   with `combined` or a member size or level out of range, `.outputExists`, `.io`,
-  ///   index build errors, or what the digests throw.
+  ///   with `combined` or a member size or level out of range, `.outputExists` (without
+  ///   `overwrite`, for an existing manifest or shard file), `.io`, index build errors, or
+  ///   what the digests or the failpoint throw.
   public static func pack(
     _ inputs: [TarInput], options: Options, contentDigest: ((TarInput) throws -> [UInt8])?,
-    fileDigest: (String) throws -> String, progress: ((WriteProgress) -> Void)? = nil
+    fileDigest: (String) throws -> String, digest: ([UInt8]) -> String, progress: ((WriteProgress) -> Void)? = nil
   ) async throws -> Summary {
     guard options.shardSize > 0 else { throw CotarError(.invalidArgument, "the shard size must be more than 0 bytes") }
     guard !inputs.isEmpty else { throw CotarError(.invalidArgument, "nothing to pack") }
@@ -222,22 +237,19 @@ public enum CotarPacker {
     guard !stem.isEmpty else { throw CotarError(.invalidArgument, "the output prefix needs a file name part, such as out/shards") }
     try makeDirectories(directory)
     let manifestPath = options.prefix + ".manifest.json"
-    let names = runs.indices.map { number -> String in
-      let digits = String(number)
-      return stem + "-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + options.shardExtension
-    }
-    let outputs = [manifestPath] + names.flatMap { options.files(ofShard: $0).map { directory + $0 } }
-    if !options.overwrite, let existing = outputs.first(where: { access($0, F_OK) == 0 }) {
-      throw CotarError(.outputExists, "output exists; pass --force to replace it", source: existing)
+    // The shard names are known once the shards are written; the manifest is checked now, the
+    // shard files again before they are moved into place.
+    if !options.overwrite, access(manifestPath, F_OK) == 0 {
+      throw CotarError(.outputExists, "output exists; pass --force to replace it", source: manifestPath)
     }
     let inputIdentities = Set(inputs.compactMap(\.identity))
-    for output in outputs { try OutputGuard.refuse(destination: output, sameAs: inputIdentities) }
-    // With --force, the shards the old manifest lists and the new one does not are removed
-    // once the new manifest is in place.
-    let oldShardFiles = options.overwrite ? await oldManifestFiles(manifestPath, directory: directory) : []
+    try OutputGuard.refuse(destination: manifestPath, sameAs: inputIdentities)
+    // With --force: the old manifest's files are kept if this run fails (a file it lists that
+    // this run also writes has the same name, so the same bytes), and those the new manifest
+    // does not list are removed once it is in place.
+    let oldShardFiles = options.overwrite ? try await oldManifestFiles(manifestPath, directory: directory) : []
     // Shards are written into a staging directory beside the outputs and moved into place
-    // only when all of them are complete, then the manifest is published: a failed run
-    // leaves no shard behind and never changes a shard an existing manifest lists.
+    // only when all of them are complete, then the manifest is published.
     removeStaleStagingDirectories(directory: directory, stem: stem)
     let staging = try makeStagingDirectory(directory + "." + stem + ".staging-")
     // Held while this run lives: a later run removes only staging directories nobody holds.
@@ -253,8 +265,9 @@ public enum CotarPacker {
     var doneBytes: UInt64 = 0
     for (number, run) in runs.enumerated() {
       try Task.checkCancellation()
-      let name = names[number]
-      let path = staging + "/" + name
+      // Written under its number, renamed in the staging directory once its hash is known.
+      let draft = stem + "-" + fiveDigits(number) + options.shardExtension
+      let path = staging + "/" + draft
       let plan = try TarPlan.plan(run, digest: contentDigest)
       var write = ReproducibleTar.Options(
         overwrite: false, combined: options.combined, sidecar: !options.combined, index: options.index)
@@ -277,7 +290,6 @@ public enum CotarPacker {
       if let packing = summary.index?.packing {
         packingRange = packingRange.map { min($0.lowerBound, packing)...max($0.upperBound, packing) } ?? packing...packing
       }
-      let indexName = options.gzip != nil ? name + GzipIndexFormat.sidecarSuffix : options.combined ? nil : name + ".index"
       let indexSize: UInt64
       if options.gzip != nil {
         indexSize = try await FileSource(path: path + GzipIndexFormat.sidecarSuffix).size()
@@ -287,46 +299,91 @@ public enum CotarPacker {
       let total = summary.outputBytes + indexSize
       if total > options.shardSize && run.count > 1 {
         throw CotarError(
-          .limitExceeded, "internal error: shard \(name) came out at \(total) bytes, over the limit of \(options.shardSize)",
-          source: directory + name)
+          .limitExceeded, "internal error: shard \(draft) came out at \(total) bytes, over the limit of \(options.shardSize)",
+          source: directory + draft)
       }
+      let digests = try options.files(ofShard: draft).map { try fileDigest(staging + "/" + $0) }
+      let name = shardName(stem: stem, number: number, digests: digests, digest: digest, extension: options.shardExtension)
+      for (from, to) in zip(options.files(ofShard: draft), options.files(ofShard: name)) {
+        try moveIntoPlace(staging + "/" + from, to: staging + "/" + to, overwrite: false, what: "the shard")
+      }
+      let indexName = options.gzip != nil ? name + GzipIndexFormat.sidecarSuffix : options.combined ? nil : name + ".index"
       shards.append(
         ShardManifest.Shard(
           name: name, index: indexName, size: summary.outputBytes, indexSize: indexSize,
-          entries: UInt64(summary.index?.files ?? 0), members: UInt64(summary.members), sha256: try fileDigest(path),
-          indexSHA256: try indexName.map { try fileDigest(staging + "/" + $0) },
+          entries: UInt64(summary.index?.files ?? 0), members: UInt64(summary.members), sha256: digests[0],
+          indexSHA256: indexName == nil ? nil : digests[1],
           firstPath: run.first?.archivePath ?? [], lastPath: run.last?.archivePath ?? [],
           compression: options.gzip != nil ? ShardManifest.Shard.gzip : nil,
           uncompressedSize: options.gzip != nil ? summary.tarBytes : nil))
     }
+    let files = shards.flatMap { options.files(ofShard: $0.name) }
+    if !options.overwrite, let existing = files.first(where: { access(directory + $0, F_OK) == 0 }) {
+      throw CotarError(.outputExists, "output exists; pass --force to replace it", source: directory + existing)
+    }
+    for file in files { try OutputGuard.refuse(destination: directory + file, sameAs: inputIdentities) }
     let manifest = ShardManifest(shardSizeLimit: options.shardSize, shards: shards)
     let writer = try AtomicFileWriter(destination: manifestPath, overwrite: options.overwrite)
     try writer.write(manifest.serialized())
+    let listed = Set(oldShardFiles)
     var moved: [String] = []
     do {
-      for name in names {
-        for file in options.files(ofShard: name) {
-          try publish(staging + "/" + file, to: directory + file, overwrite: options.overwrite)
-          moved.append(directory + file)
-        }
+      for file in files {
+        try publish(staging + "/" + file, to: directory + file, overwrite: options.overwrite)
+        moved.append(directory + file)
       }
-      syncParentDirectory(of: directory + (names.first ?? ""))
+      syncParentDirectory(of: directory + (files.first ?? ""))
+      try options.failpoint?(.shardsPublished)
       try writer.commit()
     } catch {
-      // Without --force nothing was there before: take back what was moved.
-      if !options.overwrite { for path in moved { try? Syscall.unlink(path) } }
+      // Take back what this run moved into place, except the old manifest's files: the
+      // existing set stays as it was, and nothing new is left.
+      for path in moved where !listed.contains(path) { try? Syscall.unlink(path) }
       throw error
     }
-    let kept = Set(outputs)
+    let kept = Set(files.map { directory + $0 })
     for stale in oldShardFiles where !kept.contains(stale) { try? Syscall.unlink(stale) }
     return Summary(manifest: manifest, manifestPath: manifestPath, warnings: warnings, packingRange: packingRange)
   }
 
-  /// The shard (and sidecar) paths an existing manifest lists, or none when it cannot be read.
-  static func oldManifestFiles(_ manifestPath: String, directory: String) async -> [String] {
-    guard let source = try? FileSource(path: manifestPath), let size = try? await source.size(), size <= 64 << 20,
-      let bytes = try? source.readSync(0..<size), let old = try? ShardManifest(parsing: bytes)
-    else { return [] }
+  /// The name of shard `number`: `STEM-NNNNN-H` + `extension`, where `H` is the first 16 hex
+  /// digits of the SHA-256 of the shard's files' lower-case hex SHA-256 `digests`, each
+  /// followed by a line feed, in the order of ``Options/files(ofShard:)`` (the shard file,
+  /// then its index, then its name table). The same bytes give the same name, and a name is
+  /// never given other bytes (SPEC §9.3).
+  ///
+  /// - Parameters:
+  ///   - stem: the prefix's file name part.
+  ///   - number: the shard's position, from 0 (five digits at least).
+  ///   - digests: the files' lower-case hex SHA-256.
+  ///   - digest: lower-case hex SHA-256 of bytes.
+  ///   - extension: `.tar.co`, `.tar` or `.tar.gz`.
+  public static func shardName(
+    stem: String, number: Int, digests: [String], digest: ([UInt8]) -> String, extension: String
+  ) -> String {
+    let hash = digest(Array(digests.map { $0 + "\n" }.joined().utf8)).prefix(16)
+    return stem + "-" + fiveDigits(number) + "-" + hash + `extension`
+  }
+
+  /// `number` in decimal, zero-padded to five digits.
+  static func fiveDigits(_ number: Int) -> String {
+    let digits = String(number)
+    return String(repeating: "0", count: max(0, 5 - digits.count)) + digits
+  }
+
+  /// The shard (and sidecar) paths an existing manifest lists: none when there is no
+  /// manifest or it is not one a reader accepts (malformed, or over
+  /// ``CotarShardSet/maximumManifestBytes``).
+  ///
+  /// - Throws: `CotarError` `.io` when it exists but cannot be read: a run that does not know
+  ///   which files the old set needs could not keep them if it fails.
+  static func oldManifestFiles(_ manifestPath: String, directory: String) async throws -> [String] {
+    let old: ShardManifest
+    do {
+      old = try await CotarShardSet.open(manifestPath: manifestPath).manifest
+    } catch let error as CotarError where [.notFound, .invalidArgument, .limitExceeded].contains(error.code) {
+      return []
+    }
     return old.shards.flatMap { shard in
       // Only plain names in the manifest's directory: never follow a hostile path elsewhere.
       shard.files.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty }.map { directory + $0 }

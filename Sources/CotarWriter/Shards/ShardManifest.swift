@@ -14,7 +14,7 @@ public struct ShardManifest: Hashable, Sendable {
 
   /// One shard.
   public struct Shard: Hashable, Sendable {
-    /// File name of the shard (`PREFIX-00000.tar.co` or `PREFIX-00000.tar`), relative to the manifest.
+    /// File name of the shard (`PREFIX-00000-HASH.tar.co`, `.tar` or `.tar.gz`, SPEC §9.3), relative to the manifest.
     public var name: String
     /// File name of the sidecar index, for `.tar` shards.
     public var index: String?
