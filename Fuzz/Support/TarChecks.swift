@@ -66,9 +66,11 @@ func checkEntries(_ outcome: ScanOutcome, size: Int) {
   if let offset = outcome.errorOffset { invariant(offset <= size, "error offset \(offset) past the input (\(size))") }
 }
 
-/// What an index build produced: the index bytes and scan summary, or the error.
+/// What an index build produced: the index bytes, name table and scan summary, or the error.
 struct BuildOutcome: Equatable, Sendable {
   var bytes: [UInt8]?
+  /// The name table, for a build asked for one.
+  var names: [UInt8]?
   var summary: TarScanSummary?
   var errorCode: CotarError.Code?
   var errorOffset: UInt64?
@@ -77,8 +79,9 @@ struct BuildOutcome: Equatable, Sendable {
 /// Builds the index of `bytes` with `CotarIndexBuilder.build(tar:)` (which parses members of
 /// the common shape in place), or, when `general` is set, with every member going through
 /// `TarScanner.scan` and `CotarIndexBuilder.add(_:)`; `synchronous` reads from a
-/// `MemorySource` (the read-ahead buffer is then reused) instead of a `CheckedSource`.
-func buildOutcome(_ bytes: [UInt8], readAhead: Int, general: Bool, synchronous: Bool) -> BuildOutcome {
+/// `MemorySource` (the read-ahead buffer is then reused) instead of a `CheckedSource`;
+/// `names` also builds the name table (the general build, from every scanned member).
+func buildOutcome(_ bytes: [UInt8], readAhead: Int, general: Bool, synchronous: Bool, names: Bool) -> BuildOutcome {
   let result = runBlocking { () async throws -> BuildOutcome in
     var options = TarScanner.Options()
     options.readAheadBytes = readAhead
@@ -88,16 +91,22 @@ func buildOutcome(_ bytes: [UInt8], readAhead: Int, general: Bool, synchronous: 
     do {
       if general {
         var builder = try CotarIndexBuilder()
-        var summary = try await TarScanner(source: source, options: options).scan { try builder.add($0) }
+        var nameBuilder = NameTableBuilder()
+        var summary = try await TarScanner(source: source, options: options).scan {
+          try builder.add($0)
+          if names { nameBuilder.add($0) }
+        }
         if builder.hardLinksToSymlinks > 0 {
           summary.skipped[TarEntry.Kind.symbolicLink.description, default: 0] += builder.hardLinksToSymlinks
         }
         let paths = TarScanner(source: source, options: options)
         outcome.bytes = try await builder.build { try await paths.entry(atHeaderOffset: $0).pathBytes }.bytes
         outcome.summary = summary
+        if names { outcome.names = try nameBuilder.build() }
       } else {
-        let result = try await CotarIndexBuilder.build(tar: source, scanOptions: options)
+        let result = try await CotarIndexBuilder.build(tar: source, scanOptions: options, names: names ? .init() : nil)
         outcome.bytes = result.index.bytes
+        outcome.names = result.names
         outcome.summary = result.scan
       }
     } catch let error as CotarError {

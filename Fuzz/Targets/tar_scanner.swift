@@ -10,7 +10,8 @@
 // - the scanner never reads outside the input (CheckedSource);
 // - the index build's in-place path (members of the common shape parsed in the read-ahead
 //   buffer) gives the index, summary or error that scan + add(_:) gives, from a CheckedSource
-//   and from a MemorySource (whose read-ahead buffer is reused), with two read-ahead sizes.
+//   and from a MemorySource (whose read-ahead buffer is reused), with two read-ahead sizes,
+//   with and without a name table (which must equal NameTableBuilder.add(_:) of every member).
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTarScanner(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -21,10 +22,15 @@ public func fuzzTarScanner(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
   invariant(wide == narrow, "read-ahead changes the result: \(wide) vs \(narrow)")
   let sequence = scanOutcome(bytes, readAhead: 1 << 20, useSequence: true)
   invariant(sequence.entries == wide.entries && sequence.errorCode == wide.errorCode, "entries() differs from scan")
-  let reference = buildOutcome(bytes, readAhead: 1 << 20, general: true, synchronous: false)
+  let reference = buildOutcome(bytes, readAhead: 1 << 20, general: true, synchronous: false, names: true)
+  var withoutNames = reference
+  withoutNames.names = nil
   for (readAhead, synchronous) in [(1 << 20, false), (512 * (1 + bytes.count % 3), true)] {
-    let built = buildOutcome(bytes, readAhead: readAhead, general: false, synchronous: synchronous)
-    invariant(built == reference, "the in-place build differs from scan + add: \(built) vs \(reference)")
+    for names in [false, true] {
+      let built = buildOutcome(bytes, readAhead: readAhead, general: false, synchronous: synchronous, names: names)
+      let expected = names ? reference : withoutNames
+      invariant(built == expected, "the in-place build differs from scan + add: \(built) vs \(expected)")
+    }
   }
   return 0
 }

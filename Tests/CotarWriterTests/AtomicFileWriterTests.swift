@@ -24,6 +24,24 @@ struct AtomicFileWriterTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.bin"])
   }
 
+  @Test("copy gives the bytes of the range, from a local file (chunk reused) and from memory", arguments: [false, true])
+  func copyRange(fromFile: Bool) async throws {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var generator = SplitMix64(seed: 7)
+    // Two and a half 1 MiB chunks: full chunks, then a shorter last one.
+    let bytes = (0..<(5 << 19) + 123).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+    let input = directory.appendingPathComponent("in.bin").path
+    try Data(bytes).write(to: URL(fileURLWithPath: input))
+    let source: any RangeSource = fromFile ? try FileSource(path: input) : MemorySource(bytes)
+    let range: Range<UInt64> = 1000..<UInt64(bytes.count - 10)
+    let destination = directory.appendingPathComponent("out.bin").path
+    let writer = try AtomicFileWriter(destination: destination, overwrite: false)
+    try await writer.copy(from: source, range: range)
+    try writer.commit()
+    #expect(try Data(contentsOf: URL(fileURLWithPath: destination)) == Data(bytes[Int(range.lowerBound)..<Int(range.upperBound)]))
+  }
+
   @Test("an existing file is kept unless overwrite is asked for")
   func noClobber() throws {
     let directory = try temporaryDirectory()

@@ -39,11 +39,10 @@ extension CotarIndexBuilder {
     var walker = try await TarWalker(scanner: scanner, offset: 0)
     // The scan of TarScanner.scan, with a fast path: members of the common shape (a file,
     // directory or symlink without extended headers) are parsed in place and handed to the
-    // builder as a path hash, with no entry or path array per member. Everything else (and
-    // every error) goes through the general step. The name table needs the paths themselves.
-    let inPlace = nameBuilder == nil
+    // builders as a path hash and the raw header, with no entry or path array per member.
+    // Everything else (and every error) goes through the general step.
     walk: while true {
-      if inPlace { walker.feedPlain(into: &builder, members: &members, progress: progress) }
+      walker.feedPlain(into: &builder, names: &nameBuilder, members: &members, progress: progress)
       switch try walker.step() {
       case .member(let entry):
         do {
@@ -85,12 +84,20 @@ extension CotarIndexBuilder {
 }
 
 extension TarWalker {
-  /// Hands members parsed in place (``stepPlain(_:)``) to `builder` until one needs the
-  /// general step, counting them in `members` and reporting progress every 65,536 members.
+  /// Hands members parsed in place (``stepPlain(_:)``) to `builder` and, when there is one,
+  /// the name-table builder `names`, until one needs the general step, counting them in
+  /// `members` and reporting progress every 65,536 members.
   fileprivate mutating func feedPlain(
-    into builder: inout CotarIndexBuilder, members: inout Int, progress: ((ScanProgress) -> Void)?
+    into builder: inout CotarIndexBuilder, names: inout NameTableBuilder?, members: inout Int,
+    progress: ((ScanProgress) -> Void)?
   ) {
-    while let member = stepPlain({ builder.addPlain($0) }) {
+    while let member = stepPlain({ member, header in
+      // The index builder may refuse (the general step then reports why); the name table
+      // takes the member only once the index has.
+      guard builder.addPlain(member) else { return false }
+      names?.addPlain(member, header: header)
+      return true
+    }) {
       members += 1
       if let progress, members & 0xFFFF == 0 {
         progress(ScanProgress(members: members, offset: member.dataOffset))

@@ -18,33 +18,38 @@ enum NameTableBlock {
     /// Bytes of all columns before compression.
     var rawBytes: Int { columns.reduce(0) { $0 + $1.count } }
 
-    /// Appends one record to the columns.
-    mutating func append(_ entry: NameEntry) {
+    /// Appends one record to the columns: its path, kind, size, data offset, mode, mtime and
+    /// link target (written for kinds that have one).
+    mutating func append(
+      path: UnsafeBufferPointer<UInt8>, kind: NameEntry.Kind, size: UInt64, dataOffset: UInt64, mode: UInt32,
+      mtime: Int64, link: UnsafeBufferPointer<UInt8>
+    ) {
       var shared = 0
-      let limit = min(entry.pathBytes.count, previousPath.count)
-      while shared < limit && entry.pathBytes[shared] == previousPath[shared] { shared += 1 }
+      let limit = min(path.count, previousPath.count)
+      while shared < limit && path[shared] == previousPath[shared] { shared += 1 }
       Varint.append(UInt64(shared), to: &columns[Column.shared.rawValue])
-      Varint.append(UInt64(entry.pathBytes.count - shared), to: &columns[Column.suffix.rawValue])
-      columns[Column.suffix.rawValue] += entry.pathBytes[shared...]
-      columns[Column.kind.rawValue].append(entry.kind.rawValue)
-      if entry.kind.hasSize { Varint.append(entry.size, to: &columns[Column.size.rawValue]) }
-      if entry.kind.hasData {
+      Varint.append(UInt64(path.count - shared), to: &columns[Column.suffix.rawValue])
+      columns[Column.suffix.rawValue] += path[shared...]
+      columns[Column.kind.rawValue].append(kind.rawValue)
+      if kind.hasSize { Varint.append(size, to: &columns[Column.size.rawValue]) }
+      if kind.hasData {
         // In 512-byte blocks, against where the previous data would end if the next header
         // followed it (tar order equal to path order then costs one byte per record).
-        let block = entry.dataOffset / 512
+        let block = dataOffset / 512
         Varint.appendSigned(Int64(bitPattern: block &- predictedBlock), to: &columns[Column.offset.rawValue])
-        predictedBlock = NameTableBlock.prediction(after: block, size: entry.size)
+        predictedBlock = NameTableBlock.prediction(after: block, size: size)
       }
-      Varint.append(UInt64(entry.mode), to: &columns[Column.mode.rawValue])
-      let timeClass = entry.kind == .directory ? 1 : 0
-      Varint.appendSigned(entry.mtime &- previousMtime[timeClass], to: &columns[Column.mtime.rawValue])
-      previousMtime[timeClass] = entry.mtime
-      if entry.kind.hasLink {
-        let target = entry.linkTargetBytes ?? []
-        Varint.append(UInt64(target.count), to: &columns[Column.link.rawValue])
-        columns[Column.link.rawValue] += target
+      Varint.append(UInt64(mode), to: &columns[Column.mode.rawValue])
+      let timeClass = kind == .directory ? 1 : 0
+      Varint.appendSigned(mtime &- previousMtime[timeClass], to: &columns[Column.mtime.rawValue])
+      previousMtime[timeClass] = mtime
+      if kind.hasLink {
+        Varint.append(UInt64(link.count), to: &columns[Column.link.rawValue])
+        columns[Column.link.rawValue] += link
       }
-      previousPath = entry.pathBytes
+      // Reuses the array's storage: no allocation per record.
+      previousPath.removeAll(keepingCapacity: true)
+      previousPath += path
       records += 1
     }
 

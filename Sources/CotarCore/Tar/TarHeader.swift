@@ -33,16 +33,60 @@ struct TarHeader {
     hasSparseExtension = typeflag == UInt8(ascii: "S") && block[482] != 0
     size = try Self.parseNumber(block, field: 124..<136, name: "size", offset: offset)
     name = Self.cString(block, 0..<100)
-    mode = UInt32(truncatingIfNeeded: (try? Self.parseNumber(block, field: 100..<108, name: "mode", offset: offset)) ?? 0)
-    mtime = Int64(clamping: (try? Self.parseNumber(block, field: 136..<148, name: "mtime", offset: offset)) ?? 0)
+    mode = Self.mode(of: block)
+    mtime = Self.mtime(of: block)
     linkName = Self.cString(block, 157..<257)
-    // POSIX ustar ("ustar\0") has a 155-byte prefix; GNU ("ustar  \0") uses that area for other data.
-    let isPosixUstar = block[257] == 0x75 && block[258] == 0x73 && block[259] == 0x74 && block[260] == 0x61
-      && block[261] == 0x72 && block[262] == 0
-    if isPosixUstar {
+    if Self.isPosixUstar(block) {
       let prefix = Self.cString(block, 345..<500)
       if !prefix.isEmpty { name = prefix + [0x2F] + name }
     }
+  }
+
+  /// Whether `block` is a POSIX ustar header (magic `ustar\0`), whose bytes 345..<500 are a
+  /// path prefix; GNU headers (`ustar  \0`) use that area for other data.
+  @inline(__always)
+  static func isPosixUstar(_ block: UnsafeRawBufferPointer) -> Bool {
+    block[257] == 0x75 && block[258] == 0x73 && block[259] == 0x74 && block[260] == 0x61 && block[261] == 0x72
+      && block[262] == 0
+  }
+
+  /// Appends the path of the header in `block` to `bytes`, exactly as ``init(block:offset:)``
+  /// joins it: the POSIX ustar prefix and a `/` when there is a prefix, then the name.
+  @inline(__always)
+  static func appendPath(of block: UnsafeRawBufferPointer, to bytes: inout [UInt8]) {
+    if isPosixUstar(block), block[345] != 0 {
+      appendCString(block, 345..<500, to: &bytes)
+      bytes.append(0x2F)
+    }
+    appendCString(block, 0..<100, to: &bytes)
+  }
+
+  /// Appends the bytes of `range` up to the first NUL to `bytes`.
+  @inline(__always)
+  static func appendCString(_ block: UnsafeRawBufferPointer, _ range: Range<Int>, to bytes: inout [UInt8]) {
+    var end = range.lowerBound
+    while end < range.upperBound && block[end] != 0 { end += 1 }
+    bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: block[range.lowerBound..<end]))
+  }
+
+  /// The mode field of `block`, 0 when it is not a number (listing metadata, never fatal).
+  @inline(__always)
+  static func mode(of block: UnsafeRawBufferPointer) -> UInt32 {
+    UInt32(truncatingIfNeeded: numberOrZero(block, field: 100..<108, name: "mode"))
+  }
+
+  /// The mtime field of `block`, 0 when it is not a number.
+  @inline(__always)
+  static func mtime(of block: UnsafeRawBufferPointer) -> Int64 {
+    Int64(clamping: numberOrZero(block, field: 136..<148, name: "mtime"))
+  }
+
+  /// ``parseNumber(_:field:name:offset:)``, or 0 where it throws; a plain octal field (the
+  /// common case) is read without building an error.
+  @inline(__always)
+  private static func numberOrZero(_ block: UnsafeRawBufferPointer, field: Range<Int>, name: String) -> UInt64 {
+    if let value = plainOctal(block, from: field.lowerBound, count: field.count) { return value }
+    return (try? parseNumber(block, field: field, name: name, offset: 0)) ?? 0
   }
 
   /// Checks the header checksum, accepting the unsigned and the signed byte sum as GNU tar does.

@@ -356,14 +356,15 @@ struct TarWalker {
   /// Parses the next member without allocating when it is a ``PlainMember`` whose header is
   /// buffered, and no extended header, global PAX record or earlier failure is pending; the
   /// same checks as ``step()`` (checksum, numeric fields, bounds of the data) are made on the
-  /// same bytes. `accept` sees the member before the walker moves past it.
+  /// same bytes. `accept` sees the member, and its 512-byte header block (valid only during
+  /// the call), before the walker moves past it.
   ///
   /// - Returns: the member when it was parsed and `accept` returned `true`; `nil`, with the
   ///   walker unchanged, for anything else (another kind of member, a header that is not
   ///   buffered, the end, a malformed header, or `accept` refusing). The caller then calls
   ///   ``step()``, which handles (or reports) that member in full.
   @inline(__always)
-  mutating func stepPlain(_ accept: (PlainMember) -> Bool) -> PlainMember? {
+  mutating func stepPlain(_ accept: (PlainMember, UnsafeRawBufferPointer) -> Bool) -> PlainMember? {
     guard pendingFailure == nil, !ended, longName == nil, longLink == nil, entryPax == nil, globalPax.isEmpty,
       sparseExtension == nil
     else { return nil }
@@ -371,56 +372,64 @@ struct TarWalker {
     guard memberStart == nil || memberStart == headerOffset, headerOffset >= bufferStart else { return nil }
     let start = Int(headerOffset - bufferStart)
     guard start <= buffer.count - 512 else { return nil }
-    let parsed: PlainMember? = buffer.withUnsafeBytes { raw -> PlainMember? in
+    let totalSize = self.totalSize
+    let accepted: PlainMember? = buffer.withUnsafeBytes { raw -> PlainMember? in
       let block = UnsafeRawBufferPointer(rebasing: raw[start..<(start + 512)])
-      let typeflag = block[156]
-      let kind: TarEntry.Kind
-      switch typeflag {
-      case UInt8(ascii: "0"), 0, UInt8(ascii: "7"): kind = .file
-      case UInt8(ascii: "5"): kind = .directory
-      case UInt8(ascii: "2"): kind = .symbolicLink
-      default: return nil
-      }
-      guard block[0] != 0 || !TarHeader.isZeroBlock(block),
-        let stored = TarHeader.plainOctal(block, from: 148, count: 8),
-        TarHeader.checksum(of: block, matches: stored).0,
-        let storedSize = TarHeader.plainOctal(block, from: 124, count: 12)
-      else { return nil }
-      // The path: the name, after the POSIX ustar prefix and a `/` when there is one.
-      var hash = PathHash.offsetBasis
-      var last: UInt8? = nil
-      let isPosixUstar = block[257] == 0x75 && block[258] == 0x73 && block[259] == 0x74 && block[260] == 0x61
-        && block[261] == 0x72 && block[262] == 0
-      if isPosixUstar, block[345] != 0 {
-        var index = 345
-        while index < 500, block[index] != 0 {
-          hash = (hash ^ UInt64(block[index])) &* PathHash.prime
-          index += 1
-        }
-        hash = (hash ^ 0x2F) &* PathHash.prime
-        last = 0x2F
-      }
-      var index = 0
-      while index < 100, block[index] != 0 {
-        hash = (hash ^ UInt64(block[index])) &* PathHash.prime
-        index += 1
-      }
-      if index > 0 { last = block[index - 1] }
-      // A v7 directory (NUL-typed, name ending in `/`) takes the general path.
-      if kind == .file && last == 0x2F && typeflag == 0 { return nil }
-      let size = kind == .file ? storedSize : 0
-      return PlainMember(
-        kind: kind, pathHash: hash, headerOffset: headerOffset, dataOffset: headerOffset + 512, size: size)
+      guard let member = Self.plainMember(block, at: headerOffset) else { return nil }
+      let (end, overflow) = member.dataOffset.addingReportingOverflow(member.size)
+      guard !overflow, end <= totalSize, accept(member, block) else { return nil }
+      return member
     }
-    guard let member = parsed else { return nil }
-    let (end, overflow) = member.dataOffset.addingReportingOverflow(member.size)
-    guard !overflow, end <= totalSize, accept(member) else { return nil }
+    guard let member = accepted else { return nil }
+    let end = member.dataOffset + member.size
     let padded = (end + 511) & ~511
     offset = padded < end ? end : padded
     summary.members += 1
     if member.kind != .file { summary.skipped[member.kind.description, default: 0] += 1 }
     memberStart = nil
     return member
+  }
+
+  /// The member whose header is `block` (at `headerOffset`) when it is a ``PlainMember`` with
+  /// a valid checksum and size; `nil` for anything else (left to ``step()``).
+  @inline(__always)
+  private static func plainMember(_ block: UnsafeRawBufferPointer, at headerOffset: UInt64) -> PlainMember? {
+    let typeflag = block[156]
+    let kind: TarEntry.Kind
+    switch typeflag {
+    case UInt8(ascii: "0"), 0, UInt8(ascii: "7"): kind = .file
+    case UInt8(ascii: "5"): kind = .directory
+    case UInt8(ascii: "2"): kind = .symbolicLink
+    default: return nil
+    }
+    guard block[0] != 0 || !TarHeader.isZeroBlock(block),
+      let stored = TarHeader.plainOctal(block, from: 148, count: 8),
+      TarHeader.checksum(of: block, matches: stored).0,
+      let storedSize = TarHeader.plainOctal(block, from: 124, count: 12)
+    else { return nil }
+    // The path: the name, after the POSIX ustar prefix and a `/` when there is one.
+    var hash = PathHash.offsetBasis
+    var last: UInt8? = nil
+    if TarHeader.isPosixUstar(block), block[345] != 0 {
+      var index = 345
+      while index < 500, block[index] != 0 {
+        hash = (hash ^ UInt64(block[index])) &* PathHash.prime
+        index += 1
+      }
+      hash = (hash ^ 0x2F) &* PathHash.prime
+      last = 0x2F
+    }
+    var index = 0
+    while index < 100, block[index] != 0 {
+      hash = (hash ^ UInt64(block[index])) &* PathHash.prime
+      index += 1
+    }
+    if index > 0 { last = block[index - 1] }
+    // A v7 directory (NUL-typed, name ending in `/`) takes the general path.
+    if kind == .file && last == 0x2F && typeflag == 0 { return nil }
+    let size = kind == .file ? storedSize : 0
+    return PlainMember(
+      kind: kind, pathHash: hash, headerOffset: headerOffset, dataOffset: headerOffset + 512, size: size)
   }
 
   /// The compression format whose magic bytes start `block`, if any (gzip, bzip2, xz, zstd, lz4).

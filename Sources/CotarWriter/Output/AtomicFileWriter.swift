@@ -124,10 +124,21 @@ public final class AtomicFileWriter {
   ///   cancelled (checked before each chunk).
   public func copy(from source: any RangeSource, range: Range<UInt64>) async throws {
     var offset = range.lowerBound
+    // A local source is read into one reused chunk: a fresh 1 MiB array per chunk is mapped
+    // and unmapped by malloc each time, a page fault for every 4 KiB copied.
+    let local = source as? any SynchronousRangeSource
+    var chunk: [UInt8] = []
     while offset < range.upperBound {
       try Task.checkCancellation()
       let end = min(offset + (1 << 20), range.upperBound)
-      try write(try await source.read(offset..<end))
+      if let local {
+        let count = Int(end - offset)
+        if chunk.count != count { chunk = [UInt8](repeating: 0, count: count) }
+        try chunk.withUnsafeMutableBytes { try local.readSync(offset..<end, into: $0) }
+        try write(chunk)
+      } else {
+        try write(try await source.read(offset..<end))
+      }
       offset = end
     }
   }
