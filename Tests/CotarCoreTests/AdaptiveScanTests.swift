@@ -24,7 +24,7 @@ import Testing
   @Test func largeMembersAreHoppedWithUnderOnePercentTransferred() async throws {
     // 64 members of 16 MiB (a 1 GiB sparse file: only the headers are written).
     let path = ScratchSpace.path("cotar-adaptive", suffix: ".tar")
-    FileManager.default.createFile(atPath: path, contents: nil)
+    #expect(FileManager.default.createFile(atPath: path, contents: nil))
     defer { try? FileManager.default.removeItem(atPath: path) }
     let handle = try #require(FileHandle(forWritingAtPath: path))
     let member: UInt64 = 16 << 20

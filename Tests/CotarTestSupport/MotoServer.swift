@@ -1,4 +1,3 @@
-import CotarTestSupport
 import Foundation
 import Synchronization
 

@@ -1,4 +1,3 @@
-import CotarTestSupport
 import Foundation
 
 /// What a finished child process printed and how it ended.

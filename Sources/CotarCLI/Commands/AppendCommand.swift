@@ -57,7 +57,7 @@ struct AppendCommand: AsyncParsableCommand {
 /// any cleanup) and `COTAR_PAUSE_AT=<step>` prints `cotar: paused at <step>` and waits to be
 /// killed, so tests can crash `append` at each step of ``ArchiveAppender/Step`` (and `pack`
 /// at ``CotarPacker/Step``).
-func debugFailpoint<Step: RawRepresentable<String>>(_: Step.Type = ArchiveAppender.Step.self) -> (@Sendable (Step) throws -> Void)? {
+func debugFailpoint<Step: RawRepresentable<String> & Sendable>(_: Step.Type = ArchiveAppender.Step.self) -> (@Sendable (Step) throws -> Void)? {
   #if DEBUG
     let failAt = getenv("COTAR_FAIL_AT").map { String(cString: $0) }
     let pauseAt = getenv("COTAR_PAUSE_AT").map { String(cString: $0) }

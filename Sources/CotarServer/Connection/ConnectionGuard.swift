@@ -312,7 +312,7 @@ extension Duration {
 enum HeapTrim {
   #if canImport(Glibc)
     private typealias Function = @convention(c) (Int) -> Int32
-    nonisolated(unsafe) private static let function: Function? = {
+    private static let function: Function? = {
       guard let symbol = dlsym(nil, "malloc_trim") else { return nil }
       return unsafeBitCast(symbol, to: Function.self)
     }()
