@@ -11,6 +11,16 @@ struct S3CLITests {
     try await ProcessRunner.runDetached(CLI.executable.path, arguments, environment: server.environment.merging(environment) { $1 })
   }
 
+  /// `cotar pack data --shard-size 8KiB -o BASE ARGUMENTS` in `directory` (a
+  /// ``ShardSetCLITests/treeOfSixty()``), against `server`.
+  func pack(
+    _ server: MotoServer, to base: String, in directory: URL, _ arguments: [String], environment: [String: String] = [:]
+  ) async throws -> ProcessResult {
+    try await ProcessRunner.runDetached(
+      CLI.executable.path, ["pack", "data", "--shard-size", "8KiB", "-o", base] + arguments, in: directory.path,
+      environment: server.environment.merging(environment) { $1 })
+  }
+
   func uploader(_ server: MotoServer) -> S3Uploader {
     S3Uploader(
       s3: S3Configuration(
@@ -148,9 +158,7 @@ struct S3CLITests {
     defer { try? FileManager.default.removeItem(at: directory) }
     let base = "s3://\(server.bucket)/\(prefix)sets/p"
     func pack(_ extra: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
-      try await ProcessRunner.runDetached(
-        CLI.executable.path, ["pack", "data", "--shard-size", "8KiB", "--co", "-o", base] + extra, in: directory.path,
-        environment: server.environment.merging(environment) { $1 })
+      try await self.pack(server, to: base, in: directory, ["--co"] + extra, environment: environment)
     }
 
     // A store that refuses the manifest: the run fails, and neither the manifest nor any
@@ -194,9 +202,7 @@ struct S3CLITests {
     let base = "s3://\(server.bucket)/\(prefix)force/p"
     let everyPath = (0..<60).map(ShardSetCLITests.path)
     func pack(_ extra: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
-      try await ProcessRunner.runDetached(
-        CLI.executable.path, ["pack", "data", "--shard-size", "8KiB", "-o", base] + extra, in: directory.path,
-        environment: server.environment.merging(environment) { $1 })
+      try await self.pack(server, to: base, in: directory, extra, environment: environment)
     }
     /// The shard keys PUT since request line `start`.
     func shardKeys(since start: Int) -> Set<String> {

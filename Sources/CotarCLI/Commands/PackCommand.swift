@@ -113,7 +113,7 @@ struct PackCommand: AsyncParsableCommand {
     }
     let manifestLocation = destination + ".manifest.json"
     let manifestObject = S3ObjectPath(bucket: base.bucket, key: base.key + ".manifest.json")
-    let listed = try await oldShardNames(manifestLocation, session: session)
+    let listed = try await CotarPacker.filesListed { try session.source(manifestLocation) }.map(Set.init)
     if listed != nil && !outputOptions.force {
       throw CotarError(.outputExists, "the manifest exists; pass --force to replace it", source: manifestLocation)
     }
@@ -150,23 +150,6 @@ struct PackCommand: AsyncParsableCommand {
       try? await uploader.delete(S3ObjectPath(bucket: base.bucket, key: keyDirectory + name))
     }
     printSummary(summary, manifest: manifestLocation)
-  }
-
-  /// The file names the manifest at `location` lists (plain names, beside it), empty for a
-  /// malformed manifest, `nil` when there is none.
-  ///
-  /// - Throws: what the store throws other than `.notFound`.
-  private func oldShardNames(_ location: String, session: SourceSession) async throws -> Set<String>? {
-    do {
-      let set = try await CotarShardSet.open(manifest: try session.source(location)) { name in
-        throw CotarError(.invalidArgument, "a shard is not opened here", source: name)
-      }
-      return Set(set.manifest.shards.flatMap(\.files))
-    } catch let error as CotarError where error.code == .notFound {
-      return nil
-    } catch let error as CotarError where error.code == .invalidArgument || error.code == .limitExceeded {
-      return []
-    }
   }
 
   /// The one-line summary: shards, entries, largest shard, packing.

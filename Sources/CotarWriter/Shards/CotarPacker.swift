@@ -372,21 +372,30 @@ public enum CotarPacker {
   }
 
   /// The shard (and sidecar) paths an existing manifest lists: none when there is no
-  /// manifest or it is not one a reader accepts (malformed, or over
-  /// ``CotarShardSet/maximumManifestBytes``).
+  /// manifest or it is not one a reader accepts.
   ///
   /// - Throws: `CotarError` `.io` when it exists but cannot be read: a run that does not know
   ///   which files the old set needs could not keep them if it fails.
   static func oldManifestFiles(_ manifestPath: String, directory: String) async throws -> [String] {
-    let old: ShardManifest
+    (try await filesListed { try FileSource(path: manifestPath) } ?? []).map { directory + $0 }
+  }
+
+  /// The file names the manifest read from `manifest()` lists (shards, indexes, name tables:
+  /// plain names beside it, as the manifest parser requires), `nil` when there is no manifest
+  /// (`.notFound`), and none when it is not one a reader accepts (malformed, or over
+  /// ``CotarShardSet/maximumManifestBytes``). For `pack --force`, locally and to S3.
+  ///
+  /// - Throws: what opening or reading the manifest throws, other than the cases above.
+  package static func filesListed(byManifest manifest: () throws -> any RangeSource) async throws -> [String]? {
     do {
-      old = try await CotarShardSet.open(manifestPath: manifestPath).manifest
-    } catch let error as CotarError where [.notFound, .invalidArgument, .limitExceeded].contains(error.code) {
+      let set = try await CotarShardSet.open(manifest: try manifest()) { name in
+        throw CotarError(.invalidArgument, "a shard is not opened here", source: name)
+      }
+      return set.manifest.shards.flatMap(\.files)
+    } catch let error as CotarError where error.code == .notFound {
+      return nil
+    } catch let error as CotarError where error.code == .invalidArgument || error.code == .limitExceeded {
       return []
-    }
-    return old.shards.flatMap { shard in
-      // Only plain names in the manifest's directory: never follow a hostile path elsewhere.
-      shard.files.filter { !$0.contains("/") && $0 != "." && $0 != ".." && !$0.isEmpty }.map { directory + $0 }
     }
   }
 

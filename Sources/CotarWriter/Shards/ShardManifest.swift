@@ -165,7 +165,7 @@ public struct ShardManifest: Hashable, Sendable {
       else { throw invalid("shard \(shards.count) lacks name, size, entries or sha256") }
       guard !name.contains("/"), !name.isEmpty, name != "..", name != "." else { throw invalid("shard name '\(name)' must be a plain file name") }
       let index = item["index"]?.stringValue
-      if let index, index.contains("/") || index.isEmpty || index == ".." { throw invalid("index name '\(index)' must be a plain file name") }
+      if let index, index.contains("/") || index.isEmpty || index == ".." || index == "." { throw invalid("index name '\(index)' must be a plain file name") }
       let compression = item["compression"]?.stringValue
       if item["compression"] != nil {
         guard compression == Shard.gzip else {
