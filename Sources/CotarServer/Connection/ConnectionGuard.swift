@@ -235,8 +235,9 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
       let buffer = context.channel.allocator.buffer(string: Self.overloaded)
       // Half-close after the refusal and discard what the client sends until it closes, so
       // the refusal is read rather than lost to a reset caused by unread request bytes.
+      let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
       context.writeAndFlush(wrapOutboundOut(.byteBuffer(buffer))).whenComplete { _ in
-        context.close(mode: .output, promise: nil)
+        boundContext.value.close(mode: .output, promise: nil)
       }
       // Never wait long on a client that does not read the refusal.
       let channel = context.channel

@@ -201,7 +201,8 @@ final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     if head.closes {
       closing = true
       pending = nil
-      context.writeAndFlush(wrapOutboundOut(.byteBuffer(output))).whenComplete { _ in context.close(promise: nil) }
+      let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+      context.writeAndFlush(wrapOutboundOut(.byteBuffer(output))).whenComplete { _ in boundContext.value.close(promise: nil) }
     } else {
       context.write(wrapOutboundOut(.byteBuffer(output)), promise: nil)
     }
