@@ -51,7 +51,14 @@ struct ListCommand: AsyncParsableCommand {
   @Flag(help: "One JSON object per line: path, type, offset, size (and link target).")
   var json = false
 
+  @Flag(
+    help: ArgumentHelp(
+      "End each line with NUL instead of a newline and print names raw (not escaped).",
+      discussion: "For exact pipelines: cotar ls X -r --files --null | cotar get X --paths-from - --null -o out"))
+  var null = false
+
   func validate() throws {
+    if null && json { throw ValidationError("--null does not combine with --json (JSON strings are already exact)") }
     if tarOrder && (prefix != nil || recursive || glob != nil || files) {
       throw ValidationError("--tar-order lists every member; it does not combine with PREFIX, --recursive, --glob or --files")
     }
@@ -99,7 +106,7 @@ struct ListCommand: AsyncParsableCommand {
       }
       guard entries.isEmpty else { return (out, []) }
       let hint = try await didYouMean(Array(glob.utf8)) { !(try await table.glob(String(decoding: $0, as: UTF8.self))).isEmpty }
-      return (out, ["no member of \(archive) matches --glob '\(glob)'\(hint)"])
+      return (out, ["no member of \(archive) matches --glob '\(escapedName(glob))'\(hint)"])
     }
     var matched: Bool
     if recursive {
@@ -127,7 +134,7 @@ struct ListCommand: AsyncParsableCommand {
       return (out, [])
     }
     let hint = try await didYouMean(base) { try await Self.exists($0, in: table) }
-    return (out, ["'\(prefix)' is not in \(archive)\(hint)"])
+    return (out, ["'\(escapedName(prefix))' is not in \(archive)\(hint)"])
   }
 
   /// Whether `member` passes --files (only files and hard links).
@@ -165,13 +172,19 @@ struct ListCommand: AsyncParsableCommand {
       }
       return Array((line + "}\n").utf8)
     }
-    guard long else { return path + [0x0A] }
+    guard long else { return shown(path) + [terminator] }
     let placeholder = NameEntry(pathBytes: path, kind: .directory, size: 0)
-    let shown = entry ?? placeholder
-    var bytes = Array("\(modeString(shown))\t\(total ?? shown.size)\t\(shown.mtime)\t".utf8) + path
-    if let target = shown.linkTargetBytes { bytes += Array(" -> ".utf8) + target }
-    return bytes + [0x0A]
+    let member = entry ?? placeholder
+    var bytes = Array("\(modeString(member))\t\(total ?? member.size)\t\(member.mtime)\t".utf8) + shown(path)
+    if let target = member.linkTargetBytes { bytes += Array(" -> ".utf8) + shown(target) }
+    return bytes + [terminator]
   }
+
+  /// What ends a line: NUL with --null, else a newline.
+  private var terminator: UInt8 { null ? 0 : 0x0A }
+
+  /// A name as printed: raw with --null, else escaped as GNU tar does (`\n`, `\033`, `\\`).
+  private func shown(_ name: [UInt8]) -> [UInt8] { null ? name : escapedName(name) }
 
   func list(_ scanner: TarScanner) async throws {
     var pending: [UInt8] = []
@@ -191,12 +204,12 @@ struct ListCommand: AsyncParsableCommand {
       if json {
         pending += Array(jsonLine(entry).utf8)
       } else if long {
-        pending += Array("\(entry.kind)\t\(entry.dataOffset)\t\(entry.size)\t".utf8) + entry.pathBytes
-        if let target = entry.linkTargetBytes { pending += Array(" -> ".utf8) + target }
+        pending += Array("\(entry.kind)\t\(entry.dataOffset)\t\(entry.size)\t".utf8) + shown(entry.pathBytes)
+        if let target = entry.linkTargetBytes { pending += Array(" -> ".utf8) + shown(target) }
       } else {
-        pending += entry.pathBytes
+        pending += shown(entry.pathBytes)
       }
-      pending.append(0x0A)
+      pending.append(json ? 0x0A : terminator)
       if pending.count >= 1 << 16 {
         try writeStandardOutput(pending)
         pending.removeAll(keepingCapacity: true)
