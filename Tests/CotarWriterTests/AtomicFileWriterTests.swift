@@ -99,16 +99,16 @@ struct AtomicFileWriterCompanionTests {
   func failedCommitRestoresCompanion() throws {
     let directory = try ScratchSpace.directory("cotar-writer")
     defer { try? FileManager.default.removeItem(at: directory) }
-    // A non-empty directory where the file should go: rename(2) fails (EISDIR).
     let destination = directory.appendingPathComponent("d.tar.index")
-    try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: false)
-    try Data([7]).write(to: destination.appendingPathComponent("keep"))
     let companion = directory.appendingPathComponent("d.tar.names").path
     try Data([2, 2]).write(to: URL(fileURLWithPath: companion))
     let writer = try AtomicFileWriter(destination: destination.path, overwrite: true)
     try writer.write([3])
+    // A directory appears where the file should go: the commit refuses to replace it.
+    try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: false)
+    try Data([7]).write(to: destination.appendingPathComponent("keep"))
     let error = #expect(throws: CotarError.self) { try writer.commit(removing: companion) }
-    #expect(error?.code == .io)
+    #expect(error?.code == .invalidArgument)
     #expect(try Data(contentsOf: URL(fileURLWithPath: companion)) == Data([2, 2]))
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["d.tar.index", "d.tar.names"])
     #expect(try FileManager.default.contentsOfDirectory(atPath: destination.path) == ["keep"])
