@@ -10,7 +10,7 @@ public struct CotarError: Error, Sendable, CustomStringConvertible {
     private enum Value: String, Sendable {
       case truncated, invalidMagic, unsupportedVersion, corruptIndex, invalidTar
       case hashCollision, indexTooDense, limitExceeded, io, rangeNotHonoured
-      case sourceChanged, httpStatus, invalidArgument, outputExists, notFound
+      case sourceChanged, httpStatus, invalidArgument, outputExists, notFound, staleNameTable
     }
     private let value: Value
     private init(_ value: Value) { self.value = value }
@@ -45,6 +45,9 @@ public struct CotarError: Error, Sendable, CustomStringConvertible {
     public static let outputExists = Code(.outputExists)
     /// The file or object does not exist (a missing local file, HTTP 404 or 410).
     public static let notFound = Code(.notFound)
+    /// A name table does not describe the tar its index describes (a stale `X.tar.names`
+    /// beside a rebuilt index): its data offsets cannot be trusted.
+    public static let staleNameTable = Code(.staleNameTable)
 
     /// The code's name, such as `truncated`.
     public var description: String { value.rawValue }

@@ -74,6 +74,43 @@ struct S3CLITests {
     #expect(missing.stderr.contains("no such key"))
   }
 
+  /// `index --no-names` to S3 never leaves an older `X.tar.names` beside the new index:
+  /// refused without `--force` (before anything is written), deleted with it.
+  @Test func indexNoNamesToS3RefusesOrRemovesTheOlderNameTable() async throws {
+    let server = try await MotoServer.shared()
+    let prefix = server.uniquePrefix()
+    let tarURL = "s3://\(server.bucket)/\(prefix)d.tar"
+    let object = S3ObjectPath(bucket: server.bucket, key: prefix + "d.tar")
+    var first = TestTar()
+    first.add("a.txt", "one\n")
+    first.add("b.txt", "two two\n")
+    try await uploader(server).put(first.finished, to: object)
+    #expect(try await cotar(server, ["index", tarURL]).status == 0)
+    var second = TestTar()
+    second.add("b.txt", "x\n")
+    second.add("a.txt", "CHANGED-A-LONGER-CONTENT\n")
+    try await uploader(server).put(second.finished, to: object)
+    // Only the older name table is left: it alone refuses the run.
+    try await uploader(server).delete(S3ObjectPath(bucket: server.bucket, key: prefix + "d.tar.index"))
+    let refused = try await cotar(server, ["index", tarURL, "--no-names"])
+    #expect(refused.status == 1, "\(refused.stderr)")
+    #expect(refused.stderr.contains("\(tarURL).names") && refused.stderr.contains("pass --force"), "\(refused.stderr)")
+    let noIndex = try await cotar(server, ["get", tarURL, "a.txt"])
+    #expect(noIndex.status != 0, "the refused run wrote \(tarURL).index")
+    let forced = try await cotar(server, ["index", tarURL, "--no-names", "--force"])
+    #expect(forced.status == 0, "\(forced.stderr)")
+    #expect(forced.stderr.contains("removed \(tarURL).names"), "\(forced.stderr)")
+    let listed = try await cotar(server, ["ls", tarURL])
+    #expect(listed.stderr.contains("no name table"), "\(listed.stderr)")
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let out = directory.appendingPathComponent("out")
+    let extracted = try await cotar(server, ["extract", tarURL, "-o", out.path])
+    #expect(extracted.status == 0, "\(extracted.stderr)")
+    #expect(try String(contentsOf: out.appendingPathComponent("a.txt"), encoding: .utf8) == "CHANGED-A-LONGER-CONTENT\n")
+    #expect(try String(contentsOf: out.appendingPathComponent("b.txt"), encoding: .utf8) == "x\n")
+  }
+
   @Test func indexAndCreateWhereTheTarLives() async throws {
     let server = try await MotoServer.shared()
     let prefix = server.uniquePrefix()

@@ -71,3 +71,46 @@ struct AtomicFileWriterTests {
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
   }
 }
+
+/// ``AtomicFileWriter/commit(removing:)``: the new file and the removal of its stale
+/// companion happen together, or neither does.
+@Suite("Atomic output files with a companion to remove")
+struct AtomicFileWriterCompanionTests {
+  @Test("a commit removes the companion and leaves nothing else; no companion, nothing removed")
+  func removesCompanion() throws {
+    let directory = try ScratchSpace.directory("cotar-writer")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let destination = directory.appendingPathComponent("d.tar.index").path
+    let companion = directory.appendingPathComponent("d.tar.names").path
+    try Data([1]).write(to: URL(fileURLWithPath: destination))
+    try Data([2]).write(to: URL(fileURLWithPath: companion))
+    let writer = try AtomicFileWriter(destination: destination, overwrite: true)
+    try writer.write([3, 4])
+    #expect(try writer.commit(removing: companion))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: destination)) == Data([3, 4]))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["d.tar.index"])
+    let again = try AtomicFileWriter(destination: destination, overwrite: true)
+    try again.write([5])
+    #expect(try !again.commit(removing: companion))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["d.tar.index"])
+  }
+
+  @Test("a commit that fails puts the companion back and leaves the destination as it was")
+  func failedCommitRestoresCompanion() throws {
+    let directory = try ScratchSpace.directory("cotar-writer")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let destination = directory.appendingPathComponent("d.tar.index")
+    let companion = directory.appendingPathComponent("d.tar.names").path
+    try Data([2, 2]).write(to: URL(fileURLWithPath: companion))
+    let writer = try AtomicFileWriter(destination: destination.path, overwrite: true)
+    try writer.write([3])
+    // A directory appears where the file should go: the commit refuses to replace it.
+    try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: false)
+    try Data([7]).write(to: destination.appendingPathComponent("keep"))
+    let error = #expect(throws: CotarError.self) { try writer.commit(removing: companion) }
+    #expect(error?.code == .invalidArgument)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: companion)) == Data([2, 2]))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["d.tar.index", "d.tar.names"])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: destination.path) == ["keep"])
+  }
+}

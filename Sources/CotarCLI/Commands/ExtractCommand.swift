@@ -64,7 +64,7 @@ struct ExtractCommand: AsyncParsableCommand {
           archive: archive.archive, source: opened.tar, session: session, speculativeBytes: remote.speculativeBytes)
       }
       let (members, unmatched) = try await select(from: table)
-      return unmatched + (try await extract(members, from: cotar))
+      return unmatched + (try await extract(members, from: cotar, table: table))
     }
     if failed > 0 { throw ExitCode.failure }
   }
@@ -108,7 +108,11 @@ struct ExtractCommand: AsyncParsableCommand {
   }
 
   /// Writes `members` under the output directory; returns how many failed or were refused.
-  private func extract(_ members: [NameEntry], from cotar: Cotar) async throws -> Int {
+  /// Before anything is written, every file and hard-link record is checked against the
+  /// index (SPEC §12.5): a stale name table fails the run instead of writing wrong bytes.
+  private func extract(_ members: [NameEntry], from cotar: Cotar, table: NameTable) async throws -> Int {
+    _ = try await cotar.located(
+      members.filter { $0.kind == .file || $0.kind == .hardLink }, in: table, concurrency: concurrency)
     let extractor = try SafeExtractor(directory: output, overwrite: force)
     var failed = 0
     func attempt(_ body: () async throws -> Void) async throws {

@@ -242,7 +242,7 @@ struct GetCommand: AsyncParsableCommand {
     else { return nil }
     if noFollow { return (entry.linkTargetBytes ?? []) + [0x0A] }
     guard let target = try await table.resolvingSymlinks(pathBytes: path) else { return nil }
-    return try await cotar.read(target)
+    return try await cotar.read(target, in: table)
   }
 
   /// Says that `path` is in no shard of a shard set.

@@ -55,6 +55,9 @@ func writeRemoteIndex(
   guard withoutQuery(tar) != destination else {
     throw CotarError(.invalidArgument, "the output is the input", source: destination)
   }
+  if !includingTar, index.noNames, SourceResolver.scheme(of: destination) != "s3" {
+    try refuseExistingNames(namesSidecarPath(forIndex: destination), force: force)
+  }
   try await remote.withSession(needed: true) { session in
     let source = try session.source(tar)
     var scanOptions = TarScanner.Options()
@@ -70,18 +73,23 @@ func writeRemoteIndex(
     // index gets it as X.tar.names beside it, written before the index.
     let names = result.names
     let tail = [UInt8](repeating: 0, count: Int(padding)) + (includingTar ? names ?? [] : []) + result.index.bytes
-    let namesDestination = includingTar || names == nil ? nil : namesSidecarPath(forIndex: destination)
+    // The sidecar index's X.tar.names: written, or with --no-names removed when it is there
+    // (it would describe an older build), and without --force an existing one is refused.
+    let namesSidecar = includingTar ? nil : namesSidecarPath(forIndex: destination)
+    let namesDestination = names == nil ? nil : namesSidecar
     if SourceResolver.scheme(of: destination) == "s3" {
       let object = try S3ObjectPath(parsing: destination)
       let uploader = try session.uploader(for: destination)
-      if !force {
-        for output in [destination] + (namesDestination.map { [$0] } ?? []) {
-          let existing = try session.source(output)
-          do {
-            _ = try await existing.size()
-            throw CotarError(.outputExists, "the output exists; pass --force to replace it", source: output)
-          } catch let error as CotarError where error.code == .notFound {}
-        }
+      // With --no-names and --force, an existing X.tar.names is kept in memory, deleted
+      // before the index is written and put back if that fails (S3 has no rename).
+      var staleNames: (object: S3ObjectPath, bytes: [UInt8])?
+      for output in [destination] + (namesSidecar.map { [$0] } ?? []) where !force || (output == namesSidecar && names == nil) {
+        let existing = try session.source(output)
+        do {
+          let size = try await existing.size()
+          guard force else { throw CotarError(.outputExists, "the output exists; pass --force to replace it", source: output) }
+          staleNames = (try S3ObjectPath(parsing: output), try await existing.read(0..<size))
+        } catch let error as CotarError where error.code == .notFound {}
       }
       if includingTar {
         let copyFrom = (source as? S3RangeSource).flatMap { $0.s3.endpoint == uploader.s3.endpoint ? $0.object : nil }
@@ -90,7 +98,19 @@ func writeRemoteIndex(
         if let namesDestination, let names {
           try await session.uploader(for: namesDestination).put(names, to: try S3ObjectPath(parsing: namesDestination))
         }
-        try await uploader.put(tail, to: object)
+        if let staleNames, let namesSidecar {
+          let namesUploader = try session.uploader(for: namesSidecar)
+          try await namesUploader.delete(staleNames.object)
+          do {
+            try await uploader.put(tail, to: object)
+          } catch {
+            try? await namesUploader.put(staleNames.bytes, to: staleNames.object)
+            throw error
+          }
+          reportRemovedNames(namesSidecar)
+        } else {
+          try await uploader.put(tail, to: object)
+        }
       }
     } else {
       let writer = try AtomicFileWriter(destination: destination, overwrite: force)
@@ -101,7 +121,7 @@ func writeRemoteIndex(
         try namesWriter.commit()
       }
       try writer.write(tail)
-      try writer.commit()
+      try commit(writer, removingStaleNames: names == nil ? namesSidecar : nil)
     }
     printError(buildSummary(result, output: destination))
   }
@@ -112,7 +132,15 @@ func writeRemoteIndex(
 ///
 /// - Throws: `CotarError` from the scan, the build or the output.
 func writeIndex(of tar: String, to destination: String, index: IndexOptions, force: Bool, includingTar: Bool) async throws {
-  try OutputGuard.refuse(destination: destination, sameAs: Set([OutputGuard.identity(of: tar)].compactMap { $0 }))
+  let inputs = Set([OutputGuard.identity(of: tar)].compactMap { $0 })
+  try OutputGuard.refuse(destination: destination, sameAs: inputs)
+  // A sidecar index built with --no-names: an X.tar.names beside it describes an older
+  // build; refused without --force, removed with the commit with it.
+  let staleNames = includingTar || !index.noNames ? nil : namesSidecarPath(forIndex: destination)
+  if let staleNames {
+    try OutputGuard.refuse(destination: staleNames, sameAs: inputs)
+    try refuseExistingNames(staleNames, force: force)
+  }
   let writer = try AtomicFileWriter(destination: destination, overwrite: force)
   let source = try FileSource(path: tar)
   let progress = scanProgressPrinter("indexing")
@@ -136,8 +164,34 @@ func writeIndex(of tar: String, to destination: String, index: IndexOptions, for
     try namesWriter.commit()
   }
   try writer.write(result.index.bytes)
-  try writer.commit()
+  try commit(writer, removingStaleNames: staleNames)
   printError(buildSummary(result, output: destination))
+}
+
+/// Refuses, unless `force`, an existing name-table sidecar `path` that `--no-names` would
+/// leave beside the new index: it counts as an existing output.
+///
+/// - Throws: `CotarError` `.outputExists`.
+func refuseExistingNames(_ path: String, force: Bool) throws {
+  guard !force, (try? Syscall.linkStatus(path)) != nil else { return }
+  throw CotarError(
+    .outputExists,
+    "output exists: the name table of an earlier index, which --no-names would leave stale; pass --force to replace the index and remove it",
+    source: path)
+}
+
+/// Commits `writer`; with `stale`, removes that name-table sidecar with the commit (see
+/// ``AtomicFileWriter/commit(removing:)``) and says so on stderr.
+///
+/// - Throws: as ``AtomicFileWriter/commit(removing:)``.
+func commit(_ writer: AtomicFileWriter, removingStaleNames stale: String?) throws {
+  guard let stale else { return try writer.commit() }
+  if try writer.commit(removing: stale) { reportRemovedNames(stale) }
+}
+
+/// Says that the stale name-table sidecar `path` was removed.
+func reportRemovedNames(_ path: String) {
+  printError("cotar: removed \(path): it described an earlier build, and --no-names writes no name table")
 }
 
 /// The one-line summary printed by `index` and `create`.

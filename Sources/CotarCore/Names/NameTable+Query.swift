@@ -258,18 +258,3 @@ extension NameTable {
     return entry
   }
 }
-
-extension Cotar {
-  /// The data of a file or hard-link record of the name table (checked against the tar's end).
-  ///
-  /// - Throws: `CotarError` `.invalidArgument` for a member without data, `.corruptIndex`
-  ///   when it points past the tar, else as ``RangeSource/read(_:)``.
-  public func read(_ entry: NameEntry) async throws -> [UInt8] {
-    guard entry.kind == .file || entry.kind == .hardLink else {
-      throw CotarError(.invalidArgument, "'\(entry.path)' is a \(entry.kind), not a file", path: entry.path)
-    }
-    let located = CotarEntry(offset: entry.dataOffset, size: entry.size)
-    try checkWithinData(located, path: entry.path)
-    return try await read(located)
-  }
-}

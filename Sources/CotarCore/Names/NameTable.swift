@@ -33,6 +33,9 @@ public struct NameTable: Sendable {
   public var blocks: [NameTableBlockRef] { if case .stored(_, _, let blocks) = backing { blocks } else { [] } }
   /// Where the table starts in its source (0 for a scanned tar).
   public var startOffset: UInt64 { if case .stored(_, let start, _) = backing { start } else { 0 } }
+  /// The identity of the source the table is stored in (an `X.tar.names` sidecar, or the
+  /// `.tar.co` itself); `nil` for a scanned tar.
+  public var sourceIdentity: String? { if case .stored(let source, _, _) = backing { source.identity } else { nil } }
 
   /// A listing of `entries` held in memory (duplicates: the last wins).
   public init(entries: [NameEntry]) {
