@@ -183,4 +183,20 @@ struct ShadowedPathTests {
     #expect(try await index.lookup("x") == nil)
     #expect(try await index.lookup("t") == CotarEntry(offset: 1536, size: 3))
   }
+
+  @Test("a hard link to a path whose latest member is a directory or device is an error, before and after the first hard link",
+    arguments: [TarEntry.Kind.directory, .device, .fifo], [false, true])
+  func hardLinkToReplacedTarget(kind: TarEntry.Kind, afterAnotherHardLink: Bool) throws {
+    var builder = try CotarIndexBuilder()
+    try builder.add(TarEntry(pathBytes: Array("x".utf8), kind: .file, headerOffset: 0, dataOffset: 512, size: 5))
+    if afterAnotherHardLink {
+      // The first hard link creates the builder's latest-record table; later members update it.
+      try builder.add(TarEntry(pathBytes: Array("y".utf8), kind: .hardLink, headerOffset: 1024, dataOffset: 1536, size: 0, linkTargetBytes: Array("x".utf8)))
+    }
+    try builder.add(TarEntry(pathBytes: Array("x".utf8), kind: kind, headerOffset: 2048, dataOffset: 2560, size: 0))
+    let link = TarEntry(pathBytes: Array("h".utf8), kind: .hardLink, headerOffset: 4096, dataOffset: 4608, size: 0, linkTargetBytes: Array("x".utf8))
+    let error = #expect(throws: CotarError.self) { try builder.add(link) }
+    #expect(error?.code == .invalidTar)
+    #expect(error?.path == "h")
+  }
 }
