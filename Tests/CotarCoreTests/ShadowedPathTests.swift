@@ -199,4 +199,40 @@ struct ShadowedPathTests {
     #expect(error?.code == .invalidTar)
     #expect(error?.path == "h")
   }
+
+  @Test("thousands of members, random kinds over shared paths: the index holds exactly each path's last file")
+  func randomLastWins() async throws {
+    var random = SplitMix64(seed: 7)
+    var tar = TestTar()
+    var latest: [String: String?] = [:]  // path -> data of its last member when that is a file
+    for number in 0..<6000 {
+      let path = "p\(random.next() % 2500)"
+      switch random.next() % 10 {
+      case 0:
+        tar.add(Array(path.utf8), typeflag: UInt8(ascii: "2"), link: Array("elsewhere".utf8))
+        latest[path] = .some(nil)
+      case 1:
+        tar.add(Array(path.utf8), typeflag: UInt8(ascii: "5"))
+        latest[path] = .some(nil)
+      case 2:
+        tar.add(Array((path + "/").utf8), typeflag: UInt8(ascii: "5"))  // another path: "pN/"
+        latest[path + "/"] = .some(nil)
+      default:
+        tar.add(path, "data \(number)")
+        latest[path] = "data \(number)"
+      }
+    }
+    let archive = tar.finished
+    let built = try await CotarIndexBuilder.build(tar: MemorySource(archive))
+    #expect(built.index.stats.files == latest.values.filter { $0 != nil }.count)
+    let cotar = try await Cotar.open(tar: MemorySource(archive), index: MemorySource(built.index.bytes))
+    for (path, data) in latest {
+      if let data {
+        #expect(try await cotar.read(path) == Array(data.utf8), "\(path)")
+      } else {
+        #expect(try await cotar.index.lookup(path) == nil, "\(path)")
+      }
+    }
+    #expect(try await CotarValidator.validate(tar: MemorySource(archive), index: cotar.index).isValid)
+  }
 }
