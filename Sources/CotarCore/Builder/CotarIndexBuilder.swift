@@ -182,13 +182,14 @@ public struct CotarIndexBuilder: Sendable {
   /// Records a member that is not indexed at the path with hash `hash`: it replaces the
   /// earlier records of that path (dropped at ``build(pathAt:)``) and, for hard links, the
   /// path's earlier target. An append to an array, no per-member allocation or hashing.
+  ///
+  /// A directory, device or other kind does not take the path out of ``symlinkHashes``
+  /// (that would cost a set operation per directory in every tree with a symlink): a later
+  /// hard link to a symlink's path stays a link to a symlink until a file or hard link
+  /// replaces it (SPEC §6). Either way it is not indexed.
   @inline(__always)
   private mutating func shadow(_ hash: UInt64, isSymlink: Bool, headerOffset: UInt64) {
-    if isSymlink {
-      symlinkHashes.insert(hash)
-    } else if !symlinkHashes.isEmpty {
-      symlinkHashes.remove(hash)
-    }
+    if isSymlink { symlinkHashes.insert(hash) }
     shadows.append(Shadow(hash: hash, headerOffset: headerOffset))
     latestByHash?[hash] = nil
   }

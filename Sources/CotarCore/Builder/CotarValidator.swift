@@ -49,8 +49,9 @@ public enum CotarValidator {
     _ = try await scanner.scan { member in
       let hash = PathHash.fnv1a64(bytes: member.pathBytes)
       guard member.kind.isIndexed else {
-        // A member of any other kind replaces the earlier ones of its path (SPEC §6).
-        if member.kind == .symbolicLink { symlinks.insert(hash) } else { symlinks.remove(hash) }
+        // A member of any other kind replaces the earlier ones of its path (SPEC §6); only a
+        // file or hard link ends a path's being a symlink, as in the builder.
+        if member.kind == .symbolicLink { symlinks.insert(hash) }
         expected[hash] = nil
         return
       }
