@@ -33,7 +33,7 @@ extension ListCommand {
         printError("cotar: note: \(archive) has no name table; scanning the whole tar (\(gzip.header.uncompressedSize) bytes)")
         table = try await NameTable.scanning(tar: gzip)
       }
-      try writeStandardOutput(try await listing(table))
+      try await writeListing(table)
       return
     }
     try await list(TarScanner(source: gzip))

@@ -17,7 +17,12 @@ func packingSummary(_ stats: IndexBuildStats) -> String {
 
 /// Writes text to standard error.
 func printError(_ text: String) {
-  var line = text
+  // A member name inside a message must not reach the terminal as an escape sequence: every
+  // C0 control but newline and tab, and DEL, is shown as GNU tar does (`\033`).
+  var line = String(
+    decoding: text.utf8.flatMap { byte -> [UInt8] in
+      byte == 0x0A || byte == 0x09 || (byte >= 0x20 && byte != 0x7F) ? [byte] : escapedName([byte])
+    }, as: UTF8.self)
   if !line.hasSuffix("\n") { line += "\n" }
   writeStandardError(line)
 }

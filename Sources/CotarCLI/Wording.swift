@@ -1,3 +1,5 @@
+import CotarCore
+
 /// Shared wording of messages: counts with the right plural, and the paths a user may have
 /// meant.
 
@@ -27,7 +29,7 @@ func alternativeSpellings(_ path: [UInt8]) -> [[UInt8]] {
 /// `; did you mean 'X'?` for the first of `candidates` that `exists`, else "".
 func didYouMean(_ path: [UInt8], _ exists: ([UInt8]) async throws -> Bool) async rethrows -> String {
   for candidate in alternativeSpellings(path) where try await exists(candidate) {
-    return "; did you mean '\(String(decoding: candidate, as: UTF8.self))'?"
+    return "; did you mean '\(String(decoding: escapedName(candidate), as: UTF8.self))'?"
   }
   return ""
 }

@@ -42,7 +42,10 @@ public final class HTTPRangeSource: RangeSource {
     var dropsAuthorization: Bool
   }
 
-  /// The URL as given (it may carry credentials; it is never printed).
+  /// The URL as given (it may carry credentials; it is never printed). User information in
+  /// it (`https://user:password@host/…`) is sent as HTTP Basic authentication, unless
+  /// ``HTTPRangeSourceConfiguration/headers`` sets `Authorization`; the request goes to the URL
+  /// without it.
   public let url: String
   /// The URL without credentials, query or fragment; used in messages.
   public let identity: String
@@ -52,6 +55,8 @@ public final class HTTPRangeSource: RangeSource {
   public let signer: (any HTTPRequestSigner)?
   private let client: HTTPClient
   private let state = Mutex(State())
+  /// The URL's user information, sent as Basic authentication rather than in the URL.
+  private let userInfo: URLUserInfo
 
   /// Creates a source for `url`; does no I/O.
   ///
@@ -71,6 +76,7 @@ public final class HTTPRangeSource: RangeSource {
     }
     self.url = url
     self.identity = redactedURL(url)
+    self.userInfo = URLUserInfo(url: url)
     self.client = client
     self.configuration = configuration
     self.signer = signer
@@ -269,9 +275,12 @@ public final class HTTPRangeSource: RangeSource {
   }
 
   private func attemptExchange(range: String, expecting count: Int, isRetry: Bool, target: Redirect?) async throws -> Reply {
-    var request = HTTPClientRequest(url: target?.url ?? url)
+    var request = HTTPClientRequest(url: target?.url ?? userInfo.strippedURL)
     request.method = .GET
     for (name, value) in configuration.headers { request.headers.replaceOrAdd(name: name, value: value) }
+    if let basic = userInfo.authorization, !request.headers.contains(name: "Authorization") {
+      request.headers.add(name: "Authorization", value: basic)
+    }
     if target?.dropsAuthorization == true {
       request.headers.remove(name: "Authorization")
       request.headers.remove(name: "Proxy-Authorization")

@@ -47,6 +47,17 @@ struct IndexBuilderTests {
     #expect(relaxed.index.stats.longestProbe == 51)
   }
 
+  @Test("the default packing is recovered from small tables too (one entry in two slots fits any packing from 1 to 100)",
+    arguments: [1, 2, 3, 4, 7, 40])
+  func packingOfSmallTables(files: Int) async throws {
+    var tar = TestTar()
+    for number in 0..<files { tar.add("f\(number).txt", "\(number)\n") }
+    let built = try await CotarIndexBuilder.build(tar: MemorySource(tar.finished))
+    #expect(built.index.stats.packing == 25)
+    let index = try await CotarIndex.open(sidecar: MemorySource(built.index.bytes))
+    #expect(try await index.statistics().packing == 25)
+  }
+
   @Test("automatic packing (the default) raises the packing in steps until the probe limit holds")
   func automaticPacking() async throws {
     let result = try await CotarIndexBuilder.build(tar: FileSource(path: fixturePath("probe-overflow.tar")))

@@ -41,7 +41,7 @@ struct SyscallTests {
   func directoryIsRefused() throws {
     let error = try #require(throws: CotarError.self) { try FileSource(path: NSTemporaryDirectory()) }
     #expect(error.code == .io)
-    #expect(error.message == "not a regular file")
+    #expect(error.message == "not a regular file: it is a directory")
     #expect(error.systemCallError == nil)
   }
 

@@ -184,6 +184,28 @@ import Testing
     #expect(server.log.last?.authorization == "Bearer letmein")
   }
 
+  @Test func credentialsInTheURLAreSentAsBasicAuthentication() async throws {
+    let archive = try await Fixtures.small.value
+    let server = try await RangeServer.start()
+    defer { Task { await server.stop() } }
+    server.put("a.tar.co", archive.combined)
+    server.misbehave { $0.requiredAuthorization = "Basic dXNlcjpwQHNzOndvcmQ=" }  // user:p@ss:word
+    let plain = server.url("a.tar.co")
+    let withCredentials = "http://user:p%40ss%3Aword@" + plain.dropFirst("http://".count)
+    let source = try HTTPRangeSource(url: withCredentials, configuration: quickConfiguration())
+    #expect(!source.identity.contains("word"))
+    let cotar = try await Cotar.open(source)
+    #expect(try await cotar.read(archive.files[3].path) == archive.files[3].bytes)
+    #expect(server.log.allSatisfy { $0.authorization == "Basic dXNlcjpwQHNzOndvcmQ=" })
+    // An explicit Authorization header wins over the URL's user information.
+    var configuration = quickConfiguration()
+    configuration.headers["Authorization"] = "Bearer other"
+    let explicit = try HTTPRangeSource(url: withCredentials, configuration: configuration)
+    let error = await cotarError { _ = try await Cotar.open(explicit) }
+    #expect(error?.httpStatus?.status == 401)
+    #expect(server.log.last?.authorization == "Bearer other")
+  }
+
   @Test func stalledRequestTimesOutAndIsRetried() async throws {
     let archive = try await Fixtures.small.value
     var configuration = quickConfiguration(attempts: 2)

@@ -59,6 +59,26 @@ import Testing
     #expect(redactedURL("http://h/p@q") == "http://h/p@q")
   }
 
+  @Test func userInformationBecomesBasicAuthentication() {
+    let full = URLUserInfo(url: "https://user:p%40ss%3Aword@example.org:8443/a.tar.co?x=1")
+    #expect(full.strippedURL == "https://example.org:8443/a.tar.co?x=1")
+    #expect(full.authorization == "Basic dXNlcjpwQHNzOndvcmQ=")  // user:p@ss:word
+    #expect(URLUserInfo(url: "http://alone@h/x").authorization == "Basic YWxvbmU6")  // alone: (empty password)
+    #expect(URLUserInfo(url: "http://a%zz:b@h/x").authorization == "Basic YSV6ejpi")  // a%zz:b, a bad escape kept
+    let none = URLUserInfo(url: "http://h/p@q")
+    #expect(none.strippedURL == "http://h/p@q")
+    #expect(none.authorization == nil)
+    #expect(URLUserInfo(url: "http://h?u=a@b").authorization == nil)
+  }
+
+  @Test(arguments: [
+    ("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="),
+    ("foobar", "Zm9vYmFy"),
+  ])
+  func base64MatchesRFC4648(plain: String, encoded: String) {
+    #expect(URLUserInfo.base64(Array(plain.utf8)) == encoded)
+  }
+
   @Test func remoteLocations() {
     #expect(isRemoteLocation("HTTPS://x/y"))
     #expect(isRemoteLocation("http://x"))

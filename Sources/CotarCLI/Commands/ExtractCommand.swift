@@ -80,7 +80,7 @@ struct ExtractCommand: AsyncParsableCommand {
       let found = try await subtree(path, in: table)
       if found.isEmpty {
         let hint = try await didYouMean(path) { !(try await subtree($0, in: table)).isEmpty }
-        printError("cotar: '\(prefix)' is not in \(archive.archive)\(hint)")
+        printError("cotar: '\(escapedName(prefix))' is not in \(archive.archive)\(hint)")
         unmatched += 1
       }
       for entry in found { chosen[entry.pathBytes] = entry }

@@ -29,8 +29,15 @@ struct GetCommand: AsyncParsableCommand {
   @Argument(help: "Entry paths, exactly as stored in the tar.")
   var paths: [String] = []
 
-  @Option(help: "Read entry paths from this file, one per line ('-' for standard input).", completion: .file())
+  @Option(
+    help: ArgumentHelp(
+      "Read entry paths from this file, one per line ('-' for standard input).",
+      discussion: "Escapes as cotar ls and GNU tar print them (\\n, \\t, \\033, \\\\) are decoded; with --null the paths are separated by NUL and taken byte for byte."),
+    completion: .file())
   var pathsFrom: String?
+
+  @Flag(help: "--paths-from is NUL-separated (as cotar ls --null, find -print0) and not unescaped.")
+  var null = false
 
   @OptionGroup var outputOptions: OutputOptions
 
@@ -45,6 +52,7 @@ struct GetCommand: AsyncParsableCommand {
 
   func validate() throws {
     guard !paths.isEmpty || pathsFrom != nil else { throw ValidationError("give at least one entry path or --paths-from") }
+    guard !null || pathsFrom != nil else { throw ValidationError("--null is for --paths-from; give --paths-from FILE") }
     guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024, got \(concurrency)") }
     guard coalesceGap <= 1 << 30 else {
       throw ValidationError("--coalesce-gap must be at most 1073741824 (1 GiB), got \(coalesceGap)")
@@ -58,7 +66,7 @@ struct GetCommand: AsyncParsableCommand {
 
   func run() async throws {
     var wanted = paths.map(rawArgumentBytes)
-    if let pathsFrom { wanted += try await Self.readPathList(pathsFrom) }
+    if let pathsFrom { wanted += try await Self.readPathList(pathsFrom, nullSeparated: null) }
     if CotarShardSet.isManifest(archive.archive) {
       if try await readShardSet(wanted) > 0 { throw ExitCode.failure }
       return
@@ -239,14 +247,14 @@ struct GetCommand: AsyncParsableCommand {
 
   /// Says that `path` is in no shard of a shard set.
   private func reportMissing(_ path: [UInt8]) {
-    printError("cotar: '\(String(decoding: path, as: UTF8.self))' is not in \(archive.archive)")
+    printError("cotar: '\(String(decoding: escapedName(path), as: UTF8.self))' is not in \(archive.archive)")
   }
 
   /// Says why `path` gave no bytes: a directory or a dangling symbolic link when the name
   /// table knows it, else not in the archive, with "did you mean './bin/cat'?" when another
   /// spelling of the path is there.
   private func reportMissing(_ path: [UInt8], in cotar: Cotar) async throws {
-    let text = String(decoding: path, as: UTF8.self)
+    let text = String(decoding: escapedName(path), as: UTF8.self)
     let table = try? await cotar.nameTable()
     var known = try? await table?.stat(pathBytes: path)
     if known == nil { known = try? await table?.stat(pathBytes: path + [0x2F]) }
@@ -270,9 +278,11 @@ struct GetCommand: AsyncParsableCommand {
     printError("cotar: '\(text)' is not in \(archive.archive)\(hint)")
   }
 
-  /// Lines of `file` (or standard input for `-`) as raw path bytes; empty lines are skipped.
-  /// Any readable file works: a regular file, a pipe, a FIFO, `/dev/stdin` or `<(…)`.
-  static func readPathList(_ file: String) async throws -> [[UInt8]] {
+  /// Lines of `file` (or standard input for `-`) as path bytes, with the escapes `cotar ls`
+  /// prints decoded (``unescapedName(_:)``); with `nullSeparated`, NUL-separated raw paths.
+  /// Empty paths are skipped. Any readable file works: a regular file, a pipe, a FIFO,
+  /// `/dev/stdin` or `<(…)`.
+  static func readPathList(_ file: String, nullSeparated: Bool = false) async throws -> [[UInt8]] {
     let bytes: [UInt8]
     do {
       if file == "-" {
@@ -285,8 +295,9 @@ struct GetCommand: AsyncParsableCommand {
     } catch {
       throw error.cotarError("cannot read the path list", source: file == "-" ? "standard input" : file)
     }
+    if nullSeparated { return bytes.split(separator: 0).map { Array($0) } }
     return bytes.split(separator: 0x0A).map { line in
-      Array(line.last == 0x0D ? line.dropLast() : line)
+      unescapedName(line.last == 0x0D ? line.dropLast() : line)
     }.filter { !$0.isEmpty }
   }
 }

@@ -11,7 +11,9 @@ struct ListCommand: AsyncParsableCommand {
     abstract: "List the members of a tar or .tar.co.",
     discussion: """
       Lists one directory level, PREFIX (a directory; the top level without it), from the name \
-      table (a few range requests), sorted by path, directories ending in '/'. --recursive \
+      table (a few range requests), sorted by path, directories ending in '/'. A PREFIX that \
+      names a file (or link) lists that member, as `tar -t NAME` does; one that matches \
+      nothing, or a --glob that matches nothing, is reported on stderr (exit 1). --recursive \
       lists everything below PREFIX, --glob the paths matching a pattern, and --files keeps \
       only files and hard links (`ls X --recursive --files` lists every path `get` can read). \
       --long adds kind, size (for a directory the du-style total of the files below it), mode \
@@ -23,7 +25,7 @@ struct ListCommand: AsyncParsableCommand {
   @Argument(help: "A .tar or .tar.co: a path or an http(s):// URL.", completion: .file())
   var archive: String
 
-  @Argument(help: "List this directory (one level; the top level without it).")
+  @Argument(help: "List this directory (one level; the top level without it), or this one member.")
   var prefix: String?
 
   @Flag(name: .shortAndLong, help: "List every member below PREFIX, not one level.")
@@ -49,7 +51,14 @@ struct ListCommand: AsyncParsableCommand {
   @Flag(help: "One JSON object per line: path, type, offset, size (and link target).")
   var json = false
 
+  @Flag(
+    help: ArgumentHelp(
+      "End each line with NUL instead of a newline and print names raw (not escaped).",
+      discussion: "For exact pipelines: cotar ls X -r --files --null | cotar get X --paths-from - --null -o out"))
+  var null = false
+
   func validate() throws {
+    if null && json { throw ValidationError("--null does not combine with --json (JSON strings are already exact)") }
     if tarOrder && (prefix != nil || recursive || glob != nil || files) {
       throw ValidationError("--tar-order lists every member; it does not combine with PREFIX, --recursive, --glob or --files")
     }
@@ -62,7 +71,7 @@ struct ListCommand: AsyncParsableCommand {
       if !tarOrder {
         let table = try await openNames(
           archive: archive, source: source, session: session, speculativeBytes: remote.speculativeBytes)
-        try writeStandardOutput(try await listing(table))
+        try await writeListing(table)
         return
       }
       // A .tar.co's tar ends where its index starts: never read the index as a header.
@@ -71,30 +80,83 @@ struct ListCommand: AsyncParsableCommand {
     }
   }
 
-  /// The lines of a table-based listing.
-  func listing(_ table: NameTable) async throws -> [UInt8] {
+  /// Writes the table-based listing to standard output, then reports on standard error each
+  /// PREFIX or --glob that matched nothing (with "did you mean './sub'?" when another
+  /// spelling is there) and exits 1, as `get` and `extract` do.
+  ///
+  /// - Throws: `CotarError` when the table cannot be read; `ExitCode.failure` after
+  ///   reporting an unmatched PREFIX or pattern.
+  func writeListing(_ table: NameTable) async throws {
+    let (lines, unmatched) = try await listing(table)
+    try writeStandardOutput(lines)
+    for message in unmatched { printError("cotar: \(message)") }
+    if !unmatched.isEmpty { throw ExitCode.failure }
+  }
+
+  /// The lines of a table-based listing, and a message for each PREFIX or --glob that
+  /// matched nothing. A PREFIX that names a member other than a directory lists that member,
+  /// as `tar -t NAME` does.
+  func listing(_ table: NameTable) async throws -> (lines: [UInt8], unmatched: [String]) {
     var out: [UInt8] = []
-    let base = prefix ?? ""
-    if glob != nil || recursive {
-      let entries: [NameEntry]
-      if let glob {
-        entries = try await table.glob(glob)
-      } else {
-        let directory = NameTable.directoryPrefix(Array(base.utf8))
-        entries = try await table.entries(withPrefix: directory)
-      }
-      for entry in entries where !files || entry.kind == .file || entry.kind == .hardLink {
+    let base = prefix.map(rawArgumentBytes) ?? []
+    if let glob {
+      let entries = try await table.glob(glob)
+      for entry in entries where keeps(entry) {
         out += line(path: entry.pathBytes, entry: entry, total: nil)
       }
-      return out
+      guard entries.isEmpty else { return (out, []) }
+      let hint = try await didYouMean(Array(glob.utf8)) { !(try await table.glob(String(decoding: $0, as: UTF8.self))).isEmpty }
+      return (out, ["no member of \(archive) matches --glob '\(escapedName(glob))'\(hint)"])
     }
-    for item in try await table.listdir(base) {
-      if files && !(item.entry.map { $0.kind == .file || $0.kind == .hardLink } ?? false) { continue }
-      var path = item.pathBytes
-      if item.isDirectory { path.append(0x2F) }
-      out += line(path: path, entry: item.entry, total: item.isDirectory ? item.totalBytes : nil)
+    var matched: Bool
+    if recursive {
+      let entries = try await table.entries(withPrefix: NameTable.directoryPrefix(base))
+      for entry in entries where keeps(entry) {
+        out += line(path: entry.pathBytes, entry: entry, total: nil)
+      }
+      matched = !entries.isEmpty
+    } else {
+      let items = try await table.listdir(pathBytes: base)
+      for item in items {
+        if files && !(item.entry.map(keeps) ?? false) { continue }
+        var path = item.pathBytes
+        if item.isDirectory { path.append(0x2F) }
+        out += line(path: path, entry: item.entry, total: item.isDirectory ? item.totalBytes : nil)
+      }
+      matched = !items.isEmpty
     }
-    return out
+    // Only when nothing is below PREFIX (so a directory costs no extra lookup): a member that
+    // is not a directory is listed itself; an empty directory member, or the top level of an
+    // empty archive, is an empty listing.
+    guard !matched, !base.isEmpty, let prefix else { return (out, []) }
+    if let member = try await Self.member(base, in: table) {
+      if member.kind != .directory && keeps(member) { out += line(path: member.pathBytes, entry: member, total: nil) }
+      return (out, [])
+    }
+    let hint = try await didYouMean(base) { try await Self.exists($0, in: table) }
+    return (out, ["'\(escapedName(prefix))' is not in \(archive)\(hint)"])
+  }
+
+  /// Whether `member` passes --files (only files and hard links).
+  private func keeps(_ member: NameEntry) -> Bool {
+    !files || member.kind == .file || member.kind == .hardLink
+  }
+
+  /// The member stored at `path`, with or without trailing slashes, or `nil`.
+  private static func member(_ path: [UInt8], in table: NameTable) async throws -> NameEntry? {
+    var trimmed = path
+    while trimmed.count > 1, trimmed.last == 0x2F { trimmed.removeLast() }
+    guard !trimmed.isEmpty else { return nil }
+    if let exact = try await table.stat(pathBytes: trimmed) { return exact }
+    return trimmed.last == 0x2F ? nil : try await table.stat(pathBytes: trimmed + [0x2F])
+  }
+
+  /// Whether `path` is a member or has members below it (what "did you mean" offers).
+  private static func exists(_ path: [UInt8], in table: NameTable) async throws -> Bool {
+    if try await member(path, in: table) != nil { return true }
+    let directory = NameTable.directoryPrefix(path)
+    guard !directory.isEmpty else { return false }
+    return !(try await table.entries(withPrefix: directory)).isEmpty
   }
 
   /// One output line: the path, or with --long `mode size mtime path [-> target]`, or JSON.
@@ -110,13 +172,19 @@ struct ListCommand: AsyncParsableCommand {
       }
       return Array((line + "}\n").utf8)
     }
-    guard long else { return path + [0x0A] }
+    guard long else { return shown(path) + [terminator] }
     let placeholder = NameEntry(pathBytes: path, kind: .directory, size: 0)
-    let shown = entry ?? placeholder
-    var bytes = Array("\(modeString(shown))\t\(total ?? shown.size)\t\(shown.mtime)\t".utf8) + path
-    if let target = shown.linkTargetBytes { bytes += Array(" -> ".utf8) + target }
-    return bytes + [0x0A]
+    let member = entry ?? placeholder
+    var bytes = Array("\(modeString(member))\t\(total ?? member.size)\t\(member.mtime)\t".utf8) + shown(path)
+    if let target = member.linkTargetBytes { bytes += Array(" -> ".utf8) + shown(target) }
+    return bytes + [terminator]
   }
+
+  /// What ends a line: NUL with --null, else a newline.
+  private var terminator: UInt8 { null ? 0 : 0x0A }
+
+  /// A name as printed: raw with --null, else escaped as GNU tar does (`\n`, `\033`, `\\`).
+  private func shown(_ name: [UInt8]) -> [UInt8] { null ? name : escapedName(name) }
 
   func list(_ scanner: TarScanner) async throws {
     var pending: [UInt8] = []
@@ -136,12 +204,12 @@ struct ListCommand: AsyncParsableCommand {
       if json {
         pending += Array(jsonLine(entry).utf8)
       } else if long {
-        pending += Array("\(entry.kind)\t\(entry.dataOffset)\t\(entry.size)\t".utf8) + entry.pathBytes
-        if let target = entry.linkTargetBytes { pending += Array(" -> ".utf8) + target }
+        pending += Array("\(entry.kind)\t\(entry.dataOffset)\t\(entry.size)\t".utf8) + shown(entry.pathBytes)
+        if let target = entry.linkTargetBytes { pending += Array(" -> ".utf8) + shown(target) }
       } else {
-        pending += entry.pathBytes
+        pending += shown(entry.pathBytes)
       }
-      pending.append(0x0A)
+      pending.append(json ? 0x0A : terminator)
       if pending.count >= 1 << 16 {
         try writeStandardOutput(pending)
         pending.removeAll(keepingCapacity: true)

@@ -102,7 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
       var served: [ServedArchive] = []
       for location in locations {
         let start = ContinuousClock.now
-        let opened = try await open(location.archive, sources: try location.resolve(using: session.resolver))
+        let opened = try await open(location, resolver: session.resolver)
         let listed = opened.listing.map { ", \(counted($0.count, "file")) listed" } ?? (list ? ", not listed (remote)" : "")
         logger.info("opened \(opened.tar.identity) as /v1/\(opened.name)/ in \(start.duration(to: .now))\(listed)")
         served.append(opened)
@@ -134,22 +134,42 @@ struct ServeCommand: AsyncParsableCommand {
   }
 
   /// Opens one archive for serving. Local archives get their index in memory, a listing
-  /// from one sequential header scan, and validators from `stat`; a remote archive keeps its
-  /// index remote, is not scanned, and takes its validator from the server's ETag.
-  private func open(_ archive: String, sources: ArchiveLocation.Sources) async throws -> ServedArchive {
-    let stamp = SourceResolver.isRemote(archive) ? nil : LocalFileStamp(path: archive)
-    let isLocal = stamp != nil
+  /// from one sequential header scan, validators from `stat`, and are reopened when their
+  /// files change on disk; a remote archive keeps its index remote, is not scanned, and
+  /// takes its validator from the server's ETag.
+  private func open(_ location: ArchiveLocation, resolver: SourceResolver) async throws -> ServedArchive {
     var options = remote.openOptions
-    options.loadIndexIntoMemory = isLocal
+    options.loadIndexIntoMemory = !location.isRemote
+    if !location.isRemote { return try await Self.openLocal(location, resolver: resolver, list: list, options: options) }
+    let sources = try location.resolve(using: resolver)
     var opened = try await ServedArchive.open(
-      name: Self.urlName(archive), sources: sources, version: stamp?.version ?? "", lastModified: stamp?.modified,
-      buildListing: list, scanForListing: isLocal, options: options)
+      name: Self.urlName(location.archive), sources: sources, buildListing: list, scanForListing: false, options: options)
     if let remote = sources.tar as? any RefreshableSource {
       if let etag = remote.pinnedETag { opened = opened.retagged(version: etag) }
       opened = opened.reopening(
         with: Self.reopener(opened.name, tar: remote, sidecar: opened.sidecar, list: list, options: options))
     }
     return opened
+  }
+
+  /// Opens a local archive, and gives it what the server needs to notice that its files
+  /// (the tar or `.tar.co`, and its sidecar index) were replaced, modified or truncated
+  /// (their `stat` differs from the one taken before opening) and to open the new version.
+  private static func openLocal(
+    _ location: ArchiveLocation, resolver: SourceResolver, list: Bool, options: Cotar.OpenOptions
+  ) async throws -> ServedArchive {
+    let localPath = { (name: String) in SourceResolver.scheme(of: name) == "file" ? String(name.dropFirst("file://".count)) : name }
+    // The sidecar, given or not: one written beside a .tar later is picked up as a change.
+    let paths = [location.archive, location.index ?? location.archive + ".index"].map(localPath)
+    let versions = paths.map { LocalFileStamp(path: $0)?.version }
+    let sources = try location.resolve(using: resolver)
+    let stamp = LocalFileStamp(path: paths[0])
+    let opened = try await ServedArchive.open(
+      name: Self.urlName(location.archive), sources: sources, version: stamp?.version ?? "", lastModified: stamp?.modified,
+      buildListing: list, scanForListing: true, options: options)
+    return opened.reopening(
+      with: { try await openLocal(location, resolver: resolver, list: list, options: options) },
+      hasChanged: { paths.map { LocalFileStamp(path: $0)?.version } != versions })
   }
 
   /// Opens a remote archive (`http(s)://` or `s3://`) again from fresh sources, after its

@@ -20,14 +20,14 @@ struct StatCommand: AsyncParsableCommand {
       let source = try session.source(archive)
       let table = try await openNames(archive: archive, source: source, session: session, speculativeBytes: remote.speculativeBytes)
       guard let entry = try await table.stat(path) else {
-        throw CotarError(.notFound, "no member '\(path)' in the archive", path: path, source: source.identity)
+        throw CotarError(.notFound, "no member '\(escapedName(path))' in the archive", path: escapedName(path), source: source.identity)
       }
       var lines = [
-        "path: \(entry.path)", "kind: \(entry.kind)", "size: \(entry.size)",
+        "path: \(String(decoding: escapedName(entry.pathBytes), as: UTF8.self))", "kind: \(entry.kind)", "size: \(entry.size)",
         "mode: \(modeString(entry)) (0\(String(entry.mode, radix: 8)))", "mtime: \(entry.mtime)",
       ]
       if entry.kind == .file || entry.kind == .hardLink { lines.append("offset: \(entry.dataOffset)") }
-      if let target = entry.linkTarget { lines.append("link: \(target)") }
+      if let target = entry.linkTargetBytes { lines.append("link: \(String(decoding: escapedName(target), as: UTF8.self))") }
       try writeStandardOutput(Array((lines.joined(separator: "\n") + "\n").utf8))
     }
   }

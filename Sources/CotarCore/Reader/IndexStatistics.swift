@@ -15,19 +15,22 @@ public struct IndexStatistics: Hashable, Sendable {
   public var loadFactor: Double { slots == 0 ? 0 : Double(entries) / Double(slots) }
 
   /// The packing (percent) the table was built with, recovered from its size (SPEC §7): of
-  /// the whole percentages `p` with `ceil(entries × (1 + p/100)) == slots`, a multiple of 5
-  /// (the default 25 and the automatic steps) if there is one, else the smallest; when no
-  /// whole percentage gives this slot count, `(slots / entries − 1) × 100`. `nil` for a
-  /// table without entries.
+  /// the whole percentages `p` with `ceil(entries × (1 + p/100)) == slots`, 25 (the default)
+  /// if it is one, else the smallest multiple of 5 (the automatic steps), else the smallest;
+  /// when no whole percentage gives this slot count, `(slots / entries − 1) × 100`. `nil` for
+  /// a table without entries. (A small table fits many packings: 1 entry in 2 slots is
+  /// anything from 1 to 100 %.)
   public var packing: Double? {
     guard entries > 0, slots >= entries else { return nil }
     let estimate = (Double(slots) / Double(entries) - 1) * 100
-    let low = max(0, Int(estimate.rounded(.down)) - 2)
-    let matching = (low...(low + 4)).filter { candidate in
+    // Every packing the builder can reach (automatic packing stops at 1000), else the
+    // neighbourhood of an explicit larger one.
+    let candidates = estimate <= 1100 ? 0...1100 : (Int(estimate) - 2)...(Int(estimate) + 2)
+    let matching = candidates.filter { candidate in
       (Double(entries) * (1 + Double(candidate) / 100)).rounded(.up) == Double(slots)
     }
-    // Prefer the values the CLI uses (25 and the automatic steps of 5), then the smallest.
-    return (matching.first { $0.isMultiple(of: 5) } ?? matching.first).map(Double.init) ?? estimate
+    let chosen = matching.contains(25) ? 25 : matching.first { $0.isMultiple(of: 5) } ?? matching.first
+    return chosen.map(Double.init) ?? estimate
   }
 }
 

@@ -166,13 +166,17 @@ extension FileSource {
 
 /// Opens `path` read-only and checks that it is a regular file.
 ///
+/// The open is non-blocking, so a FIFO (which would wait for a writer), a socket or a device
+/// is refused by the `fstat` check instead of hanging; `O_NONBLOCK` is cleared again on the
+/// regular file that is returned.
+///
 /// - Returns: the descriptor (the caller closes it) and the file's `stat`.
 /// - Throws: `CotarError` `.io` naming the path, with the failed call as its cause, when it
 ///   cannot be opened or is not a regular file.
 package func openRegularFile(_ path: String, flags: Int32 = O_RDONLY) throws -> (descriptor: Int32, info: stat) {
   let fd: Int32
   do {
-    fd = try Syscall.open(path, flags)
+    fd = try Syscall.open(path, flags | O_NONBLOCK)
   } catch where error.isNotFound {
     throw CotarError(.notFound, "no such file", source: path, cause: error)
   } catch {
@@ -181,7 +185,15 @@ package func openRegularFile(_ path: String, flags: Int32 = O_RDONLY) throws -> 
   let info = try statusClosingOnFailure(fd, source: path)
   guard (info.st_mode & S_IFMT) == S_IFREG else {
     Syscall.close(fd)
-    throw CotarError(.io, "not a regular file", source: path)
+    throw CotarError(.io, "not a regular file: it is \(fileKindName(info.st_mode))", source: path)
+  }
+  if flags & O_NONBLOCK == 0 {
+    do {
+      try Syscall.clearNonBlocking(fd)
+    } catch {
+      Syscall.close(fd)
+      throw error.cotarError("cannot open", source: path)
+    }
   }
   return (fd, info)
 }

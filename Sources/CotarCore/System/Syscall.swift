@@ -193,6 +193,14 @@ package enum Syscall {
     _ = try retryingInterrupts("fchmod") { fchmod(descriptor, mode) }
   }
 
+  /// Clears `O_NONBLOCK` on `descriptor` (`fcntl(2)` `F_GETFL`/`F_SETFL`), for a file opened
+  /// non-blocking only so that opening a FIFO could not wait for a writer.
+  package static func clearNonBlocking(_ descriptor: Int32) throws(SystemCallError) {
+    let flags = try retryingInterrupts("fcntl") { fcntl(descriptor, F_GETFL) }
+    if flags & O_NONBLOCK == 0 { return }
+    _ = try retryingInterrupts("fcntl") { fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) }
+  }
+
   // MARK: Names
 
   /// Renames `from` to `to`, replacing `to` (`rename(2)`).

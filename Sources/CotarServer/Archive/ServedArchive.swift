@@ -30,9 +30,16 @@ public struct ServedArchive: Sendable {
   /// Opens this archive again from fresh sources, when it can change under the server (a
   /// remote object): the server calls it when a read fails with `.sourceChanged`.
   public let reopen: Reopener?
+  /// Whether the files behind this version changed since it was opened (a local archive
+  /// replaced, modified or truncated on disk); the server asks at most once a second and
+  /// then opens the new version with ``reopen``. `nil`: never asked (remote archives report
+  /// changes through `.sourceChanged` instead).
+  public let hasChanged: ChangeProbe?
 
   /// Opens the archive again from fresh sources (new ETag pins, no cached windows).
   public typealias Reopener = @Sendable () async throws -> ServedArchive
+  /// Tells whether an archive's files changed on disk since it was opened (see ``hasChanged``).
+  public typealias ChangeProbe = @Sendable () -> Bool
 
   /// Opens an archive for serving.
   ///
@@ -106,23 +113,26 @@ public struct ServedArchive: Sendable {
     return ServedArchive(
       name: name, indexName: indexName, cotar: cotar, tar: tar, sidecar: sidecar, tarSize: tarSize,
       sidecarSize: sidecarSize, tag: String(PathHash.fnv1a64(stamp), radix: 16), lastModified: lastModified,
-      listing: listing, reopen: reopen)
+      listing: listing, reopen: reopen, hasChanged: hasChanged)
   }
 
-  /// A copy that the server reopens with `reopen` when its source changes.
-  public func reopening(with reopen: @escaping Reopener) -> ServedArchive {
+  /// A copy that the server reopens with `reopen` when its source changes: when a read
+  /// fails with `.sourceChanged`, or when `hasChanged` (if given) says its files changed.
+  public func reopening(with reopen: @escaping Reopener, hasChanged: ChangeProbe? = nil) -> ServedArchive {
     ServedArchive(
       name: name, indexName: indexName, cotar: cotar, tar: tar, sidecar: sidecar, tarSize: tarSize,
-      sidecarSize: sidecarSize, tag: tag, lastModified: lastModified, listing: listing, reopen: reopen)
+      sidecarSize: sidecarSize, tag: tag, lastModified: lastModified, listing: listing, reopen: reopen,
+      hasChanged: hasChanged ?? self.hasChanged)
   }
 
   /// Assembles an archive from parts already opened; see ``open(name:tar:sidecar:version:lastModified:buildListing:options:)``.
   public init(
     name: String, indexName: String?, cotar: Cotar, tar: any RangeSource, sidecar: (any RangeSource)?,
     tarSize: UInt64, sidecarSize: UInt64, tag: String, lastModified: HTTPDate?, listing: ArchiveListing?,
-    reopen: Reopener? = nil
+    reopen: Reopener? = nil, hasChanged: ChangeProbe? = nil
   ) {
     self.reopen = reopen
+    self.hasChanged = hasChanged
     self.name = name
     self.indexName = indexName
     self.cotar = cotar

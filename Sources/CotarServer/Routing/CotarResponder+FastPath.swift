@@ -32,6 +32,8 @@ extension CotarResponder {
   func fastAnswer(isHead: Bool, target: Substring) -> FastAnswer? {
     guard !target.contains("?"), case .file(let position, let path)? = try? Route(path: target, archives: routeNames)
     else { return nil }
+    // A local archive whose files changed is reopened on the general path.
+    guard !reopenIsDue(at: position) else { return nil }
     let archive = archive(at: position)
     guard let data = LocalRead(archive.cotar.data),
       case .resolved(let found?) = Self.lookupInMemory(path, in: archive), isWithinArchive(found, archive),

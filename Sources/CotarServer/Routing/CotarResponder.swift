@@ -62,6 +62,9 @@ public struct CotarResponder: HTTPResponder {
   /// The archive at `position` as currently opened.
   func archive(at position: Int) -> ServedArchive { slots[position].current.archive }
 
+  /// Whether the local archive at `position` changed on disk and awaits a reopen.
+  func reopenIsDue(at position: Int) -> Bool { slots[position].reopenIsDue() }
+
   /// Writes buffered access-log lines now (the server calls this when it stops).
   public func flushAccessLog() { accessLogBuffer?.flush() }
 
@@ -119,6 +122,7 @@ public struct CotarResponder: HTTPResponder {
       return Reply(Self.error(.badRequest, message, head: isHead))
     }
     guard let slot = route.archive.map({ slots[$0] }) else { return try await dispatch(route, archive: nil, request: request) }
+    if slot.claimReopen() { await reopenAfterChangeOnDisk(slot) }
     let (archive, generation) = slot.current
     do {
       return try await dispatch(route, archive: archive, request: request)
@@ -127,6 +131,19 @@ public struct CotarResponder: HTTPResponder {
       guard try await slot.reopen(after: generation) else { throw error }
       logger.info("reopened \(archive.name) after a change upstream: \(error.message)")
       return try await dispatch(route, archive: slot.current.archive, request: request)
+    }
+  }
+
+  /// Opens the new version of a local archive whose files changed on disk (claimed with
+  /// ``ArchiveSlot/claimReopen(now:)``); when that fails, the version opened before is still
+  /// served, the failure is logged, and the next try waits a second.
+  private func reopenAfterChangeOnDisk(_ slot: ArchiveSlot) async {
+    let (archive, generation) = slot.current
+    do {
+      if try await slot.reopen(after: generation) { logger.info("reopened \(archive.name): its files changed on disk") }
+    } catch {
+      slot.reopenFailed()
+      logger.warning("\(archive.name) changed on disk but cannot be reopened (still serving the version opened before): \(error)")
     }
   }
 
@@ -156,11 +173,18 @@ public struct CotarResponder: HTTPResponder {
 
   /// `{"status":"ok",…}` when every archive answers; 503 and `"failing"` with the errors when
   /// one does not. A remote archive is asked for one byte (which also notices a replaced
-  /// object, and reopens it when it can); a local one is checked with `stat`.
+  /// object, and reopens it when it can); a local one is checked with `stat` (a replaced or
+  /// modified one is reopened; one that cannot be reopened is failing).
   private func health(head: Bool) async throws -> Reply {
     var failures: [String] = []
     for slot in slots {
+      if slot.claimReopen() { await reopenAfterChangeOnDisk(slot) }
       let (archive, generation) = slot.current
+      if slot.hasUnopenedChange {
+        let error = "its files changed on disk and the new version cannot be opened (the version opened before is still served; see the log)"
+        failures.append(#"{"archive":"\#(JSONText.escaped(archive.name))","error":"\#(JSONText.escaped(error))"}"#)
+        continue
+      }
       do {
         try await Self.probe(archive)
       } catch let error as CotarError where error.code == .sourceChanged {

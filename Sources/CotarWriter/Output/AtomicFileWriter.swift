@@ -46,11 +46,15 @@ public final class AtomicFileWriter {
   /// - Parameters:
   ///   - destination: the file to produce.
   ///   - overwrite: replace an existing destination; otherwise an existing one is an error.
-  /// - Throws: `CotarError` `.outputExists` when the destination exists and `overwrite` is
-  ///   false; `.io` when the temporary file cannot be created.
+  /// - Throws: `CotarError` `.invalidArgument` when the destination exists and is not a
+  ///   regular file (a device, FIFO, socket, directory or symbolic link: see
+  ///   ``OutputGuard/refuseNonRegular(destination:)``), even with `overwrite`;
+  ///   `.outputExists` when the destination exists and `overwrite` is false; `.io` when the
+  ///   temporary file cannot be created.
   public init(destination: String, overwrite: Bool) throws {
     self.destination = destination
     self.overwrite = overwrite
+    try OutputGuard.refuseNonRegular(destination: destination)
     if !overwrite && Syscall.exists(destination) {
       throw CotarError(.outputExists, "output exists; pass --force to replace it", source: destination)
     }
@@ -176,9 +180,14 @@ public final class AtomicFileWriter {
 /// Gives the finished file `from` the name `destination`: `rename(2)` when an existing file
 /// may be replaced, else `link(2)` (which refuses an existing name) and `unlink(2)`.
 ///
-/// - Throws: `CotarError` `.outputExists` when `destination` exists and `overwrite` is false,
-///   `.io` naming `what` otherwise.
+/// An existing destination that is not a regular file is refused, never replaced
+/// (``OutputGuard/refuseNonRegular(destination:)``).
+///
+/// - Throws: `CotarError` `.invalidArgument` when `destination` is a device, FIFO, socket,
+///   directory or symbolic link; `.outputExists` when `destination` exists and `overwrite`
+///   is false, `.io` naming `what` otherwise.
 package func moveIntoPlace(_ from: String, to destination: String, overwrite: Bool, what: String) throws {
+  if overwrite { try OutputGuard.refuseNonRegular(destination: destination) }
   do {
     if overwrite {
       try Syscall.rename(from, to: destination)

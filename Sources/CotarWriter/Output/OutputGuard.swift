@@ -29,6 +29,37 @@ public enum OutputGuard {
       source: destination)
   }
 
+  /// Refuses an existing `destination` that is not a regular file, with or without `--force`:
+  /// a writer makes a new regular file and renames it over the destination, which would
+  /// replace a device, FIFO or socket node (as root, `-o /dev/null --force` would destroy
+  /// `/dev/null`) or a symbolic link itself. A symbolic link is neither replaced nor written
+  /// through (README, "Output files"). A missing destination, or a regular file, passes.
+  ///
+  /// - Throws: `CotarError` `.invalidArgument` naming the destination and its kind.
+  public static func refuseNonRegular(destination: String) throws {
+    guard let info = try? Syscall.linkStatus(destination) else { return }
+    let kind = info.st_mode & S_IFMT
+    switch kind {
+    case S_IFREG:
+      return
+    case S_IFLNK:
+      let target = (try? Syscall.readLink(bytes: Array(destination.utf8))).map { String(decoding: $0, as: UTF8.self) }
+      throw CotarError(
+        .invalidArgument,
+        "the output is a symbolic link\(target.map { " (to '\($0)')" } ?? ""); cotar neither replaces a link nor writes through it, even with --force: give the path of the file it points to, or remove the link",
+        source: destination)
+    case S_IFDIR:
+      throw CotarError(
+        .invalidArgument, "the output is a directory, not a regular file; name a file (for example \(destination)/NAME)",
+        source: destination)
+    default:
+      throw CotarError(
+        .invalidArgument,
+        "the output is \(fileKindName(info.st_mode)), not a regular file; cotar writes a new file and renames it into place, which would replace that node itself, so it refuses even with --force. To write into it, use standard output and shell redirection (for example cotar get ARCHIVE PATH > \(destination))",
+        source: destination)
+    }
+  }
+
   /// The identities of the files a plan reads.
   public static func inputs(of plan: TarPlan.Result) -> Set<FileIdentity> {
     var identities = Set<FileIdentity>()

@@ -160,7 +160,12 @@ public struct TarInputCollector: Sendable {
         path: member, source: display)
     }
     // Back to blocking reads for the copy (O_NONBLOCK was only for the open).
-    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+    do {
+      try Syscall.clearNonBlocking(fd)
+    } catch {
+      Syscall.close(fd)
+      throw error.cotarError("cannot open for reading", path: member, source: display)
+    }
     return (fd, info)
   }
 
