@@ -61,6 +61,34 @@ struct WriterAppendTests {
     #expect(listing.suffix(3) == ["a.txt", "new/one.txt", "new/same-as-one.txt"])
   }
 
+  /// `cotar tar` of a file `f`, then `f` made a symlink to `t` and appended: the old record
+  /// of `f` goes (last wins, SPEC §6 and §9.2), whatever kind the superseding member is.
+  @Test("appending a symlink over an indexed file drops the file's record", arguments: [true, false])
+  func appendedSymlinkSupersedesFile(combined: Bool) async throws {
+    let dir = try WriterTempDir()
+    try dir.write("tree/f", "original\n")
+    try dir.write("tree/t", "target\n")
+    let name = combined ? "x.tar.co" : "x.tar"
+    let collector = TarInputCollector(options: .init(base: dir.at("tree")))
+    _ = try await ReproducibleTar.write(
+      try TarPlan.plan(try collector.collect(["f"]).inputs, digest: writerContentDigest), to: dir.at(name),
+      options: .init(combined: combined, sidecar: !combined))
+    #expect(try await open(dir.at(name)).read("f") == Array("original\n".utf8))
+    try FileManager.default.removeItem(atPath: dir.at("tree/f"))
+    try FileManager.default.createSymbolicLink(atPath: dir.at("tree/f"), withDestinationPath: "t")
+    let summary = try await ArchiveAppender.append(
+      try TarPlan.plan(try collector.collect(["f", "t"]).inputs, digest: writerContentDigest), to: dir.at(name))
+    #expect(summary.superseded == 1)
+    try await expectValid(dir.at(name))
+    let cotar = try await open(dir.at(name))
+    #expect(try await cotar.index.lookup("f") == nil)
+    #expect(try await cotar.read("t") == Array("target\n".utf8))
+    // The reused index equals one built from scratch over the new tar.
+    let rebuilt = try await CotarIndexBuilder.build(tar: PrefixSource(try FileSource(path: dir.at(name)), length: summary.newSize))
+    let written = try dir.read(combined ? name : name + ".index")
+    #expect(Array(written.suffix(rebuilt.index.bytes.count)) == rebuilt.index.bytes)
+  }
+
   @Test func plainTarWithoutIndexIsScannedWhole() async throws {
     let dir = try WriterTempDir()
     let path = try await makeBase(dir, combined: false)

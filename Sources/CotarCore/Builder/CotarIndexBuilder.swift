@@ -60,6 +60,15 @@ public struct CotarIndexBuilder: Sendable {
   private var latestByHash: [UInt64: Int]?
   /// Hashes of paths whose latest member is a symbolic link (or a hard link to one).
   private var symlinkHashes: Set<UInt64> = []
+  /// Members that are not indexed (symlinks, directories, devices, …), in archive order: each
+  /// removes the earlier records of its path when the index is built (last wins, SPEC §6).
+  private var shadows: [Shadow] = []
+
+  /// A member that is not indexed: the hash of its path and where its header is.
+  struct Shadow {
+    var hash: UInt64
+    var headerOffset: UInt64
+  }
   /// Hard links skipped because their target is a symbolic link (see ``add(_:)``).
   public private(set) var hardLinksToSymlinks = 0
 
@@ -80,22 +89,28 @@ public struct CotarIndexBuilder: Sendable {
   /// Number of indexed members added so far (before duplicates are removed).
   public var addedCount: Int { records.count }
 
-  /// Adds a tar member; members that are not files or hard links are ignored.
+  /// Adds a tar member. Files and hard links are indexed; a member of any other kind is not,
+  /// but it replaces the earlier members of its path (last wins, SPEC §6): when the index is
+  /// built, the records of that path added before it are dropped.
   ///
   /// A hard link takes the data offset and size of the latest earlier member with its target
   /// path. A hard link whose target is a symbolic link (GNU tar writes one for a hard link to
-  /// a symlink) has no data: it is skipped and counted in ``hardLinksToSymlinks``.
-  /// - Throws: `CotarError` `.invalidTar` for a hard link whose target was not seen earlier,
+  /// a symlink) has no data: it is not indexed, replaces its path like a symlink, and is
+  /// counted in ``hardLinksToSymlinks``.
+  /// - Throws: `CotarError` `.invalidTar` for a hard link whose target's latest earlier member
+  ///   is not a file or hard link (or that does not appear earlier),
   ///   `.limitExceeded` for a data offset ≥ 2 TiB or a size ≥ 4 GiB, `.hashCollision` for a
   ///   path whose hash is 0 (reserved for empty slots).
   public mutating func add(_ entry: TarEntry) throws(CotarError) {
-    if entry.kind == .symbolicLink { symlinkHashes.insert(PathHash.fnv1a64(bytes: entry.pathBytes)) }
-    guard entry.kind.isIndexed else { return }
     let hash = PathHash.fnv1a64(bytes: entry.pathBytes)
+    guard entry.kind.isIndexed else {
+      shadow(hash, isSymlink: entry.kind == .symbolicLink, headerOffset: entry.headerOffset)
+      return
+    }
     if !symlinkHashes.isEmpty {
       if entry.kind == .hardLink, symlinkHashes.contains(PathHash.fnv1a64(bytes: entry.linkTargetBytes ?? [])) {
-        symlinkHashes.insert(hash)
         hardLinksToSymlinks += 1
+        shadow(hash, isSymlink: true, headerOffset: entry.headerOffset)
         return
       }
       symlinkHashes.remove(hash)
@@ -108,11 +123,11 @@ public struct CotarIndexBuilder: Sendable {
     let record: PendingRecord
     if entry.kind == .hardLink {
       let target = entry.linkTargetBytes ?? []
-      if latestByHash == nil { latestByHash = Self.latestIndex(of: records) }
+      if latestByHash == nil { latestByHash = Self.latestIndex(of: records, shadows: shadows) }
       guard let targetIndex = latestByHash?[PathHash.fnv1a64(bytes: target)] else {
         throw CotarError(
           .invalidTar,
-          "hard link to '\(String(decoding: target, as: UTF8.self))', which does not appear earlier in the archive",
+          "hard link to '\(String(decoding: target, as: UTF8.self))', which does not appear earlier in the archive as a file (or was replaced by a member of another kind)",
           offset: entry.headerOffset, path: entry.path)
       }
       let targetRecord = records[targetIndex]
@@ -157,11 +172,26 @@ public struct CotarIndexBuilder: Sendable {
       records.append(PendingRecord(hash: hash, blockOffset: block, size: size, headerOffset: member.headerOffset))
       latestByHash?[hash] = records.count - 1
     case .symbolicLink:
-      symlinkHashes.insert(hash)
+      shadow(hash, isSymlink: true, headerOffset: member.headerOffset)
     default:
-      break
+      shadow(hash, isSymlink: false, headerOffset: member.headerOffset)
     }
     return true
+  }
+
+  /// Records a member that is not indexed at the path with hash `hash`: it replaces the
+  /// earlier records of that path (dropped at ``build(pathAt:)``) and, for hard links, the
+  /// path's earlier target. An append to an array, no per-member allocation or hashing.
+  ///
+  /// A directory, device or other kind does not take the path out of ``symlinkHashes``
+  /// (that would cost a set operation per directory in every tree with a symlink): a later
+  /// hard link to a symlink's path stays a link to a symlink until a file or hard link
+  /// replaces it (SPEC §6). Either way it is not indexed.
+  @inline(__always)
+  private mutating func shadow(_ hash: UInt64, isSymlink: Bool, headerOffset: UInt64) {
+    if isSymlink { symlinkHashes.insert(hash) }
+    shadows.append(Shadow(hash: hash, headerOffset: headerOffset))
+    latestByHash?[hash] = nil
   }
 
   /// Adds a record taken from an existing index (used to extend an index without re-scanning).
@@ -194,10 +224,14 @@ public struct CotarIndexBuilder: Sendable {
   /// Sort key within a run of equal hashes: unknown positions first, then by header offset.
   private static func order(_ record: PendingRecord) -> UInt64 { record.headerOffset &+ 1 }
 
-  private static func latestIndex(of records: [PendingRecord]) -> [UInt64: Int] {
+  /// The latest record per path hash, leaving out paths whose latest member is a shadow.
+  private static func latestIndex(of records: [PendingRecord], shadows: [Shadow]) -> [UInt64: Int] {
     var table: [UInt64: Int] = [:]
     table.reserveCapacity(records.count)
     for (index, record) in records.enumerated() { table[record.hash] = index }
+    for shadow in shadows {
+      if let index = table[shadow.hash], order(records[index]) < shadow.headerOffset &+ 1 { table[shadow.hash] = nil }
+    }
     return table
   }
 
@@ -220,11 +254,15 @@ public struct CotarIndexBuilder: Sendable {
     var unique = records
     records = []
     latestByHash = nil
+    var duplicates = 0
+    if !shadows.isEmpty {
+      duplicates = try await Self.removeShadowed(&unique, by: shadows, pathAt: pathAt)
+      shadows = []
+    }
     // Fast path: order every record for placement at once. Records sharing a hash always
     // share a home slot, so the placement groups reveal duplicates; only when there are
     // some (rare) are they removed first and the records ordered again for the smaller
     // slot count, exactly as the general path does.
-    var duplicates = 0
     let ordered: [PendingRecord]
     let slotCount: UInt32
     if case .success(let count) = Self.slotCount(files: unique.count, options: options),
@@ -232,7 +270,7 @@ public struct CotarIndexBuilder: Sendable {
     {
       (ordered, slotCount) = (attempt.ordered, count)
     } else {
-      duplicates = try await Self.removeDuplicates(&unique, pathAt: pathAt)
+      duplicates += try await Self.removeDuplicates(&unique, pathAt: pathAt)
       slotCount = try Self.slotCount(files: unique.count, options: options).get()
       ordered = Self.orderForPlacement(unique, slotCount: Int(slotCount)).ordered
     }
@@ -260,6 +298,57 @@ public struct CotarIndexBuilder: Sendable {
         throw error
       }
     }
+  }
+
+  /// Drops every record that a later shadow of the same path replaces, and returns how many.
+  ///
+  /// Linear, with no sort: a bit filter of the shadows' hashes screens the records (two bit
+  /// tests each); a second filter, of the few records that pass, screens the shadows; only
+  /// shadows passing both are kept by hash, and paths are compared only for a record that a
+  /// later shadow shares its hash with. A record taken from an existing index (unknown
+  /// position) is dropped without reading paths, as ``add(existing:)`` describes for repeated
+  /// paths.
+  private static func removeShadowed(
+    _ records: inout [PendingRecord], by shadows: [Shadow], pathAt: (UInt64) async throws -> [UInt8]
+  ) async throws -> Int {
+    let shadowFilter = HashFilter(shadows.lazy.map(\.hash))
+    let candidates = records.indices.filter { shadowFilter.mightContain(records[$0].hash) }
+    guard !candidates.isEmpty else { return 0 }
+    let candidateFilter = HashFilter(candidates.map { records[$0].hash })
+    var shadowOffsets: [UInt64: [UInt64]] = [:]
+    for shadow in shadows where candidateFilter.mightContain(shadow.hash) {
+      shadowOffsets[shadow.hash, default: []].append(shadow.headerOffset)
+    }
+    guard !shadowOffsets.isEmpty else { return 0 }
+    var isDropped = [Bool](repeating: false, count: records.count)
+    var dropped = 0
+    for position in candidates {
+      let record = records[position]
+      guard let offsets = shadowOffsets[record.hash] else { continue }
+      var recordPath: [UInt8]?
+      for offset in offsets where order(record) < offset &+ 1 {
+        if record.headerOffset == unknownHeaderOffset {
+          isDropped[position] = true
+          break
+        }
+        if recordPath == nil { recordPath = try await pathAt(record.headerOffset) }
+        // Equal hashes of different paths (about 2^-64 per pair): the shadow is not indexed,
+        // so the two need not be told apart; the record stays.
+        if try await pathAt(offset) == recordPath {
+          isDropped[position] = true
+          break
+        }
+      }
+      if isDropped[position] { dropped += 1 }
+    }
+    guard dropped > 0 else { return 0 }
+    var kept = 0
+    for position in records.indices where !isDropped[position] {
+      records[kept] = records[position]
+      kept += 1
+    }
+    records.removeLast(records.count - kept)
+    return dropped
   }
 
   /// Keeps the last member (highest header offset) of each path and returns how many were dropped.
@@ -467,11 +556,42 @@ public struct IndexBuildStats: Hashable, Sendable {
   public var longestProbe: Int
   /// Mean distance from home slot.
   public var meanProbe: Double
-  /// Earlier occurrences of repeated paths that were superseded (last wins).
+  /// Earlier occurrences of repeated paths that were superseded (last wins), by a later file
+  /// or hard link of the path or by a later member of another kind (SPEC §6).
   public var duplicatesDropped: Int
   /// The packing (percent) the table was built with: the requested one, or with automatic
   /// packing the first that kept every probe run within the max search.
   public var packing: Double = 25
   /// Whether the packing was chosen automatically (``CotarIndexBuilder/Options/automaticPacking``).
   public var automaticPacking = false
+}
+
+/// A set of path hashes as a bit filter: ``mightContain(_:)`` is `true` for every hash it was
+/// made from and, with 32 bits per hash and two probes, for about 1 in 250 others. The FNV-1a
+/// hashes are already well mixed, so their low and high bits are the probes.
+struct HashFilter {
+  private var bits: [UInt64]
+  private let mask: UInt64
+
+  /// A filter of `hashes`.
+  init<Hashes: Collection<UInt64>>(_ hashes: Hashes) {
+    var bitCount = 64
+    while bitCount < hashes.count * 32 { bitCount <<= 1 }
+    mask = UInt64(bitCount - 1)
+    bits = [UInt64](repeating: 0, count: bitCount / 64)
+    for hash in hashes {
+      let low = hash & mask
+      let high = (hash >> 32) & mask
+      bits[Int(low >> 6)] |= 1 << (low & 63)
+      bits[Int(high >> 6)] |= 1 << (high & 63)
+    }
+  }
+
+  /// Whether `hash` may be one of the filter's hashes (`false`: certainly not).
+  @inline(__always)
+  func mightContain(_ hash: UInt64) -> Bool {
+    let low = hash & mask
+    let high = (hash >> 32) & mask
+    return bits[Int(low >> 6)] & (1 << (low & 63)) != 0 && bits[Int(high >> 6)] & (1 << (high & 63)) != 0
+  }
 }

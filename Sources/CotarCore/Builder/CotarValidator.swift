@@ -47,9 +47,14 @@ public enum CotarValidator {
     let scanner = TarScanner(source: tar, options: scanOptions)
     var symlinks: Set<UInt64> = []
     _ = try await scanner.scan { member in
-      if member.kind == .symbolicLink { symlinks.insert(PathHash.fnv1a64(bytes: member.pathBytes)) }
-      guard member.kind.isIndexed else { return }
       let hash = PathHash.fnv1a64(bytes: member.pathBytes)
+      guard member.kind.isIndexed else {
+        // A member of any other kind replaces the earlier ones of its path (SPEC §6); only a
+        // file or hard link ends a path's being a symlink, as in the builder.
+        if member.kind == .symbolicLink { symlinks.insert(hash) }
+        expected[hash] = nil
+        return
+      }
       if member.kind == .hardLink {
         let targetHash = PathHash.fnv1a64(bytes: member.linkTargetBytes ?? [])
         if symlinks.contains(targetHash) {
@@ -59,7 +64,7 @@ public enum CotarValidator {
           return
         }
         guard let target = expected[targetHash] else {
-          problem("'\(member.path)' (header at \(member.headerOffset)): hard link to '\(member.linkTarget ?? "")', which does not appear earlier")
+          problem("'\(member.path)' (header at \(member.headerOffset)): hard link to '\(member.linkTarget ?? "")', which does not appear earlier as a file")
           return
         }
         expected[hash] = Expected(headerOffset: member.headerOffset, entry: target.entry)

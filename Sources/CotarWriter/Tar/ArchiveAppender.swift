@@ -289,7 +289,11 @@ struct OldArchive {
     let scanWhole = layout == .tar
     var added = builder
     let summary = try await scanner.scan(from: start) { entry in
-      guard entry.kind.isIndexed else { return }
+      guard entry.kind.isIndexed else {
+        // Not indexed, but it replaces the earlier members of its path (SPEC §6).
+        try added?.add(entry)
+        return
+      }
       if scanWhole {
         try added?.add(entry)
       } else if !known.contains(PathHash.fnv1a64(bytes: entry.pathBytes)) {

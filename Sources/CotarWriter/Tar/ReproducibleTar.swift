@@ -145,7 +145,9 @@ public enum ReproducibleTar {
       try Task.checkCancellation()
       let entry = try writer.write(planned.member, data: planned.data)
       written?(entry)
-      if entry.kind.isIndexed {
+      // Every member goes to the builder: one that is not indexed still replaces the earlier
+      // members of its path (SPEC §6), and its path may be compared with theirs.
+      if builder != nil {
         paths[entry.headerOffset] = entry.pathBytes
         try builder?.add(entry)
       }
