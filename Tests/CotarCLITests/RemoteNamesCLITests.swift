@@ -1,0 +1,54 @@
+import CotarCore
+import CotarTestSupport
+import Foundation
+import Testing
+
+/// `ls`/`stat`/`extract` of a remote archive read only the table its location names: a
+/// `.tar`'s `X.tar.names` with one suffix read (the tar untouched), a `.tar.co`'s own table;
+/// a failing archive is reported, not taken for "no table".
+@Suite("cotar listing of a remote sidecar table", .timeLimit(.minutes(2)))
+struct RemoteNamesCLITests {
+  @Test("ls and stat of a remote .tar with X.tar.names: one suffix read of the sidecar, nothing of the tar")
+  func sidecarListing() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tar = try await NamesCLITests.makeTree(in: directory)
+    let indexed = try await CLI.run(["index", tar])
+    #expect(indexed.status == 0, "\(indexed.stderr)")
+    try await withRangeServer { server in
+      try await server.putFile("tree.tar", path: tar)
+      try await server.putFile("tree.tar.index", path: tar + ".index")
+      try await server.putFile("tree.tar.names", path: tar + ".names")
+      let local = try await CLI.run(["ls", tar, "./zone/"])
+      #expect(local.status == 0, "\(local.stderr)")
+      server.resetLog()
+      let remote = try await CLI.run(["ls", server.url("tree.tar"), "./zone/"])
+      #expect(remote.status == 0, "\(remote.stderr)")
+      #expect(remote.stdout == local.stdout)
+      #expect(!remote.stderr.contains("scanning"), "\(remote.stderr)")
+      let log = server.log
+      #expect(!log.contains { $0.path == "/tree.tar" }, "the tar was read: \(log)")
+      #expect(!log.contains { $0.range == "bytes=-1" }, "\(log)")
+      #expect(Set(log.map { "\($0.path) \($0.range ?? "")" }).count == log.count, "a range read twice: \(log)")
+      // The table: one suffix read (up to 64 KiB), then one block (plus one more suffix read when it is larger).
+      #expect(log.count <= 3, "\(log)")
+      server.resetLog()
+      let stat = try await CLI.run(["stat", server.url("tree.tar"), "./zone/Paris"])
+      #expect(stat.status == 0, "\(stat.stderr)")
+      #expect(String(decoding: stat.stdout, as: UTF8.self).contains("kind: symlink"), "\(stat.stderr)")
+      #expect(!server.log.contains { $0.path == "/tree.tar" }, "\(server.log)")
+    }
+  }
+
+  @Test("ls of a remote .tar.co that answers 403 fails with the 403 and asks for no .names")
+  func failingArchiveIsReported() async throws {
+    try await NamesCLITests.withServedTree { _, server in
+      server.misbehave { $0.statusForPath["/tree.tar.co"] = 403 }
+      server.resetLog()
+      let listed = try await CLI.run(["ls", server.url("tree.tar.co"), "--attempts", "1"])
+      #expect(listed.status != 0)
+      #expect(listed.stderr.contains("403"), "\(listed.stderr)")
+      #expect(!server.log.contains { $0.path.hasSuffix(".names") }, "\(server.log)")
+    }
+  }
+}
