@@ -17,7 +17,9 @@ func openNames(archive: String, source: any RangeSource, session: SourceSession,
   let name = withoutQuery(archive).lowercased()
   let isRemote = SourceResolver.isRemote(archive)
   let trailing = name.hasSuffix(".co") || (isRemote && (!name.hasSuffix(".tar") || withoutQuery(archive) != archive))
-  if !trailing, let table = try await sidecarNames(archive + NameTableFormat.sidecarSuffix, session: session, speculativeBytes: speculativeBytes) {
+  if !trailing,
+    let table = try await sidecarNames(archive + NameTableFormat.sidecarSuffix, resolver: session.resolver, speculativeBytes: speculativeBytes)
+  {
     return table
   }
   // A remote .tar without a sidecar is scanned (the scan finds a trailing index by itself).
@@ -40,11 +42,11 @@ func openNames(archive: String, source: any RangeSource, session: SourceSession,
 /// (held in memory when that is the whole file); `nil` when it does not exist.
 ///
 /// - Throws: `CotarError` for any other failure of the source, or a damaged table.
-private func sidecarNames(_ location: String, session: SourceSession, speculativeBytes: Int) async throws -> NameTable? {
+func sidecarNames(_ location: String, resolver: SourceResolver, speculativeBytes: Int = 64 << 10) async throws -> NameTable? {
   let sidecar: any RangeSource
   let suffix: (bytes: [UInt8], totalSize: UInt64)
   do {
-    sidecar = try session.source(location)
+    sidecar = try resolver.source(for: location)
     suffix = try await sidecar.readSuffix(count: max(speculativeBytes, NameTableFormat.trailerSize))
   } catch let error as CotarError where error.code == .notFound {
     return nil

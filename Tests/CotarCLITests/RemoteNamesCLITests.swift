@@ -51,4 +51,28 @@ struct RemoteNamesCLITests {
       #expect(!server.log.contains { $0.path.hasSuffix(".names") }, "\(server.log)")
     }
   }
+
+  @Test("validate of a remote .tar checks its X.tar.names: a stale table is invalid, as it is locally")
+  func validateRemoteSidecar() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tar = try await NamesCLITests.makeTree(in: directory)
+    #expect(try await CLI.run(["index", tar]).status == 0)
+    // Another tar's table (only ./zone) stands in for a stale one.
+    let other = directory.appendingPathComponent("other.tar").path
+    #expect(try await CLI.shell("cd src && tar --format=gnu -cf ../other.tar ./zone", in: directory).status == 0)
+    #expect(try await CLI.run(["index", other]).status == 0)
+    try await withRangeServer { server in
+      try await server.putFile("tree.tar", path: tar)
+      try await server.putFile("tree.tar.index", path: tar + ".index")
+      try await server.putFile("tree.tar.names", path: tar + ".names")
+      let good = try await CLI.run(["validate", server.url("tree.tar")])
+      #expect(good.status == 0, "\(good.stdout) \(good.stderr)")
+      #expect(String(decoding: good.stdout, as: UTF8.self).contains("name table of"), "\(good.stdout)")
+      try await server.putFile("tree.tar.names", path: other + ".names")
+      let stale = try await CLI.run(["validate", server.url("tree.tar")])
+      #expect(stale.status != 0, "\(stale.stdout)")
+      #expect(String(decoding: stale.stdout, as: UTF8.self).contains("invalid"), "\(stale.stdout) \(stale.stderr)")
+    }
+  }
 }
