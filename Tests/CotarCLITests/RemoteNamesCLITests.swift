@@ -75,4 +75,22 @@ struct RemoteNamesCLITests {
       #expect(String(decoding: stale.stdout, as: UTF8.self).contains("invalid"), "\(stale.stdout) \(stale.stderr)")
     }
   }
+
+  @Test("cotar serve of a remote .tar lists it from its X.tar.names sidecar")
+  func serveRemoteSidecar() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tar = try await NamesCLITests.makeTree(in: directory)
+    #expect(try await CLI.run(["index", tar]).status == 0)
+    let upstream = try await RangeServer.start()
+    defer { Task { await upstream.stop() } }
+    try await upstream.putFile("tree.tar", path: tar)
+    try await upstream.putFile("tree.tar.index", path: tar + ".index")
+    try await upstream.putFile("tree.tar.names", path: tar + ".names")
+    let server = try await ServeProcess.start([upstream.url("tree.tar"), "--quiet"], in: directory)
+    defer { server.stop() }
+    let listed = try #require(await LoopbackClient.get(port: server.port, "/v1/list/zone/"))
+    #expect(listed.hasPrefix("HTTP/1.1 200"), "\(listed)")
+    #expect(listed.contains("Europe"), "\(listed)")
+  }
 }
