@@ -14,8 +14,10 @@ struct ExtractCommand: AsyncParsableCommand {
       archive is extracted. Files are read as `get` reads them: concurrently, neighbours \
       coalesced into one read, large files streamed in bounded memory. Directories get their \
       modes and times once filled; files get their permission bits (0o777: set-ID and sticky \
-      bits are dropped) and times. A hard link whose target is extracted too becomes a hard \
-      link, otherwise a copy. A symbolic link is created only when it cannot lead outside DIR \
+      bits are dropped) and times. Paths naming the same file (`f`, `./f`) are one output: the \
+      latest member wins, as with GNU tar. A hard link whose target's data is extracted too \
+      becomes a hard link, otherwise a copy of its own data; a hard link to a symbolic link is \
+      that symbolic link. A symbolic link is created only when it cannot lead outside DIR \
       (a relative target whose leading '..' stay below DIR, with no '..' after a name); other \
       links, devices and FIFOs are reported and skipped, and the exit status is then 1. Nothing \
       is ever written through a symbolic link, and an existing file is replaced only with --force.
@@ -123,69 +125,63 @@ struct ExtractCommand: AsyncParsableCommand {
         failed += 1
       }
     }
-    // Sort the members: directories now, files through the shared read path, links last.
-    var files: [NameEntry] = []
-    var hardLinks: [NameEntry] = []
-    var symbolicLinks: [NameEntry] = []
+    let plan = try await ExtractPlan(members, table: table)
+    for error in plan.refused {
+      printError("cotar: \(error)")
+      failed += 1
+    }
     var directories = 0
-    let filePaths = Set(members.filter { $0.kind == .file }.map(\.pathBytes))
-    for member in members {
+    for member in plan.directories {
       try await attempt {
-        if member.kind != .directory { _ = try SafeExtractor.components(of: member.pathBytes) }
-        switch member.kind {
-        case .directory:
-          try extractor.makeDirectory(member.pathBytes, attributes: attributes(member))
-          directories += 1
-        case .file: files.append(member)
-        case .hardLink:
-          if let target = member.linkTargetBytes, filePaths.contains(target) {
-            hardLinks.append(member)
-          } else {
-            files.append(member)  // its target is not extracted: a copy of the data
-          }
-        case .symbolicLink: symbolicLinks.append(member)
-        case .other:
-          throw CotarError(.invalidArgument, "skipping a member that is not a file, directory or link (a device, FIFO or sparse file)", path: member.path)
-        }
+        try extractor.makeDirectory(member.pathBytes, attributes: attributes(member))
+        directories += 1
       }
     }
-    let total = files.reduce(UInt64(0)) { $0 + $1.size }
+    var total = plan.files.reduce(UInt64(0)) { $0 + $1.size }
     let bar = TransferProgress.make("extract", total: total)
     defer { bar?.finish() }
     var done: UInt64 = 0
     var written = Set<[UInt8]>()
-    let located = try files.map { try cotar.located($0) }
     let batch = BatchReadOptions(lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
-    try await EntryFetcher(cotar: cotar, options: batch).forEach(located) { position, payload in
-      let member = files[position]
-      try await attempt {
-        switch payload {
-        case .bytes(let bytes): try extractor.write(bytes, to: member.pathBytes, attributes: attributes(member))
-        case .stream(let entry):
-          let base = done
-          try await extractor.write(
-            entry, of: cotar, to: member.pathBytes, attributes: attributes(member), progress: { bar?.update(base + $0) })
-        case .missing: break
+    /// Writes `files` through the shared read path (neighbours coalesced, large files streamed).
+    func write(_ files: [NameEntry], progress: Bool) async throws {
+      let located = try files.map { try cotar.located($0) }
+      try await EntryFetcher(cotar: cotar, options: batch).forEach(located) { position, payload in
+        let member = files[position]
+        try await attempt {
+          switch payload {
+          case .bytes(let bytes): try extractor.write(bytes, to: member.pathBytes, attributes: attributes(member))
+          case .stream(let entry):
+            let base = done
+            try await extractor.write(
+              entry, of: cotar, to: member.pathBytes, attributes: attributes(member),
+              progress: { if progress { bar?.update(base + $0) } })
+          case .missing: break
+          }
+          written.insert(member.pathBytes)
         }
-        written.insert(member.pathBytes)
+        if progress {
+          done += member.size
+          bar?.update(done)
+        }
       }
-      done += member.size
-      bar?.update(done)
     }
+    try await write(plan.files, progress: true)
+    // A hard link whose target failed to be written becomes a copy of the data, as one whose
+    // target is not extracted at all.
+    let copies = plan.hardLinks.filter { !written.contains($0.target) }.map(\.member)
+    total += copies.reduce(UInt64(0)) { $0 + $1.size }
+    try await write(copies, progress: false)
     var links = 0
-    for member in hardLinks {
+    for (member, target) in plan.hardLinks where written.contains(target) {
       try await attempt {
-        guard let target = member.linkTargetBytes, written.contains(target) else {
-          throw CotarError(
-            .invalidArgument, "skipping hard link to '\(member.linkTarget ?? "")': its target was not extracted", path: member.path)
-        }
         try extractor.makeHardLink(member.pathBytes, to: target)
         links += 1
       }
     }
-    for member in symbolicLinks {
+    for (member, target) in plan.symbolicLinks {
       try await attempt {
-        try extractor.makeSymbolicLink(member.pathBytes, target: member.linkTargetBytes ?? [], modificationTime: member.mtime)
+        try extractor.makeSymbolicLink(member.pathBytes, target: target, modificationTime: member.mtime)
         links += 1
       }
     }

@@ -245,10 +245,11 @@ struct GetCommand: AsyncParsableCommand {
   /// For a path the index does not hold: a symbolic link's target bytes (or, with
   /// `--no-follow`, the link text and a newline) through the name table; `nil` otherwise.
   private func linkedBytes(_ path: [UInt8], in cotar: Cotar) async throws -> [UInt8]? {
-    guard let table = try await cotar.readableNameTable(), let entry = try await table.stat(pathBytes: path),
-      entry.kind == .symbolicLink
-    else { return nil }
-    if noFollow { return (entry.linkTargetBytes ?? []) + [0x0A] }
+    guard let table = try await cotar.readableNameTable(), let entry = try await table.stat(pathBytes: path) else { return nil }
+    // A hard link to a symbolic link (SPEC §6) is read as that symbolic link.
+    let text = entry.kind == .symbolicLink ? entry.linkTargetBytes ?? [] : try await table.symbolicLinkText(ofHardLink: entry)
+    guard let text else { return nil }
+    if noFollow { return text + [0x0A] }
     guard let target = try await table.resolvingSymlinks(pathBytes: path) else { return nil }
     return try await cotar.read(target, in: table)
   }

@@ -216,8 +216,30 @@ extension NameTable {
 }
 
 extension NameTable {
+  /// The link text of the symbolic link that `entry`, a hard link without data, names
+  /// (following hard links to hard links): GNU tar stores `ln -P sym sym2` as a hard link to
+  /// the symlink, which extracts as a symlink with the same text (SPEC §6).
+  ///
+  /// - Returns: `nil` when `entry` is not a hard link without data (offset and size 0), or
+  ///   the path it names is not a symbolic link in the table (replaced later in the archive),
+  ///   or the chain is longer than `maximumHops`.
+  /// - Throws: as ``entries(from:before:)``.
+  public func symbolicLinkText(ofHardLink entry: NameEntry, maximumHops: Int = 40) async throws -> [UInt8]? {
+    var current = entry
+    for _ in 0..<maximumHops {
+      guard current.kind == .hardLink, current.dataOffset == 0, current.size == 0,
+        let next = try await stat(pathBytes: current.linkTargetBytes ?? [])
+      else { return nil }
+      if next.kind == .symbolicLink { return next.linkTargetBytes ?? [] }
+      current = next
+    }
+    return nil
+  }
+
   /// The member at `pathBytes` with symbolic links followed inside the archive: a target is
-  /// resolved against the link's directory (`.` and `..` removed lexically).
+  /// resolved against the link's directory (`.` and `..` removed lexically). A hard link to a
+  /// symbolic link (``symbolicLinkText(ofHardLink:maximumHops:)``) is followed as a symbolic
+  /// link with that text, resolved against the hard link's own directory.
   ///
   /// - Returns: the final member (not a symbolic link), or `nil` when the path or a link's
   ///   target is absent (a dangling link).
@@ -226,15 +248,23 @@ extension NameTable {
   public func resolvingSymlinks(pathBytes: [UInt8], maximumHops: Int = 40) async throws -> NameEntry? {
     guard var entry = try await stat(pathBytes: pathBytes) else { return nil }
     var hops = 0
-    while entry.kind == .symbolicLink {
+    while true {
+      let target: [UInt8]
+      if entry.kind == .symbolicLink {
+        target = entry.linkTargetBytes ?? []
+      } else if let text = try await symbolicLinkText(ofHardLink: entry, maximumHops: maximumHops) {
+        target = text
+      } else {
+        break
+      }
+      let targetText = String(decoding: target, as: UTF8.self)
       hops += 1
-      let target = entry.linkTargetBytes ?? []
       guard hops <= maximumHops else {
         throw CotarError(.invalidArgument, "more than \(maximumHops) symbolic links (a loop?)", path: entry.path)
       }
       guard target.first != 0x2F else {
         throw CotarError(
-          .invalidArgument, "symbolic link to '\(entry.linkTarget ?? "")' points outside the archive (absolute)", path: entry.path)
+          .invalidArgument, "symbolic link to '\(targetText)' points outside the archive (absolute)", path: entry.path)
       }
       // A leading "./" (tar -C dir .) is kept on the result, never climbed over.
       let dotSlash: [UInt8] = entry.pathBytes.starts(with: [0x2E, 0x2F]) ? [0x2E, 0x2F] : []
@@ -245,7 +275,7 @@ extension NameTable {
         if component.elementsEqual([0x2E, 0x2E]) {
           guard !components.isEmpty else {
             throw CotarError(
-              .invalidArgument, "symbolic link to '\(entry.linkTarget ?? "")' points outside the archive root", path: entry.path)
+              .invalidArgument, "symbolic link to '\(targetText)' points outside the archive root", path: entry.path)
           }
           components.removeLast()
         } else {

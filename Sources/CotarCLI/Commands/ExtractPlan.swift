@@ -1,0 +1,97 @@
+import CotarCore
+import CotarWriter
+
+/// How `cotar extract` writes the selected members, decided before anything is written
+/// (README "extract", SPEC §12.6): one member per output file, hard links resolved.
+struct ExtractPlan {
+  /// Directories, in path order.
+  var directories: [NameEntry] = []
+  /// Files, and hard links written as copies of their data.
+  var files: [NameEntry] = []
+  /// Hard links made with link(2): `target` is the stored path of the extracted file.
+  var hardLinks: [(member: NameEntry, target: [UInt8])] = []
+  /// Symbolic links, and hard links to symbolic links (`target` is the link text).
+  var symbolicLinks: [(member: NameEntry, target: [UInt8])] = []
+  /// Members refused before any write (each is reported and counts as failed).
+  var refused: [CotarError] = []
+
+  /// Plans the extraction of `members` (from `table`).
+  ///
+  /// - Throws: what reading `table` throws.
+  init(_ members: [NameEntry], table: NameTable) async throws {
+    let chosen = Self.latestPerOutput(members)
+    var extractedFiles: [[[UInt8]]: NameEntry] = [:]
+    for member in chosen where member.kind == .file {
+      if let key = try? SafeExtractor.components(of: member.pathBytes) { extractedFiles[key] = member }
+    }
+    for member in chosen {
+      do {
+        if member.kind != .directory { _ = try SafeExtractor.components(of: member.pathBytes) }
+        switch member.kind {
+        case .directory: directories.append(member)
+        case .file: files.append(member)
+        case .symbolicLink: symbolicLinks.append((member, member.linkTargetBytes ?? []))
+        case .hardLink:
+          let target = member.linkTargetBytes ?? []
+          if member.dataOffset == 0 && member.size == 0 {  // no data: a hard link to a symlink (SPEC §6)
+            guard let text = try await table.symbolicLinkText(ofHardLink: member) else {
+              throw CotarError(
+                .invalidArgument,
+                "skipping hard link to '\(member.linkTarget ?? "")': it has no data and its target is not a symbolic link in the name table",
+                path: member.path)
+            }
+            symbolicLinks.append((member, text))
+          } else if let key = try? SafeExtractor.components(of: target), let file = extractedFiles[key],
+            file.dataOffset == member.dataOffset, file.size == member.size
+          {
+            hardLinks.append((member, file.pathBytes))
+          } else {
+            // Its target is not extracted, or the extracted file at that path is a later
+            // version (another data offset or size): a copy of the data the link names.
+            files.append(member)
+          }
+        case .other:
+          throw CotarError(
+            .invalidArgument, "skipping a member that is not a file, directory or link (a device, FIFO or sparse file)",
+            path: member.path)
+        }
+      } catch let error as CotarError {
+        refused.append(error)
+      }
+    }
+  }
+
+  /// One member per output file: members whose paths name the same file once `.` and empty
+  /// components are removed (`f` and `./f`) are one output, and the latest in archive order
+  /// wins, as with GNU tar. The name table records the archive position of file data only
+  /// (a hard link's offset is its target's; directories and symbolic links have none), so a
+  /// file wins over the other kinds and the file with the largest data offset over other
+  /// files; among members without data the last in path order is kept. Names that are
+  /// refused (absolute, `..`) or name the root are kept as they are.
+  static func latestPerOutput(_ members: [NameEntry]) -> [NameEntry] {
+    var chosen: [[[UInt8]]: Int] = [:]
+    var kept: [Int] = []
+    for (position, member) in members.enumerated() {
+      guard !SafeExtractor.isRoot(member.pathBytes), let key = try? SafeExtractor.components(of: member.pathBytes) else {
+        kept.append(position)
+        continue
+      }
+      guard let other = chosen[key] else {
+        chosen[key] = position
+        continue
+      }
+      if isLater(member, than: members[other]) { chosen[key] = position }
+    }
+    return (kept + chosen.values).sorted().map { members[$0] }
+  }
+
+  /// Whether `member` is taken to come after `other` in the archive (see ``latestPerOutput(_:)``).
+  private static func isLater(_ member: NameEntry, than other: NameEntry) -> Bool {
+    switch (member.kind == .file, other.kind == .file) {
+    case (true, true): member.dataOffset > other.dataOffset
+    case (true, false): true
+    case (false, true): false
+    case (false, false): !member.pathBytes.lexicographicallyPrecedes(other.pathBytes)
+    }
+  }
+}
