@@ -7,6 +7,10 @@ struct IndexedArchive {
   var cotar: Cotar
   /// The name table built by that scan (`nil`: the archive had an index).
   var scannedNames: NameTable?
+  /// Files of a scanned tar that the v2 format cannot describe (4 GiB or more): the
+  /// in-memory index leaves them out, and `get` reads them from here (`extract` finds them
+  /// in the scanned name table). Empty for an archive with an index.
+  var beyondIndex: [[UInt8]: CotarEntry] = [:]
 }
 
 extension OpenedLocation {
@@ -37,7 +41,12 @@ extension OpenedLocation {
     printError(
       "cotar: note: \(archive) has no index; scanning the whole tar (\(counted(Int(clamping: size), "byte"))) to index it in memory (write one with cotar index/create)"
     )
-    let built = try await CotarIndexBuilder.build(tar: tar, names: withNames ? NameTableBuilder.Options() : nil)
+    // This index is never written: a file the v2 format cannot describe (SPEC §4) is left
+    // out of it and read through `beyondIndex` / the name table instead of failing the tar.
+    var options = CotarIndexBuilder.Options()
+    options.leavesOutEntriesBeyondFormat = true
+    let built = try await CotarIndexBuilder.build(
+      tar: tar, options: options, names: withNames ? NameTableBuilder.Options() : nil)
     let indexBytes = built.index.bytes
     let index = try await CotarIndex.open(
       sidecar: MemorySource(indexBytes, identity: "\(archive) (indexed in memory)"), speculativeBytes: indexBytes.count)
@@ -47,7 +56,9 @@ extension OpenedLocation {
         in: MemorySource(tableBytes, identity: "\(archive) (names in memory)"), endingAt: UInt64(tableBytes.count),
         speculativeBytes: tableBytes.count)
     }
-    return IndexedArchive(cotar: Cotar(index: index, data: tar), scannedNames: names)
+    var beyondIndex: [[UInt8]: CotarEntry] = [:]
+    for (path, entry) in built.beyondFormat { beyondIndex[path] = entry }
+    return IndexedArchive(cotar: Cotar(index: index, data: tar), scannedNames: names, beyondIndex: beyondIndex)
   }
 
   /// Whether `error` says only that a local tar has no index at its end, with no sidecar in

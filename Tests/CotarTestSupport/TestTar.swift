@@ -12,12 +12,22 @@ public struct TestTar: Sendable {
   public mutating func add(
     _ name: [UInt8], data: [UInt8] = [], typeflag: UInt8 = UInt8(ascii: "0"), link: [UInt8] = [], mtime: UInt64 = 0
   ) {
+    bytes += Self.header(name, size: UInt64(data.count), typeflag: typeflag, link: link, mtime: mtime)
+    bytes += data
+    bytes += [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
+  }
+
+  /// A ustar header (name ≤ 100 bytes, size < 8 GiB) announcing `size` data bytes, which the
+  /// caller writes after it (or leaves as a hole of a sparse file, for a huge member).
+  public static func header(
+    _ name: [UInt8], size: UInt64, typeflag: UInt8 = UInt8(ascii: "0"), link: [UInt8] = [], mtime: UInt64 = 0
+  ) -> [UInt8] {
     var header = [UInt8](repeating: 0, count: 512)
     header.replaceSubrange(0..<name.count, with: name)
     put(octal: 0o644, width: 8, at: 100, in: &header)
     put(octal: 0, width: 8, at: 108, in: &header)
     put(octal: 0, width: 8, at: 116, in: &header)
-    put(octal: UInt64(data.count), width: 12, at: 124, in: &header)
+    put(octal: size, width: 12, at: 124, in: &header)
     put(octal: mtime, width: 12, at: 136, in: &header)
     header[156] = typeflag
     header.replaceSubrange(157..<(157 + link.count), with: link)
@@ -25,9 +35,7 @@ public struct TestTar: Sendable {
     header.replaceSubrange(148..<156, with: [UInt8](repeating: 0x20, count: 8))
     let sum = header.reduce(0) { $0 + Int($1) }
     put(octal: UInt64(sum), width: 7, at: 148, in: &header)
-    bytes += header
-    bytes += data
-    bytes += [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
+    return header
   }
 
   /// Appends a regular file named by a string.
@@ -42,7 +50,7 @@ public struct TestTar: Sendable {
   /// The archive with its two end-of-archive zero blocks.
   public var finished: [UInt8] { bytes + [UInt8](repeating: 0, count: 1024) }
 
-  private func put(octal value: UInt64, width: Int, at offset: Int, in header: inout [UInt8]) {
+  private static func put(octal value: UInt64, width: Int, at offset: Int, in header: inout [UInt8]) {
     let digits = Array(String(value, radix: 8).utf8)
     let padded = [UInt8](repeating: UInt8(ascii: "0"), count: max(0, width - 1 - digits.count)) + digits
     header.replaceSubrange(offset..<(offset + padded.count), with: padded)

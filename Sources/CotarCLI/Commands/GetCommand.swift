@@ -72,9 +72,10 @@ struct GetCommand: AsyncParsableCommand {
       return
     }
     let missing = try await archive.withArchive(connections: concurrency) { location in
-      let cotar = try await location.openIndexingPlainTar(named: archive.archive, withNames: false).cotar
-      if isBatch, let output { return try await extract([(cotar, wanted)], into: output) }
-      return try await write(wanted, from: cotar)
+      let indexed = try await location.openIndexingPlainTar(named: archive.archive, withNames: false)
+      let cotar = indexed.cotar
+      if isBatch, let output { return try await extract([(cotar, wanted)], into: output, beyondIndex: indexed.beyondIndex) }
+      return try await write(wanted, from: cotar, beyondIndex: indexed.beyondIndex)
     }
     if missing > 0 { throw ExitCode.failure }
   }
@@ -132,8 +133,11 @@ struct GetCommand: AsyncParsableCommand {
   /// Calls `body` for every path of `wanted`, in order, through ``EntryFetcher`` (the read
   /// path `extract` shares): paths are located 1024 at a time; a path the index does not
   /// hold may be a symbolic link the name table knows (followed inside the archive).
+  /// `beyondIndex`: files of a plain tar scanned in memory that its index leaves out (4 GiB
+  /// or more), streamed from there.
   private func forEachEntry(
-    _ wanted: [[UInt8]], from cotar: Cotar, _ body: ([UInt8], Payload, OnceNameTable) async throws -> Void
+    _ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:],
+    _ body: ([UInt8], Payload, OnceNameTable) async throws -> Void
   ) async throws {
     let batch = BatchReadOptions(
       lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
@@ -149,7 +153,9 @@ struct GetCommand: AsyncParsableCommand {
           pathBytes: chunk, concurrency: concurrency, indexReads: batch.indexReads, indexGap: coalesceGap)
       }
       try await fetcher.forEach(located) { position, payload in
-        if case .missing = payload, let linked = try await linkedBytes(chunk[position], in: cotar, table: table) {
+        if case .missing = payload, let big = beyondIndex[chunk[position]] {
+          try await body(chunk[position], .stream(big), table)
+        } else if case .missing = payload, let linked = try await linkedBytes(chunk[position], in: cotar, table: table) {
           try await body(chunk[position], .bytes(linked), table)
         } else {
           try await body(chunk[position], payload, table)
@@ -159,9 +165,9 @@ struct GetCommand: AsyncParsableCommand {
   }
 
   /// One entry to a file, or entries one after another to standard output.
-  private func write(_ wanted: [[UInt8]], from cotar: Cotar) async throws -> Int {
+  private func write(_ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:]) async throws -> Int {
     var missing = 0
-    try await forEachEntry(wanted, from: cotar) { path, payload, table in
+    try await forEachEntry(wanted, from: cotar, beyondIndex: beyondIndex) { path, payload, table in
       if case .missing = payload {
         try await reportMissing(path, in: cotar, table: table)
         missing += 1
@@ -209,7 +215,9 @@ struct GetCommand: AsyncParsableCommand {
   /// outside the directory; a refused or failed entry is reported on its own and the rest go
   /// on (the exit status is then 1); large entries are streamed; the files are made durable
   /// once at the end.
-  private func extract(_ groups: [(Cotar, [[UInt8]])], into directory: String) async throws -> Int {
+  private func extract(
+    _ groups: [(Cotar, [[UInt8]])], into directory: String, beyondIndex: [[UInt8]: CotarEntry] = [:]
+  ) async throws -> Int {
     var failed = 0
     let extractor = try SafeExtractor(directory: directory, overwrite: force)
     for (cotar, wanted) in groups {
@@ -223,7 +231,7 @@ struct GetCommand: AsyncParsableCommand {
           failed += 1
         }
       }
-      try await forEachEntry(accepted, from: cotar) { path, payload, table in
+      try await forEachEntry(accepted, from: cotar, beyondIndex: beyondIndex) { path, payload, table in
         do {
           switch payload {
           case .missing:

@@ -23,6 +23,12 @@ public struct CotarIndexBuilder: Sendable {
     /// Highest packing automatic packing tries before giving up (default 1000). `cotar pack`
     /// lowers it so that a shard's size bound holds whatever packing is chosen.
     public var automaticPackingLimit: Double = 1000
+    /// Whether a file the v2 format cannot describe (4 GiB or more, or data past 2 TiB) is
+    /// left out of the index instead of failing the build (default `false`: `cotar index`
+    /// and `create` refuse it, SPEC §4). An index built this way serves only in memory (a
+    /// plain tar read without an index); the files left out are in
+    /// ``CotarIndexBuilder/beyondFormat`` and, with their real offset and size, in the name table.
+    public var leavesOutEntriesBeyondFormat: Bool = false
 
     /// Creates options.
     ///
@@ -69,6 +75,11 @@ public struct CotarIndexBuilder: Sendable {
     var hash: UInt64
     var headerOffset: UInt64
   }
+  /// Files (and hard links to them) left out because the v2 format cannot describe them,
+  /// with ``Options/leavesOutEntriesBeyondFormat``: path and data, in archive order.
+  public private(set) var beyondFormat: [(pathBytes: [UInt8], entry: CotarEntry)] = []
+  /// Hashes of the paths in ``beyondFormat`` (to leave out hard links to them as well).
+  private var beyondFormatHashes: Set<UInt64> = []
   /// Hard links skipped because their target is a symbolic link (see ``add(_:)``).
   public private(set) var hardLinksToSymlinks = 0
 
@@ -121,6 +132,17 @@ public struct CotarIndexBuilder: Sendable {
         offset: entry.headerOffset, path: entry.path)
     }
     let record: PendingRecord
+    if entry.kind == .hardLink, !beyondFormatHashes.isEmpty {
+      // A hard link to a file left out is left out with it (same data).
+      let targetBytes = entry.linkTargetBytes ?? []
+      if latestByHash == nil { latestByHash = Self.latestIndex(of: records, shadows: shadows) }
+      if latestByHash?[PathHash.fnv1a64(bytes: targetBytes)] == nil,
+        let target = beyondFormat.last(where: { $0.pathBytes == targetBytes })
+      {
+        leaveOut(entry, data: target.entry, hash: hash)
+        return
+      }
+    }
     if entry.kind == .hardLink {
       let target = entry.linkTargetBytes ?? []
       if latestByHash == nil { latestByHash = Self.latestIndex(of: records, shadows: shadows) }
@@ -135,6 +157,12 @@ public struct CotarIndexBuilder: Sendable {
         hash: hash, blockOffset: targetRecord.blockOffset, size: targetRecord.size,
         headerOffset: entry.headerOffset)
     } else {
+      if options.leavesOutEntriesBeyondFormat,
+        entry.size > CotarFormat.maximumEntrySize || entry.dataOffset / CotarFormat.blockSize > UInt64(UInt32.max)
+      {
+        leaveOut(entry, data: CotarEntry(offset: entry.dataOffset, size: entry.size), hash: hash)
+        return
+      }
       guard entry.dataOffset.isMultiple(of: CotarFormat.blockSize),
         let block = UInt32(exactly: entry.dataOffset / CotarFormat.blockSize)
       else {
@@ -152,6 +180,15 @@ public struct CotarIndexBuilder: Sendable {
     }
     records.append(record)
     latestByHash?[hash] = records.count - 1
+  }
+
+  /// Leaves `entry` out of the index (``Options/leavesOutEntriesBeyondFormat``): it replaces
+  /// the earlier records of its path, and is kept in ``beyondFormat`` with `data`.
+  private mutating func leaveOut(_ entry: TarEntry, data: CotarEntry, hash: UInt64) {
+    shadow(hash, isSymlink: false, headerOffset: entry.headerOffset)
+    symlinkHashes.remove(hash)
+    beyondFormat.append((entry.pathBytes, data))
+    beyondFormatHashes.insert(hash)
   }
 
   /// ``add(_:)`` for a member the scanner parsed in place (``TarWalker/stepPlain(_:)``).

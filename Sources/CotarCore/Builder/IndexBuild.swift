@@ -6,6 +6,9 @@ public struct IndexBuildResult: Sendable {
   public var scan: TarScanSummary
   /// The name table bytes (SPEC §12), when asked for.
   public var names: [UInt8]? = nil
+  /// Files left out of the index because the v2 format cannot describe them (only with
+  /// ``CotarIndexBuilder/Options/leavesOutEntriesBeyondFormat``): path and data, in archive order.
+  public var beyondFormat: [(pathBytes: [UInt8], entry: CotarEntry)] = []
 }
 
 /// Progress of a long scan, reported every few thousand members.
@@ -73,10 +76,11 @@ extension CotarIndexBuilder {
       var pathOptions = scanOptions
       pathOptions.readAheadBytes = 4096
       let pathScanner = TarScanner(source: tar, options: pathOptions)
+      let beyondFormat = builder.beyondFormat
       let index = try await builder.build { headerOffset in
         try await pathScanner.entry(atHeaderOffset: headerOffset).pathBytes
       }
-      return IndexBuildResult(index: index, scan: summary, names: try nameBuilder?.build())
+      return IndexBuildResult(index: index, scan: summary, names: try nameBuilder?.build(), beyondFormat: beyondFormat)
     } catch let error as CotarError {
       throw error.withSource(tar.identity)
     }

@@ -6,6 +6,12 @@ struct PaxRecords {
   /// Integer seconds of a PAX `mtime` record (`-12.5` → −12); malformed values are ignored.
   var mtime: Int64?
   var isSparse = false
+  /// The real name of a PAX sparse member (`GNU.sparse.name`, formats 0.1 and 1.0; the
+  /// `path` then holds a `GNUSparseFile.N/` placeholder).
+  var sparseName: [UInt8]?
+  /// The real (expanded) size of a PAX sparse member: `GNU.sparse.realsize` (format 1.0) or
+  /// `GNU.sparse.size` (0.0 and 0.1); malformed values are ignored (listing metadata only).
+  var sparseRealSize: UInt64?
   /// Keys whose empty value means "remove" (POSIX: an empty value deletes a global setting).
   var deleted: Set<String> = []
 
@@ -41,7 +47,10 @@ struct PaxRecords {
   init() {}
 
   /// Whether no record is set (the state of an archive without PAX headers).
-  var isEmpty: Bool { path == nil && linkPath == nil && size == nil && mtime == nil && !isSparse && deleted.isEmpty }
+  var isEmpty: Bool {
+    path == nil && linkPath == nil && size == nil && mtime == nil && !isSparse && sparseName == nil
+      && sparseRealSize == nil && deleted.isEmpty
+  }
 
   private mutating func apply(key: String, value: [UInt8], offset: UInt64) throws(CotarError) {
     if value.isEmpty {
@@ -72,6 +81,12 @@ struct PaxRecords {
       size = number
     case "mtime":
       mtime = Self.integerSeconds(value)
+    case "GNU.sparse.name":
+      isSparse = true
+      sparseName = value.isEmpty ? nil : value
+    case "GNU.sparse.realsize", "GNU.sparse.size":
+      isSparse = true
+      sparseRealSize = Self.decimal(value)
     default:
       if key.hasPrefix("GNU.sparse.") { isSparse = true }
     }
@@ -94,7 +109,15 @@ struct PaxRecords {
     if let size = override.size { result.size = size }
     if let mtime = override.mtime { result.mtime = mtime }
     result.isSparse = result.isSparse || override.isSparse
+    if let sparseName = override.sparseName { result.sparseName = sparseName }
+    if let sparseRealSize = override.sparseRealSize { result.sparseRealSize = sparseRealSize }
     return result
+  }
+
+  /// A non-negative decimal number of at most 19 digits; `nil` if malformed.
+  static func decimal(_ value: [UInt8]) -> UInt64? {
+    guard !value.isEmpty, value.count <= 19, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+    return value.reduce(UInt64(0)) { $0 * 10 + UInt64($1 - 0x30) }
   }
 
   /// The integer part of a decimal time such as `1700000000.25` or `-3.5`; `nil` if malformed.

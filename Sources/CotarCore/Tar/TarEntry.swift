@@ -45,7 +45,9 @@ public struct TarEntry: Hashable, Sendable {
   public var headerOffset: UInt64
   /// Offset of the first data byte (a multiple of 512).
   public var dataOffset: UInt64
-  /// Data size in bytes (PAX `size` overrides the header); 0 for members without data.
+  /// Data size in bytes (PAX `size` overrides the header); 0 for members without data. For a
+  /// ``Kind/sparse`` member, the real (expanded) size (PAX `GNU.sparse.realsize` or
+  /// `GNU.sparse.size`, old GNU `realsize`), not the stored size, as `tar -tv` shows it.
   public var size: UInt64
   /// Link target bytes for hard and symbolic links (PAX `linkpath` > GNU long link > header).
   public var linkTargetBytes: [UInt8]?

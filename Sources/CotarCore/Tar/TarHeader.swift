@@ -8,6 +8,10 @@ struct TarHeader {
   /// An old GNU sparse member (`S`) whose sparse map continues in extension blocks
   /// (`isextended`, byte 482): 512-byte blocks between the header and the data.
   var hasSparseExtension: Bool
+  /// The real (expanded) size of an old GNU sparse member (`S`): the `realsize` field at byte
+  /// 483 (12 bytes, octal or base-256); `nil` for other members or a malformed field (the
+  /// listing then shows the stored size).
+  var sparseRealSize: UInt64?
   /// The mode field (0 when it is not a number: listing metadata, never fatal).
   var mode: UInt32
   /// The mtime field (0 when it is not a number).
@@ -31,6 +35,8 @@ struct TarHeader {
     try Self.verifyChecksum(block, offset: offset)
     typeflag = block[156]
     hasSparseExtension = typeflag == UInt8(ascii: "S") && block[482] != 0
+    sparseRealSize =
+      typeflag == UInt8(ascii: "S") ? try? Self.parseNumber(block, field: 483..<495, name: "realsize", offset: offset) : nil
     size = try Self.parseNumber(block, field: 124..<136, name: "size", offset: offset)
     name = Self.cString(block, 0..<100)
     mode = Self.mode(of: block)

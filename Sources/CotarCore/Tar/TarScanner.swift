@@ -307,15 +307,21 @@ struct TarWalker {
       // Most archives have no PAX records at all; skip the merge (and its copies) for them.
       let pax: PaxRecords? =
         if let entryPax { globalPax.merged(with: entryPax) } else if globalPax.isEmpty { nil } else { globalPax }
-      let path = pax?.path ?? longName ?? header.name
+      let isPaxSparse = pax?.isSparse ?? false
+      // A sparse member is listed under its real name and size (GNU.sparse.name over the
+      // `GNUSparseFile.N/` placeholder path; GNU.sparse.realsize/size or the old GNU
+      // realsize over the stored size), as tar -tv lists it; its data is never read (§6).
+      let path = (isPaxSparse ? pax?.sparseName : nil) ?? pax?.path ?? longName ?? header.name
       let link = pax?.linkPath ?? longLink ?? header.linkName
       let storedSize = pax?.size ?? header.size
       // Old (v7) archives store a directory as a NUL-typed regular file whose name ends in '/';
       // like tarfile, such a member has no data. (A GNU `D` dump directory does have data.)
       let isV7Directory = header.typeflag == 0 && path.last == UInt8(ascii: "/")
-      let kind = isV7Directory ? .directory : Self.kind(of: header.typeflag, isSparse: pax?.isSparse ?? false)
+      let kind = isV7Directory ? .directory : Self.kind(of: header.typeflag, isSparse: isPaxSparse)
       let hasData = Self.hasData(header.typeflag) && !isV7Directory
       let size = hasData ? storedSize : 0
+      let listedSize =
+        kind == .sparse ? ((isPaxSparse ? pax?.sparseRealSize : nil) ?? header.sparseRealSize ?? size) : size
       do {
         offset = try nextHeader(after: dataOffset, size: size, path: path)
       } catch let error as CotarError where error.code == .truncated {
@@ -328,7 +334,7 @@ struct TarWalker {
       let isLink = kind == .hardLink || kind == .symbolicLink
       let entry = TarEntry(
         pathBytes: path, kind: kind, headerOffset: memberStart ?? headerOffset, dataOffset: dataOffset,
-        size: kind == .hardLink ? 0 : size, linkTargetBytes: isLink ? link : nil, mode: header.mode,
+        size: kind == .hardLink ? 0 : listedSize, linkTargetBytes: isLink ? link : nil, mode: header.mode,
         mtime: pax?.mtime ?? header.mtime)
       memberStart = nil
       longName = nil
