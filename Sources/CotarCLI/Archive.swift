@@ -30,7 +30,8 @@ struct ArchiveArguments: ParsableArguments {
   /// Resolves the archive, runs `body`, prints `--stats`, and shuts the HTTP client down.
   func withArchive<T>(connections: Int = 8, _ body: (OpenedLocation) async throws -> T) async throws -> T {
     try await remote.withSession(needed: location.isRemote, connections: connections) { session in
-      try await body(OpenedLocation(sources: try location.resolve(using: session.resolver), options: remote.openOptions))
+      try await body(
+        OpenedLocation(sources: try location.resolve(using: session.resolver), options: remote.openOptions, resolver: session.resolver))
     }
   }
 }
@@ -41,6 +42,8 @@ struct OpenedLocation {
   var sources: ArchiveLocation.Sources
   /// Open options (speculative read size).
   var options: Cotar.OpenOptions
+  /// How further locations of this archive (an `X.tar.names` sidecar) become sources.
+  var resolver = SourceResolver()
 
   /// The tar (or `.tar.co`) source.
   var tar: any RangeSource { sources.tar }

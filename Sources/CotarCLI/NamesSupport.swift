@@ -3,23 +3,59 @@ import CotarCore
 /// The listing of `archive` (a path or URL read through `source`): its name table when it has
 /// one (`.tar.co` or an `X.tar.names` sidecar), else a scan of the tar, announced on stderr.
 ///
+/// Which table to read follows the location's name (the ``ArchiveLocation`` rules): a `.tar.co`
+/// (or a URL that gets no guessed sidecar) keeps its table before its trailing index, and only
+/// that is read; a `.tar` keeps it in `X.tar.names`, read with one suffix read of up to
+/// `speculativeBytes` (the whole file when it is small), and the tar itself is not touched.
+/// Only "not found" means "no table": any other failure (401, 403, 5xx, a timeout, a damaged
+/// table) is thrown.
+///
 /// - Throws: `CotarError` from the source, a damaged table, or the scan.
 func openNames(archive: String, source: any RangeSource, session: SourceSession, speculativeBytes: Int) async throws -> NameTable {
   // A .tar.gz keeps its table in its .tar.gz.index (SPEC §13).
   if GzipIndexFormat.isGzipName(archive) { return try await gzipNames(archive: archive, session: session, speculativeBytes: speculativeBytes) }
-  if let cotar = try? await Cotar.open(source, options: cliOpenOptions(speculativeBytes: speculativeBytes)) {
-    if let table = try await cotar.readableNameTable(speculativeBytes: speculativeBytes) { return table }
-  } else if let sidecar = try? session.source(archive + NameTableFormat.sidecarSuffix),
-    let size = try? await sidecar.size(),
-    let table = try await NameTable.open(in: sidecar, endingAt: size, speculativeBytes: speculativeBytes)
+  let name = withoutQuery(archive).lowercased()
+  let isRemote = SourceResolver.isRemote(archive)
+  let trailing = name.hasSuffix(".co") || (isRemote && (!name.hasSuffix(".tar") || withoutQuery(archive) != archive))
+  if !trailing,
+    let table = try await sidecarNames(archive + NameTableFormat.sidecarSuffix, resolver: session.resolver, speculativeBytes: speculativeBytes)
   {
     return table
+  }
+  // A remote .tar without a sidecar is scanned (the scan finds a trailing index by itself).
+  if trailing || !isRemote {
+    do {
+      let cotar = try await Cotar.open(source, options: cliOpenOptions(speculativeBytes: speculativeBytes))
+      if let table = try await cotar.readableNameTable(speculativeBytes: speculativeBytes) { return table }
+    } catch let error as CotarError where error.code == .invalidMagic && error.source == source.identity {
+      // No trailing index: a plain tar (whatever its name), listed by a scan.
+    }
   }
   let end = try await CotarIndex.tarDataEnd(of: source)
   let tar = end.map { PrefixSource(source, length: $0) } ?? source
   let size = try await tar.size()
   printError("cotar: note: \(archive) has no name table; scanning the whole tar (\(counted(Int(clamping: size), "byte")); write one with cotar index/create)")
   return try await NameTable.scanning(tar: tar)
+}
+
+/// The `X.tar.names` sidecar at `location`, read with one suffix read of `speculativeBytes`
+/// (held in memory when that is the whole file); `nil` when it does not exist.
+///
+/// - Throws: `CotarError` for any other failure of the source, or a damaged table.
+func sidecarNames(_ location: String, resolver: SourceResolver, speculativeBytes: Int = 64 << 10) async throws -> NameTable? {
+  let sidecar: any RangeSource
+  let suffix: (bytes: [UInt8], totalSize: UInt64)
+  do {
+    sidecar = try resolver.source(for: location)
+    suffix = try await sidecar.readSuffix(count: max(speculativeBytes, NameTableFormat.trailerSize))
+  } catch let error as CotarError where error.code == .notFound {
+    return nil
+  }
+  if UInt64(suffix.bytes.count) == suffix.totalSize {
+    let whole = MemorySource(suffix.bytes, identity: sidecar.identity)
+    return try await NameTable.open(in: whole, endingAt: suffix.totalSize, speculativeBytes: suffix.bytes.count)
+  }
+  return try await NameTable.open(in: sidecar, endingAt: suffix.totalSize, speculativeBytes: speculativeBytes)
 }
 
 /// `mode` as `ls -l` shows it (`drwxr-xr-x`).

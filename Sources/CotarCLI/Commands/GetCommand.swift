@@ -82,6 +82,14 @@ struct GetCommand: AsyncParsableCommand {
 
   typealias Payload = EntryFetcher.Payload
 
+  /// The `X.tar.names` of a local plain tar (beside its `X.tar.index`, given or guessed),
+  /// when it exists: `get` reads symbolic links and reasons for a miss from it.
+  private var localNamesSidecar: String? {
+    guard !SourceResolver.isRemote(archive.archive) else { return nil }
+    let path = namesSidecarPath(forIndex: archive.index ?? archive.archive + ".index")
+    return access(path, F_OK) == 0 ? path : nil
+  }
+
   /// `get` through a `cotar pack` manifest (path, URL or `s3://`): each path is looked up in
   /// the shard whose path range holds it; shards are opened on first use. Entries go out in
   /// the order given (to standard output) or are extracted shard by shard (`-o DIR`).
@@ -129,11 +137,13 @@ struct GetCommand: AsyncParsableCommand {
   /// or more), streamed from there.
   private func forEachEntry(
     _ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:],
-    _ body: ([UInt8], Payload) async throws -> Void
+    _ body: ([UInt8], Payload, OnceNameTable) async throws -> Void
   ) async throws {
     let batch = BatchReadOptions(
       lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
     let fetcher = EntryFetcher(cotar: cotar, options: batch)
+    // Opened once for every path of this archive (symbolic links, reasons for a miss).
+    let table = OnceNameTable(cotar, sidecar: cotar.dataLimit == nil ? localNamesSidecar : nil)
     for chunk in wanted.chunked(EntryFetcher.batchCount) {
       let located: [CotarEntry?]
       if chunk.count == 1 {
@@ -144,11 +154,11 @@ struct GetCommand: AsyncParsableCommand {
       }
       try await fetcher.forEach(located) { position, payload in
         if case .missing = payload, let big = beyondIndex[chunk[position]] {
-          try await body(chunk[position], .stream(big))
-        } else if case .missing = payload, let linked = try await linkedBytes(chunk[position], in: cotar) {
-          try await body(chunk[position], .bytes(linked))
+          try await body(chunk[position], .stream(big), table)
+        } else if case .missing = payload, let linked = try await linkedBytes(chunk[position], in: cotar, table: table) {
+          try await body(chunk[position], .bytes(linked), table)
         } else {
-          try await body(chunk[position], payload)
+          try await body(chunk[position], payload, table)
         }
       }
     }
@@ -157,9 +167,9 @@ struct GetCommand: AsyncParsableCommand {
   /// One entry to a file, or entries one after another to standard output.
   private func write(_ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:]) async throws -> Int {
     var missing = 0
-    try await forEachEntry(wanted, from: cotar, beyondIndex: beyondIndex) { path, payload in
+    try await forEachEntry(wanted, from: cotar, beyondIndex: beyondIndex) { path, payload, table in
       if case .missing = payload {
-        try await reportMissing(path, in: cotar)
+        try await reportMissing(path, in: cotar, table: table)
         missing += 1
         return
       }
@@ -221,11 +231,11 @@ struct GetCommand: AsyncParsableCommand {
           failed += 1
         }
       }
-      try await forEachEntry(accepted, from: cotar, beyondIndex: beyondIndex) { path, payload in
+      try await forEachEntry(accepted, from: cotar, beyondIndex: beyondIndex) { path, payload, table in
         do {
           switch payload {
           case .missing:
-            try await reportMissing(path, in: cotar)
+            try await reportMissing(path, in: cotar, table: table)
             failed += 1
           case .bytes(let bytes):
             try extractor.write(bytes, to: path)
@@ -244,8 +254,8 @@ struct GetCommand: AsyncParsableCommand {
 
   /// For a path the index does not hold: a symbolic link's target bytes (or, with
   /// `--no-follow`, the link text and a newline) through the name table; `nil` otherwise.
-  private func linkedBytes(_ path: [UInt8], in cotar: Cotar) async throws -> [UInt8]? {
-    guard let table = try await cotar.readableNameTable(), let entry = try await table.stat(pathBytes: path) else { return nil }
+  private func linkedBytes(_ path: [UInt8], in cotar: Cotar, table: OnceNameTable) async throws -> [UInt8]? {
+    guard let table = try await table.value(), let entry = try await table.stat(pathBytes: path) else { return nil }
     // A hard link to a symbolic link (SPEC §6) is read as that symbolic link.
     let text = entry.kind == .symbolicLink ? entry.linkTargetBytes ?? [] : try await table.symbolicLinkText(ofHardLink: entry)
     guard let text else { return nil }
@@ -262,27 +272,35 @@ struct GetCommand: AsyncParsableCommand {
   /// Says why `path` gave no bytes: a directory or a dangling symbolic link when the name
   /// table knows it, else not in the archive, with "did you mean './bin/cat'?" when another
   /// spelling of the path is there.
-  private func reportMissing(_ path: [UInt8], in cotar: Cotar) async throws {
+  private func reportMissing(_ path: [UInt8], in cotar: Cotar, table once: OnceNameTable) async throws {
     let text = String(decoding: escapedName(path), as: UTF8.self)
-    let table = try? await cotar.nameTable()
+    // The table opened once for this archive (its decoded blocks are kept).
+    let table = try? await once.value()
     var known = try? await table?.stat(pathBytes: path)
     if known == nil { known = try? await table?.stat(pathBytes: path + [0x2F]) }
+    let isDirectory: Bool
     if let known = known ?? nil {
-      switch known.kind {
-      case .directory:
-        printError(
-          "cotar: '\(text)' is a directory in \(archive.archive); get reads files (use cotar extract \(archive.archive) '\(text)' -o DIR)")
-        return
-      case .symbolicLink:
+      if known.kind == .symbolicLink {
         printError("cotar: '\(text)' is a symlink to '\(known.linkTarget ?? "")', which is not in \(archive.archive)")
         return
-      default: break
       }
+      isDirectory = known.kind == .directory
+    } else if let table, case let prefix = NameTable.directoryPrefix(path), !prefix.isEmpty {
+      // A directory with no member of its own (a tar made without directory members):
+      // paths below it are in the table.
+      isDirectory = try await table.hasEntry(withPrefix: prefix)
+    } else {
+      isDirectory = false
     }
+    if isDirectory {
+      printError(
+        "cotar: '\(text)' is a directory in \(archive.archive); get reads files (use cotar extract \(archive.archive) '\(text)' -o DIR)")
+      return
+    }
+    // With a table, it lists every member: the other spellings are looked up there only.
     let hint = try await didYouMean(path) { candidate in
-      if try await cotar.entry(pathBytes: candidate) != nil { return true }
-      guard let table else { return false }
-      return try await table.stat(pathBytes: candidate) != nil
+      if let table { return try await table.stat(pathBytes: candidate) != nil }
+      return try await cotar.entry(pathBytes: candidate) != nil
     }
     printError("cotar: '\(text)' is not in \(archive.archive)\(hint)")
   }
@@ -315,5 +333,41 @@ extension Array {
   /// Consecutive slices of at most `size` elements.
   func chunked(_ size: Int) -> [[Element]] {
     stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+  }
+}
+
+/// The name table of one archive, opened on first use and then reused, so that following
+/// symbolic links and explaining missing paths read its trailer and block index once.
+actor OnceNameTable {
+  private let cotar: Cotar
+  private let sidecar: String?
+  private var opened: Result<NameTable?, any Error>?
+
+  /// Wraps `cotar` and, for a plain tar, the path of its local `X.tar.names` `sidecar`;
+  /// reads nothing yet.
+  init(_ cotar: Cotar, sidecar: String? = nil) {
+    self.cotar = cotar
+    self.sidecar = sidecar
+  }
+
+  private func open() async throws -> NameTable? {
+    guard let sidecar else { return try await cotar.readableNameTable() }
+    let source = try FileSource(path: sidecar)
+    do {
+      return try await NameTable.open(in: source, endingAt: try await source.size())
+    } catch let error as CotarError where error.code == .unsupportedVersion {
+      return nil
+    }
+  }
+
+  /// The table (`nil`: the archive has none), opened at the first call.
+  ///
+  /// - Throws: what opening the table threw (the same error at every call).
+  func value() async throws -> NameTable? {
+    if let opened { return try opened.get() }
+    let result: Result<NameTable?, any Error>
+    do { result = .success(try await open()) } catch { result = .failure(error) }
+    opened = result
+    return try result.get()
   }
 }

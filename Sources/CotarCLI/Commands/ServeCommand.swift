@@ -142,12 +142,14 @@ struct ServeCommand: AsyncParsableCommand {
     options.loadIndexIntoMemory = !location.isRemote
     if !location.isRemote { return try await Self.openLocal(location, resolver: resolver, list: list, options: options) }
     let sources = try location.resolve(using: resolver)
+    let names = try Self.namesSidecar(location, resolver: resolver)
     var opened = try await ServedArchive.open(
-      name: Self.urlName(location.archive), sources: sources, buildListing: list, scanForListing: false, options: options)
+      name: Self.urlName(location.archive), sources: sources, names: names, buildListing: list, scanForListing: false,
+      options: options)
     if let remote = sources.tar as? any RefreshableSource {
       if let etag = remote.pinnedETag { opened = opened.retagged(version: etag) }
       opened = opened.reopening(
-        with: Self.reopener(opened.name, tar: remote, sidecar: opened.sidecar, list: list, options: options))
+        with: Self.reopener(opened.name, tar: remote, sidecar: opened.sidecar, names: names, list: list, options: options))
     }
     return opened
   }
@@ -165,24 +167,43 @@ struct ServeCommand: AsyncParsableCommand {
     let sources = try location.resolve(using: resolver)
     let stamp = LocalFileStamp(path: paths[0])
     let opened = try await ServedArchive.open(
-      name: Self.urlName(location.archive), sources: sources, version: stamp?.version ?? "", lastModified: stamp?.modified,
+      name: Self.urlName(location.archive), sources: sources, names: try namesSidecar(location, resolver: resolver),
+      version: stamp?.version ?? "", lastModified: stamp?.modified,
       buildListing: list, scanForListing: true, options: options)
     return opened.reopening(
       with: { try await openLocal(location, resolver: resolver, list: list, options: options) },
       hasChanged: { paths.map { LocalFileStamp(path: $0)?.version } != versions })
   }
 
+  /// The `X.tar.names` source of an archive with a sidecar index (beside `X.tar.index`, given
+  /// or guessed; the name rule of `cotar index`), `nil` for a `.tar.co`, a presigned URL, or a
+  /// local file that does not exist.
+  private static func namesSidecar(_ location: ArchiveLocation, resolver: SourceResolver) throws -> (any RangeSource)? {
+    let name = withoutQuery(location.archive).lowercased()
+    guard !name.hasSuffix(".co"), !GzipIndexFormat.isGzipName(name) else { return nil }
+    let index = location.index ?? withoutQuery(location.archive) + ".index"
+    guard withoutQuery(index) == index, location.index != nil || withoutQuery(location.archive) == location.archive else { return nil }
+    do {
+      return try resolver.source(for: namesSidecarPath(forIndex: index))
+    } catch let error as CotarError where error.code == .notFound {
+      return nil
+    }
+  }
+
   /// Opens a remote archive (`http(s)://` or `s3://`) again from fresh sources, after its
   /// object changed upstream, with its listing reloaded from the new object's name table
   /// (never by a scan).
   private static func reopener(
-    _ name: String, tar: any RefreshableSource, sidecar: (any RangeSource)?, list: Bool, options: Cotar.OpenOptions
+    _ name: String, tar: any RefreshableSource, sidecar: (any RangeSource)?, names: (any RangeSource)?, list: Bool,
+    options: Cotar.OpenOptions
   ) -> ServedArchive.Reopener {
     { () async throws -> ServedArchive in
       let freshTar = try tar.freshSource()
       let freshSidecar = try (sidecar as? any RefreshableSource)?.freshSource() ?? sidecar
+      let freshNames = try (names as? any RefreshableSource)?.freshSource() ?? names
       var reopened = try await ServedArchive.open(
         name: name, sources: ArchiveLocation.Sources(tar: freshTar, index: freshSidecar.map { .sidecar($0) } ?? .trailing),
+        names: freshNames,
         buildListing: list, scanForListing: false, options: options)
       if let etag = freshTar.pinnedETag { reopened = reopened.retagged(version: etag) }
       return reopened

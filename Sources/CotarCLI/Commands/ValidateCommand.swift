@@ -39,11 +39,15 @@ struct ValidateCommand: AsyncParsableCommand {
     throw ExitCode.failure
   }
 
-  /// The `ARCHIVE.names` sidecar of a local sidecar layout, when it exists.
+  /// The `X.tar.names` sidecar of a sidecar layout (beside its `X.tar.index`, given or
+  /// guessed; local or remote), when it exists.
+  ///
+  /// - Throws: `CotarError` for a failure other than "not found", or a damaged table.
   private func sidecarNames(_ location: OpenedLocation) async throws -> NameTable? {
-    guard !SourceResolver.isRemote(archive.archive),
-      let source = try? FileSource(path: archive.archive + NameTableFormat.sidecarSuffix)
-    else { return nil }
-    return try await NameTable.open(in: source, endingAt: try await source.size())
+    guard location.sources.sidecar != nil else { return nil }
+    let index = archive.index ?? withoutQuery(archive.archive) + ".index"
+    // A presigned URL signs one object: no other name can be derived from it.
+    guard withoutQuery(index) == index else { return nil }
+    return try await CotarCLI.sidecarNames(namesSidecarPath(forIndex: index), resolver: location.resolver)
   }
 }

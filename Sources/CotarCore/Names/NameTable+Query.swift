@@ -19,6 +19,25 @@ extension NameTable {
     public var nameText: String { String(decoding: name, as: UTF8.self) }
   }
 
+  /// Whether any member's path starts with `prefix` (for `prefix` = `dir/`: whether `dir` is
+  /// a directory, with or without a member of its own). Reads at most one block: the first
+  /// path at or after `prefix` is in the block that can hold `prefix`, or is the next block's
+  /// first path, which the block index holds.
+  ///
+  /// - Throws: as ``entries(from:before:)``.
+  public func hasEntry(withPrefix prefix: [UInt8]) async throws -> Bool {
+    guard case .stored(_, _, let blocks) = backing else { return try await !entries(withPrefix: prefix).isEmpty }
+    guard !blocks.isEmpty else { return false }
+    let holder = max(0, Self.partition(blocks.count) { prefix.lexicographicallyPrecedes(blocks[$0].firstPath) } - 1)
+    let next = holder + 1 < blocks.count ? blocks[holder + 1].firstPath : nil
+    if let next, next.starts(with: prefix) { return true }
+    var found = false
+    try await forEachBlock(from: prefix, before: next) { block in
+      if block.contains(where: { $0.pathBytes.starts(with: prefix) }) { found = true }
+    }
+    return found
+  }
+
   /// The smallest byte string greater than every string that starts with `prefix`
   /// (`nil`: no bound, the prefix is empty or all 0xFF).
   static func upperBound(ofPrefix prefix: [UInt8]) -> [UInt8]? {
@@ -72,9 +91,15 @@ extension NameTable {
       let endBlock = upper.map { upper in Self.partition(blocks.count) { !blocks[$0].firstPath.lexicographicallyPrecedes(upper) } } ?? blocks.count
       var index = firstBlock
       while index < endBlock {
+        // A block decoded by an earlier query is not read again.
+        if let held = memo.block(index) {
+          try await body(held)
+          index += 1
+          continue
+        }
         var runEnd = index + 1
         var runBytes = UInt64(blocks[index].length)
-        while runEnd < endBlock, runBytes + UInt64(blocks[runEnd].length) <= 4 << 20 {
+        while runEnd < endBlock, memo.block(runEnd) == nil, runBytes + UInt64(blocks[runEnd].length) <= 4 << 20 {
           runBytes += UInt64(blocks[runEnd].length)
           runEnd += 1
         }
@@ -83,7 +108,9 @@ extension NameTable {
         for block in index..<runEnd {
           let position = Int(blocks[block].offset - blocks[index].offset)
           let stored = bytes[position..<(position + Int(blocks[block].length))]
-          try await body(try Self.decode(block: stored, ref: blocks[block], at: start + blocks[block].offset, source: source))
+          let decoded = try Self.decode(block: stored, ref: blocks[block], at: start + blocks[block].offset, source: source)
+          memo.keep(decoded, at: block)
+          try await body(decoded)
         }
         index = runEnd
       }

@@ -20,6 +20,8 @@ public struct NameTable: Sendable {
   }
 
   let backing: Backing
+  /// Recently decoded blocks of a stored table, shared by copies of this value.
+  let memo = NameTableBlockMemo()
   /// The trailer (a scanned tar gets one describing no stored bytes).
   public let trailer: NameTableTrailer
 

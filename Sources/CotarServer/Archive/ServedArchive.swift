@@ -70,11 +70,14 @@ public struct ServedArchive: Sendable {
   /// sidecar that does not exist is dropped.
   ///
   /// - Parameters: as ``open(name:tar:sidecar:version:lastModified:buildListing:options:)``;
-  ///   `scanForListing` `false` builds a listing only from a name table, never by a scan.
+  ///   `scanForListing` `false` builds a listing only from a name table, never by a scan;
+  ///   `names` is the `X.tar.names` sidecar of a `.tar` with a sidecar index, read for the
+  ///   listing when the archive keeps no table of its own (one that does not exist counts as
+  ///   no table).
   /// - Throws: as ``open(name:tar:sidecar:version:lastModified:buildListing:options:)``.
   public static func open(
-    name: String, sources: ArchiveLocation.Sources, version: String = "", lastModified: HTTPDate? = nil,
-    buildListing: Bool = true, scanForListing: Bool = true, options: Cotar.OpenOptions = .init()
+    name: String, sources: ArchiveLocation.Sources, names: (any RangeSource)? = nil, version: String = "",
+    lastModified: HTTPDate? = nil, buildListing: Bool = true, scanForListing: Bool = true, options: Cotar.OpenOptions = .init()
   ) async throws -> ServedArchive {
     let tar = sources.tar
     guard !name.isEmpty, name != "file", name != "list", !name.contains("/") else {
@@ -87,7 +90,10 @@ public struct ServedArchive: Sendable {
     let sidecarSize = try await sidecar?.size() ?? 0
     // A name table (SPEC §12) gives the listing without reading the tar (a few requests for a
     // remote archive); without one, only a scan does, which `scanForListing` may refuse.
-    let table = buildListing ? try await cotar.readableNameTable(speculativeBytes: options.speculativeBytes) : nil
+    var table = buildListing ? try await cotar.readableNameTable(speculativeBytes: options.speculativeBytes) : nil
+    if buildListing, table == nil, sidecar != nil, let names {
+      table = try await sidecarTable(names, speculativeBytes: options.speculativeBytes)
+    }
     let listing: ArchiveListing? =
       if let table {
         try ArchiveListing(
@@ -103,6 +109,16 @@ public struct ServedArchive: Sendable {
       name: name, indexName: sidecar.map { _ in name + ".index" }, cotar: cotar, tar: tar, sidecar: sidecar,
       tarSize: tarSize, sidecarSize: sidecarSize, tag: "", lastModified: lastModified, listing: listing
     ).retagged(version: version)
+  }
+
+  /// The table in an `X.tar.names` sidecar, `nil` when it does not exist or is of a version
+  /// this reader does not know.
+  private static func sidecarTable(_ names: any RangeSource, speculativeBytes: Int) async throws -> NameTable? {
+    do {
+      return try await NameTable.open(in: names, endingAt: try await names.size(), speculativeBytes: speculativeBytes)
+    } catch let error as CotarError where error.code == .notFound || error.code == .unsupportedVersion {
+      return nil
+    }
   }
 
   /// A copy whose ``tag`` is derived from `version` (for example an HTTP ETag learnt while

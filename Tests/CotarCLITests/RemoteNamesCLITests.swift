@@ -1,0 +1,96 @@
+import CotarCore
+import CotarTestSupport
+import Foundation
+import Testing
+
+/// `ls`/`stat`/`extract` of a remote archive read only the table its location names: a
+/// `.tar`'s `X.tar.names` with one suffix read (the tar untouched), a `.tar.co`'s own table;
+/// a failing archive is reported, not taken for "no table".
+@Suite("cotar listing of a remote sidecar table", .timeLimit(.minutes(2)))
+struct RemoteNamesCLITests {
+  @Test("ls and stat of a remote .tar with X.tar.names: one suffix read of the sidecar, nothing of the tar")
+  func sidecarListing() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tar = try await NamesCLITests.makeTree(in: directory)
+    let indexed = try await CLI.run(["index", tar])
+    #expect(indexed.status == 0, "\(indexed.stderr)")
+    try await withRangeServer { server in
+      try await server.putFile("tree.tar", path: tar)
+      try await server.putFile("tree.tar.index", path: tar + ".index")
+      try await server.putFile("tree.tar.names", path: tar + ".names")
+      let local = try await CLI.run(["ls", tar, "./zone/"])
+      #expect(local.status == 0, "\(local.stderr)")
+      server.resetLog()
+      let remote = try await CLI.run(["ls", server.url("tree.tar"), "./zone/"])
+      #expect(remote.status == 0, "\(remote.stderr)")
+      #expect(remote.stdout == local.stdout)
+      #expect(!remote.stderr.contains("scanning"), "\(remote.stderr)")
+      let log = server.log
+      #expect(!log.contains { $0.path == "/tree.tar" }, "the tar was read: \(log)")
+      #expect(!log.contains { $0.range == "bytes=-1" }, "\(log)")
+      #expect(Set(log.map { "\($0.path) \($0.range ?? "")" }).count == log.count, "a range read twice: \(log)")
+      // This table is under 64 KiB: one suffix read holds all of it, blocks included.
+      #expect(log.count == 1, "\(log)")
+      server.resetLog()
+      let stat = try await CLI.run(["stat", server.url("tree.tar"), "./zone/Paris"])
+      #expect(stat.status == 0, "\(stat.stderr)")
+      #expect(String(decoding: stat.stdout, as: UTF8.self).contains("kind: symlink"), "\(stat.stderr)")
+      #expect(!server.log.contains { $0.path == "/tree.tar" }, "\(server.log)")
+    }
+  }
+
+  @Test("ls of a remote .tar.co that answers 403 fails with the 403 and asks for no .names")
+  func failingArchiveIsReported() async throws {
+    try await NamesCLITests.withServedTree { _, server in
+      server.misbehave { $0.statusForPath["/tree.tar.co"] = 403 }
+      server.resetLog()
+      let listed = try await CLI.run(["ls", server.url("tree.tar.co"), "--attempts", "1"])
+      #expect(listed.status != 0)
+      #expect(listed.stderr.contains("403"), "\(listed.stderr)")
+      #expect(!server.log.contains { $0.path.hasSuffix(".names") }, "\(server.log)")
+    }
+  }
+
+  @Test("validate of a remote .tar checks its X.tar.names: a stale table is invalid, as it is locally")
+  func validateRemoteSidecar() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tar = try await NamesCLITests.makeTree(in: directory)
+    #expect(try await CLI.run(["index", tar]).status == 0)
+    // Another tar's table (only ./zone) stands in for a stale one.
+    let other = directory.appendingPathComponent("other.tar").path
+    #expect(try await CLI.shell("cd src && tar --format=gnu -cf ../other.tar ./zone", in: directory).status == 0)
+    #expect(try await CLI.run(["index", other]).status == 0)
+    try await withRangeServer { server in
+      try await server.putFile("tree.tar", path: tar)
+      try await server.putFile("tree.tar.index", path: tar + ".index")
+      try await server.putFile("tree.tar.names", path: tar + ".names")
+      let good = try await CLI.run(["validate", server.url("tree.tar")])
+      #expect(good.status == 0, "\(good.stdout) \(good.stderr)")
+      #expect(String(decoding: good.stdout, as: UTF8.self).contains("name table of"), "\(good.stdout)")
+      try await server.putFile("tree.tar.names", path: other + ".names")
+      let stale = try await CLI.run(["validate", server.url("tree.tar")])
+      #expect(stale.status != 0, "\(stale.stdout)")
+      #expect(String(decoding: stale.stdout, as: UTF8.self).contains("invalid"), "\(stale.stdout) \(stale.stderr)")
+    }
+  }
+
+  @Test("cotar serve of a remote .tar lists it from its X.tar.names sidecar")
+  func serveRemoteSidecar() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tar = try await NamesCLITests.makeTree(in: directory)
+    #expect(try await CLI.run(["index", tar]).status == 0)
+    let upstream = try await RangeServer.start()
+    defer { Task { await upstream.stop() } }
+    try await upstream.putFile("tree.tar", path: tar)
+    try await upstream.putFile("tree.tar.index", path: tar + ".index")
+    try await upstream.putFile("tree.tar.names", path: tar + ".names")
+    let server = try await ServeProcess.start([upstream.url("tree.tar"), "--quiet"], in: directory)
+    defer { server.stop() }
+    let listed = try #require(await LoopbackClient.get(port: server.port, "/v1/list/zone/"))
+    #expect(listed.hasPrefix("HTTP/1.1 200"), "\(listed)")
+    #expect(listed.contains("Europe"), "\(listed)")
+  }
+}
