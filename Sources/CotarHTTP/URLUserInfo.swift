@@ -1,3 +1,5 @@
+import CotarCore
+
 /// The user information of a URL (`http://user:password@host/…`), split off the URL so it is
 /// sent as HTTP Basic authentication (RFC 7617), as curl and browsers do, rather than dropped.
 struct URLUserInfo: Sendable {
@@ -24,39 +26,9 @@ struct URLUserInfo: Sendable {
     strippedURL = String(url[..<authorityStart]) + String(url[url.index(after: at)...])
     // `user` alone (no colon) is a user with an empty password, as curl sends it.
     let colon = userInfo.firstIndex(of: ":")
-    let user = Self.percentDecoded(userInfo[..<(colon ?? userInfo.endIndex)])
-    let password = colon.map { Self.percentDecoded(userInfo[userInfo.index(after: $0)...]) } ?? []
+    let user = PercentDecoding.decode(userInfo[..<(colon ?? userInfo.endIndex)])
+    let password = colon.map { PercentDecoding.decode(userInfo[userInfo.index(after: $0)...]) } ?? []
     authorization = "Basic " + Self.base64(user + [UInt8(ascii: ":")] + password)
-  }
-
-  /// The bytes of `text` with each `%XX` escape decoded; a `%` not followed by two hex digits
-  /// is kept as it is.
-  static func percentDecoded(_ text: Substring) -> [UInt8] {
-    let bytes = Array(text.utf8)
-    var decoded: [UInt8] = []
-    decoded.reserveCapacity(bytes.count)
-    var index = 0
-    while index < bytes.count {
-      if bytes[index] == UInt8(ascii: "%"), index + 2 < bytes.count,
-        let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
-      {
-        decoded.append(high << 4 | low)
-        index += 3
-      } else {
-        decoded.append(bytes[index])
-        index += 1
-      }
-    }
-    return decoded
-  }
-
-  private static func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-    default: nil
-    }
   }
 
   /// Standard Base64 (RFC 4648 §4) with `=` padding.
