@@ -44,7 +44,10 @@ func checkEntries(_ outcome: ScanOutcome, size: Int) {
     // A member whose data is cut by the end of the file is still yielded (as GNU tar lists
     // it), but only as the last entry of a scan that then reports the truncation.
     let isCutLast = position == outcome.entries.count - 1 && outcome.errorCode == .truncated
-    invariant(entry.size <= size - entry.dataOffset || isCutLast, "entry data runs past the input: \(entry)")
+    // A sparse member's size is its real (expanded) size, not the bytes it stores.
+    let storesItsSize = entry.kind != .sparse
+    invariant(
+      !storesItsSize || entry.size <= size - entry.dataOffset || isCutLast, "entry data runs past the input: \(entry)")
     if let previousData { invariant(entry.headerOffset >= previousData, "entries out of order: \(entry)") }
     previousData = entry.dataOffset
     let isLink = entry.kind == .hardLink || entry.kind == .symbolicLink
@@ -59,7 +62,7 @@ func checkEntries(_ outcome: ScanOutcome, size: Int) {
     // input only by the padding an unpadded final member lacks.
     invariant(summary.endOffset % 512 == 0, "end offset \(summary.endOffset) not block-aligned")
     invariant(summary.endOffset <= (size + 511) / 512 * 512, "end offset \(summary.endOffset) past the input (\(size))")
-    if let last = outcome.entries.last {
+    if let last = outcome.entries.last, last.kind != .sparse {
       invariant(summary.endOffset >= last.dataOffset + last.size, "end offset \(summary.endOffset) inside the last entry")
     }
   }
