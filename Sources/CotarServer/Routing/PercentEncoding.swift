@@ -1,8 +1,7 @@
-import CotarCore
-
 /// Percent-decoding of request paths and percent-encoding of entry paths in URLs (RFC 3986).
 ///
-/// Entry paths are raw bytes (not necessarily UTF-8), so both directions work on bytes.
+/// Entry paths are raw bytes (not necessarily UTF-8), so both directions work on bytes. The
+/// file is self-contained (no CotarCore import): the `route` fuzz target compiles it alone.
 package enum PercentEncoding {
   /// Decodes `%XX` escapes in `text` to raw bytes; other bytes are kept as they are.
   ///
@@ -18,9 +17,7 @@ package enum PercentEncoding {
         out.append(byte)
         continue
       }
-      guard let high = iterator.next().flatMap(PercentDecoding.hexValue),
-        let low = iterator.next().flatMap(PercentDecoding.hexValue)
-      else {
+      guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
         return nil
       }
       out.append(high << 4 | low)
@@ -67,6 +64,15 @@ package enum PercentEncoding {
   }
 
   private static let hexDigits: [UInt8] = Array("0123456789ABCDEF".utf8)
+
+  private static func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
+    }
+  }
 
   /// RFC 3986 `pchar` minus `%`: unreserved, sub-delims, `:` and `@`.
   private static func isPathCharacter(_ byte: UInt8) -> Bool {
