@@ -379,13 +379,19 @@ public struct CotarIndexBuilder: Sendable {
       if isDropped[position] { dropped += 1 }
     }
     guard dropped > 0 else { return 0 }
+    removeRecords(&records, where: isDropped)
+    return dropped
+  }
+
+  /// Removes the records whose flag in `isDropped` is set, keeping the others in order, in
+  /// place (no second array of records).
+  private static func removeRecords(_ records: inout [PendingRecord], where isDropped: [Bool]) {
     var kept = 0
     for position in records.indices where !isDropped[position] {
       records[kept] = records[position]
       kept += 1
     }
     records.removeLast(records.count - kept)
-    return dropped
   }
 
   /// Keeps the last member (highest header offset) of each path and returns how many were dropped.
@@ -420,12 +426,7 @@ public struct CotarIndexBuilder: Sendable {
       }
       dropped += run.count - 1
     }
-    var kept = 0
-    for position in records.indices where !isDropped[position] {
-      records[kept] = records[position]
-      kept += 1
-    }
-    records.removeLast(records.count - kept)
+    removeRecords(&records, where: isDropped)
     return dropped
   }
 
