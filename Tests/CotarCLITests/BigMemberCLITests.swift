@@ -5,7 +5,7 @@ import Testing
 /// A plain tar (no index) with a member of 4 GiB or more, which the v2 format cannot describe:
 /// `get` and `extract` index it in memory without that member and still read every member,
 /// the big one streamed; `cotar index` keeps refusing it for an index on disk (SPEC §4).
-@Suite("Plain tars with a member of 4 GiB or more", .timeLimit(.minutes(3)))
+@Suite("Plain tars with a member of 4 GiB or more", .timeLimit(.minutes(5)))
 struct BigMemberCLITests {
   /// Size of the big member: 5 GiB of zeros, a hole of a sparse file, ending in "END".
   static let bigSize: UInt64 = 5 << 30

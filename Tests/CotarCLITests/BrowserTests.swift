@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The browsing page in a real browser: headless Chromium loads pages from `cotar serve`.
-@Suite("Browsing page in headless Chromium", .serialized, .timeLimit(.minutes(2)))
+@Suite("Browsing page in headless Chromium", .serialized, .timeLimit(.minutes(5)))
 struct BrowserTests {
   static let chromium = ["chromium", "chromium-browser", "google-chrome"].first(where: ProcessRunner.isAvailable)
 

@@ -211,7 +211,7 @@ struct CLITests {
 
 @Suite("cotar command line interruption")
 struct CLIInterruptTests {
-  @Test("SIGINT during `cotar create` removes the temporary output", .timeLimit(.minutes(3)))
+  @Test("SIGINT during `cotar create` removes the temporary output", .timeLimit(.minutes(5)))
   func interruptedCreate() async throws {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }

@@ -4,7 +4,7 @@ import Testing
 
 /// Member names with control characters: escaped in human-readable output as GNU tar does
 /// (`new\nline`, `\033`, `\\`), decoded again by `get --paths-from`, and exact with `--null`.
-@Suite("CLI control characters in names", .timeLimit(.minutes(2)))
+@Suite("CLI control characters in names", .timeLimit(.minutes(5)))
 struct ControlCharacterCLITests {
   /// The stored names (Python tarfile, PAX) and their bytes.
   static let members: [(name: String, data: String)] = [

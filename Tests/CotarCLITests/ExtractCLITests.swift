@@ -5,7 +5,7 @@ import Testing
 /// `cotar extract`: a GNU tar of a real tree (directories with modes, files, a hard link,
 /// symbolic links inside and escaping) extracted locally and over HTTP gives what `tar -x`
 /// gives, minus the escaping links, which are refused with a message.
-@Suite("cotar extract", .timeLimit(.minutes(2)))
+@Suite("cotar extract", .timeLimit(.minutes(5)))
 struct ExtractCLITests {
   /// A tree, its GNU tar (`tar -C tree -cf … .`, so names start with `./`) and `.tar.co`.
   static let archive = Task { () throws -> (directory: URL, tar: String, archive: String) in

@@ -4,7 +4,7 @@ import Testing
 
 /// `cotar extract` on tars where paths repeat or hard links are not plain links to the last
 /// file: the tree must be the one GNU tar extracts from the same tar.
-@Suite("cotar extract: repeated paths and hard links, against GNU tar", .timeLimit(.minutes(3)))
+@Suite("cotar extract: repeated paths and hard links, against GNU tar", .timeLimit(.minutes(5)))
 struct ExtractLinksCLITests {
   /// A scratch directory holding `mk.py` (``ShadowedPathCLITests/maker``).
   static func workspace() throws -> URL {

@@ -4,7 +4,7 @@ import Testing
 
 /// `cotar ls ARCHIVE PREFIX` and `--glob` when they match nothing, or name a file: reported
 /// like `get` and `extract` (exit 1, "did you mean"), and a file listed as `tar -t NAME` does.
-@Suite("CLI ls matching", .timeLimit(.minutes(2)))
+@Suite("CLI ls matching", .timeLimit(.minutes(5)))
 struct ListMatchCLITests {
   /// `x.tar` written by GNU tar from `./sub/a.txt`, `./sub/deep/d.txt`, `./empty/` and
   /// `./file.txt` (names stored with `./`), and `x.tar.co` made from it.

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Issue 18 §6–§10: messages that lead somewhere, in one style. Each test pins a wording.
-@Suite("CLI messages", .timeLimit(.minutes(2)))
+@Suite("CLI messages", .timeLimit(.minutes(5)))
 struct MessagesCLITests {
   /// A directory with `tree/a.txt` (5 bytes).
   static func workspace() throws -> URL {

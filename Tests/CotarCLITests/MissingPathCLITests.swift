@@ -6,7 +6,7 @@ import Testing
 /// `get` of a path that gives no bytes: what it costs over HTTP (the name table is opened
 /// once, each block read once) and what it says (a directory without a member of its own is
 /// still a directory).
-@Suite("cotar get of a missing path", .timeLimit(.minutes(2)))
+@Suite("cotar get of a missing path", .timeLimit(.minutes(5)))
 struct MissingPathCLITests {
   @Test("an absent path over HTTP costs the lookup plus 2 requests for the table: trailer and block index, one block")
   func absentPathBudget() async throws {

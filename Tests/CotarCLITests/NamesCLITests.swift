@@ -5,7 +5,7 @@ import Testing
 
 /// The name table end to end: real tars from GNU tar, `cotar create`/`index`/`tar`/`append`,
 /// tar tools still listing them, and `ls`/`stat`/`get` locally and over a real HTTP server.
-@Suite("cotar name table", .timeLimit(.minutes(2)))
+@Suite("cotar name table", .timeLimit(.minutes(5)))
 struct NamesCLITests {
   /// Runs `body` with the test tree as a `.tar.co` (with its name table) on disk and served
   /// as `tree.tar.co` by a loopback range server; removes both afterwards.

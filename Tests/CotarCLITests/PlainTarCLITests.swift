@@ -5,7 +5,7 @@ import Testing
 /// `get` and `extract` on a local tar with no index at all scan it once and index it in
 /// memory, as `ls` lists it, with a note; a remote one and a damaged index are reported,
 /// never scanned around.
-@Suite("Tars without an index", .timeLimit(.minutes(2)))
+@Suite("Tars without an index", .timeLimit(.minutes(5)))
 struct PlainTarCLITests {
   /// The writers of the plain tars: GNU tar, bsdtar (when installed) and Python's tarfile.
   static let writers: [(name: String, command: String)] = [

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// `cotar` against a real HTTP server on 127.0.0.1: request budgets seen through `--stats`.
-@Suite("cotar with http:// archives", .timeLimit(.minutes(1)))
+@Suite("cotar with http:// archives", .timeLimit(.minutes(5)))
 struct RemoteCLITests {
   /// Archives built once: 1,000 entries (index fits the first read) and 20,000 (it does not).
   static let small = Task { try await TestArchive.make(count: 1000) }

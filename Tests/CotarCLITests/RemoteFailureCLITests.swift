@@ -5,7 +5,7 @@ import Testing
 
 /// `cotar` against dead endpoints and hostile servers: an exit status and one clean error
 /// line, quickly, never a trap.
-@Suite("cotar with failing http:// archives", .timeLimit(.minutes(1)))
+@Suite("cotar with failing http:// archives", .timeLimit(.minutes(5)))
 struct RemoteFailureCLITests {
   static let archive = Task { try await TestArchive.make(count: 300) }
 

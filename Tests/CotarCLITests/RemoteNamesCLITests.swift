@@ -6,7 +6,7 @@ import Testing
 /// `ls`/`stat`/`extract` of a remote archive read only the table its location names: a
 /// `.tar`'s `X.tar.names` with one suffix read (the tar untouched), a `.tar.co`'s own table;
 /// a failing archive is reported, not taken for "no table".
-@Suite("cotar listing of a remote sidecar table", .timeLimit(.minutes(2)))
+@Suite("cotar listing of a remote sidecar table", .timeLimit(.minutes(5)))
 struct RemoteNamesCLITests {
   @Test("ls and stat of a remote .tar with X.tar.names: one suffix read of the sidecar, nothing of the tar")
   func sidecarListing() async throws {

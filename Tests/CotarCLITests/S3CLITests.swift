@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// `cotar` against moto's S3 server (signature checking on), as a user runs it.
-@Suite(.serialized, .timeLimit(.minutes(2)), .enabled(if: MotoServer.isAvailable, "moto is not installed: .ci/run installs it into .build/moto-venv (or set COTAR_MOTO_VENV)"))
+@Suite(.serialized, .timeLimit(.minutes(5)), .enabled(if: MotoServer.isAvailable, "moto is not installed: .ci/run installs it into .build/moto-venv (or set COTAR_MOTO_VENV)"))
 struct S3CLITests {
   func cotar(_ server: MotoServer, _ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
     try await ProcessRunner.runDetached(CLI.executable.path, arguments, environment: server.environment.merging(environment) { $1 })

@@ -10,7 +10,7 @@ import Testing
 
 /// `cotar serve` as a child process under hostile load, with stated bounds. Loopback only;
 /// every phase is bounded in count and time.
-@Suite("cotar serve under load (child process)", .serialized, .timeLimit(.minutes(2)))
+@Suite("cotar serve under load (child process)", .serialized, .timeLimit(.minutes(5)))
 struct ServeProcessTests {
   /// A `.tar.co` with one 64 MiB entry `huge.bin` and a small `a.txt`.
   static func hugeArchive(in directory: URL) async throws -> URL {
@@ -100,12 +100,12 @@ struct ServeProcessTests {
     #expect(first.send("GET /v1/file/a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
     let answer = String(decoding: await first.readOffThePool().bytes, as: UTF8.self)
     #expect(answer.hasPrefix("HTTP/1.1 200") && answer.hasSuffix("small\n"))
-    #expect(ContinuousClock.now - start < .seconds(1))
+    #expect(ContinuousClock.now - start < .seconds(3))  // a stall would last until a timeout; 3 s leaves room for a loaded machine
     held.removeAll()
     try await Task.sleep(for: .milliseconds(300))
     let fresh = ContinuousClock.now
     #expect(await LoopbackClient.get(port: server.port, "/v1/file/a.txt")?.hasPrefix("HTTP/1.1 200") == true)
-    #expect(ContinuousClock.now - fresh < .seconds(1))
+    #expect(ContinuousClock.now - fresh < .seconds(3))
   }
 
   @Test("SIGTERM with a stalled download: stops accepting, exits within the grace period")

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// `cotar get MANIFEST PATH…`: reading through a `cotar pack` manifest, local and over HTTP.
-@Suite(.timeLimit(.minutes(2)))
+@Suite(.timeLimit(.minutes(5)))
 struct ShardSetCLITests {
   /// `cotar` in `directory`, waited for off the cooperative threads.
   static func cotar(_ arguments: [String], in directory: URL? = nil) async throws -> ProcessResult {

@@ -6,7 +6,7 @@ import Testing
 /// default) are listed under their real name and size, as `tar -tv` lists them, not under
 /// the `GNUSparseFile.N/` placeholder or the stored size (SPEC §6, §12.4); they stay not
 /// indexed and not extracted.
-@Suite("Sparse members: real name and size", .timeLimit(.minutes(2)))
+@Suite("Sparse members: real name and size", .timeLimit(.minutes(5)))
 struct SparseMemberCLITests {
   /// The writers of a sparse member.
   static let writers: [(name: String, command: String)] = [

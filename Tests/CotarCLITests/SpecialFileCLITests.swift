@@ -12,7 +12,7 @@ import Testing
 
 /// FIFOs, devices and symbolic links where a regular file is expected: as the archive (read
 /// side) and as the `-o` destination (write side). None may hang, and none may be replaced.
-@Suite("CLI special files", .timeLimit(.minutes(3)))
+@Suite("CLI special files", .timeLimit(.minutes(5)))
 struct SpecialFileCLITests {
   /// A directory with `tree/a.txt` ("alpha"), `a.tar.co` and `plain.tar` made from it and a
   /// FIFO `p.tar`.

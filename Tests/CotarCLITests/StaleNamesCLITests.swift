@@ -6,7 +6,7 @@ import Testing
 /// `X.tar.names`): `index --no-names` never leaves one beside a new index, and readers that
 /// take data offsets from a table check them against the index (SPEC §12.5) instead of
 /// writing wrong bytes.
-@Suite("Stale name tables, command line", .timeLimit(.minutes(2)))
+@Suite("Stale name tables, command line", .timeLimit(.minutes(5)))
 struct StaleNamesCLITests {
   static let oldA = "one\n"
   static let oldB = "two two\n"

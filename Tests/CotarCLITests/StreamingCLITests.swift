@@ -5,7 +5,7 @@ import Testing
 
 /// `cotar get` streams entries larger than its batch threshold (8 MiB): to a file, to
 /// standard output (a file or a pipe), into a directory, locally and over HTTP.
-@Suite("cotar get of large entries", .timeLimit(.minutes(2)))
+@Suite("cotar get of large entries", .timeLimit(.minutes(5)))
 struct StreamingCLITests {
   /// Two 20 MiB entries (different bytes) and small files, as a `.tar.co` on disk.
   static let archive = Task { () throws -> (path: String, big: [UInt8], other: [UInt8]) in

@@ -24,7 +24,7 @@ final class SlowSource: RangeSource {
   }
 }
 
-@Suite("Block cache and batch reads", .timeLimit(.minutes(1)))
+@Suite("Block cache and batch reads", .timeLimit(.minutes(5)))
 struct BlockCacheTests {
   let bytes = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
 

@@ -5,7 +5,7 @@ import Testing
 
 /// `.tar.gz` archives made by GNU tar + gzip, concatenated gzip members and Python
 /// `tarfile`, indexed with seek points (SPEC §13) and read back byte-exact.
-@Suite("Gzip-compressed tars", .timeLimit(.minutes(2)))
+@Suite("Gzip-compressed tars", .timeLimit(.minutes(5)))
 struct GzipTests {
   /// A directory of files (some compressible text, some random bytes, a few empty), so
   /// that a 64 KiB spacing gives many seek points.

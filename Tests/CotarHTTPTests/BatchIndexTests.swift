@@ -5,7 +5,7 @@ import Testing
 
 /// Batches over a remote index: the index is read in a few merged parallel reads, decided
 /// per batch, and every answer stays byte-exact.
-@Suite(.timeLimit(.minutes(1))) struct BatchIndexTests {
+@Suite(.timeLimit(.minutes(5))) struct BatchIndexTests {
   /// Requests of `log` whose range starts inside the index (at or after `indexStart`).
   private func indexRequests(_ log: [RangeServer.Logged], indexStart: Int) -> Int {
     log.filter { entry in

@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// A `.tar.gz` read over HTTP through its `.tar.gz.index` (SPEC §13).
-@Suite("Gzip over HTTP", .timeLimit(.minutes(1)))
+@Suite("Gzip over HTTP", .timeLimit(.minutes(5)))
 struct GzipHTTPTests {
   /// A tar of 200 files (4–20 KB) as gzip members of about 64 KiB each, and its index.
   static func archive(seed: UInt64) async throws -> (gz: [UInt8], index: [UInt8], files: [(path: String, bytes: [UInt8])]) {

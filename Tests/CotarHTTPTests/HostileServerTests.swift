@@ -6,7 +6,7 @@ import Testing
 
 /// Answers no server should send, dead endpoints, slow bodies and redirects: every one ends
 /// in a `CotarError` (never a trap or a hang), quickly when retrying cannot help.
-@Suite(.timeLimit(.minutes(1))) struct HostileServerTests {
+@Suite(.timeLimit(.minutes(5))) struct HostileServerTests {
   /// Content-Range values that overflow or are impossible.
   static let hostileContentRanges = [
     "bytes 0-18446744073709551615/*",

@@ -4,7 +4,7 @@ import CotarTestSupport
 import Testing
 
 /// What the source does when the server does not follow RFC 9110, fails, or changes the file.
-@Suite(.timeLimit(.minutes(1))) struct MisbehaviourTests {
+@Suite(.timeLimit(.minutes(5))) struct MisbehaviourTests {
   @Test func ignoredRangeOnSmallObjectIsServedFromOneDownload() async throws {
     let archive = try await Fixtures.small.value
     let (server, source) = try await serve("small.tar.co", archive.combined)

@@ -4,7 +4,7 @@ import CotarTestSupport
 import Testing
 
 /// Exact request counts, measured at the server, for cold, warm and hot lookups.
-@Suite(.timeLimit(.minutes(1))) struct RequestBudgetTests {
+@Suite(.timeLimit(.minutes(5))) struct RequestBudgetTests {
   @Test func combinedLargeIndexColdWarmHot() async throws {
     let archive = try await Fixtures.large.value
     let (server, source) = try await serve("big.tar.co", archive.combined)

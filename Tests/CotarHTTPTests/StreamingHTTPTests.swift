@@ -5,7 +5,7 @@ import Testing
 
 /// Streaming a large entry over real HTTP: parallel range parts, written in order, every part
 /// pinned to one version of the object.
-@Suite("Streaming over HTTP", .timeLimit(.minutes(1)))
+@Suite("Streaming over HTTP", .timeLimit(.minutes(5)))
 struct StreamingHTTPTests {
   /// An archive with one 9 MiB entry between small files, as a `.tar.co`.
   static let archive = Task { () throws -> (combined: [UInt8], big: [UInt8]) in

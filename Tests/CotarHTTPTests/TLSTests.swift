@@ -7,7 +7,7 @@ import Testing
 
 /// HTTPS against a loopback server whose certificate is signed by a private test CA
 /// (`Fixtures/tls`, made by `make_tls.sh`).
-@Suite(.timeLimit(.minutes(1))) struct TLSTests {
+@Suite(.timeLimit(.minutes(5))) struct TLSTests {
   static let directory: String = {
     var url = URL(fileURLWithPath: #filePath)
     for _ in 0..<3 { url.deleteLastPathComponent() }

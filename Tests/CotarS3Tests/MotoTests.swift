@@ -6,7 +6,7 @@ import CotarTestSupport
 import Testing
 
 /// Reads and writes against moto's S3 server with signature checking on.
-@Suite(.serialized, .timeLimit(.minutes(2)), .enabled(if: MotoServer.isAvailable, "moto is not installed: .ci/run installs it into .build/moto-venv (or set COTAR_MOTO_VENV)"))
+@Suite(.serialized, .timeLimit(.minutes(5)), .enabled(if: MotoServer.isAvailable, "moto is not installed: .ci/run installs it into .build/moto-venv (or set COTAR_MOTO_VENV)"))
 struct MotoTests {
   func configuration(_ server: MotoServer, secret: String? = nil) -> S3Configuration {
     S3Configuration(

@@ -7,7 +7,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("Browsing pages (HTML for browsers)", .timeLimit(.minutes(1)))
+@Suite("Browsing pages (HTML for browsers)", .timeLimit(.minutes(5)))
 struct BrowseTests {
   static let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 

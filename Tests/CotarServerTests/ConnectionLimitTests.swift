@@ -12,7 +12,7 @@ import Testing
   import Darwin
 #endif
 
-@Suite("Connection limits: idle and head timeouts, connection cap", .timeLimit(.minutes(1)))
+@Suite("Connection limits: idle and head timeouts, connection cap", .timeLimit(.minutes(5)))
 struct ConnectionLimitTests {
   static func app(_ limits: CotarServerConfiguration.ConnectionLimits) async throws -> Application<CotarResponder> {
     var configuration = TestServer.configuration()

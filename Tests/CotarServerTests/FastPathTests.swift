@@ -15,7 +15,7 @@ import Testing
 #endif
 
 /// The event-loop fast path for small entries gives exactly the general path's answers.
-@Suite("Fast path for small entries", .timeLimit(.minutes(1)))
+@Suite("Fast path for small entries", .timeLimit(.minutes(5)))
 struct FastPathTests {
   /// The headers of a response but `Date`, as (name, value) pairs in order.
   static func fields(_ response: TestResponse) -> [String] {

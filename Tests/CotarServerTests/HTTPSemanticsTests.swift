@@ -8,7 +8,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("HTTP semantics: preconditions, corrupt records, index files, gzip by content", .timeLimit(.minutes(1)))
+@Suite("HTTP semantics: preconditions, corrupt records, index files, gzip by content", .timeLimit(.minutes(5)))
 struct HTTPSemanticsTests {
   @Test("If-Match and If-Unmodified-Since that fail give 412, on entries and raw archives")
   func preconditions() async throws {

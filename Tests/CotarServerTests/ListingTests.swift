@@ -77,7 +77,7 @@ struct ListingTests {
     #expect(ListingJSON(directory: root, baseURL: "", archiveSegment: "").map { String(buffer: $0) }.joined() == #"{"files":[]}"#)
   }
 
-  @Test("A 1M-entry listing streams in bounded chunks", .timeLimit(.minutes(1)))
+  @Test("A 1M-entry listing streams in bounded chunks", .timeLimit(.minutes(5)))
   func millionEntries() async throws {
     let count = 1_000_000
     // Sorted synthetic names: 1000 directories of 10 files, plus 1000 files at the root.

@@ -4,7 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("Live server on 127.0.0.1", .timeLimit(.minutes(1)))
+@Suite("Live server on 127.0.0.1", .timeLimit(.minutes(5)))
 struct LiveServerTests {
   @Test("Entries, ranges, 304 and streaming over a real socket")
   func live() async throws {

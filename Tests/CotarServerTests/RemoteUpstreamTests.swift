@@ -9,7 +9,7 @@ import Testing
 
 /// `cotar serve` of an archive on another HTTP server: recovery after the object changes,
 /// `/health` of a failing upstream, and large entries in few upstream requests.
-@Suite("Serving a remote archive", .timeLimit(.minutes(1)))
+@Suite("Serving a remote archive", .timeLimit(.minutes(5)))
 struct RemoteUpstreamTests {
   /// `files` as a `.tar.co`.
   private static func combined(_ files: [(path: String, bytes: [UInt8])]) async throws -> [UInt8] {

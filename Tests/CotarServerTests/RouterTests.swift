@@ -5,7 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 
-@Suite("Routes without sockets", .timeLimit(.minutes(1)))
+@Suite("Routes without sockets", .timeLimit(.minutes(5)))
 struct RouterTests {
   /// Runs `body` against the standard `.tar.co` (and the split archive as the second).
   func withApp(

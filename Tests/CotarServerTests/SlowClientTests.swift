@@ -12,7 +12,7 @@ import Testing
   import Darwin
 #endif
 
-@Suite("Slow clients", .timeLimit(.minutes(1)))
+@Suite("Slow clients", .timeLimit(.minutes(5)))
 struct SlowClientTests {
   @Test("A client that stops reading holds back reads from the archive (bounded memory)")
   func stalledClient() async throws {
