@@ -37,8 +37,8 @@ extension NameTable {
   /// directory (`.` and `..` removed lexically), and a component of the path that is a
   /// symbolic link (`dl/g` with `dl -> d`) is replaced by its target too. A hard link to a
   /// symbolic link (``symbolicLinkText(ofHardLink:maximumHops:)``) is followed as a symbolic
-  /// link with that text. A path that is not stored as spelled is looked up with its `.` and
-  /// empty components removed, with and without a leading `./` (`tar -C dir .` stores `./a`).
+  /// link with that text. The path asked for is looked up with its own leading `./` or
+  /// without; a path reached through a link with and without (`tar -C dir .` stores `./a`).
   ///
   /// - Parameters:
   ///   - pathBytes: the path asked for.
@@ -61,7 +61,9 @@ extension NameTable {
       entry = found
     } else {
       guard pathBytes.first != 0x2F, let components = Self.lexicalComponents(pathBytes, under: []),
-        let found = try await member(at: components, hops: &hops, maximumHops: maximumHops, asked: pathBytes)
+        let found = try await member(
+          at: components, spelling: Spelling(dotSlash: Self.startsWithDotSlash(pathBytes), both: false), hops: &hops,
+          maximumHops: maximumHops, asked: pathBytes)
       else { return nil }
       entry = found
     }
@@ -69,7 +71,11 @@ extension NameTable {
       try Self.countHop(&hops, maximumHops: maximumHops, link: entry, asked: pathBytes)
       let directory = Self.lexicalComponents(entry.pathBytes, under: [])?.dropLast() ?? []
       let components = try Self.target(text, of: entry, under: Array(directory))
-      guard let next = try await member(at: components, hops: &hops, maximumHops: maximumHops, asked: pathBytes) else {
+      guard
+        let next = try await member(
+          at: components, spelling: Spelling(dotSlash: Self.startsWithDotSlash(entry.pathBytes), both: true), hops: &hops,
+          maximumHops: maximumHops, asked: pathBytes)
+      else {
         return nil
       }
       entry = next
@@ -84,34 +90,60 @@ extension NameTable {
     return try await symbolicLinkText(ofHardLink: entry, maximumHops: maximumHops)
   }
 
+  /// How a normalised path is spelled when looked up: the path asked for keeps its own
+  /// spelling (with or without `./`, as `get` of any path does); a path reached through a link
+  /// is tried with and without `./`, the link's own first (`tar -C dir .` names every member
+  /// `./…`), which saves a table block read per hop.
+  struct Spelling {
+    /// Whether the `./` spelling is tried (first).
+    var dotSlash: Bool
+    /// Whether the other spelling is tried too.
+    var both: Bool
+
+    /// The paths to look up for `components`, without and then with a trailing `/`.
+    func paths(_ components: ArraySlice<[UInt8]>, slash: Bool = true) -> [[UInt8]] {
+      let plain = Array(components.joined(separator: [0x2F]))
+      let dotted: [UInt8] = [0x2E, 0x2F] + plain
+      let spellings = both ? (dotSlash ? [dotted, plain] : [plain, dotted]) : [dotSlash ? dotted : plain]
+      return slash ? spellings + spellings.map { $0 + [0x2F] } : spellings
+    }
+  }
+
   /// The member at the normalised path `components`, its directories resolved: when no
   /// member has the path, the first directory of it that is a symbolic link is replaced by
   /// its target and the lookup repeats. `nil` when no directory is a link (the path is absent).
+  ///
+  /// A path whose parent has members below it is a real directory, so no link is on its way:
+  /// an absent path then costs no reads beyond its own block.
   private func member(
-    at components: [[UInt8]], hops: inout Int, maximumHops: Int, asked: [UInt8]
+    at components: [[UInt8]], spelling: Spelling, hops: inout Int, maximumHops: Int, asked: [UInt8]
   ) async throws -> NameEntry? {
     var components = components
+    var spelling = spelling
     lookup: while true {
-      if let found = try await stat(components: components[...]) { return found }
+      if let found = try await stat(spelling.paths(components[...])) { return found }
+      if components.count > 1 {
+        for parent in spelling.paths(components.dropLast(), slash: false) {
+          if try await hasEntry(withPrefix: parent + [0x2F]) { return nil }
+        }
+      }
       for end in components.indices.dropLast().map({ $0 + 1 }) {
-        guard let directory = try await stat(components: components[..<end]),
+        guard let directory = try await stat(spelling.paths(components[..<end])),
           let text = try await linkText(of: directory, maximumHops: maximumHops)
         else { continue }
         try Self.countHop(&hops, maximumHops: maximumHops, link: directory, asked: asked)
         components = try Self.target(text, of: directory, under: Array(components[..<(end - 1)])) + components[end...]
+        spelling = Spelling(dotSlash: Self.startsWithDotSlash(directory.pathBytes), both: true)
         continue lookup
       }
       return nil
     }
   }
 
-  /// The member whose path is `components` joined by `/`, stored with or without a leading
-  /// `./`, or with a trailing `/` (a directory); `nil` for the root (no components).
-  private func stat(components: ArraySlice<[UInt8]>) async throws -> NameEntry? {
-    guard !components.isEmpty else { return nil }
-    let path = Array(components.joined(separator: [0x2F]))
-    for spelling in [path, [0x2E, 0x2F] + path, path + [0x2F], [0x2E, 0x2F] + path + [0x2F]] {
-      if let found = try await stat(pathBytes: spelling) { return found }
+  /// The first of `paths` the table holds; `nil` when none (or no paths).
+  private func stat(_ paths: [[UInt8]]) async throws -> NameEntry? {
+    for path in paths where !path.isEmpty {
+      if let found = try await stat(pathBytes: path) { return found }
     }
     return nil
   }
@@ -145,6 +177,9 @@ extension NameTable {
     }
     return components
   }
+
+  /// Whether `path` starts with `./`.
+  private static func startsWithDotSlash(_ path: [UInt8]) -> Bool { path.starts(with: [0x2E, 0x2F]) }
 
   /// Counts one more link followed.
   /// - Throws: `.invalidArgument` past `maximumHops` (a loop, as `ELOOP`).
