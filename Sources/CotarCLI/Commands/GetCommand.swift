@@ -264,7 +264,10 @@ struct GetCommand: AsyncParsableCommand {
     if let text, noFollow { return text + [0x0A] }
     // The path itself, not a link: the index does not hold it (a directory, or a stale table).
     guard text != nil || entry.pathBytes != path else { return nil }
-    guard let target = try await table.resolvingSymlinks(pathBytes: entry.pathBytes) else { return nil }
+    // A directory (reached as `d` for `d/`, or through links) is said to be one by reportMissing.
+    guard let target = try await table.resolvingSymlinks(pathBytes: entry.pathBytes), target.kind != .directory else {
+      return nil
+    }
     return try await cotar.read(target, in: table)
   }
 
