@@ -111,11 +111,7 @@ extension Cotar {
       for member in read.members {
         let (position, entry) = present[member]
         let start = Int(entry.offset - read.range.lowerBound)
-        if let check = check(position, entry) {
-          try bytes.withUnsafeBytes { raw in
-            try check.verify(UnsafeRawBufferPointer(rebasing: raw[(start - Int(lead))..<start]))
-          }
-        }
+        if let check = check(position, entry) { try await check.verify(bytes[(start - Int(lead))..<start], from: data) }
         results[position] = Array(bytes[start..<(start + Int(entry.size))])
       }
     }
@@ -182,7 +178,7 @@ extension Cotar {
             let from = Int(member.offset - range.lowerBound)
             let start = from + Int(lead)
             if lead > 0, let check = check(member.position, entries[member.position]) {
-              try check.verify(UnsafeRawBufferPointer(rebasing: buffer[from..<start]))
+              try check.verify(UnsafeRawBufferPointer(rebasing: buffer[from..<start]), from: source)
             }
             results[member.position] = Array(buffer[start..<(from + Int(member.end - member.offset))])
           }

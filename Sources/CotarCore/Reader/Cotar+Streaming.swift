@@ -139,7 +139,7 @@ extension Cotar {
       if let pending = check {
         // The kernel copies the data without looking at it: check the header first.
         let header = try pending.headerOffset()
-        try pending.verify(try await data.read(header..<entry.offset))
+        try await pending.verify(try await data.read(header..<entry.offset)[...], from: data)
         check = nil
       }
       let output = FileDescriptorSink(descriptor: descriptor, name: name)

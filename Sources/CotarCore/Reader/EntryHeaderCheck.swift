@@ -57,13 +57,16 @@ public struct EntryHeaderCheck: Sendable, Hashable {
     return header..<max(range.upperBound, entry.offset)
   }
 
-  /// Checks the header block read from before the entry's data.
+  /// Checks the header block read from before the entry's data, without I/O.
   ///
   /// - Parameter block: the 512 bytes at ``headerOffset()`` (more are ignored).
+  /// - Returns: `nil` when the header describes the entry; the header's size field when it
+  ///   is a valid regular-file header whose size differs from the record's, which a PAX
+  ///   `size` record before it may override (``resolvePaxSize(_:windowStart:headerSize:)`` decides).
   /// - Throws: `CotarError` `.staleIndex` when the block is not a valid header of a regular
-  ///   file of the record's size (naming the entry, the header's offset and what differs),
-  ///   `.truncated` when fewer than 512 bytes are given, `.corruptIndex` as ``headerOffset()``.
-  public func verify(_ block: UnsafeRawBufferPointer) throws(CotarError) {
+  ///   file (naming the entry, the header's offset and what differs), `.truncated` when fewer
+  ///   than 512 bytes are given, `.corruptIndex` as ``headerOffset()``.
+  public func inspect(_ block: UnsafeRawBufferPointer) throws(CotarError) -> UInt64? {
     let header = try headerOffset()
     guard block.count >= Int(Self.blockSize) else {
       throw CotarError(
@@ -83,58 +86,126 @@ public struct EntryHeaderCheck: Sendable, Hashable {
     guard Self.carriesData(typeflag) else {
       throw stale("the tar header before the entry's data is of type '\(Self.printable(typeflag))', not a regular file")
     }
-    // Octal or base-256, read as the scanner reads it.
-    let size: UInt64
-    if let plain = TarHeader.plainOctal(block, from: 124, count: 12) {
-      size = plain
-    } else {
-      do {
-        size = try TarHeader.parseNumber(block, field: 124..<136, name: "size", offset: header)
-      } catch {
-        throw stale("the tar header before the entry's data has an unreadable size (\(error.message))")
-      }
-    }
-    guard size == entry.size else {
-      throw stale("the tar header before the entry's data gives a size of \(size) bytes, the index \(entry.size)")
+    let size = try headerSize(block)
+    return size == entry.size ? nil : size
+  }
+
+  /// The size field of a valid header block: octal or base-256, read as the scanner reads it.
+  func headerSize(_ block: UnsafeRawBufferPointer) throws(CotarError) -> UInt64 {
+    if let plain = TarHeader.plainOctal(block, from: 124, count: 12) { return plain }
+    do {
+      return try TarHeader.parseNumber(block, field: 124..<136, name: "size", offset: entry.offset - Self.blockSize)
+    } catch {
+      throw stale("the tar header before the entry's data has an unreadable size (\(error.message))")
     }
   }
 
-  /// ``verify(_:)-(UnsafeRawBufferPointer)`` on the first 512 bytes of `bytes`.
+  /// Where a PAX extended header whose `size` overrides the entry's header is looked for when
+  /// the header's own size field differs: the ``maximumPaxBytes`` before the header.
   ///
-  /// - Throws: as ``verify(_:)-(UnsafeRawBufferPointer)``.
-  public func verify(_ bytes: [UInt8]) throws(CotarError) {
-    let result: Result<Void, CotarError> = bytes.withUnsafeBytes { raw in
-      do throws(CotarError) {
-        try verify(raw)
-        return .success(())
-      } catch {
-        return .failure(error)
+  /// - Throws: as ``headerOffset()``.
+  public func paxWindow() throws(CotarError) -> Range<UInt64> {
+    let header = try headerOffset()
+    return (header > Self.maximumPaxBytes ? header - Self.maximumPaxBytes : 0)..<header
+  }
+
+  /// How far before an entry's header a PAX extended header (`x` header and records) that
+  /// overrides its size may start.
+  public static let maximumPaxBytes: UInt64 = 64 << 10
+
+  /// Decides a header whose size field (`headerSize`) differs from the record's (as
+  /// ``inspect(_:)`` returns it): it passes only when the bytes before it end with a PAX extended header (`x`)
+  /// whose `size` record equals the record's size, as a PAX `size` overrides the header's
+  /// field (SPEC §8.5).
+  ///
+  /// - Parameters:
+  ///   - window: the bytes of ``paxWindow()``.
+  ///   - windowStart: where `window` starts in the tar.
+  /// - Throws: `CotarError` `.staleIndex` naming both sizes otherwise.
+  public func resolvePaxSize(_ window: [UInt8], windowStart: UInt64, headerSize: UInt64) throws(CotarError) {
+    let header = try headerOffset()
+    let mismatch = "the tar header before the entry's data gives a size of \(headerSize) bytes, the index \(entry.size)"
+    let end = windowStart + UInt64(window.count)
+    guard end == header, header >= windowStart + Self.blockSize else { throw stale(mismatch) }
+    // Candidate `x` headers, nearest first: one whose records end exactly at the header.
+    var candidate = header - Self.blockSize
+    while true {
+      let at = Int(candidate - windowStart)
+      let found: UInt64?? = window.withUnsafeBytes { raw -> UInt64?? in
+        let block = UnsafeRawBufferPointer(rebasing: raw[at..<(at + Int(Self.blockSize))])
+        guard block[156] == UInt8(ascii: "x"), (try? TarHeader.verifyChecksum(block, offset: candidate)) != nil,
+          let size = TarHeader.plainOctal(block, from: 124, count: 12) ?? (try? TarHeader.parseNumber(block, field: 124..<136, name: "size", offset: candidate))
+        else { return nil }
+        return .some(size)
       }
+      if let recordsSize = found ?? nil {
+        let recordsStart = candidate + Self.blockSize
+        let (blocks, overflow) = recordsSize.addingReportingOverflow(Self.blockSize - 1)
+        if !overflow, recordsStart + blocks / Self.blockSize * Self.blockSize == header, recordsSize <= header - recordsStart {
+          let start = Int(recordsStart - windowStart)
+          let records: PaxRecords
+          do {
+            records = try PaxRecords(parsing: Array(window[start..<(start + Int(recordsSize))]), dataOffset: recordsStart)
+          } catch {
+            throw stale("\(mismatch), and the PAX header before it is malformed (\(error.message))")
+          }
+          guard let paxSize = records.size else { throw stale("\(mismatch), and the PAX header before it has no size") }
+          guard paxSize == entry.size else {
+            throw stale("the PAX size of the tar member before the entry's data is \(paxSize) bytes, the index \(entry.size)")
+          }
+          return
+        }
+      }
+      guard candidate >= windowStart + Self.blockSize else { break }
+      candidate -= Self.blockSize
     }
-    try result.get()
+    throw stale(mismatch)
+  }
+
+  /// Checks the header block, and when only its size differs reads the ``paxWindow()`` from
+  /// `data` (one more read, for such members only) to look for a PAX `size`.
+  ///
+  /// - Parameter bytes: starts with the 512 bytes at ``headerOffset()``.
+  /// - Throws: as ``inspect(_:)`` and ``resolvePaxSize(_:windowStart:)``, and `data`'s errors.
+  public func verify(_ bytes: ArraySlice<UInt8>, from data: any RangeSource) async throws {
+    let differing = try bytes.withUnsafeBytes { (raw) throws(CotarError) -> UInt64? in try inspect(raw) }
+    guard let differing else { return }
+    let window = try paxWindow()
+    try resolvePaxSize(try await data.read(window), windowStart: window.lowerBound, headerSize: differing)
+  }
+
+  /// ``verify(_:from:)-(ArraySlice<UInt8>,_)`` on a local source, without suspending.
+  ///
+  /// - Throws: as ``verify(_:from:)-(ArraySlice<UInt8>,_)``.
+  public func verify(_ block: UnsafeRawBufferPointer, from data: any SynchronousRangeSource) throws {
+    guard let differing = try inspect(block) else { return }
+    let window = try paxWindow()
+    var bytes = [UInt8](repeating: 0, count: window.count)
+    try bytes.withUnsafeMutableBytes { try data.readSync(window, into: $0) }
+    try resolvePaxSize(bytes, windowStart: window.lowerBound, headerSize: differing)
   }
 
   /// The bytes of `range` (part of the entry) read from `data` after the header passed:
   /// with the header in the same read (``bridgedRange(for:)``), else with a separate
   /// 512-byte read of the header made at the same time.
   ///
-  /// - Throws: as ``verify(_:)-(UnsafeRawBufferPointer)`` and `data`'s reads.
+  /// - Throws: as ``verify(_:from:)-(ArraySlice<UInt8>,_)`` and `data`'s reads.
   public func read(_ range: Range<UInt64>, from data: any RangeSource) async throws -> [UInt8] {
     if let bridged = try bridgedRange(for: range) {
       let bytes = try await data.read(bridged)
-      try verify(bytes)
       let start = Int(range.lowerBound - bridged.lowerBound)
       guard bytes.count >= start + range.count else {
         throw CotarError(
           .truncated, "the read of the entry returned \(bytes.count) bytes, \(start + range.count) were asked for",
           offset: bridged.lowerBound, path: path, source: source)
       }
+      try await verify(bytes[...], from: data)
       return Array(bytes[start..<(start + range.count)])
     }
     let header = try headerOffset()
     async let block = data.read(header..<(header + Self.blockSize))
     let bytes = try await data.read(range)
-    try verify(try await block)
+    try await verify(try await block[...], from: data)
     return bytes
   }
 
@@ -149,14 +220,14 @@ public struct EntryHeaderCheck: Sendable, Hashable {
       let header = try headerOffset()
       var block = [UInt8](repeating: 0, count: Int(Self.blockSize))
       try block.withUnsafeMutableBytes { try data.readSync(header..<(header + Self.blockSize), into: $0) }
-      try verify(block)
+      try block.withUnsafeBytes { try verify($0, from: data) }
       try data.readSync(range, into: buffer)
       return
     }
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: bridged.count, alignment: 16)
     defer { scratch.deallocate() }
     try data.readSync(bridged, into: scratch)
-    try verify(UnsafeRawBufferPointer(scratch))
+    try verify(UnsafeRawBufferPointer(scratch), from: data)
     let start = Int(range.lowerBound - bridged.lowerBound)
     buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[start..<(start + range.count)]))
   }
