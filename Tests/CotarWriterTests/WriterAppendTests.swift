@@ -187,7 +187,7 @@ struct WriterAppendTests {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
   }
 
-  @Test("a tar changed after indexing (a member deleted): the sidecar is rebuilt, a .tar.co refused with corruptIndex")
+  @Test("a tar changed after indexing (a member deleted): the sidecar is rebuilt, a .tar.co refused with staleIndex")
   func appendAfterDeletion() async throws {
     let dir = try WriterTempDir()
     let path = try await makeBase(dir, combined: false)
@@ -212,7 +212,7 @@ struct WriterAppendTests {
     bytes.replaceSubrange(0..<tar.count, with: tar)
     try Data(bytes).write(to: URL(fileURLWithPath: combined))
     let error = await #expect(throws: CotarError.self) { _ = try await ArchiveAppender.append(try newFiles(other), to: combined) }
-    #expect(error?.code == .corruptIndex)
+    #expect(error?.code == .staleIndex)
     #expect(try other.read("old.tar.co") == bytes)  // untouched
   }
 

@@ -126,7 +126,9 @@ public enum ArchiveAppender {
     var rebuiltBecause: String?
     do {
       prepared = try await prepare(old, options: options)
-    } catch let error as CotarError where error.code == .corruptIndex && old.layout == .tarWithSidecar {
+    } catch let error as CotarError
+      where (error.code == .corruptIndex || error.code == .staleIndex) && old.layout == .tarWithSidecar
+    {
       // The sidecar does not describe the tar (changed since it was indexed, e.g. by
       // `tar --delete`): the tar is the truth, so both sidecars are rebuilt from a full
       // scan, as `cotar index --force` would (SPEC §9.2.2).
@@ -315,10 +317,10 @@ struct OldArchive {
   /// Finds the end-of-archive marker by scanning only the members after the last indexed
   /// data (the whole tar when there is no index, adding its members to `builder` and `names`).
   ///
-  /// - Throws: `.corruptIndex` when the old index does not describe the tar: it points past
-  ///   its end, the member it says ends last has no header of that size right before its
-  ///   data (the tar was changed after indexing, e.g. by `tar --delete`), or an indexed kind of
-  ///   member after it is not in the index; else what the scan throws.
+  /// - Throws: `.corruptIndex` when the old index does not describe the tar (it points past
+  ///   its end, or an indexed kind of member after its last data is not in it), `.staleIndex`
+  ///   when the member it says ends last has no header of that size right before its data
+  ///   (the tar was changed after indexing, e.g. by `tar --delete`); else what the scan throws.
   func findEnd(builder: inout CotarIndexBuilder?, names: inout NameTableBuilder?) async throws -> Tail {
     let tarSize = try await tar.size()
     var start: UInt64 = 0
@@ -339,7 +341,7 @@ struct OldArchive {
       return Tail(end: start, scanStart: start, scanner: scanner, missingPadding: start - tarSize)
     }
     if let last = records.max(by: { $0.entry.offset + $0.entry.size < $1.entry.offset + $1.entry.size }) {
-      try await checkHeader(of: last, scanner: scanner)
+      try await checkHeader(of: last)
     }
     let known = Set(records.map(\.hash))
     let scanWhole = fullScan
@@ -374,21 +376,26 @@ struct OldArchive {
 }
 
 extension OldArchive {
-  /// Checks that the member the old index says ends last is where the index says: the block
-  /// right before its data is a valid header of a regular file of that size. A tar changed
-  /// after it was indexed (`tar --delete` moves the later members up and zeroes the end) fails
-  /// this, so the new members are never written after the real end-of-archive marker, where
-  /// tar tools would not see them.
+  /// Checks that the member the old index says ends last is where the index says, with the
+  /// readers' check of a sidecar record (``EntryHeaderCheck``, SPEC §8.5): the block right
+  /// before its data is a valid header of a regular file of that size. A tar changed after it
+  /// was indexed (`tar --delete` moves the later members up and zeroes the end) fails this, so
+  /// the new members are never written after the real end-of-archive marker, where tar tools
+  /// would not see them.
   ///
-  /// - Throws: `.corruptIndex` naming the offset when the header is not there.
-  func checkHeader(of record: CotarIndexRecord, scanner: TarScanner) async throws {
-    let dataOffset = record.entry.offset
-    let found = dataOffset >= 512 ? try? await scanner.entry(atHeaderOffset: dataOffset - 512) : nil
-    guard let found, found.kind == .file, found.dataOffset == dataOffset, found.size == record.entry.size else {
+  /// - Throws: `.staleIndex` naming the header offset when the header is not there,
+  ///   `.corruptIndex` for a data offset below 512, or the read's errors.
+  func checkHeader(of record: CotarIndexRecord) async throws {
+    let check = EntryHeaderCheck(entry: record.entry, path: nil, source: tar.identity)
+    let header = try check.headerOffset()
+    do {
+      let block = try await tar.read(header..<(header + EntryHeaderCheck.blockSize))
+      try await check.verify(block[...], from: tar)
+    } catch let error as CotarError where error.code == .staleIndex || error.code == .truncated {
       throw CotarError(
-        .corruptIndex,
-        "the index does not describe this tar: it has a file of \(record.entry.size) bytes with data at byte \(dataOffset), but the tar has no such member there (was the tar changed after it was indexed, e.g. by tar --delete?)",
-        offset: dataOffset, source: tar.identity)
+        .staleIndex,
+        "the index does not describe this tar: it has a file of \(record.entry.size) bytes with data at byte \(record.entry.offset), but the tar has no such member there (was the tar changed after it was indexed, e.g. by tar --delete?)",
+        offset: header, source: tar.identity)
     }
   }
 }
