@@ -30,13 +30,17 @@ struct EntryFetcher {
 
   /// Calls `body` with the position in `located` and the payload of every entry, in order.
   ///
+  /// - Parameter paths: the entries' paths (same order), named in read errors.
   /// - Throws: the first error of a read or of `body`.
-  func forEach(_ located: [CotarEntry?], _ body: (Int, Payload) async throws -> Void) async throws {
+  func forEach(
+    _ located: [CotarEntry?], paths: [[UInt8]]? = nil, _ body: (Int, Payload) async throws -> Void
+  ) async throws {
     var run: [Int] = []
     var runBytes: UInt64 = 0
     func flush() async throws {
       guard !run.isEmpty else { return }
-      let results = try await cotar.read(entries: run.map { located[$0] }, options: options)
+      let results = try await cotar.read(
+        entries: run.map { located[$0] }, paths: paths.map { paths in run.map { paths[$0] } }, options: options)
       for (position, bytes) in zip(run, results) { try await body(position, bytes.map(Payload.bytes) ?? .missing) }
       run = []
       runBytes = 0
@@ -53,5 +57,18 @@ struct EntryFetcher {
       try await body(position, .stream(entry))
     }
     try await flush()
+  }
+
+  /// Runs `body` (a streamed read of the entry at `path`), naming `path` in a `CotarError`
+  /// that names no entry (a located entry's read does not know its path).
+  ///
+  /// - Throws: what `body` throws.
+  static func naming<Result>(_ path: [UInt8], _ body: () async throws -> Result) async throws -> Result {
+    do {
+      return try await body()
+    } catch var error as CotarError where error.path == nil {
+      error.path = String(decoding: path, as: UTF8.self)
+      throw error
+    }
   }
 }

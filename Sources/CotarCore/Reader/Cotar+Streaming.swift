@@ -55,15 +55,22 @@ public enum EntryCopyMethod: Sendable, Hashable {
 extension Cotar {
   /// The bytes of a located entry as a stream of chunks in bounded memory: use it for
   /// entries of any size (``read(_:)->[UInt8]`` holds the whole entry).
+  /// For a sidecar layout the first read also covers the entry's tar header, checked before
+  /// the first chunk is handed out (``EntryHeaderCheck``).
   public func chunks(of entry: CotarEntry, options: StreamOptions = StreamOptions()) -> RangeChunks {
-    RangeChunks(source: data, range: entry.range, options: options)
+    chunks(of: entry, path: nil, options: options)
+  }
+
+  /// ``chunks(of:options:)-(CotarEntry,_)`` naming `path` in errors.
+  func chunks(of entry: CotarEntry, path: String?, options: StreamOptions) -> RangeChunks {
+    RangeChunks(source: data, range: entry.range, options: options, headerCheck: headerCheck(for: entry, path: path))
   }
 
   /// The bytes of `path` as a stream of chunks, or `nil` when it is not indexed.
   ///
   /// - Throws: as ``entry(_:)``.
   public func chunks(of path: String, options: StreamOptions = StreamOptions()) async throws -> RangeChunks? {
-    try await entry(path).map { chunks(of: $0, options: options) }
+    try await entry(path).map { chunks(of: $0, path: path, options: options) }
   }
 
   /// Streams a located entry into `sink`, chunk by chunk, holding at most
@@ -75,8 +82,15 @@ extension Cotar {
     _ entry: CotarEntry, to sink: inout Sink, options: StreamOptions = StreamOptions(),
     progress: ((UInt64) -> Void)? = nil
   ) async throws {
+    try await stream(chunks(of: entry, options: options), to: &sink, progress: progress)
+  }
+
+  /// Writes every chunk of `chunks` to `sink`, reporting the bytes done after each.
+  private func stream<Sink: ByteSink>(
+    _ chunks: RangeChunks, to sink: inout Sink, progress: ((UInt64) -> Void)?
+  ) async throws {
     var done: UInt64 = 0
-    for try await chunk in chunks(of: entry, options: options) {
+    for try await chunk in chunks {
       try await sink.write(chunk)
       done += UInt64(chunk.count)
       progress?(done)
@@ -109,7 +123,9 @@ extension Cotar {
   ///   - progress: called with the bytes done so far after each copy or chunk.
   /// - Returns: how the bytes were moved (the last method used).
   /// - Throws: `CotarError` `.truncated` when the archive ends inside the entry, `.io` when
-  ///   writing fails, the source's errors; `CancellationError` when cancelled.
+  ///   writing fails, `.staleIndex` (nothing written) when the entry's tar header does not
+  ///   describe it in a sidecar layout (a kernel copy first reads that header with one
+  ///   512-byte `pread`), the source's errors; `CancellationError` when cancelled.
   @discardableResult
   public func read(
     _ entry: CotarEntry, toFileDescriptor descriptor: Int32, named name: String? = nil,
@@ -118,16 +134,23 @@ extension Cotar {
     if entry.size == 0 { return .none }
     var method = EntryCopyMethod.readWrite
     var done: UInt64 = 0
+    var check = headerCheck(for: entry)
     if let (input, counting) = localFile() {
+      if let pending = check {
+        // The kernel copies the data without looking at it: check the header first.
+        let header = try pending.headerOffset()
+        try await pending.verify(try await data.read(header..<entry.offset)[...], from: data)
+        check = nil
+      }
       let output = FileDescriptorSink(descriptor: descriptor, name: name)
       (done, method) = try kernelCopy(entry, from: input, counting: counting, to: output, options: options, progress: progress)
       if done == entry.size { return method }
       method = .readWrite
     }
     var sink = FileDescriptorSink(descriptor: descriptor, name: name)
-    let rest = CotarEntry(offset: entry.offset + done, size: entry.size - done)
+    let rest = RangeChunks(source: data, range: (entry.offset + done)..<entry.range.upperBound, options: options, headerCheck: check)
     let base = done
-    try await read(rest, to: &sink, options: options) { progress?(base + $0) }
+    try await stream(rest, to: &sink) { progress?(base + $0) }
     return method
   }
 
