@@ -146,16 +146,19 @@ struct ExtractCommand: AsyncParsableCommand {
     /// Writes `files` through the shared read path (neighbours coalesced, large files streamed).
     func write(_ files: [NameEntry], progress: Bool) async throws {
       let located = try files.map { try cotar.located($0) }
-      try await EntryFetcher(cotar: cotar, options: batch).forEach(located) { position, payload in
+      try await EntryFetcher(cotar: cotar, options: batch).forEach(located, path: { files[$0].pathBytes }) {
+        position, payload in
         let member = files[position]
         try await attempt {
           switch payload {
           case .bytes(let bytes): try extractor.write(bytes, to: member.pathBytes, attributes: attributes(member))
           case .stream(let entry):
             let base = done
-            try await extractor.write(
-              entry, of: cotar, to: member.pathBytes, attributes: attributes(member),
-              progress: { if progress { bar?.update(base + $0) } })
+            try await EntryFetcher.streaming(member.pathBytes, entry) {
+              try await extractor.write(
+                entry, of: cotar, to: member.pathBytes, attributes: attributes(member),
+                progress: { if progress { bar?.update(base + $0) } })
+            }
           case .missing: break
           }
           written.insert(member.pathBytes)

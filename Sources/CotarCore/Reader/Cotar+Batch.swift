@@ -54,7 +54,7 @@ extension Cotar {
       let located = try paths.map { path in
         try entryInMemory(hash: PathHash.fnv1a64(path), path: path)
       }
-      return try await read(entries: located, options: options)
+      return try await read(entries: located, options: options, paths: { paths[$0] })
     }
     return try await read(pathBytes: paths.map { Array($0.utf8) }, options: options)
   }
@@ -73,7 +73,7 @@ extension Cotar {
     let located = try await entries(
       pathBytes: pathBytes, concurrency: options.lookupConcurrency, indexReads: options.indexReads,
       indexGap: options.coalesceGap)
-    return try await read(entries: located, options: options)
+    return try await read(entries: located, options: options, paths: { String(decoding: pathBytes[$0], as: UTF8.self) })
   }
 
   /// The bytes of many located entries (as ``entries(pathBytes:concurrency:indexReads:indexGap:)``
@@ -81,19 +81,35 @@ extension Cotar {
   /// closer than `options.coalesceGap` are fetched with one read, `options.readConcurrency`
   /// at once. Results are held in memory: stream large entries with ``chunks(of:options:)-(CotarEntry,_)``.
   ///
-  /// - Throws: the first `CotarError` any read throws.
+  /// - Throws: the first `CotarError` any read throws, naming the byte offset of the entry
+  ///   (of a coalesced read, the member holding the failure).
   public func read(entries located: [CotarEntry?], options: BatchReadOptions = BatchReadOptions()) async throws
+    -> [[UInt8]?]
+  {
+    try await read(entries: located, options: options, paths: nil)
+  }
+
+  /// ``read(entries:options:)``; `paths` gives the path at a position of `located`, named
+  /// when a read fails.
+  func read(entries located: [CotarEntry?], options: BatchReadOptions, paths: (@Sendable (Int) -> String)?) async throws
     -> [[UInt8]?]
   {
     let present = located.enumerated().compactMap { item in item.element.map { (item.offset, $0) } }
     if let synchronousData {
-      return try readLocally(present, count: located.count, from: synchronousData, options: options)
+      return try readLocally(present, count: located.count, from: synchronousData, options: options, paths: paths)
     }
     let plan = Cotar.coalesce(
       present.map(\.1), gap: options.coalesceGap, maximumBytes: options.maximumCoalescedBytes)
     var results: [[UInt8]?] = located.map { $0 == nil ? nil : [] }
     let fetched = try await boundedMap(plan, concurrency: options.readConcurrency) { read in
-      try await self.data.read(read.range)
+      do {
+        return try await self.data.read(read.range)
+      } catch {
+        let member = failedMember(read.members, at: (error as? CotarError)?.offset) { present[$0].1.range }
+        let position = member.map { present[$0].0 }
+        throw entryReadError(
+          error, path: position.flatMap { paths?($0) }, offset: member.map { present[$0].1.offset } ?? read.range.lowerBound)
+      }
     }
     for (read, bytes) in zip(plan, fetched) {
       for member in read.members {
@@ -113,7 +129,8 @@ extension Cotar {
   /// without tasks, neighbours at most `min(options.coalesceGap, 4 KiB)` apart read with one
   /// `pread` into a scratch buffer, a lone entry read straight into its result array.
   private func readLocally(
-    _ present: [(Int, CotarEntry)], count: Int, from source: any SynchronousRangeSource, options: BatchReadOptions
+    _ present: [(Int, CotarEntry)], count: Int, from source: any SynchronousRangeSource, options: BatchReadOptions,
+    paths: (@Sendable (Int) -> String)?
   ) throws -> [[UInt8]?] {
     var results = [[UInt8]?](repeating: nil, count: count)
     // (offset, end, position) of every entry with data, in offset order.
@@ -139,23 +156,29 @@ extension Cotar {
       }
       let range = order[first].offset..<end
       let size = Int(end - range.lowerBound)
-      if last == first + 1 {
-        results[order[first].position] = try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-          try source.readSync(range, into: UnsafeMutableRawBufferPointer(buffer))
-          initialized = size
-        }
-      } else {
-        if (scratch?.count ?? 0) < size {
-          scratch?.deallocate()
-          scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1 << 16), alignment: 64)
-        }
-        if let buffer = scratch {
-          try source.readSync(range, into: buffer)
-          for member in order[first..<last] {
-            let start = Int(member.offset - range.lowerBound)
-            results[member.position] = Array(buffer[start..<(start + Int(member.end - member.offset))])
+      do {
+        if last == first + 1 {
+          results[order[first].position] = try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            try source.readSync(range, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = size
+          }
+        } else {
+          if (scratch?.count ?? 0) < size {
+            scratch?.deallocate()
+            scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1 << 16), alignment: 64)
+          }
+          if let buffer = scratch {
+            try source.readSync(range, into: buffer)
+            for member in order[first..<last] {
+              let start = Int(member.offset - range.lowerBound)
+              results[member.position] = Array(buffer[start..<(start + Int(member.end - member.offset))])
+            }
           }
         }
+      } catch {
+        let member = failedMember(order[first..<last], at: (error as? CotarError)?.offset) { $0.offset..<$0.end }
+        throw entryReadError(
+          error, path: member.flatMap { paths?($0.position) }, offset: member?.offset ?? range.lowerBound)
       }
       first = last
     }

@@ -56,14 +56,19 @@ extension Cotar {
   /// The bytes of a located entry as a stream of chunks in bounded memory: use it for
   /// entries of any size (``read(_:)->[UInt8]`` holds the whole entry).
   public func chunks(of entry: CotarEntry, options: StreamOptions = StreamOptions()) -> RangeChunks {
-    RangeChunks(source: data, range: entry.range, options: options)
+    chunks(of: entry, path: nil, options: options)
+  }
+
+  /// The chunks of `entry`; a failed read names `path`.
+  func chunks(of entry: CotarEntry, path: String?, options: StreamOptions) -> RangeChunks {
+    RangeChunks(source: data, range: entry.range, options: options, entryPath: path)
   }
 
   /// The bytes of `path` as a stream of chunks, or `nil` when it is not indexed.
   ///
   /// - Throws: as ``entry(_:)``.
   public func chunks(of path: String, options: StreamOptions = StreamOptions()) async throws -> RangeChunks? {
-    try await entry(path).map { chunks(of: $0, options: options) }
+    try await entry(path).map { chunks(of: $0, path: path, options: options) }
   }
 
   /// Streams a located entry into `sink`, chunk by chunk, holding at most
@@ -75,8 +80,15 @@ extension Cotar {
     _ entry: CotarEntry, to sink: inout Sink, options: StreamOptions = StreamOptions(),
     progress: ((UInt64) -> Void)? = nil
   ) async throws {
+    try await read(entry, path: nil, to: &sink, options: options, progress: progress)
+  }
+
+  /// ``read(_:to:options:progress:)`` naming `path` when a read fails.
+  func read<Sink: ByteSink>(
+    _ entry: CotarEntry, path: String?, to sink: inout Sink, options: StreamOptions, progress: ((UInt64) -> Void)?
+  ) async throws {
     var done: UInt64 = 0
-    for try await chunk in chunks(of: entry, options: options) {
+    for try await chunk in chunks(of: entry, path: path, options: options) {
       try await sink.write(chunk)
       done += UInt64(chunk.count)
       progress?(done)
@@ -92,7 +104,7 @@ extension Cotar {
     _ path: String, to sink: inout Sink, options: StreamOptions = StreamOptions(), progress: ((UInt64) -> Void)? = nil
   ) async throws -> CotarEntry? {
     guard let entry = try await entry(path) else { return nil }
-    try await read(entry, to: &sink, options: options, progress: progress)
+    try await read(entry, path: path, to: &sink, options: options, progress: progress)
     return entry
   }
 
@@ -115,19 +127,29 @@ extension Cotar {
     _ entry: CotarEntry, toFileDescriptor descriptor: Int32, named name: String? = nil,
     options: StreamOptions = StreamOptions(), progress: ((UInt64) -> Void)? = nil
   ) async throws -> EntryCopyMethod {
+    try await read(entry, path: nil, toFileDescriptor: descriptor, named: name, options: options, progress: progress)
+  }
+
+  /// ``read(_:toFileDescriptor:named:options:progress:)`` naming `path` when a read fails.
+  func read(
+    _ entry: CotarEntry, path: String?, toFileDescriptor descriptor: Int32, named name: String?,
+    options: StreamOptions, progress: ((UInt64) -> Void)?
+  ) async throws -> EntryCopyMethod {
     if entry.size == 0 { return .none }
     var method = EntryCopyMethod.readWrite
     var done: UInt64 = 0
     if let (input, counting) = localFile() {
       let output = FileDescriptorSink(descriptor: descriptor, name: name)
-      (done, method) = try kernelCopy(entry, from: input, counting: counting, to: output, options: options, progress: progress)
+      (done, method) = try readingEntrySync(path, offset: entry.offset) {
+        try kernelCopy(entry, from: input, counting: counting, to: output, options: options, progress: progress)
+      }
       if done == entry.size { return method }
       method = .readWrite
     }
     var sink = FileDescriptorSink(descriptor: descriptor, name: name)
     let rest = CotarEntry(offset: entry.offset + done, size: entry.size - done)
     let base = done
-    try await read(rest, to: &sink, options: options) { progress?(base + $0) }
+    try await read(rest, path: path, to: &sink, options: options) { progress?(base + $0) }
     return method
   }
 
@@ -141,7 +163,7 @@ extension Cotar {
     options: StreamOptions = StreamOptions(), progress: ((UInt64) -> Void)? = nil
   ) async throws -> CotarEntry? {
     guard let entry = try await entry(path) else { return nil }
-    try await read(entry, toFileDescriptor: descriptor, named: name, options: options, progress: progress)
+    try await read(entry, path: path, toFileDescriptor: descriptor, named: name, options: options, progress: progress)
     return entry
   }
 

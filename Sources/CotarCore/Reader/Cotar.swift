@@ -140,7 +140,7 @@ public struct Cotar: Sendable {
   /// - Throws: as ``entry(_:)`` and ``RangeSource/read(_:)``.
   public func read(_ path: String) async throws -> [UInt8]? {
     guard let entry = try await entry(path) else { return nil }
-    return try await read(entry)
+    return try await readingEntry(path, offset: entry.offset) { try await read(entry) }
   }
 
   /// The bytes of the entry with raw path bytes, or `nil` when it is not indexed.
@@ -148,16 +148,18 @@ public struct Cotar: Sendable {
   /// - Throws: as ``read(_:)->[UInt8]?``.
   public func read(pathBytes: [UInt8]) async throws -> [UInt8]? {
     guard let entry = try await entry(pathBytes: pathBytes) else { return nil }
-    return try await read(entry)
+    return try await readingEntry(String(decoding: pathBytes, as: UTF8.self), offset: entry.offset) {
+      try await read(entry)
+    }
   }
 
   /// The bytes of a located entry; a 0-byte entry does no read. The whole entry is held in
   /// memory: for large entries use ``chunks(of:options:)-(CotarEntry,_)``.
   ///
-  /// - Throws: as ``RangeSource/read(_:)``.
+  /// - Throws: as ``RangeSource/read(_:)``, the `CotarError` naming the entry's byte offset.
   public func read(_ entry: CotarEntry) async throws -> [UInt8] {
     if entry.size == 0 { return [] }
-    return try await data.read(entry.range)
+    return try await readingEntry(nil, offset: entry.offset) { try await data.read(entry.range) }
   }
 
   /// Reads `path`'s bytes into the start of `buffer`, reusing the caller's memory (what a
@@ -170,7 +172,7 @@ public struct Cotar: Sendable {
     let hash = PathHash.fnv1a64(path)
     if case .resolved(let count) = try readWithoutSuspending(hash: hash, path: path, into: buffer) { return count }
     guard let entry = try await entry(hash: hash, path: path) else { return nil }
-    try await read(entry, into: buffer)
+    try await readingEntry(path, offset: entry.offset) { try await read(entry, into: buffer) }
     return Int(entry.size)
   }
 
@@ -197,7 +199,11 @@ public struct Cotar: Sendable {
       guard case .resolved(let found) = index.lookupInMemory(hash: hash) else { return .needsAsync }
       guard let entry = found else { return .resolved(nil) }
       if let dataLimit, entry.offset + entry.size > dataLimit { try checkWithinData(entry, path: path) }
-      if entry.size > 0 { try fileData._withUnsafeGuaranteedRef { try $0.readSync(entry.range, into: buffer) } }
+      if entry.size > 0 {
+        try readingEntrySync(path, offset: entry.offset) {
+          try fileData._withUnsafeGuaranteedRef { try $0.readSync(entry.range, into: buffer) }
+        }
+      }
       return .resolved(Int(entry.size))
     }
     guard let synchronousData, case .resolved(let found) = index.lookupInMemory(hash: hash) else {
@@ -205,7 +211,9 @@ public struct Cotar: Sendable {
     }
     guard let entry = found else { return .resolved(nil) }
     try checkWithinData(entry, path: path)
-    if entry.size > 0 { try synchronousData.readSync(entry.range, into: buffer) }
+    if entry.size > 0 {
+      try readingEntrySync(path, offset: entry.offset) { try synchronousData.readSync(entry.range, into: buffer) }
+    }
     return .resolved(Int(entry.size))
   }
 
@@ -222,6 +230,6 @@ public struct Cotar: Sendable {
   /// - Throws: as ``read(_:into:)->_``.
   public func read(_ entry: CotarEntry, into buffer: UnsafeMutableRawBufferPointer) async throws {
     if entry.size == 0 { return }
-    try await data.read(entry.range, into: buffer)
+    try await readingEntry(nil, offset: entry.offset) { try await data.read(entry.range, into: buffer) }
   }
 }

@@ -22,37 +22,48 @@ public struct RangeChunks: AsyncSequence, Sendable {
   public let range: Range<UInt64>
   /// Chunk sizes and reads in flight.
   public let options: StreamOptions
+  /// The entry streamed, named in read errors, when known.
+  let entryPath: String?
 
   /// A stream of `range` of `source`; no read starts before the first `next()`.
   public init(source: any RangeSource, range: Range<UInt64>, options: StreamOptions = StreamOptions()) {
+    self.init(source: source, range: range, options: options, entryPath: nil)
+  }
+
+  /// A stream of an entry's bytes; a failed read names `entryPath`.
+  init(source: any RangeSource, range: Range<UInt64>, options: StreamOptions, entryPath: String?) {
     self.source = source
     self.range = range
     self.options = options
+    self.entryPath = entryPath
   }
 
   /// Starts reading.
   public func makeAsyncIterator() -> Iterator {
-    Iterator(source: source, range: range, options: options)
+    Iterator(source: source, range: range, options: options, entryPath: entryPath)
   }
 
   /// Hands out the chunks in order, keeping the planned reads in flight.
   public struct Iterator: AsyncIteratorProtocol {
     private let source: any RangeSource
+    private let entryPath: String?
     private var cursor: PartCursor
     private let depth: Int
     private let pending = PendingReads()
 
-    init(source: any RangeSource, range: Range<UInt64>, options: StreamOptions) {
+    init(source: any RangeSource, range: Range<UInt64>, options: StreamOptions, entryPath: String?) {
       let local = CotarIndex.isLocal(source)
       self.source = source
+      self.entryPath = entryPath
       self.cursor = PartCursor(range: range, options: options, local: local)
       self.depth = local ? 1 : options.partsInFlight
     }
 
     /// The next chunk, or `nil` after the last one.
     ///
-    /// - Throws: the `CotarError` of a failed read (the reads still in flight are cancelled
-    ///   and the stream ends), or `CancellationError` when the task is cancelled.
+    /// - Throws: the `CotarError` of a failed read, naming the byte offset of the part read
+    ///   (and the entry, when streamed from ``Cotar``); the reads still in flight are cancelled
+    ///   and the stream ends. `CancellationError` when the task is cancelled.
     public mutating func next() async throws -> [UInt8]? {
       do {
         try Task.checkCancellation()
@@ -79,7 +90,8 @@ public struct RangeChunks: AsyncSequence, Sendable {
     private mutating func launch() {
       while pending.count < depth, let piece = cursor.next() {
         let source = self.source
-        pending.append(Task { try await source.read(piece) })
+        let path = entryPath
+        pending.append(Task { try await readingEntry(path, offset: piece.lowerBound) { try await source.read(piece) } })
       }
     }
   }
