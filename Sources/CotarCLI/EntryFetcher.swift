@@ -23,29 +23,6 @@ struct EntryFetcher {
   /// Entries read in one batch at most.
   static let batchCount = 1024
 
-  /// Runs `body`, a streamed read of `entry`; a `CotarError` it throws at a byte offset of
-  /// the entry (a failed read, not a failed write) names `path`.
-  static func streaming<T>(_ path: [UInt8], _ entry: CotarEntry, _ body: () async throws -> T) async throws -> T {
-    do {
-      return try await body()
-    } catch {
-      throw holds(entry, error) ? naming(error, path) : error
-    }
-  }
-
-  /// Whether `error` is a `CotarError` without a path at a byte offset inside `entry`.
-  private static func holds(_ entry: CotarEntry?, _ error: any Error) -> Bool {
-    guard let entry, let error = error as? CotarError, error.path == nil, let offset = error.offset else { return false }
-    return entry.range.contains(offset)
-  }
-
-  /// `error` (a `CotarError`) with its entry path set to `path`, escaped for messages.
-  private static func naming(_ error: any Error, _ path: [UInt8]) -> any Error {
-    guard var error = error as? CotarError else { return error }
-    error.path = String(decoding: escapedName(path), as: UTF8.self)
-    return error
-  }
-
   /// The archive read from.
   var cotar: Cotar
   /// Concurrency and coalescing of the batch reads.
@@ -53,27 +30,17 @@ struct EntryFetcher {
 
   /// Calls `body` with the position in `located` and the payload of every entry, in order.
   ///
-  /// - Parameter path: the path of the entry at a position, named by a failed read.
-  /// - Throws: the first error of a read or of `body`; a `CotarError` of a read (a batch, or a
-  ///   stream in `body`) names the entry and its byte offset.
+  /// - Parameter paths: the entries' paths (same order), named in read errors.
+  /// - Throws: the first error of a read or of `body`.
   func forEach(
-    _ located: [CotarEntry?], path: (Int) -> [UInt8], _ body: (Int, Payload) async throws -> Void
+    _ located: [CotarEntry?], paths: [[UInt8]]? = nil, _ body: (Int, Payload) async throws -> Void
   ) async throws {
     var run: [Int] = []
     var runBytes: UInt64 = 0
-    /// `error` naming the entry of `positions` that holds its byte offset.
-    func naming(_ error: any Error, among positions: [Int]) -> any Error {
-      guard let position = positions.first(where: { Self.holds(located[$0], error) }) else { return error }
-      return Self.naming(error, path(position))
-    }
     func flush() async throws {
       guard !run.isEmpty else { return }
-      let results: [[UInt8]?]
-      do {
-        results = try await cotar.read(entries: run.map { located[$0] }, options: options)
-      } catch {
-        throw naming(error, among: run)
-      }
+      let results = try await cotar.read(
+        entries: run.map { located[$0] }, paths: paths.map { paths in run.map { paths[$0] } }, options: options)
       for (position, bytes) in zip(run, results) { try await body(position, bytes.map(Payload.bytes) ?? .missing) }
       run = []
       runBytes = 0
@@ -90,5 +57,18 @@ struct EntryFetcher {
       try await body(position, .stream(entry))
     }
     try await flush()
+  }
+
+  /// Runs `body` (a streamed read of the entry at `path`), naming `path` in a `CotarError`
+  /// that names no entry (a located entry's read does not know its path).
+  ///
+  /// - Throws: what `body` throws.
+  static func naming<Result>(_ path: [UInt8], _ body: () async throws -> Result) async throws -> Result {
+    do {
+      return try await body()
+    } catch var error as CotarError where error.path == nil {
+      error.path = String(decoding: path, as: UTF8.self)
+      throw error
+    }
   }
 }

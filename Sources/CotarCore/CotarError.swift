@@ -10,7 +10,7 @@ public struct CotarError: Error, Sendable, CustomStringConvertible {
     private enum Value: String, Sendable {
       case truncated, invalidMagic, unsupportedVersion, corruptIndex, invalidTar
       case hashCollision, indexTooDense, limitExceeded, io, rangeNotHonoured
-      case sourceChanged, httpStatus, invalidArgument, outputExists, notFound, staleNameTable
+      case sourceChanged, httpStatus, invalidArgument, outputExists, notFound, staleNameTable, staleIndex
     }
     private let value: Value
     private init(_ value: Value) { self.value = value }
@@ -48,6 +48,10 @@ public struct CotarError: Error, Sendable, CustomStringConvertible {
     /// A name table does not describe the tar its index describes (a stale `X.tar.names`
     /// beside a rebuilt index): its data offsets cannot be trusted.
     public static let staleNameTable = Code(.staleNameTable)
+    /// A sidecar index does not describe its tar any more: the tar header block before an
+    /// entry's data is not that entry's (the tar was rewritten after it was indexed), so the
+    /// record's offset and size cannot be trusted (SPEC §8.5). Rebuild the index.
+    public static let staleIndex = Code(.staleIndex)
 
     /// The code's name, such as `truncated`.
     public var description: String { value.rawValue }

@@ -146,7 +146,7 @@ struct ExtractCommand: AsyncParsableCommand {
     /// Writes `files` through the shared read path (neighbours coalesced, large files streamed).
     func write(_ files: [NameEntry], progress: Bool) async throws {
       let located = try files.map { try cotar.located($0) }
-      try await EntryFetcher(cotar: cotar, options: batch).forEach(located, path: { files[$0].pathBytes }) {
+      try await EntryFetcher(cotar: cotar, options: batch).forEach(located, paths: files.map(\.pathBytes)) {
         position, payload in
         let member = files[position]
         try await attempt {
@@ -154,7 +154,7 @@ struct ExtractCommand: AsyncParsableCommand {
           case .bytes(let bytes): try extractor.write(bytes, to: member.pathBytes, attributes: attributes(member))
           case .stream(let entry):
             let base = done
-            try await EntryFetcher.streaming(member.pathBytes, entry) {
+            try await EntryFetcher.naming(member.pathBytes) {
               try await extractor.write(
                 entry, of: cotar, to: member.pathBytes, attributes: attributes(member),
                 progress: { if progress { bar?.update(base + $0) } })

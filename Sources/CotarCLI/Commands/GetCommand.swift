@@ -152,7 +152,7 @@ struct GetCommand: AsyncParsableCommand {
         located = try await cotar.entries(
           pathBytes: chunk, concurrency: concurrency, indexReads: batch.indexReads, indexGap: coalesceGap)
       }
-      try await fetcher.forEach(located, path: { chunk[$0] }) { position, payload in
+      try await fetcher.forEach(located, paths: chunk) { position, payload in
         if case .missing = payload, let big = beyondIndex[chunk[position]] {
           try await body(chunk[position], .stream(big), table)
         } else if case .missing = payload, let linked = try await linkedBytes(chunk[position], in: cotar, table: table) {
@@ -208,7 +208,7 @@ struct GetCommand: AsyncParsableCommand {
   ) async throws {
     let bar = TransferProgress.make(String(decoding: path, as: UTF8.self), total: entry.size)
     defer { bar?.finish() }
-    try await EntryFetcher.streaming(path, entry) { try await body(bar.map { bar in { bar.update($0) } }) }
+    try await EntryFetcher.naming(path) { try await body(bar.map { bar in { bar.update($0) } }) }
   }
 
   /// Entries (of one archive, or of several shards) to `directory`/PATH, in batches, through ``SafeExtractor``: nothing is written

@@ -49,7 +49,7 @@ extension Cotar {
       let indexed = try await self.entry(pathBytes: entry.pathBytes)
       try checkAgainstIndex(entry, located: location, indexed: indexed, table: table)
     }
-    return try await read(location)
+    return try await read(location, path: entry.path)
   }
 
   /// Throws `.staleNameTable` unless the index holds `entry`'s path at `located`. A hard

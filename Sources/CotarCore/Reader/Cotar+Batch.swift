@@ -54,7 +54,12 @@ extension Cotar {
       let located = try paths.map { path in
         try entryInMemory(hash: PathHash.fnv1a64(path), path: path)
       }
-      return try await read(entries: located, options: options, paths: { paths[$0] })
+      do {
+        return try await read(entries: located, paths: checksEntryHeaders ? paths.map { Array($0.utf8) } : nil, options: options)
+      } catch {
+        // The path is named here, only on failure: no byte copies of the paths otherwise.
+        throw Self.naming(error, in: located) { paths[$0] }
+      }
     }
     return try await read(pathBytes: paths.map { Array($0.utf8) }, options: options)
   }
@@ -73,48 +78,57 @@ extension Cotar {
     let located = try await entries(
       pathBytes: pathBytes, concurrency: options.lookupConcurrency, indexReads: options.indexReads,
       indexGap: options.coalesceGap)
-    return try await read(entries: located, options: options, paths: { String(decoding: pathBytes[$0], as: UTF8.self) })
+    return try await read(entries: located, paths: pathBytes, options: options)
   }
 
   /// The bytes of many located entries (as ``entries(pathBytes:concurrency:indexReads:indexGap:)``
   /// returns them), in order; `nil` stays `nil`. Data reads are sorted by offset, neighbours
   /// closer than `options.coalesceGap` are fetched with one read, `options.readConcurrency`
   /// at once. Results are held in memory: stream large entries with ``chunks(of:options:)-(CotarEntry,_)``.
+  /// For a sidecar layout (``checksEntryHeaders``) every read also covers the 512-byte tar
+  /// header before each entry's data, checked before the entry's bytes are returned.
   ///
+  /// - Parameter paths: the entries' paths, in the same order, to name in errors (optional).
   /// - Throws: the first `CotarError` any read throws, naming the byte offset of the entry
-  ///   (of a coalesced read, the member holding the failure).
-  public func read(entries located: [CotarEntry?], options: BatchReadOptions = BatchReadOptions()) async throws
-    -> [[UInt8]?]
-  {
-    try await read(entries: located, options: options, paths: nil)
-  }
-
-  /// ``read(entries:options:)``; `paths` gives the path at a position of `located`, named
-  /// when a read fails.
-  func read(entries located: [CotarEntry?], options: BatchReadOptions, paths: (@Sendable (Int) -> String)?) async throws
-    -> [[UInt8]?]
-  {
+  ///   (of a coalesced read, the member holding the failure) and its path when `paths` has
+  ///   it; `.staleIndex` when an entry's header does not describe it (``EntryHeaderCheck``).
+  public func read(
+    entries located: [CotarEntry?], paths: [[UInt8]]? = nil, options: BatchReadOptions = BatchReadOptions()
+  ) async throws -> [[UInt8]?] {
     let present = located.enumerated().compactMap { item in item.element.map { (item.offset, $0) } }
-    if let synchronousData {
-      return try readLocally(present, count: located.count, from: synchronousData, options: options, paths: paths)
+    // The header block (SPEC §8.5) is read with the data: each read starts `lead` bytes early.
+    let lead: UInt64 = checksEntryHeaders ? EntryHeaderCheck.blockSize : 0
+    @Sendable func name(_ position: Int) -> String? {
+      paths.flatMap { position < $0.count ? String(decoding: $0[position], as: UTF8.self) : nil }
     }
-    let plan = Cotar.coalesce(
-      present.map(\.1), gap: options.coalesceGap, maximumBytes: options.maximumCoalescedBytes)
+    func check(_ position: Int, _ entry: CotarEntry) -> EntryHeaderCheck? {
+      headerCheck(for: entry, path: name(position))
+    }
+    for (position, entry) in present where entry.size > 0 { _ = try check(position, entry)?.headerOffset() }
+    if let synchronousData {
+      return try readLocally(
+        present, count: located.count, from: synchronousData, lead: lead, options: options, name: name
+      ) {
+        check($0, $1)
+      }
+    }
+    let spans = present.map { CotarEntry(offset: $0.1.offset - ($0.1.size > 0 ? lead : 0), size: $0.1.size > 0 ? $0.1.size + lead : 0) }
+    let plan = Cotar.coalesce(spans, gap: options.coalesceGap, maximumBytes: options.maximumCoalescedBytes)
     var results: [[UInt8]?] = located.map { $0 == nil ? nil : [] }
     let fetched = try await boundedMap(plan, concurrency: options.readConcurrency) { read in
       do {
         return try await self.data.read(read.range)
       } catch {
-        let member = failedMember(read.members, at: (error as? CotarError)?.offset) { present[$0].1.range }
-        let position = member.map { present[$0].0 }
+        let member = failedMember(read.members, at: (error as? CotarError)?.offset) { spans[$0].range }
         throw entryReadError(
-          error, path: position.flatMap { paths?($0) }, offset: member.map { present[$0].1.offset } ?? read.range.lowerBound)
+          error, path: member.flatMap { name(present[$0].0) }, offset: member.map { present[$0].1.offset } ?? read.range.lowerBound)
       }
     }
     for (read, bytes) in zip(plan, fetched) {
       for member in read.members {
         let (position, entry) = present[member]
         let start = Int(entry.offset - read.range.lowerBound)
+        if let check = check(position, entry) { try await check.verify(bytes[(start - Int(lead))..<start], from: data) }
         results[position] = Array(bytes[start..<(start + Int(entry.size))])
       }
     }
@@ -127,17 +141,25 @@ extension Cotar {
 
   /// ``read(entries:options:)`` on a local source (a file or memory): in offset order,
   /// without tasks, neighbours at most `min(options.coalesceGap, 4 KiB)` apart read with one
-  /// `pread` into a scratch buffer, a lone entry read straight into its result array.
+  /// `pread` into a scratch buffer, a lone entry read straight into its result array. With a
+  /// `lead` (the header check of a sidecar layout) each entry's read starts that many bytes
+  /// early and `check` verifies them before the entry's bytes are kept.
   private func readLocally(
-    _ present: [(Int, CotarEntry)], count: Int, from source: any SynchronousRangeSource, options: BatchReadOptions,
-    paths: (@Sendable (Int) -> String)?
+    _ present: [(Int, CotarEntry)], count: Int, from source: any SynchronousRangeSource, lead: UInt64,
+    options: BatchReadOptions, name: (Int) -> String?, check: (Int, CotarEntry) -> EntryHeaderCheck?
   ) throws -> [[UInt8]?] {
     var results = [[UInt8]?](repeating: nil, count: count)
     // (offset, end, position) of every entry with data, in offset order.
     var order: [(offset: UInt64, end: UInt64, position: Int)] = []
     order.reserveCapacity(present.count)
+    var entries: [CotarEntry] = lead == 0 ? [] : Array(repeating: CotarEntry(offset: 0, size: 0), count: count)
     for (position, entry) in present {
-      if entry.size == 0 { results[position] = [] } else { order.append((entry.offset, entry.offset + entry.size, position)) }
+      if entry.size == 0 {
+        results[position] = []
+      } else {
+        order.append((entry.offset - lead, entry.offset + entry.size, position))
+        if lead > 0 { entries[position] = entry }
+      }
     }
     order.sort { $0.offset < $1.offset }
     let gap = min(options.coalesceGap, Self.localCoalesceGap)
@@ -157,7 +179,7 @@ extension Cotar {
       let range = order[first].offset..<end
       let size = Int(end - range.lowerBound)
       do {
-        if last == first + 1 {
+        if last == first + 1 && lead == 0 {
           results[order[first].position] = try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             try source.readSync(range, into: UnsafeMutableRawBufferPointer(buffer))
             initialized = size
@@ -170,19 +192,33 @@ extension Cotar {
           if let buffer = scratch {
             try source.readSync(range, into: buffer)
             for member in order[first..<last] {
-              let start = Int(member.offset - range.lowerBound)
-              results[member.position] = Array(buffer[start..<(start + Int(member.end - member.offset))])
+              // The member's read starts at `from` (its header block when `lead` is 512).
+              let from = Int(member.offset - range.lowerBound)
+              let start = from + Int(lead)
+              if lead > 0, let check = check(member.position, entries[member.position]) {
+                try check.verify(UnsafeRawBufferPointer(rebasing: buffer[from..<start]), from: source)
+              }
+              results[member.position] = Array(buffer[start..<(from + Int(member.end - member.offset))])
             }
           }
         }
       } catch {
         let member = failedMember(order[first..<last], at: (error as? CotarError)?.offset) { $0.offset..<$0.end }
         throw entryReadError(
-          error, path: member.flatMap { paths?($0.position) }, offset: member?.offset ?? range.lowerBound)
+          error, path: member.flatMap { name($0.position) }, offset: member.map { $0.offset + lead } ?? range.lowerBound)
       }
       first = last
     }
     return results
+  }
+
+  /// `error` naming the entry of `located` that holds its byte offset, when it names none.
+  static func naming(_ error: any Error, in located: [CotarEntry?], path: (Int) -> String) -> any Error {
+    guard var failure = error as? CotarError, failure.path == nil, let offset = failure.offset,
+      let position = located.firstIndex(where: { $0?.range.contains(offset) == true })
+    else { return error }
+    failure.path = path(position)
+    return failure
   }
 
   /// Locates many entries, in the order of `pathBytes`: the index slots are prefetched as

@@ -55,13 +55,16 @@ public enum EntryCopyMethod: Sendable, Hashable {
 extension Cotar {
   /// The bytes of a located entry as a stream of chunks in bounded memory: use it for
   /// entries of any size (``read(_:)->[UInt8]`` holds the whole entry).
+  /// For a sidecar layout the first read also covers the entry's tar header, checked before
+  /// the first chunk is handed out (``EntryHeaderCheck``).
   public func chunks(of entry: CotarEntry, options: StreamOptions = StreamOptions()) -> RangeChunks {
     chunks(of: entry, path: nil, options: options)
   }
 
-  /// The chunks of `entry`; a failed read names `path`.
+  /// ``chunks(of:options:)-(CotarEntry,_)`` naming `path` in errors.
   func chunks(of entry: CotarEntry, path: String?, options: StreamOptions) -> RangeChunks {
-    RangeChunks(source: data, range: entry.range, options: options, entryPath: path)
+    RangeChunks(
+      source: data, range: entry.range, options: options, headerCheck: headerCheck(for: entry, path: path), entryPath: path)
   }
 
   /// The bytes of `path` as a stream of chunks, or `nil` when it is not indexed.
@@ -87,8 +90,15 @@ extension Cotar {
   func read<Sink: ByteSink>(
     _ entry: CotarEntry, path: String?, to sink: inout Sink, options: StreamOptions, progress: ((UInt64) -> Void)?
   ) async throws {
+    try await stream(chunks(of: entry, path: path, options: options), to: &sink, progress: progress)
+  }
+
+  /// Writes every chunk of `chunks` to `sink`, reporting the bytes done after each.
+  private func stream<Sink: ByteSink>(
+    _ chunks: RangeChunks, to sink: inout Sink, progress: ((UInt64) -> Void)?
+  ) async throws {
     var done: UInt64 = 0
-    for try await chunk in chunks(of: entry, path: path, options: options) {
+    for try await chunk in chunks {
       try await sink.write(chunk)
       done += UInt64(chunk.count)
       progress?(done)
@@ -121,7 +131,9 @@ extension Cotar {
   ///   - progress: called with the bytes done so far after each copy or chunk.
   /// - Returns: how the bytes were moved (the last method used).
   /// - Throws: `CotarError` `.truncated` when the archive ends inside the entry, `.io` when
-  ///   writing fails, the source's errors; `CancellationError` when cancelled.
+  ///   writing fails, `.staleIndex` (nothing written) when the entry's tar header does not
+  ///   describe it in a sidecar layout (a kernel copy first reads that header with one
+  ///   512-byte `pread`), the source's errors; `CancellationError` when cancelled.
   @discardableResult
   public func read(
     _ entry: CotarEntry, toFileDescriptor descriptor: Int32, named name: String? = nil,
@@ -138,7 +150,16 @@ extension Cotar {
     if entry.size == 0 { return .none }
     var method = EntryCopyMethod.readWrite
     var done: UInt64 = 0
+    var check = headerCheck(for: entry, path: path)
     if let (input, counting) = localFile() {
+      if let pending = check {
+        // The kernel copies the data without looking at it: check the header first.
+        let header = try pending.headerOffset()
+        try await readingEntry(path, offset: header) {
+          try await pending.verify(try await data.read(header..<entry.offset)[...], from: data)
+        }
+        check = nil
+      }
       let output = FileDescriptorSink(descriptor: descriptor, name: name)
       (done, method) = try readingEntrySync(path, offset: entry.offset) {
         try kernelCopy(entry, from: input, counting: counting, to: output, options: options, progress: progress)
@@ -147,9 +168,11 @@ extension Cotar {
       method = .readWrite
     }
     var sink = FileDescriptorSink(descriptor: descriptor, name: name)
-    let rest = CotarEntry(offset: entry.offset + done, size: entry.size - done)
+    let rest = RangeChunks(
+      source: data, range: (entry.offset + done)..<entry.range.upperBound, options: options, headerCheck: check,
+      entryPath: path)
     let base = done
-    try await read(rest, path: path, to: &sink, options: options) { progress?(base + $0) }
+    try await stream(rest, to: &sink) { progress?(base + $0) }
     return method
   }
 

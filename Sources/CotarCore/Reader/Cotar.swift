@@ -58,6 +58,10 @@ public struct Cotar: Sendable {
   public let data: any RangeSource
   /// Where the tar bytes end, when known (the index start in a `.tar.co`); data past it is rejected.
   public let dataLimit: UInt64?
+  /// Whether every data read also reads and checks the tar header block before the entry's
+  /// data (``EntryHeaderCheck``, SPEC §8.5): set for a sidecar layout (the data comes from
+  /// another file than the index, which may have been rewritten since), never for a `.tar.co`.
+  public let checksEntryHeaders: Bool
 
   /// `data`, when it can read without suspending (local files, memory).
   let synchronousData: (any SynchronousRangeSource)?
@@ -70,13 +74,24 @@ public struct Cotar: Sendable {
   private let readsWithoutSuspending: Bool
 
   /// Wraps an already opened index and data source.
-  public init(index: CotarIndex, data: any RangeSource, dataLimit: UInt64? = nil) {
+  ///
+  /// - Parameter checksEntryHeaders: check the tar header before every entry's data (see
+  ///   ``checksEntryHeaders``); pass `true` when `data` is a separate file from the index.
+  public init(index: CotarIndex, data: any RangeSource, dataLimit: UInt64? = nil, checksEntryHeaders: Bool = false) {
     self.index = index
     self.data = data
     self.dataLimit = dataLimit
+    self.checksEntryHeaders = checksEntryHeaders
     self.synchronousData = data as? any SynchronousRangeSource
-    self.fileData = (data as? FileSource).map { Unmanaged.passUnretained($0) }
+    // The thin local path has no header check: a checked archive reads through `synchronousData`.
+    self.fileData = checksEntryHeaders ? nil : (data as? FileSource).map { Unmanaged.passUnretained($0) }
     self.readsWithoutSuspending = synchronousData != nil
+  }
+
+  /// The header check of `entry` (named `path` in errors) when this archive checks headers
+  /// (a sidecar layout), else `nil`.
+  public func headerCheck(for entry: CotarEntry, path: String? = nil) -> EntryHeaderCheck? {
+    checksEntryHeaders ? EntryHeaderCheck(entry: entry, path: path, source: data.identity) : nil
   }
 
   /// Opens a single-file `.tar.co` (tar bytes followed by the index) with one suffix read.
@@ -90,13 +105,17 @@ public struct Cotar: Sendable {
 
   /// Opens a `.tar` with a separate `.tar.index` with one read of the index.
   ///
+  /// Every data read of the returned archive also reads the 512-byte tar header before the
+  /// entry's data, in the same read, and checks that it describes the entry (SPEC §8.5): a
+  /// tar rewritten after indexing fails with `CotarError` `.staleIndex` instead of returning
+  /// other bytes.
   /// - Throws: `CotarError` as ``CotarIndex/open(sidecar:speculativeBytes:lookupOptions:)``.
   public static func open(
     tar: any RangeSource, index indexSource: any RangeSource, options: OpenOptions = OpenOptions()
   ) async throws -> Cotar {
     let index = try await options.prepare(
       CotarIndex.open(sidecar: indexSource, speculativeBytes: options.speculativeBytes, lookupOptions: options.lookup))
-    return Cotar(index: index, data: tar, dataLimit: nil)
+    return Cotar(index: index, data: tar, dataLimit: nil, checksEntryHeaders: true)
   }
 
   /// Where `path`'s bytes are, or `nil` when it is not indexed.
@@ -140,7 +159,7 @@ public struct Cotar: Sendable {
   /// - Throws: as ``entry(_:)`` and ``RangeSource/read(_:)``.
   public func read(_ path: String) async throws -> [UInt8]? {
     guard let entry = try await entry(path) else { return nil }
-    return try await readingEntry(path, offset: entry.offset) { try await read(entry) }
+    return try await read(entry, path: path)
   }
 
   /// The bytes of the entry with raw path bytes, or `nil` when it is not indexed.
@@ -148,18 +167,26 @@ public struct Cotar: Sendable {
   /// - Throws: as ``read(_:)->[UInt8]?``.
   public func read(pathBytes: [UInt8]) async throws -> [UInt8]? {
     guard let entry = try await entry(pathBytes: pathBytes) else { return nil }
-    return try await readingEntry(String(decoding: pathBytes, as: UTF8.self), offset: entry.offset) {
-      try await read(entry)
-    }
+    return try await read(entry, path: String(decoding: pathBytes, as: UTF8.self))
   }
 
   /// The bytes of a located entry; a 0-byte entry does no read. The whole entry is held in
   /// memory: for large entries use ``chunks(of:options:)-(CotarEntry,_)``.
   ///
-  /// - Throws: as ``RangeSource/read(_:)``, the `CotarError` naming the entry's byte offset.
+  /// - Throws: as ``RangeSource/read(_:)``, the `CotarError` naming the entry's byte offset;
+  ///   for a sidecar layout `.staleIndex` when the tar header before the data does not
+  ///   describe the entry (``EntryHeaderCheck``).
   public func read(_ entry: CotarEntry) async throws -> [UInt8] {
+    try await read(entry, path: nil)
+  }
+
+  /// ``read(_:)->[UInt8]`` naming `path` in errors.
+  func read(_ entry: CotarEntry, path: String?) async throws -> [UInt8] {
     if entry.size == 0 { return [] }
-    return try await readingEntry(nil, offset: entry.offset) { try await data.read(entry.range) }
+    return try await readingEntry(path, offset: entry.offset) {
+      if let check = headerCheck(for: entry, path: path) { return try await check.read(entry.range, from: data) }
+      return try await data.read(entry.range)
+    }
   }
 
   /// Reads `path`'s bytes into the start of `buffer`, reusing the caller's memory (what a
@@ -172,7 +199,7 @@ public struct Cotar: Sendable {
     let hash = PathHash.fnv1a64(path)
     if case .resolved(let count) = try readWithoutSuspending(hash: hash, path: path, into: buffer) { return count }
     guard let entry = try await entry(hash: hash, path: path) else { return nil }
-    try await readingEntry(path, offset: entry.offset) { try await read(entry, into: buffer) }
+    try await read(entry, path: path, into: buffer)
     return Int(entry.size)
   }
 
@@ -212,7 +239,14 @@ public struct Cotar: Sendable {
     guard let entry = found else { return .resolved(nil) }
     try checkWithinData(entry, path: path)
     if entry.size > 0 {
-      try readingEntrySync(path, offset: entry.offset) { try synchronousData.readSync(entry.range, into: buffer) }
+      try readingEntrySync(path, offset: entry.offset) {
+        if let check = headerCheck(for: entry, path: path) {
+          try data.checkCapacity(of: buffer, for: entry.range)
+          try check.readSync(entry.range, from: synchronousData, into: buffer)
+        } else {
+          try synchronousData.readSync(entry.range, into: buffer)
+        }
+      }
     }
     return .resolved(Int(entry.size))
   }
@@ -229,7 +263,19 @@ public struct Cotar: Sendable {
   ///
   /// - Throws: as ``read(_:into:)->_``.
   public func read(_ entry: CotarEntry, into buffer: UnsafeMutableRawBufferPointer) async throws {
-    if entry.size == 0 { return }
-    try await readingEntry(nil, offset: entry.offset) { try await data.read(entry.range, into: buffer) }
+    try await read(entry, path: nil, into: buffer)
   }
+
+  /// ``read(_:into:)-(CotarEntry,_)`` naming `path` in errors.
+  func read(_ entry: CotarEntry, path: String?, into buffer: UnsafeMutableRawBufferPointer) async throws {
+    if entry.size == 0 { return }
+    try await readingEntry(path, offset: entry.offset) {
+      guard let check = headerCheck(for: entry, path: path) else { return try await data.read(entry.range, into: buffer) }
+      try data.checkCapacity(of: buffer, for: entry.range)
+      if let synchronousData { return try check.readSync(entry.range, from: synchronousData, into: buffer) }
+      let bytes = try await check.read(entry.range, from: data)
+      bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+    }
+  }
+
 }

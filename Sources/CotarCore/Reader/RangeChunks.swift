@@ -22,25 +22,38 @@ public struct RangeChunks: AsyncSequence, Sendable {
   public let range: Range<UInt64>
   /// Chunk sizes and reads in flight.
   public let options: StreamOptions
+  /// The tar header check of the entry `range` belongs to (a sidecar layout), if any: the
+  /// first read also covers the header (``EntryHeaderCheck/read(_:from:)``), and no chunk is
+  /// handed out before it passed.
+  public let headerCheck: EntryHeaderCheck?
   /// The entry streamed, named in read errors, when known.
   let entryPath: String?
 
   /// A stream of `range` of `source`; no read starts before the first `next()`.
-  public init(source: any RangeSource, range: Range<UInt64>, options: StreamOptions = StreamOptions()) {
-    self.init(source: source, range: range, options: options, entryPath: nil)
+  ///
+  /// - Parameter headerCheck: the check of the entry whose bytes `range` covers, or `nil`.
+  public init(
+    source: any RangeSource, range: Range<UInt64>, options: StreamOptions = StreamOptions(),
+    headerCheck: EntryHeaderCheck? = nil
+  ) {
+    self.init(source: source, range: range, options: options, headerCheck: headerCheck, entryPath: nil)
   }
 
   /// A stream of an entry's bytes; a failed read names `entryPath`.
-  init(source: any RangeSource, range: Range<UInt64>, options: StreamOptions, entryPath: String?) {
+  init(
+    source: any RangeSource, range: Range<UInt64>, options: StreamOptions, headerCheck: EntryHeaderCheck?,
+    entryPath: String?
+  ) {
     self.source = source
     self.range = range
     self.options = options
+    self.headerCheck = headerCheck
     self.entryPath = entryPath
   }
 
   /// Starts reading.
   public func makeAsyncIterator() -> Iterator {
-    Iterator(source: source, range: range, options: options, entryPath: entryPath)
+    Iterator(source: source, range: range, options: options, headerCheck: headerCheck, entryPath: entryPath)
   }
 
   /// Hands out the chunks in order, keeping the planned reads in flight.
@@ -50,20 +63,27 @@ public struct RangeChunks: AsyncSequence, Sendable {
     private var cursor: PartCursor
     private let depth: Int
     private let pending = PendingReads()
+    /// The header check, until the first read is launched with it.
+    private var headerCheck: EntryHeaderCheck?
 
-    init(source: any RangeSource, range: Range<UInt64>, options: StreamOptions, entryPath: String?) {
+    init(
+      source: any RangeSource, range: Range<UInt64>, options: StreamOptions, headerCheck: EntryHeaderCheck?,
+      entryPath: String?
+    ) {
       let local = CotarIndex.isLocal(source)
       self.source = source
       self.entryPath = entryPath
       self.cursor = PartCursor(range: range, options: options, local: local)
       self.depth = local ? 1 : options.partsInFlight
+      self.headerCheck = headerCheck
     }
 
     /// The next chunk, or `nil` after the last one.
     ///
     /// - Throws: the `CotarError` of a failed read, naming the byte offset of the part read
     ///   (and the entry, when streamed from ``Cotar``); the reads still in flight are cancelled
-    ///   and the stream ends. `CancellationError` when the task is cancelled.
+    ///   and the stream ends. `.staleIndex` from the header check before the first chunk, or
+    ///   `CancellationError` when the task is cancelled.
     public mutating func next() async throws -> [UInt8]? {
       do {
         try Task.checkCancellation()
@@ -91,7 +111,12 @@ public struct RangeChunks: AsyncSequence, Sendable {
       while pending.count < depth, let piece = cursor.next() {
         let source = self.source
         let path = entryPath
-        pending.append(Task { try await readingEntry(path, offset: piece.lowerBound) { try await source.read(piece) } })
+        if let check = headerCheck {
+          headerCheck = nil
+          pending.append(Task { try await readingEntry(path, offset: piece.lowerBound) { try await check.read(piece, from: source) } })
+        } else {
+          pending.append(Task { try await readingEntry(path, offset: piece.lowerBound) { try await source.read(piece) } })
+        }
       }
     }
   }

@@ -73,7 +73,9 @@ extension CotarResponder {
   /// Whether the entry's first two bytes are the gzip magic `1F 8B`.
   private func startsWithGzipMagic(_ entry: CotarEntry, in archive: ServedArchive) async throws -> Bool {
     guard entry.size >= 2, isWithinArchive(entry, archive) else { return false }
-    return try await archive.cotar.data.read(offset: entry.offset, count: 2) == [0x1F, 0x8B]
+    let magic = entry.offset..<(entry.offset + 2)
+    if let check = archive.cotar.headerCheck(for: entry) { return try await check.read(magic, from: archive.cotar.data) == [0x1F, 0x8B] }
+    return try await archive.cotar.data.read(magic) == [0x1F, 0x8B]
   }
 
   /// Whether the record's bytes lie inside the archive (a corrupt or hostile index can claim
@@ -105,14 +107,15 @@ extension CotarResponder {
       headers[.vary] = "Accept-Encoding"
       if !ContentNegotiation.acceptsGzip(request.headers[.acceptEncoding]) {
         let tag = EntityTag.entry(archiveTag: archive.tag, offset: entry.offset, size: entry.size, variant: "gunzip")
-        return decompressed(entry, from: archive, tag: tag, headers: headers, request: request)
+        return try await decompressed(entry, path: path, from: archive, tag: tag, headers: headers, request: request)
       }
       headers[.contentEncoding] = "gzip"
     }
     let tag = EntityTag.entry(archiveTag: archive.tag, offset: entry.offset, size: entry.size)
     return try await representation(
       archive.cotar.data, span: entry.range, prefetched: nil, tag: tag, lastModified: archive.lastModified,
-      headers: headers, request: request)
+      headers: headers, request: request,
+      check: archive.cotar.headerCheck(for: entry, path: String(decoding: path, as: UTF8.self)))
   }
 
   /// The headers every answer for the entry at `path` carries: `Cache-Control`,
@@ -142,11 +145,15 @@ extension CotarResponder {
   ///
   /// Selected bytes up to the chunk size are read before answering (one read, and a read
   /// error becomes a 500 rather than a cut connection); larger ones are streamed.
+  /// With a header `check` (an entry of a sidecar layout, `span` its bytes) the first read
+  /// also covers the entry's tar header (for a range far into the entry, a 512-byte read made
+  /// at the same time), checked before the status line: a stale index is a 500, never wrong
+  /// bytes.
   /// - Parameter prefetched: the bytes of `span` when already read.
-  /// - Throws: `CotarError` from reading `source`.
+  /// - Throws: `CotarError` from reading `source`; `.staleIndex` from the check.
   func representation(
     _ source: any RangeSource, span: Range<UInt64>, prefetched: [UInt8]?, tag: EntityTag, lastModified: HTTPDate?,
-    headers: HTTPFields, request: Request
+    headers: HTTPFields, request: Request, check: EntryHeaderCheck? = nil
   ) async throws -> Reply {
     var headers = headers
     headers[.eTag] = tag.description
@@ -182,29 +189,46 @@ extension CotarResponder {
     }
     let absolute = (span.lowerBound + selected.lowerBound)..<(span.lowerBound + selected.upperBound)
     if absolute.count <= configuration.chunkSize {
-      return Reply(
-        Response(status: status, headers: headers, body: ResponseBody(byteBuffer: try await Self.buffer(absolute, of: source))))
+      let buffer = try await Self.buffer(absolute, of: source, checking: check)
+      return Reply(Response(status: status, headers: headers, body: ResponseBody(byteBuffer: buffer)))
     }
-    let streamer = RangeStreamer(
+    var streamer = RangeStreamer(
       source: source, range: absolute, chunkSize: configuration.chunkSize, stallTimeout: configuration.limits.idleTimeout)
-    let body = ResponseBody(contentLength: absolute.count) { writer in try await streamer.write(to: &writer) }
+    if let check {
+      // The first chunk (with the header) is read and checked before the status line is sent.
+      let firstEnd = absolute.lowerBound + UInt64(configuration.chunkSize)
+      let first = try await Self.buffer(absolute.lowerBound..<firstEnd, of: source, checking: check)
+      streamer = RangeStreamer(
+        source: source, range: firstEnd..<absolute.upperBound, chunkSize: configuration.chunkSize,
+        stallTimeout: configuration.limits.idleTimeout, first: first)
+    }
+    let planned = streamer
+    let body = ResponseBody(contentLength: absolute.count) { writer in try await planned.write(to: &writer) }
     return Reply(Response(status: status, headers: headers, body: body), streamed: true)
   }
 
   /// The bytes of `range` in a new buffer: a local source (``LocalRead``) reads with one
   /// `pread` straight into it, without suspending; others read, then copy.
-  static func buffer(_ range: Range<UInt64>, of source: any RangeSource) async throws -> ByteBuffer {
-    guard let local = LocalRead(source) else { return ByteBuffer(bytes: try await source.read(range)) }
+  /// With a header `check`, the entry's tar header is read with the bytes and checked first.
+  static func buffer(
+    _ range: Range<UInt64>, of source: any RangeSource, checking check: EntryHeaderCheck? = nil
+  ) async throws -> ByteBuffer {
+    guard let local = LocalRead(source) else {
+      if let check { return ByteBuffer(bytes: try await check.read(range, from: source)) }
+      return ByteBuffer(bytes: try await source.read(range))
+    }
     var buffer = ByteBufferAllocator().buffer(capacity: range.count)
-    try local.append(range, to: &buffer)
+    if let check { try local.append(range, to: &buffer, checking: check) } else { try local.append(range, to: &buffer) }
     return buffer
   }
 
   /// A gzip-stored entry decompressed on the fly for a client that does not accept gzip: no
-  /// length is known in advance, so the body is chunked and `Range` is ignored.
+  /// length is known in advance, so the body is chunked and `Range` is ignored. In a sidecar
+  /// layout the first chunk is read, with the entry's tar header checked, before answering.
   private func decompressed(
-    _ entry: CotarEntry, from archive: ServedArchive, tag: EntityTag, headers: HTTPFields, request: Request
-  ) -> Reply {
+    _ entry: CotarEntry, path: [UInt8], from archive: ServedArchive, tag: EntityTag, headers: HTTPFields,
+    request: Request
+  ) async throws -> Reply {
     var headers = headers
     headers[.eTag] = tag.description
     if let failed = preconditionFailed(request, tag: tag, lastModified: archive.lastModified) { return Reply(failed) }
@@ -218,12 +242,18 @@ extension CotarResponder {
     let source = archive.cotar.data
     let chunkSize = configuration.chunkSize
     let stallTimeout = configuration.limits.idleTimeout
+    var first: [UInt8]?
+    if let check = archive.cotar.headerCheck(for: entry, path: String(decoding: path, as: UTF8.self)) {
+      first = try await check.read(entry.offset..<min(entry.offset + UInt64(chunkSize), entry.offset + entry.size), from: source)
+    }
+    let prefetched = first
     let body = ResponseBody(contentLength: nil) { writer in
       let inflater = try GzipInflater()
       var offset = entry.offset
       while offset < entry.offset + entry.size {
         let end = min(offset + UInt64(chunkSize), entry.offset + entry.size)
-        let compressed = try await source.read(offset..<end)
+        let compressed: [UInt8]
+        if offset == entry.offset, let prefetched { compressed = prefetched } else { compressed = try await source.read(offset..<end) }
         try await inflater.inflate(compressed, maximumOutput: chunkSize) { piece in
           try await SendWindow.current?.reserve(piece.count, stallTimeout: stallTimeout)
           try await writer.write(ByteBuffer(bytes: piece))

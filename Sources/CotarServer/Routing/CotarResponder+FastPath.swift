@@ -11,6 +11,8 @@ extension CotarResponder {
     var body: Range<UInt64>?
     /// The archive's data, readable without suspending.
     var data: LocalRead
+    /// The tar header check of the entry (a sidecar layout), done with the body's read.
+    var check: EntryHeaderCheck?
     /// The access-log line's byte count.
     var loggedBytes: Int
 
@@ -19,7 +21,8 @@ extension CotarResponder {
     /// - Throws: `CotarError` from the read (the caller then answers through the general
     ///   path, which reports it).
     func writeBody(into buffer: inout ByteBuffer) throws {
-      if let body { try data.append(body, to: &buffer) }
+      guard let body else { return }
+      if let check { try data.append(body, to: &buffer, checking: check) } else { try data.append(body, to: &buffer) }
     }
   }
 
@@ -47,6 +50,7 @@ extension CotarResponder {
     headers[.contentLength] = String(count)
     return FastAnswer(
       head: HTTPResponse(status: .ok, headerFields: headers), body: isHead ? nil : found.range, data: data,
+      check: archive.cotar.headerCheck(for: found, path: String(decoding: path, as: UTF8.self)),
       loggedBytes: isHead ? 0 : count)
   }
 

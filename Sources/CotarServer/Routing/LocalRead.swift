@@ -31,4 +31,18 @@ struct LocalRead {
     }
     counting?.record(count)
   }
+
+  /// ``append(_:to:)`` of part of an entry of a sidecar layout: the tar header before the
+  /// entry's data is read with the bytes (one `pread`) and checked before any byte is appended.
+  ///
+  /// - Throws: `CotarError` `.staleIndex` (nothing appended) as ``EntryHeaderCheck``, or from the read.
+  func append(_ range: Range<UInt64>, to buffer: inout ByteBuffer, checking check: EntryHeaderCheck) throws {
+    let count = range.count
+    guard count > 0 else { return }
+    try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { target in
+      try check.readSync(range, from: source, into: UnsafeMutableRawBufferPointer(rebasing: target[..<count]))
+      return count
+    }
+    counting?.record(count + Int(EntryHeaderCheck.blockSize))
+  }
 }

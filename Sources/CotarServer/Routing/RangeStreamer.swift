@@ -22,6 +22,8 @@ struct RangeStreamer {
   let chunkSize: Int
   /// How long a write may wait for the client to take bytes (``SendWindow``).
   var stallTimeout: Duration = .seconds(60)
+  /// Bytes already read (and checked) that come before ``range``, written first.
+  var first: ByteBuffer?
 
   /// The streaming options: `chunkSize` pieces, growing to ``largestChunk`` for a remote source.
   var options: StreamOptions {
@@ -32,6 +34,10 @@ struct RangeStreamer {
   ///
   /// - Throws: the first error of a read or a write; reads still in flight are cancelled.
   func write(to writer: inout any ResponseBodyWriter) async throws {
+    if let first {
+      try await SendWindow.current?.reserve(first.readableBytes, stallTimeout: stallTimeout)
+      try await writer.write(first)
+    }
     for try await bytes in RangeChunks(source: source, range: range, options: options) {
       // Wait for the connection's send window before taking more from the stream, so a
       // stalled client holds at most the stream's read-ahead plus the window.
