@@ -58,7 +58,21 @@ func sidecarNames(_ location: String, resolver: SourceResolver, speculativeBytes
   return try await NameTable.open(in: sidecar, endingAt: suffix.totalSize, speculativeBytes: speculativeBytes)
 }
 
-/// `mode` as `ls -l` shows it (`drwxr-xr-x`).
+/// The member stored at `path`, with or without trailing slashes (`sticky` finds a directory
+/// member stored as `sticky/`, and `d/` a member stored as `d`), or `nil`.
+///
+/// - Throws: as ``NameTable/stat(pathBytes:)``.
+func memberIgnoringSlash(_ path: [UInt8], in table: NameTable) async throws -> NameEntry? {
+  var trimmed = path
+  while trimmed.count > 1, trimmed.last == 0x2F { trimmed.removeLast() }
+  guard !trimmed.isEmpty else { return nil }
+  if let exact = try await table.stat(pathBytes: trimmed) { return exact }
+  return trimmed.last == 0x2F ? nil : try await table.stat(pathBytes: trimmed + [0x2F])
+}
+
+/// `mode` as `ls -l` and `tar -tv` show it (`drwxr-xr-x`): the set-user-ID and set-group-ID
+/// bits as `s` in the owner's or group's execute place (`S` without execute), the sticky bit
+/// as `t` in the others' (`T` without execute).
 func modeString(_ entry: NameEntry) -> String {
   let type: Character =
     switch entry.kind {
@@ -68,8 +82,27 @@ func modeString(_ entry: NameEntry) -> String {
     case .other: "?"
     case .file: "-"
     }
-  var text = String(type)
-  let letters: [Character] = ["r", "w", "x"]
-  for bit in 0..<9 { text.append(entry.mode & (1 << (8 - bit)) != 0 ? letters[bit % 3] : "-") }
+  return String(type) + permissionString(entry.mode)
+}
+
+/// The nine permission characters of `mode` (`rwsr-xr-t`), special bits included.
+func permissionString(_ mode: UInt32) -> String {
+  var text = ""
+  // Owner, group, others: read, write, then execute or the class's special bit.
+  let specials: [(bit: UInt32, set: Character, alone: Character)] = [
+    (0o4000, "s", "S"), (0o2000, "s", "S"), (0o1000, "t", "T"),
+  ]
+  for group in 0..<3 {
+    let shift = UInt32(6 - 3 * group)
+    text.append(mode & (0o4 << shift) != 0 ? "r" : "-")
+    text.append(mode & (0o2 << shift) != 0 ? "w" : "-")
+    let execute = mode & (0o1 << shift) != 0
+    let special = specials[group]
+    if mode & special.bit != 0 {
+      text.append(execute ? special.set : special.alone)
+    } else {
+      text.append(execute ? "x" : "-")
+    }
+  }
   return text
 }

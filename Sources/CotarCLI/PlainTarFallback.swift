@@ -37,7 +37,13 @@ extension OpenedLocation {
     let size = try await tar.size()
     // A plain tar ends with zero blocks; anything else where a `.tar.co` keeps its footer is
     // a damaged index (or not a tar), which the error reports better than a scan would.
-    guard size >= 1024, try await tar.read((size - 512)..<size).allSatisfy({ $0 == 0 }) else { throw error }
+    guard size >= 1024, try await tar.read((size - 512)..<size).allSatisfy({ $0 == 0 }) else {
+      // Not a tar at all (a ZIP or cpio file, a shard-set manifest…): say what it is.
+      if size > 0, let format = ForeignFormat.ofFile(startingWith: try await tar.read(0..<min(size, 512))) {
+        throw format.error(for: tar.identity)
+      }
+      throw error
+    }
     printError(
       "cotar: note: \(archive) has no index; scanning the whole tar (\(counted(Int(clamping: size), "byte"))) to index it in memory (write one with cotar index/create)"
     )

@@ -13,9 +13,12 @@ struct ExtractCommand: AsyncParsableCommand {
       scanned once and indexed in memory. Without PREFIX or --glob the whole \
       archive is extracted. Files are read as `get` reads them: concurrently, neighbours \
       coalesced into one read, large files streamed in bounded memory. Directories get their \
-      modes and times once filled; files get their permission bits (0o777: set-ID and sticky \
-      bits are dropped) and times. Paths naming the same file (`f`, `./f`) are one output: the \
-      latest member wins, as with GNU tar. A hard link whose target's data is extracted too \
+      modes (permission bits and the sticky bit, so a 1777 tmp/ stays 1777) and times once \
+      filled; files get their permission bits (0o777) and times. Set-user-ID and set-group-ID \
+      bits are always dropped (the files belong to whoever extracts them; GNU tar drops them \
+      too unless it restores owners), and so is a file's sticky bit. No umask is applied. \
+      Paths naming the same file (`f`, `./f`) are one output: the latest member wins, as with \
+      GNU tar. A hard link whose target's data is extracted too \
       becomes a hard link, otherwise a copy of its own data; a hard link to a symbolic link is \
       that symbolic link. A symbolic link is created only when it cannot lead outside DIR \
       (a relative target whose leading '..' stay below DIR, with no '..' after a name); other \

@@ -220,11 +220,24 @@ struct GetCommand: AsyncParsableCommand {
   ) async throws -> Int {
     var failed = 0
     let extractor = try SafeExtractor(directory: directory, overwrite: force)
+    // The path given first for each output file: a path given twice (or `f` and `./f`,
+    // which name the same file under DIR) is written once, with a note.
+    var outputs: [[[UInt8]]: [UInt8]] = [:]
     for (cotar, wanted) in groups {
       var accepted: [[UInt8]] = []
       for path in wanted {
         do {
-          _ = try SafeExtractor.components(of: path)
+          let parts = try SafeExtractor.components(of: path)
+          if let first = outputs[parts] {
+            let shown = String(decoding: escapedName(path), as: UTF8.self)
+            let again =
+              first == path
+              ? "'\(shown)' was given more than once"
+              : "'\(shown)' names the same output file as '\(String(decoding: escapedName(first), as: UTF8.self))'"
+            printError("cotar: note: \(again); it is written once, from the first")
+            continue
+          }
+          outputs[parts] = path
           accepted.append(path)
         } catch {
           printError("cotar: \(error)")

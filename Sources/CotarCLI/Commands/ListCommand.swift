@@ -121,7 +121,9 @@ struct ListCommand: AsyncParsableCommand {
         if files && !(item.entry.map(keeps) ?? false) { continue }
         var path = item.pathBytes
         if item.isDirectory { path.append(0x2F) }
-        out += line(path: path, entry: item.entry, total: item.isDirectory ? item.totalBytes : nil)
+        out += line(
+          path: path, entry: item.entry ?? Self.impliedDirectory(item), total: item.isDirectory ? item.totalBytes : nil,
+          implied: item.entry == nil)
       }
       matched = !items.isEmpty
     }
@@ -144,11 +146,7 @@ struct ListCommand: AsyncParsableCommand {
 
   /// The member stored at `path`, with or without trailing slashes, or `nil`.
   private static func member(_ path: [UInt8], in table: NameTable) async throws -> NameEntry? {
-    var trimmed = path
-    while trimmed.count > 1, trimmed.last == 0x2F { trimmed.removeLast() }
-    guard !trimmed.isEmpty else { return nil }
-    if let exact = try await table.stat(pathBytes: trimmed) { return exact }
-    return trimmed.last == 0x2F ? nil : try await table.stat(pathBytes: trimmed + [0x2F])
+    try await memberIgnoringSlash(path, in: table)
   }
 
   /// Whether `path` is a member or has members below it (what "did you mean" offers).
@@ -159,8 +157,19 @@ struct ListCommand: AsyncParsableCommand {
     return !(try await table.entries(withPrefix: directory)).isEmpty
   }
 
-  /// One output line: the path, or with --long `mode size mtime path [-> target]`, or JSON.
-  private func line(path: [UInt8], entry: NameEntry?, total: UInt64?) -> [UInt8] {
+  /// What a listing shows for a directory that has no member of its own, only members below
+  /// it (a tar made without directory members): mode `0755` (`drwxr-xr-x`, what `tar -x`
+  /// creates such a directory with under the usual umask) and the newest mtime below it.
+  static func impliedDirectory(_ item: NameTable.DirectoryItem) -> NameEntry? {
+    guard item.isDirectory else { return nil }
+    return NameEntry(
+      pathBytes: item.pathBytes, kind: .directory, size: 0, mode: 0o755,
+      mtime: item.newestMtime == .min ? 0 : item.newestMtime)
+  }
+
+  /// One output line: the path, or with --long `mode size mtime path [-> target]`, or JSON
+  /// (`"implied":true` for a directory that is not a member, see ``impliedDirectory(_:)``).
+  private func line(path: [UInt8], entry: NameEntry?, total: UInt64?, implied: Bool = false) -> [UInt8] {
     let text = String(decoding: path, as: UTF8.self)
     if json {
       var line = "{\"path\":\(JSONText.quoted(text)),\"type\":\"\(entry?.kind.description ?? "directory")\""
@@ -170,10 +179,11 @@ struct ListCommand: AsyncParsableCommand {
         if entry.kind.description == "file" || entry.kind == .hardLink { line += ",\"offset\":\(entry.dataOffset)" }
         if let target = entry.linkTarget { line += ",\"link\":\(JSONText.quoted(target))" }
       }
+      if implied { line += ",\"implied\":true" }
       return Array((line + "}\n").utf8)
     }
     guard long else { return shown(path) + [terminator] }
-    let placeholder = NameEntry(pathBytes: path, kind: .directory, size: 0)
+    let placeholder = NameEntry(pathBytes: path, kind: .directory, size: 0, mode: 0o755)
     let member = entry ?? placeholder
     var bytes = Array("\(modeString(member))\t\(total ?? member.size)\t\(member.mtime)\t".utf8) + shown(path)
     if let target = member.linkTargetBytes { bytes += Array(" -> ".utf8) + shown(target) }

@@ -14,6 +14,9 @@ extension NameTable {
     public var totalBytes: UInt64
     /// Members at or below this child.
     public var memberCount: Int
+    /// The newest mtime of the members at or below this child (its own included): what a
+    /// listing shows for an implied directory, which has no member and so no mtime.
+    public var newestMtime: Int64 = .min
 
     /// The name as text.
     public var nameText: String { String(decoding: name, as: UTF8.self) }
@@ -203,6 +206,7 @@ extension NameTable {
         item.isDirectory = true
       }
       if entry.kind == .file { item.totalBytes += entry.size }
+      item.newestMtime = max(item.newestMtime, entry.mtime)
       item.memberCount += 1
       items[name] = item
     }

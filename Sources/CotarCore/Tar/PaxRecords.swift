@@ -3,8 +3,13 @@ struct PaxRecords {
   var path: [UInt8]?
   var linkPath: [UInt8]?
   var size: UInt64?
-  /// Integer seconds of a PAX `mtime` record (`-12.5` → −12); malformed values are ignored.
+  /// Whole seconds of a PAX `mtime` record, floored as GNU tar and Python `tarfile` read
+  /// it (`1234.5678` → 1234, `-12.5` → −13: half a second before −12).
   var mtime: Int64?
+  /// A PAX `mtime` record that is not a decimal time (`mtime=abc`): its value and the
+  /// record's offset. Kept, not thrown, so that the member it applies to can be named: the
+  /// scanner reports it as `.invalidTar` when it reaches that member (SPEC §6).
+  var invalidMtime: (value: [UInt8], offset: UInt64)?
   var isSparse = false
   /// The real name of a PAX sparse member (`GNU.sparse.name`, formats 0.1 and 1.0; the
   /// `path` then holds a `GNUSparseFile.N/` placeholder).
@@ -48,7 +53,7 @@ struct PaxRecords {
 
   /// Whether no record is set (the state of an archive without PAX headers).
   var isEmpty: Bool {
-    path == nil && linkPath == nil && size == nil && mtime == nil && !isSparse && sparseName == nil
+    path == nil && linkPath == nil && size == nil && mtime == nil && invalidMtime == nil && !isSparse && sparseName == nil
       && sparseRealSize == nil && deleted.isEmpty
   }
 
@@ -80,7 +85,16 @@ struct PaxRecords {
       }
       size = number
     case "mtime":
-      mtime = Self.integerSeconds(value)
+      if value.isEmpty {
+        mtime = nil
+        invalidMtime = nil
+      } else if let seconds = Self.flooredSeconds(value) {
+        mtime = seconds
+        invalidMtime = nil
+      } else {
+        mtime = nil
+        invalidMtime = (value, offset)
+      }
     case "GNU.sparse.name":
       isSparse = true
       sparseName = value.isEmpty ? nil : value
@@ -100,14 +114,23 @@ struct PaxRecords {
       case "path": result.path = nil
       case "linkpath": result.linkPath = nil
       case "size": result.size = nil
-      case "mtime": result.mtime = nil
+      case "mtime":
+        result.mtime = nil
+        result.invalidMtime = nil
       default: break
       }
     }
     if let path = override.path { result.path = path }
     if let linkPath = override.linkPath { result.linkPath = linkPath }
     if let size = override.size { result.size = size }
-    if let mtime = override.mtime { result.mtime = mtime }
+    if let mtime = override.mtime {
+      result.mtime = mtime
+      result.invalidMtime = nil
+    }
+    if let invalidMtime = override.invalidMtime {
+      result.mtime = nil
+      result.invalidMtime = invalidMtime
+    }
     result.isSparse = result.isSparse || override.isSparse
     if let sparseName = override.sparseName { result.sparseName = sparseName }
     if let sparseRealSize = override.sparseRealSize { result.sparseRealSize = sparseRealSize }
@@ -120,13 +143,28 @@ struct PaxRecords {
     return value.reduce(UInt64(0)) { $0 * 10 + UInt64($1 - 0x30) }
   }
 
-  /// The integer part of a decimal time such as `1700000000.25` or `-3.5`; `nil` if malformed.
-  static func integerSeconds(_ value: [UInt8]) -> Int64? {
-    var digits = value.prefix { $0 != 0x2E }[...]
-    let negative = digits.first == 0x2D
-    if negative { digits = digits.dropFirst() }
-    guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-    let magnitude = digits.reduce(Int64(0)) { $0 * 10 + Int64($1 - 0x30) }
-    return negative ? -magnitude : magnitude
+  /// The whole seconds of a decimal time `-?DIGITS[.DIGITS]` (`1700000000.25`, `-3.5`,
+  /// `12.`), floored as GNU tar reads it (`-3.5` → −4); `nil` when the value has another
+  /// form (`abc`, `1e3`, ` 12`, `.5`) or its seconds do not fit 64 bits.
+  static func flooredSeconds(_ value: [UInt8]) -> Int64? {
+    var rest = value[...]
+    let negative = rest.first == 0x2D
+    if negative { rest = rest.dropFirst() }
+    let whole = rest.prefix { $0 != 0x2E }
+    let fraction = rest.dropFirst(whole.count).dropFirst()
+    let isDigit: (UInt8) -> Bool = { $0 >= 0x30 && $0 <= 0x39 }
+    guard !whole.isEmpty, whole.allSatisfy(isDigit), fraction.allSatisfy(isDigit) else { return nil }
+    var magnitude: Int64 = 0
+    for digit in whole {
+      let (shifted, overflow) = magnitude.multipliedReportingOverflow(by: 10)
+      let (sum, overflow2) = shifted.addingReportingOverflow(Int64(digit - 0x30))
+      guard !overflow, !overflow2 else { return nil }
+      magnitude = sum
+    }
+    guard negative else { return magnitude }
+    // −12.5 is −13 s + 0.5 s: a negative time with a non-zero fraction floors one lower.
+    let hasFraction = fraction.contains { $0 != 0x30 }
+    let (floored, overflow) = (-magnitude).subtractingReportingOverflow(hasFraction ? 1 : 0)
+    return overflow ? nil : floored
   }
 }

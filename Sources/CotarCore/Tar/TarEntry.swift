@@ -53,7 +53,8 @@ public struct TarEntry: Hashable, Sendable {
   public var linkTargetBytes: [UInt8]?
   /// The header's mode field (permission bits); 0 when absent or unreadable.
   public var mode: UInt32 = 0
-  /// The modification time in seconds since 1970 (PAX `mtime`, integer part, over the header).
+  /// The modification time in seconds since 1970, negative before (PAX `mtime`, floored to
+  /// whole seconds, over the header's signed field).
   public var mtime: Int64 = 0
 
   /// Creates an entry.

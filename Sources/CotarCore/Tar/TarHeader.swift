@@ -14,7 +14,7 @@ struct TarHeader {
   var sparseRealSize: UInt64?
   /// The mode field (0 when it is not a number: listing metadata, never fatal).
   var mode: UInt32
-  /// The mtime field (0 when it is not a number).
+  /// The mtime field, signed (0 when it is not a number).
   var mtime: Int64
 
   static let blockSize = 512
@@ -81,10 +81,28 @@ struct TarHeader {
     UInt32(truncatingIfNeeded: numberOrZero(block, field: 100..<108, name: "mode"))
   }
 
-  /// The mtime field of `block`, 0 when it is not a number.
+  /// The mtime field of `block`, 0 when it is not a number. A base-256 field is signed
+  /// (GNU tar writes a time before 1970 so: `0xFF` then the two's complement).
   @inline(__always)
   static func mtime(of block: UnsafeRawBufferPointer) -> Int64 {
-    Int64(clamping: numberOrZero(block, field: 136..<148, name: "mtime"))
+    if block[136] & 0x80 != 0 { return signedBase256(block, field: 136..<148) ?? 0 }
+    return Int64(clamping: numberOrZero(block, field: 136..<148, name: "mtime"))
+  }
+
+  /// A GNU base-256 field read as a signed number: the first byte's `0x80` marks base-256,
+  /// its `0x40` is the sign, and the field is a big-endian two's complement number of
+  /// 6 + 8 × (count − 1) bits; `nil` when it is not base-256 or does not fit 64 bits.
+  static func signedBase256(_ block: UnsafeRawBufferPointer, field: Range<Int>) -> Int64? {
+    let first = block[field.lowerBound]
+    guard first & 0x80 != 0 else { return nil }
+    var value: Int64 = first & 0x40 != 0 ? -1 : 0
+    value = value << 6 | Int64(first & 0x3F)
+    for index in (field.lowerBound + 1)..<field.upperBound {
+      // Shifting by 8 keeps the value only when its top 9 bits are all sign.
+      guard value >> 55 == 0 || value >> 55 == -1 else { return nil }
+      value = value << 8 | Int64(block[index])
+    }
+    return value
   }
 
   /// ``parseNumber(_:field:name:offset:)``, or 0 where it throws; a plain octal field (the

@@ -229,10 +229,10 @@ struct TarWalker {
         buffer = try await source.read(blockOffset..<(blockOffset + length))
         bufferStart = blockOffset
       }
-      if blockOffset == 0, let format = Self.compression(of: buffer.prefix(8)), !Self.isValidHeader(buffer) {
-        throw CotarError(
-          .invalidTar, "\(source.identity) is \(format)-compressed; Cotar indexes uncompressed tars (decompress it first)",
-          offset: 0, source: source.identity)
+      // Not a tar at all (compressed, another archive format, a shard-set manifest): say
+      // what it is, even when it is shorter than one block.
+      if blockOffset == 0, let format = ForeignFormat.ofFile(startingWith: Array(buffer.prefix(TarHeader.blockSize))) {
+        throw format.error(for: source.identity)
       }
     case .extendedData(let range):
       fetchedData = (range.lowerBound, try await source.read(range))
@@ -322,6 +322,12 @@ struct TarWalker {
       let size = hasData ? storedSize : 0
       let listedSize =
         kind == .sparse ? ((isPaxSparse ? pax?.sparseRealSize : nil) ?? header.sparseRealSize ?? size) : size
+      if let invalid = pax?.invalidMtime {
+        throw CotarError(
+          .invalidTar,
+          "malformed PAX mtime record '\(String(decoding: invalid.value.prefix(64), as: UTF8.self))': not a time in seconds (such as 1700000000 or -12.5)",
+          offset: invalid.offset, path: String(decoding: path, as: UTF8.self), source: source.identity)
+      }
       do {
         offset = try nextHeader(after: dataOffset, size: size, path: path)
       } catch let error as CotarError where error.code == .truncated {
@@ -436,26 +442,6 @@ struct TarWalker {
     let size = kind == .file ? storedSize : 0
     return PlainMember(
       kind: kind, pathHash: hash, headerOffset: headerOffset, dataOffset: headerOffset + 512, size: size)
-  }
-
-  /// The compression format whose magic bytes start `block`, if any (gzip, bzip2, xz, zstd, lz4).
-  static func compression(of block: ArraySlice<UInt8>) -> String? {
-    let magics: [(String, [UInt8])] = [
-      ("gzip", [0x1F, 0x8B]), ("bzip2", [0x42, 0x5A, 0x68]), ("xz", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]),
-      ("zstd", [0x28, 0xB5, 0x2F, 0xFD]), ("lz4", [0x04, 0x22, 0x4D, 0x18]),
-    ]
-    for (name, magic) in magics where block.starts(with: magic) {
-      return name
-    }
-    return nil
-  }
-
-  /// Whether `bytes` start with a 512-byte block whose tar checksum is right.
-  private static func isValidHeader(_ bytes: [UInt8]) -> Bool {
-    guard bytes.count >= 512 else { return false }
-    return bytes.withUnsafeBytes { raw in
-      (try? TarHeader.verifyChecksum(UnsafeRawBufferPointer(rebasing: raw[0..<512]), offset: 0)) != nil
-    }
   }
 
   /// Where the extension blocks of an old GNU sparse header end (and its data begins).

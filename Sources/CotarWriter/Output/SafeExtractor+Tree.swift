@@ -14,8 +14,14 @@ import CotarCore
 extension SafeExtractor {
   /// The mode and modification time given to an extracted member.
   public struct Attributes: Sendable, Hashable {
-    /// The permission bits; only `0o777` is applied (set-user-ID, set-group-ID and sticky
-    /// bits are dropped, as `tar` does for an ordinary user).
+    /// The mode bits from the archive. The permission bits (`0o777`) are applied as stored
+    /// (no umask), and the sticky bit (`0o1000`) of a directory (a `1777` `tmp/` stays
+    /// shared but safe, as GNU tar as root and `bsdtar -p` keep it). The set-user-ID and
+    /// set-group-ID bits (`0o6000`) are always dropped: extracted files belong to whoever
+    /// extracts them, so keeping those bits would turn an archive's setuid file into one
+    /// that runs as the extracting user (root, for a root extract), which is why GNU tar
+    /// drops them too unless it also restores the owner. A file's sticky bit is dropped
+    /// (Linux ignores it; BSD and macOS refuse it to non-root users).
     public var mode: UInt32
     /// Seconds since 1970, or `nil` to leave the time of extraction.
     public var modificationTime: Int64?
@@ -30,12 +36,17 @@ extension SafeExtractor {
   /// Sets `attributes` on a temporary file before it is moved into place.
   func apply(_ attributes: Attributes?, to file: TemporaryFile) throws {
     guard let attributes else { return }
-    try apply(attributes, descriptor: file.descriptor, text: file.text)
+    try apply(attributes, descriptor: file.descriptor, text: file.text, keeping: Self.fileModeBits)
   }
 
-  private func apply(_ attributes: Attributes, descriptor: Int32, text: String) throws {
+  /// The mode bits applied to an extracted file: the permission bits only.
+  public static let fileModeBits: UInt32 = 0o777
+  /// The mode bits applied to an extracted directory: the permission bits and the sticky bit.
+  public static let directoryModeBits: UInt32 = 0o1777
+
+  private func apply(_ attributes: Attributes, descriptor: Int32, text: String, keeping bits: UInt32) throws {
     do {
-      try Syscall.setPermissions(descriptor, mode_t(attributes.mode & 0o777))
+      try Syscall.setPermissions(descriptor, mode_t(attributes.mode & bits))
       if let time = attributes.modificationTime { try Syscall.setModificationTime(descriptor, seconds: time) }
     } catch {
       throw error.cotarError("cannot set the mode or modification time", path: text, source: directory)
@@ -69,7 +80,9 @@ extension SafeExtractor {
     let pending = pendingDirectories.sorted { $0.parts.count > $1.parts.count }
     pendingDirectories = []
     for item in pending {
-      try apply(item.attributes, descriptor: try directoryDescriptor(item.parts, entry: item.text), text: item.text)
+      try apply(
+        item.attributes, descriptor: try directoryDescriptor(item.parts, entry: item.text), text: item.text,
+        keeping: Self.directoryModeBits)
     }
   }
 

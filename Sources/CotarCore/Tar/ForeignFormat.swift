@@ -1,0 +1,75 @@
+/// A file that is not an uncompressed tar, recognised by its first bytes when its first block
+/// is not a valid tar header (SPEC §6): a compressed tar, another archive format, or the
+/// shard-set manifest `cotar pack` writes. Recognised whatever the file's size, so a 100-byte
+/// ZIP file is reported as a ZIP file, not as a truncated tar.
+public enum ForeignFormat: Hashable, Sendable {
+  /// A compressed file (`gzip`, `bzip2`, `xz`, `zstd`, `lz4`): most likely a compressed tar.
+  case compressed(String)
+  /// Another archive format, by its usual name (`ZIP`, `cpio`, `7-Zip`, `RAR`, `ar`).
+  case archive(String)
+  /// The JSON manifest of a `cotar pack` shard set (`"format": "cotar-shards"`).
+  case shardManifest
+
+  /// The format whose magic bytes start `prefix` (the file's first bytes, up to one block),
+  /// or `nil`. The caller checks first that those bytes are not a valid tar header: a tar
+  /// whose first member is named `PK\u{3}\u{4}…` is still a tar.
+  public static func detect(_ prefix: some Collection<UInt8>) -> ForeignFormat? {
+    let bytes = Array(prefix.prefix(TarHeader.blockSize))
+    let compressed: [(String, [UInt8])] = [
+      ("gzip", [0x1F, 0x8B]), ("bzip2", [0x42, 0x5A, 0x68]), ("xz", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]),
+      ("zstd", [0x28, 0xB5, 0x2F, 0xFD]), ("lz4", [0x04, 0x22, 0x4D, 0x18]),
+    ]
+    for (name, magic) in compressed where bytes.starts(with: magic) { return .compressed(name) }
+    let archives: [(String, [UInt8])] = [
+      ("ZIP", Array("PK\u{3}\u{4}".utf8)), ("ZIP", Array("PK\u{5}\u{6}".utf8)), ("ZIP", Array("PK\u{7}\u{8}".utf8)),
+      ("cpio", Array("070707".utf8)), ("cpio", Array("070701".utf8)), ("cpio", Array("070702".utf8)),
+      ("cpio", [0xC7, 0x71]), ("cpio", [0x71, 0xC7]),
+      ("7-Zip", [0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C]), ("RAR", Array("Rar!\u{1A}\u{7}".utf8)),
+      ("ar", Array("!<arch>\n".utf8)),
+    ]
+    for (name, magic) in archives where bytes.starts(with: magic) { return .archive(name) }
+    if isShardManifest(bytes) { return .shardManifest }
+    return nil
+  }
+
+  /// The format of a file that starts with `bytes` (its first block, or all of a shorter
+  /// file) when those bytes are not a tar: `nil` when they start with a valid tar header or
+  /// match no known format.
+  public static func ofFile(startingWith bytes: [UInt8]) -> ForeignFormat? {
+    guard let format = detect(bytes) else { return nil }
+    let isTar =
+      bytes.count >= TarHeader.blockSize
+      && bytes.withUnsafeBytes { raw in
+        (try? TarHeader.verifyChecksum(UnsafeRawBufferPointer(rebasing: raw[0..<TarHeader.blockSize]), offset: 0)) != nil
+      }
+    return isTar ? nil : format
+  }
+
+  /// Whether `bytes` open a JSON object that declares `"format": "cotar-shards"` (the first
+  /// key `cotar pack` writes).
+  private static func isShardManifest(_ bytes: [UInt8]) -> Bool {
+    guard bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") else { return false }
+    let marker = Array("\"cotar-shards\"".utf8)
+    guard bytes.count >= marker.count else { return false }
+    return (0...(bytes.count - marker.count)).contains { bytes[$0..<($0 + marker.count)].elementsEqual(marker) }
+  }
+
+  /// The error for the file `identity` in this format: `.invalidTar` at offset 0, saying what
+  /// the file is and what to do instead.
+  public func error(for identity: String) -> CotarError {
+    let message: String
+    switch self {
+    case .compressed(let name):
+      message = "\(identity) is \(name)-compressed; Cotar indexes uncompressed tars (decompress it first)"
+    case .archive(let name):
+      message =
+        "\(identity) is not a tar: it looks like a\(name.first.map { "AEIOU".contains($0) } == true ? "n" : "") \(name) archive; Cotar reads tar archives (convert it with bsdtar -cf NEW.tar @\(identity))"
+    case .shardManifest:
+      let named = identity.split(separator: "?").first.map { $0.hasSuffix(".manifest.json") } ?? false
+      message =
+        "\(identity) is not a tar: it is a cotar pack manifest (JSON naming the shards and the path range each holds); read its members with 'cotar get \(identity) PATH…'"
+        + (named ? "" : " once it is named NAME.manifest.json") + ", or list a shard it names with 'cotar ls SHARD'"
+    }
+    return CotarError(.invalidTar, message, offset: 0, source: identity)
+  }
+}
