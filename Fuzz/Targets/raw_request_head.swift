@@ -10,7 +10,9 @@
 // - the scan depends only on the head: the head's own bytes scan the same, and every strict
 //   prefix of them scans as `incomplete`;
 // - `undecodable` and `incomplete` are stable: input that scans as `undecodable` stays so
-//   when bytes are appended.
+//   when bytes are appended;
+// - `targetTooLong` means a `GET` or `HEAD` whose origin-form target of visible ASCII runs past
+//   the target limit without a space, and it stays so when bytes are appended.
 
 func scan(_ bytes: ArraySlice<UInt8>) -> RawRequestHead.Scan {
   bytes.withUnsafeBytes { RawRequestHead.scan($0) }
@@ -61,6 +63,13 @@ public func fuzzRawRequestHead(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CI
   case .general(let length, _): checkComplete(input, length: length, result: result)
   case .undecodable:
     invariant(scan(input + Array("\r\n\r\nGET / HTTP/1.1\r\n\r\n".utf8)) == .undecodable, "undecodable input became decodable")
+  case .targetTooLong:
+    let method = input.starts(with: Array("GET ".utf8)) ? 4 : 5
+    invariant(input.starts(with: Array("GET /".utf8)) || input.starts(with: Array("HEAD /".utf8)), "414 for a head that is not GET or HEAD of an origin-form target")
+    let target = input.dropFirst(method).prefix(RawRequestHead.maximumTargetLength + 1)
+    invariant(target.count > RawRequestHead.maximumTargetLength, "414 for a target of \(target.count) bytes")
+    invariant(target.allSatisfy { $0 > 32 && $0 < 127 }, "414 for a target with a space or a byte outside visible ASCII")
+    invariant(scan(input + Array(" HTTP/1.1\r\n\r\n".utf8)) == .targetTooLong, "a 414 target became acceptable")
   case .incomplete:
     break
   }

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CotarCore
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import NIOSSL
 
@@ -121,6 +122,13 @@ public struct HTTPTransportFailure: Error, Sendable, CustomStringConvertible {
       return HTTPTransportFailure(.tls, "TLS failure", underlying: error)
     }
     if let io = error as? IOError { return classify(errno: io.errnoCode, underlying: error) }
+    if let parser = error as? HTTPParserError {
+      if parser == .invalidEOFState {
+        return HTTPTransportFailure(
+          .connectionLost, "connection closed before the response was complete", underlying: error)
+      }
+      return HTTPTransportFailure(.other, "malformed HTTP response", underlying: error)
+    }
     if error is ChannelError {
       if case .connectTimeout = error as? ChannelError {
         return HTTPTransportFailure(.connectTimeout, "connection timed out", underlying: error)

@@ -102,7 +102,7 @@ public final class S3RangeSource: RangeSource {
 /// Messages for S3 error answers.
 enum S3Failure {
   /// A one-line explanation of an S3 error answer, naming the bucket, the key and, for a
-  /// refusal, the credentials (never the secret).
+  /// refusal, the credentials (never the secret or the token), with what to do about it.
   static func explain(
     code: CotarError.Code, status: HTTPStatusFailure?, message: String, object: S3ObjectPath, s3: S3Configuration
   ) -> String {
@@ -112,17 +112,44 @@ enum S3Failure {
       return "no such key: \(named)"
     }
     guard code == .httpStatus, let status else { return message }
-    let reason: String
-    switch (status.status, status.serviceCode) {
-    case (_, "SignatureDoesNotMatch"?): reason = "signature does not match (wrong secret access key?)"
-    case (_, "InvalidAccessKeyId"?): reason = "the access key id is not known to the store"
-    case (_, "ExpiredToken"?), (_, "TokenRefreshRequired"?): reason = "the session token has expired"
-    case (_, "RequestTimeTooSkewed"?): reason = "the system clock is too far from the store's"
-    case (_, "AuthorizationHeaderMalformed"?): reason = "the region does not match the bucket's (set AWS_REGION)"
-    case (301, _), (_, "PermanentRedirect"?): reason = "the bucket is in another region (set AWS_REGION) or needs another endpoint"
-    case (401, _), (403, _): reason = "access denied"
-    default: return "\(message) (\(named))"
-    }
+    guard let reason = reason(status, s3: s3) else { return "\(message) (\(named))" }
     return "\(reason): \(named); credentials: \(s3.credentialSummary)"
+  }
+
+  /// What a refusal means and what to do, by the store's error code, else by status; `nil`
+  /// for an answer that is not a refusal of the credentials or the request's signing.
+  static func reason(_ status: HTTPStatusFailure, s3: S3Configuration) -> String? {
+    let hasToken = s3.credentials?.sessionToken?.isEmpty == false
+    switch (status.status, status.serviceCode) {
+    case (_, "SignatureDoesNotMatch"?):
+      return "signature does not match: the secret access key is wrong for this access key id"
+        + " (check AWS_SECRET_ACCESS_KEY or the profile's aws_secret_access_key), or the request was changed on the way"
+    case (_, "InvalidAccessKeyId"?):
+      return "the access key id is not known to the store: check AWS_ACCESS_KEY_ID or the profile,"
+        + " and that the endpoint (AWS_ENDPOINT_URL) is the store the key belongs to"
+    case (_, "ExpiredToken"?), (_, "TokenRefreshRequired"?):
+      return "the session token has expired: the temporary credentials must be renewed"
+        + " (aws sso login, a new AWS_SESSION_TOKEN, or long-term keys)"
+    case (_, "InvalidToken"?):
+      return hasToken
+        ? "the session token is malformed or does not belong to this access key id: check AWS_SESSION_TOKEN"
+          + " (unset it with long-term keys, which need none)"
+        : "the store wants a valid session token: these credentials are temporary, set AWS_SESSION_TOKEN"
+    case (_, "RequestTimeTooSkewed"?), (_, "RequestExpired"?):
+      return "the system clock is too far from the store's (more than 15 minutes): set the clock (NTP)"
+    case (_, "AuthorizationHeaderMalformed"?):
+      return "the region does not match the bucket's (set AWS_REGION)"
+    case (301, _), (_, "PermanentRedirect"?):
+      return "the bucket is in another region (set AWS_REGION) or needs another endpoint"
+    case (_, "AccessDenied"?), (_, "AllAccessDisabled"?):
+      return "access denied: the credentials are valid, but the bucket policy or the IAM permissions"
+        + " do not allow this request on the object"
+    case (401, _), (403, _):
+      return s3.credentials == nil
+        ? "access denied to an unsigned request: give credentials (AWS_ACCESS_KEY_ID, a profile) unless the object is public"
+        : "access denied: check the credentials, and the bucket policy or IAM permissions"
+    default:
+      return nil
+    }
   }
 }

@@ -78,6 +78,29 @@ struct RemoteFailureCLITests {
     }
   }
 
+  @Test("a failed data read names the entry and its byte offset, and keeps the HTTP status")
+  func dataReadFailureNamesTheEntry() async throws {
+    let archive = try await Self.archive.value
+    let server = try await RangeServer.start()
+    defer { Task { await server.stop() } }
+    server.put("a.tar", archive.tar)
+    server.put("a.tar.index", archive.index)
+    server.misbehave { $0.statusForPath["/a.tar"] = 500 }
+    let file = archive.files[9]
+    let offset = try #require(try await Cotar.open(tar: MemorySource(archive.tar), index: MemorySource(archive.index)).entry(file.path)).offset
+    let single = try await CLI.run(["get", server.url("a.tar"), file.path, "--attempts", "1"])
+    #expect(single.status == 1)
+    #expect(Self.errorLines(single).count == 1, "\(single.stderr)")
+    #expect(
+      single.stderr.contains("\(server.url("a.tar")), entry '\(file.path)', byte \(offset): the server failed (HTTP 500"),
+      "\(single.stderr)")
+    let many = try await CLI.run(
+      ["get", server.url("a.tar"), file.path, archive.files[10].path, "-o", ScratchSpace.path("read-error"), "--attempts", "1"])
+    #expect(many.status == 1)
+    #expect(many.stderr.contains("entry '\(file.path)', byte \(offset):"), "\(many.stderr)")
+    #expect(many.stderr.contains("HTTP 500"), "\(many.stderr)")
+  }
+
   @Test("a .tar URL with a query gets no guessed sidecar and asks for --index")
   func presignedTar() async throws {
     let archive = try await Self.archive.value

@@ -93,6 +93,69 @@ struct MotoTests {
     #expect(source.statistics.requests == 1)
   }
 
+  /// The error opening `object` with `s3`; records an issue when it opens.
+  private func openingError(_ object: S3ObjectPath, _ s3: S3Configuration) async throws -> CotarError? {
+    let source = try S3RangeSource(object: object, s3: s3)
+    do {
+      _ = try await Cotar.open(source)
+      Issue.record("opened \(object) with bad credentials")
+      return nil
+    } catch let error as CotarError {
+      #expect(source.statistics.requests == 1, "a refusal is not retried")
+      return error
+    }
+  }
+
+  @Test func refusedCredentialsSayWhyWithAdviceNamingTheObject() async throws {
+    let server = try await MotoServer.shared()
+    let prefix = server.uniquePrefix()
+    let object = S3ObjectPath(bucket: server.bucket, key: prefix + "refused.tar.co")
+    try await S3Uploader(s3: configuration(server)).put(try await TestArchive.make(count: 5).combined, to: object)
+    var withToken = configuration(server)
+    let token = "FwoGZXIvYXdzEBogus-session-token-987654"
+    withToken.credentials?.sessionToken = token
+    var unknownKey = configuration(server)
+    unknownKey.credentials?.accessKeyID = "AKIAUNKNOWN000000000"
+    let cases: [(S3Configuration, Int, String, String)] = [
+      (withToken, 400, "InvalidToken", "the session token is malformed or does not belong to this access key id: check AWS_SESSION_TOKEN"),
+      (unknownKey, 403, "InvalidAccessKeyId", "the access key id is not known to the store: check AWS_ACCESS_KEY_ID"),
+      (configuration(server, secret: "WRONG-SECRET-value-1234567890"), 403, "SignatureDoesNotMatch", "the secret access key is wrong"),
+    ]
+    for (s3, status, code, advice) in cases {
+      let error = try #require(try await openingError(object, s3))
+      let text = "\(error)"
+      #expect(error.code == .httpStatus, "\(text)")
+      #expect(error.httpStatus?.status == status, "\(text)")
+      #expect(error.httpStatus?.serviceCode == code, "\(text)")
+      #expect(text.contains(advice), "\(text)")
+      #expect(text.contains("bucket '\(server.bucket)', key '\(prefix)refused.tar.co'"), "\(text)")
+      #expect(text.contains("credentials: access key"), "\(text)")
+      #expect(!text.contains("unexpected answer"), "\(text)")
+      #expect(!text.contains(token) && !text.contains(server.secretAccessKey), "\(text)")
+    }
+  }
+
+  @Test func accessDeniedByPolicySaysTheCredentialsAreValid() async throws {
+    let server = try await MotoServer.shared()
+    let prefix = server.uniquePrefix()
+    var denied = configuration(server)
+    denied.credentials = S3Credentials(
+      accessKeyID: server.noManifestCredentials.accessKeyID, secretAccessKey: server.noManifestCredentials.secretAccessKey,
+      source: "test environment")
+    let object = S3ObjectPath(bucket: server.bucket, key: prefix + "set.manifest.json")
+    do {
+      try await S3Uploader(s3: denied).put(Array("{}".utf8), to: object)
+      Issue.record("a denied PUT succeeded")
+    } catch let error as CotarError {
+      let text = "\(error)"
+      #expect(error.code == .httpStatus)
+      #expect(error.httpStatus?.status == 403)
+      #expect(error.httpStatus?.serviceCode == "AccessDenied", "\(text)")
+      #expect(text.contains("access denied: the credentials are valid, but the bucket policy or the IAM permissions"), "\(text)")
+      #expect(text.contains("key '\(prefix)set.manifest.json'"), "\(text)")
+    }
+  }
+
   @Test func missingKeyIsNotFound() async throws {
     let server = try await MotoServer.shared()
     let prefix = server.uniquePrefix()

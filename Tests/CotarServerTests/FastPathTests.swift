@@ -1,5 +1,5 @@
 import CotarCore
-import CotarServer
+@testable import CotarServer
 import CotarTestSupport
 import Foundation
 import HTTPTypes
@@ -107,10 +107,13 @@ struct FastPathTests {
       }
       try await Task.sleep(for: .milliseconds(50))
       // A range (general path) with a fast-eligible request behind it: answered in order.
-      #expect(connection.send("GET /v1/file/a.txt HTTP/1.1\r\nRange: bytes=0-4\r\n\r\n" + b))
+      #expect(connection.send("GET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=0-4\r\n\r\n" + b))
       try await Task.sleep(for: .milliseconds(50))
       // A body: the decoder reads the rest of the connection.
-      #expect(connection.send("GET /v1/file/a.txt HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc" + b.replacingOccurrences(of: "Host: x", with: "Connection: close")))
+      #expect(
+        connection.send(
+          "GET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+            + b.replacingOccurrences(of: "Host: x", with: "Host: x\r\nConnection: close")))
       let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
       #expect(closed)
       let responses = try Self.responses(in: received)
@@ -139,6 +142,79 @@ struct FastPathTests {
         let responses = try Self.responses(in: received)
         #expect(responses.map(\.status) == [status], "\(request)")
         if let body { #expect(responses.first?.body == body) }
+      }
+    }
+  }
+
+  @Test("A 100 KB request target is answered 414 with a short body, on the fast path and after the decoder took over")
+  func targetTooLong() async throws {
+    let app = try TestServer.application([try await TestServer.tarCo()])
+    try await app.test(.live) { client in
+      let port = try #require(client.port)
+      let long = "/v1/file/" + String(repeating: "a", count: 100_000)
+      let medium = "/v1/file/" + String(repeating: "a", count: RawRequestHead.maximumTargetLength)
+      // A POST first hands the connection to the decoder: the check there answers.
+      let post = "POST /v1/file/a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+      let cases: [(request: String, statuses: [Int])] = [
+        ("GET \(long) HTTP/1.1\r\nHost: x\r\n\r\n", [414]),
+        (post + "GET \(medium) HTTP/1.1\r\nHost: x\r\n\r\n", [405, 414]),
+        // At the limit: read by the decoder (a head over the fast path's 8 KiB), an ordinary 404.
+        ("GET \(medium.dropLast(medium.utf8.count - RawRequestHead.maximumTargetLength)) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", [404]),
+      ]
+      for (request, statuses) in cases {
+        let connection = try #require(LoopbackClient(port: port))
+        #expect(await connection.sendOffThePool(request))
+        let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+        #expect(closed, "\(request.prefix(60))")
+        let responses = try Self.responses(in: received)
+        #expect(responses.map(\.status) == statuses, "\(request.prefix(60))")
+        if statuses.last == 414 {
+          let text = String(decoding: responses.last?.body ?? [], as: UTF8.self)
+          #expect(text.contains("longer than"))
+        }
+      }
+    }
+  }
+
+  @Test("A HEAD with a 100 KB target gets the 414 head without a body")
+  func targetTooLongHead() async throws {
+    let app = try TestServer.application([try await TestServer.tarCo()])
+    try await app.test(.live) { client in
+      let port = try #require(client.port)
+      let connection = try #require(LoopbackClient(port: port))
+      #expect(await connection.sendOffThePool("HEAD /v1/file/\(String(repeating: "a", count: 100_000)) HTTP/1.1\r\nHost: x\r\n\r\n"))
+      let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+      #expect(closed)
+      let text = String(decoding: received, as: UTF8.self)
+      #expect(text.hasPrefix("HTTP/1.1 414 URI Too Long\r\n"), "\(text)")
+      #expect(text.hasSuffix("\r\n\r\n"), "\(text)")
+    }
+  }
+
+  @Test("An HTTP/1.1 request without Host (or with two) is answered 400 on either path; HTTP/1.0 needs none")
+  func missingHost() async throws {
+    let app = try TestServer.application([try await TestServer.tarCo()])
+    try await app.test(.live) { client in
+      let port = try #require(client.port)
+      let post = "POST /v1/file/a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+      let cases: [(request: String, statuses: [Int])] = [
+        ("GET /v1/file/a.txt HTTP/1.1\r\n\r\n", [400]),
+        ("GET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/file/a.txt HTTP/1.1\r\nUser-Agent: y\r\n\r\n", [200, 400]),
+        ("GET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", [400]),
+        (post + "GET /v1/file/a.txt HTTP/1.1\r\n\r\n", [405, 400]),
+        ("GET /v1/file/a.txt HTTP/1.0\r\n\r\n", [200]),
+      ]
+      for (request, statuses) in cases {
+        let connection = try #require(LoopbackClient(port: port))
+        #expect(await connection.sendOffThePool(request))
+        let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+        #expect(closed, "\(request)")
+        let responses = try Self.responses(in: received)
+        #expect(responses.map(\.status) == statuses, "\(request)")
+        if statuses.last == 400 {
+          let text = String(decoding: responses.last?.body ?? [], as: UTF8.self)
+          #expect(text.contains("Host header"), "\(request)")
+        }
       }
     }
   }

@@ -15,9 +15,9 @@ struct RawRequestHeadTests {
     arguments: [
       ("GET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\n\r\n", false, "/v1/file/a.txt"),
       ("HEAD /v1/file/a%20b.txt HTTP/1.1\r\nHost: x\r\nUser-Agent: curl/8\r\nAccept: */*\r\n\r\n", true, "/v1/file/a%20b.txt"),
-      ("GET /x HTTP/1.1\r\n\r\n", false, "/x"),
-      ("GET /x HTTP/1.1\r\nConnection:  Keep-Alive \r\nX-Empty:\r\n\r\n", false, "/x"),
-      ("GET /x?q=1 HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n", false, "/x?q=1"),
+      ("GET /x HTTP/1.1\r\nhost:x\r\n\r\n", false, "/x"),
+      ("GET /x HTTP/1.1\r\nConnection:  Keep-Alive \r\nX-Empty:\r\nHOST: a\r\n\r\n", false, "/x"),
+      ("GET /x?q=1 HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n", false, "/x?q=1"),
     ])
   func fast(text: String, isHead: Bool, target: String) {
     #expect(Self.scan(text) == .fast(RawRequestHead(isHead: isHead, target: target[...], length: text.utf8.count)))
@@ -87,12 +87,40 @@ struct RawRequestHeadTests {
 
   @Test("A head longer than the limit, or with too many fields, is left to the decoder")
   func limits() {
-    let long = "GET /" + String(repeating: "a", count: RawRequestHead.maximumLength) + " HTTP/1.1\r\n\r\n"
+    let long = "GET /" + String(repeating: "a", count: RawRequestHead.maximumLength) + " HTTP/1.1\r\nHost: x\r\n\r\n"
     #expect(Self.scan(long) == .undecodable)
-    #expect(Self.scan(String(long.prefix(RawRequestHead.maximumLength))) == .undecodable)
+    // The target may still grow to its own limit.
+    #expect(Self.scan(String(long.prefix(RawRequestHead.maximumLength))) == .incomplete)
     let many = "GET /x HTTP/1.1\r\n" + String(repeating: "A: b\r\n", count: RawRequestHead.maximumFields + 1) + "\r\n"
     #expect(Self.scan(many) == .undecodable)
-    let enough = "GET /x HTTP/1.1\r\n" + String(repeating: "A: b\r\n", count: RawRequestHead.maximumFields) + "\r\n"
+    let enough =
+      "GET /x HTTP/1.1\r\nHost: x\r\n" + String(repeating: "A: b\r\n", count: RawRequestHead.maximumFields - 1) + "\r\n"
     #expect(Self.scan(enough) == .fast(RawRequestHead(isHead: false, target: "/x", length: enough.utf8.count)))
+  }
+
+  @Test("A request target over its limit is refused (414), as soon as the limit is passed")
+  func targetTooLong() {
+    let limit = RawRequestHead.maximumTargetLength
+    let atLimit = "GET /" + String(repeating: "a", count: limit - 1)
+    #expect(Self.scan(atLimit) == .incomplete)
+    #expect(Self.scan(atLimit + " HTTP/1.1\r\nHost: x\r\n\r\n") == .undecodable)  // over the head limit: the decoder's
+    #expect(Self.scan(atLimit + "a") == .targetTooLong)
+    #expect(Self.scan("HEAD /" + String(repeating: "%41", count: 40_000) + " HTTP/1.1\r\n\r\n") == .targetTooLong)
+    // An absolute-form target is the decoder's, whatever its length.
+    #expect(Self.scan("GET http://x/" + String(repeating: "a", count: limit)) == .undecodable)
+    #expect(RawRequestHead.targetTooLongAnswer.hasPrefix("HTTP/1.1 414 URI Too Long\r\n"))
+    let body = RawRequestHead.targetTooLongAnswer.split(separator: "\r\n\r\n", maxSplits: 1).last ?? ""
+    #expect(RawRequestHead.targetTooLongAnswer.contains("Content-Length: \(body.utf8.count)\r\n"))
+  }
+
+  @Test("An HTTP/1.1 head without exactly one Host goes to the general path (to be refused); HTTP/1.0 needs none")
+  func host() {
+    for text in [
+      "GET /x HTTP/1.1\r\n\r\n", "GET /x HTTP/1.1\r\nUser-Agent: a\r\n\r\n", "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    ] {
+      #expect(Self.scan(text) == .general(length: text.utf8.count, closes: false), "\(text)")
+    }
+    let old = "GET /x HTTP/1.0\r\n\r\n"
+    #expect(Self.scan(old) == .fast(RawRequestHead(isHead: false, target: "/x", length: old.utf8.count, closes: true)))
   }
 }

@@ -54,7 +54,12 @@ extension Cotar {
       let located = try paths.map { path in
         try entryInMemory(hash: PathHash.fnv1a64(path), path: path)
       }
-      return try await read(entries: located, paths: checksEntryHeaders ? paths.map { Array($0.utf8) } : nil, options: options)
+      do {
+        return try await read(entries: located, paths: checksEntryHeaders ? paths.map { Array($0.utf8) } : nil, options: options)
+      } catch {
+        // The path is named here, only on failure: no byte copies of the paths otherwise.
+        throw Self.naming(error, in: located) { paths[$0] }
+      }
     }
     return try await read(pathBytes: paths.map { Array($0.utf8) }, options: options)
   }
@@ -84,20 +89,26 @@ extension Cotar {
   /// header before each entry's data, checked before the entry's bytes are returned.
   ///
   /// - Parameter paths: the entries' paths, in the same order, to name in errors (optional).
-  /// - Throws: the first `CotarError` any read throws; `.staleIndex` when an entry's header
-  ///   does not describe it (``EntryHeaderCheck``).
+  /// - Throws: the first `CotarError` any read throws, naming the byte offset of the entry
+  ///   (of a coalesced read, the member holding the failure) and its path when `paths` has
+  ///   it; `.staleIndex` when an entry's header does not describe it (``EntryHeaderCheck``).
   public func read(
     entries located: [CotarEntry?], paths: [[UInt8]]? = nil, options: BatchReadOptions = BatchReadOptions()
   ) async throws -> [[UInt8]?] {
     let present = located.enumerated().compactMap { item in item.element.map { (item.offset, $0) } }
     // The header block (SPEC §8.5) is read with the data: each read starts `lead` bytes early.
     let lead: UInt64 = checksEntryHeaders ? EntryHeaderCheck.blockSize : 0
+    @Sendable func name(_ position: Int) -> String? {
+      paths.flatMap { position < $0.count ? String(decoding: $0[position], as: UTF8.self) : nil }
+    }
     func check(_ position: Int, _ entry: CotarEntry) -> EntryHeaderCheck? {
-      headerCheck(for: entry, path: paths.flatMap { position < $0.count ? String(decoding: $0[position], as: UTF8.self) : nil })
+      headerCheck(for: entry, path: name(position))
     }
     for (position, entry) in present where entry.size > 0 { _ = try check(position, entry)?.headerOffset() }
     if let synchronousData {
-      return try readLocally(present, count: located.count, from: synchronousData, lead: lead, options: options) {
+      return try readLocally(
+        present, count: located.count, from: synchronousData, lead: lead, options: options, name: name
+      ) {
         check($0, $1)
       }
     }
@@ -105,7 +116,13 @@ extension Cotar {
     let plan = Cotar.coalesce(spans, gap: options.coalesceGap, maximumBytes: options.maximumCoalescedBytes)
     var results: [[UInt8]?] = located.map { $0 == nil ? nil : [] }
     let fetched = try await boundedMap(plan, concurrency: options.readConcurrency) { read in
-      try await self.data.read(read.range)
+      do {
+        return try await self.data.read(read.range)
+      } catch {
+        let member = failedMember(read.members, at: (error as? CotarError)?.offset) { spans[$0].range }
+        throw entryReadError(
+          error, path: member.flatMap { name(present[$0].0) }, offset: member.map { present[$0].1.offset } ?? read.range.lowerBound)
+      }
     }
     for (read, bytes) in zip(plan, fetched) {
       for member in read.members {
@@ -129,7 +146,7 @@ extension Cotar {
   /// early and `check` verifies them before the entry's bytes are kept.
   private func readLocally(
     _ present: [(Int, CotarEntry)], count: Int, from source: any SynchronousRangeSource, lead: UInt64,
-    options: BatchReadOptions, check: (Int, CotarEntry) -> EntryHeaderCheck?
+    options: BatchReadOptions, name: (Int) -> String?, check: (Int, CotarEntry) -> EntryHeaderCheck?
   ) throws -> [[UInt8]?] {
     var results = [[UInt8]?](repeating: nil, count: count)
     // (offset, end, position) of every entry with data, in offset order.
@@ -161,32 +178,47 @@ extension Cotar {
       }
       let range = order[first].offset..<end
       let size = Int(end - range.lowerBound)
-      if last == first + 1 && lead == 0 {
-        results[order[first].position] = try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-          try source.readSync(range, into: UnsafeMutableRawBufferPointer(buffer))
-          initialized = size
-        }
-      } else {
-        if (scratch?.count ?? 0) < size {
-          scratch?.deallocate()
-          scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1 << 16), alignment: 64)
-        }
-        if let buffer = scratch {
-          try source.readSync(range, into: buffer)
-          for member in order[first..<last] {
-            // The member's read starts at `from` (its header block when `lead` is 512).
-            let from = Int(member.offset - range.lowerBound)
-            let start = from + Int(lead)
-            if lead > 0, let check = check(member.position, entries[member.position]) {
-              try check.verify(UnsafeRawBufferPointer(rebasing: buffer[from..<start]), from: source)
+      do {
+        if last == first + 1 && lead == 0 {
+          results[order[first].position] = try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            try source.readSync(range, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = size
+          }
+        } else {
+          if (scratch?.count ?? 0) < size {
+            scratch?.deallocate()
+            scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1 << 16), alignment: 64)
+          }
+          if let buffer = scratch {
+            try source.readSync(range, into: buffer)
+            for member in order[first..<last] {
+              // The member's read starts at `from` (its header block when `lead` is 512).
+              let from = Int(member.offset - range.lowerBound)
+              let start = from + Int(lead)
+              if lead > 0, let check = check(member.position, entries[member.position]) {
+                try check.verify(UnsafeRawBufferPointer(rebasing: buffer[from..<start]), from: source)
+              }
+              results[member.position] = Array(buffer[start..<(from + Int(member.end - member.offset))])
             }
-            results[member.position] = Array(buffer[start..<(from + Int(member.end - member.offset))])
           }
         }
+      } catch {
+        let member = failedMember(order[first..<last], at: (error as? CotarError)?.offset) { $0.offset..<$0.end }
+        throw entryReadError(
+          error, path: member.flatMap { name($0.position) }, offset: member.map { $0.offset + lead } ?? range.lowerBound)
       }
       first = last
     }
     return results
+  }
+
+  /// `error` naming the entry of `located` that holds its byte offset, when it names none.
+  static func naming(_ error: any Error, in located: [CotarEntry?], path: (Int) -> String) -> any Error {
+    guard var failure = error as? CotarError, failure.path == nil, let offset = failure.offset,
+      let position = located.firstIndex(where: { $0?.range.contains(offset) == true })
+    else { return error }
+    failure.path = path(position)
+    return failure
   }
 
   /// Locates many entries, in the order of `pathBytes`: the index slots are prefetched as

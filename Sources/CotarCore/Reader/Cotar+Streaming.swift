@@ -63,7 +63,8 @@ extension Cotar {
 
   /// ``chunks(of:options:)-(CotarEntry,_)`` naming `path` in errors.
   func chunks(of entry: CotarEntry, path: String?, options: StreamOptions) -> RangeChunks {
-    RangeChunks(source: data, range: entry.range, options: options, headerCheck: headerCheck(for: entry, path: path))
+    RangeChunks(
+      source: data, range: entry.range, options: options, headerCheck: headerCheck(for: entry, path: path), entryPath: path)
   }
 
   /// The bytes of `path` as a stream of chunks, or `nil` when it is not indexed.
@@ -82,7 +83,14 @@ extension Cotar {
     _ entry: CotarEntry, to sink: inout Sink, options: StreamOptions = StreamOptions(),
     progress: ((UInt64) -> Void)? = nil
   ) async throws {
-    try await stream(chunks(of: entry, options: options), to: &sink, progress: progress)
+    try await read(entry, path: nil, to: &sink, options: options, progress: progress)
+  }
+
+  /// ``read(_:to:options:progress:)`` naming `path` when a read fails.
+  func read<Sink: ByteSink>(
+    _ entry: CotarEntry, path: String?, to sink: inout Sink, options: StreamOptions, progress: ((UInt64) -> Void)?
+  ) async throws {
+    try await stream(chunks(of: entry, path: path, options: options), to: &sink, progress: progress)
   }
 
   /// Writes every chunk of `chunks` to `sink`, reporting the bytes done after each.
@@ -106,7 +114,7 @@ extension Cotar {
     _ path: String, to sink: inout Sink, options: StreamOptions = StreamOptions(), progress: ((UInt64) -> Void)? = nil
   ) async throws -> CotarEntry? {
     guard let entry = try await entry(path) else { return nil }
-    try await read(entry, to: &sink, options: options, progress: progress)
+    try await read(entry, path: path, to: &sink, options: options, progress: progress)
     return entry
   }
 
@@ -131,24 +139,38 @@ extension Cotar {
     _ entry: CotarEntry, toFileDescriptor descriptor: Int32, named name: String? = nil,
     options: StreamOptions = StreamOptions(), progress: ((UInt64) -> Void)? = nil
   ) async throws -> EntryCopyMethod {
+    try await read(entry, path: nil, toFileDescriptor: descriptor, named: name, options: options, progress: progress)
+  }
+
+  /// ``read(_:toFileDescriptor:named:options:progress:)`` naming `path` when a read fails.
+  func read(
+    _ entry: CotarEntry, path: String?, toFileDescriptor descriptor: Int32, named name: String?,
+    options: StreamOptions, progress: ((UInt64) -> Void)?
+  ) async throws -> EntryCopyMethod {
     if entry.size == 0 { return .none }
     var method = EntryCopyMethod.readWrite
     var done: UInt64 = 0
-    var check = headerCheck(for: entry)
+    var check = headerCheck(for: entry, path: path)
     if let (input, counting) = localFile() {
       if let pending = check {
         // The kernel copies the data without looking at it: check the header first.
         let header = try pending.headerOffset()
-        try await pending.verify(try await data.read(header..<entry.offset)[...], from: data)
+        try await readingEntry(path, offset: header) {
+          try await pending.verify(try await data.read(header..<entry.offset)[...], from: data)
+        }
         check = nil
       }
       let output = FileDescriptorSink(descriptor: descriptor, name: name)
-      (done, method) = try kernelCopy(entry, from: input, counting: counting, to: output, options: options, progress: progress)
+      (done, method) = try readingEntrySync(path, offset: entry.offset) {
+        try kernelCopy(entry, from: input, counting: counting, to: output, options: options, progress: progress)
+      }
       if done == entry.size { return method }
       method = .readWrite
     }
     var sink = FileDescriptorSink(descriptor: descriptor, name: name)
-    let rest = RangeChunks(source: data, range: (entry.offset + done)..<entry.range.upperBound, options: options, headerCheck: check)
+    let rest = RangeChunks(
+      source: data, range: (entry.offset + done)..<entry.range.upperBound, options: options, headerCheck: check,
+      entryPath: path)
     let base = done
     try await stream(rest, to: &sink) { progress?(base + $0) }
     return method
@@ -164,7 +186,7 @@ extension Cotar {
     options: StreamOptions = StreamOptions(), progress: ((UInt64) -> Void)? = nil
   ) async throws -> CotarEntry? {
     guard let entry = try await entry(path) else { return nil }
-    try await read(entry, toFileDescriptor: descriptor, named: name, options: options, progress: progress)
+    try await read(entry, path: path, toFileDescriptor: descriptor, named: name, options: options, progress: progress)
     return entry
   }
 

@@ -173,8 +173,9 @@ public struct Cotar: Sendable {
   /// The bytes of a located entry; a 0-byte entry does no read. The whole entry is held in
   /// memory: for large entries use ``chunks(of:options:)-(CotarEntry,_)``.
   ///
-  /// - Throws: as ``RangeSource/read(_:)``; for a sidecar layout `.staleIndex` when the tar
-  ///   header before the data does not describe the entry (``EntryHeaderCheck``).
+  /// - Throws: as ``RangeSource/read(_:)``, the `CotarError` naming the entry's byte offset;
+  ///   for a sidecar layout `.staleIndex` when the tar header before the data does not
+  ///   describe the entry (``EntryHeaderCheck``).
   public func read(_ entry: CotarEntry) async throws -> [UInt8] {
     try await read(entry, path: nil)
   }
@@ -182,8 +183,10 @@ public struct Cotar: Sendable {
   /// ``read(_:)->[UInt8]`` naming `path` in errors.
   func read(_ entry: CotarEntry, path: String?) async throws -> [UInt8] {
     if entry.size == 0 { return [] }
-    if let check = headerCheck(for: entry, path: path) { return try await check.read(entry.range, from: data) }
-    return try await data.read(entry.range)
+    return try await readingEntry(path, offset: entry.offset) {
+      if let check = headerCheck(for: entry, path: path) { return try await check.read(entry.range, from: data) }
+      return try await data.read(entry.range)
+    }
   }
 
   /// Reads `path`'s bytes into the start of `buffer`, reusing the caller's memory (what a
@@ -223,7 +226,11 @@ public struct Cotar: Sendable {
       guard case .resolved(let found) = index.lookupInMemory(hash: hash) else { return .needsAsync }
       guard let entry = found else { return .resolved(nil) }
       if let dataLimit, entry.offset + entry.size > dataLimit { try checkWithinData(entry, path: path) }
-      if entry.size > 0 { try fileData._withUnsafeGuaranteedRef { try $0.readSync(entry.range, into: buffer) } }
+      if entry.size > 0 {
+        try readingEntrySync(path, offset: entry.offset) {
+          try fileData._withUnsafeGuaranteedRef { try $0.readSync(entry.range, into: buffer) }
+        }
+      }
       return .resolved(Int(entry.size))
     }
     guard let synchronousData, case .resolved(let found) = index.lookupInMemory(hash: hash) else {
@@ -232,11 +239,13 @@ public struct Cotar: Sendable {
     guard let entry = found else { return .resolved(nil) }
     try checkWithinData(entry, path: path)
     if entry.size > 0 {
-      if let check = headerCheck(for: entry, path: path) {
-        try data.checkCapacity(of: buffer, for: entry.range)
-        try check.readSync(entry.range, from: synchronousData, into: buffer)
-      } else {
-        try synchronousData.readSync(entry.range, into: buffer)
+      try readingEntrySync(path, offset: entry.offset) {
+        if let check = headerCheck(for: entry, path: path) {
+          try data.checkCapacity(of: buffer, for: entry.range)
+          try check.readSync(entry.range, from: synchronousData, into: buffer)
+        } else {
+          try synchronousData.readSync(entry.range, into: buffer)
+        }
       }
     }
     return .resolved(Int(entry.size))
@@ -260,11 +269,13 @@ public struct Cotar: Sendable {
   /// ``read(_:into:)-(CotarEntry,_)`` naming `path` in errors.
   func read(_ entry: CotarEntry, path: String?, into buffer: UnsafeMutableRawBufferPointer) async throws {
     if entry.size == 0 { return }
-    guard let check = headerCheck(for: entry, path: path) else { return try await data.read(entry.range, into: buffer) }
-    try data.checkCapacity(of: buffer, for: entry.range)
-    if let synchronousData { return try check.readSync(entry.range, from: synchronousData, into: buffer) }
-    let bytes = try await check.read(entry.range, from: data)
-    bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+    try await readingEntry(path, offset: entry.offset) {
+      guard let check = headerCheck(for: entry, path: path) else { return try await data.read(entry.range, into: buffer) }
+      try data.checkCapacity(of: buffer, for: entry.range)
+      if let synchronousData { return try check.readSync(entry.range, from: synchronousData, into: buffer) }
+      let bytes = try await check.read(entry.range, from: data)
+      bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+    }
   }
 
 }

@@ -26,6 +26,8 @@ public struct RangeChunks: AsyncSequence, Sendable {
   /// first read also covers the header (``EntryHeaderCheck/read(_:from:)``), and no chunk is
   /// handed out before it passed.
   public let headerCheck: EntryHeaderCheck?
+  /// The entry streamed, named in read errors, when known.
+  let entryPath: String?
 
   /// A stream of `range` of `source`; no read starts before the first `next()`.
   ///
@@ -34,29 +36,43 @@ public struct RangeChunks: AsyncSequence, Sendable {
     source: any RangeSource, range: Range<UInt64>, options: StreamOptions = StreamOptions(),
     headerCheck: EntryHeaderCheck? = nil
   ) {
+    self.init(source: source, range: range, options: options, headerCheck: headerCheck, entryPath: nil)
+  }
+
+  /// A stream of an entry's bytes; a failed read names `entryPath`.
+  init(
+    source: any RangeSource, range: Range<UInt64>, options: StreamOptions, headerCheck: EntryHeaderCheck?,
+    entryPath: String?
+  ) {
     self.source = source
     self.range = range
     self.options = options
     self.headerCheck = headerCheck
+    self.entryPath = entryPath
   }
 
   /// Starts reading.
   public func makeAsyncIterator() -> Iterator {
-    Iterator(source: source, range: range, options: options, headerCheck: headerCheck)
+    Iterator(source: source, range: range, options: options, headerCheck: headerCheck, entryPath: entryPath)
   }
 
   /// Hands out the chunks in order, keeping the planned reads in flight.
   public struct Iterator: AsyncIteratorProtocol {
     private let source: any RangeSource
+    private let entryPath: String?
     private var cursor: PartCursor
     private let depth: Int
     private let pending = PendingReads()
     /// The header check, until the first read is launched with it.
     private var headerCheck: EntryHeaderCheck?
 
-    init(source: any RangeSource, range: Range<UInt64>, options: StreamOptions, headerCheck: EntryHeaderCheck?) {
+    init(
+      source: any RangeSource, range: Range<UInt64>, options: StreamOptions, headerCheck: EntryHeaderCheck?,
+      entryPath: String?
+    ) {
       let local = CotarIndex.isLocal(source)
       self.source = source
+      self.entryPath = entryPath
       self.cursor = PartCursor(range: range, options: options, local: local)
       self.depth = local ? 1 : options.partsInFlight
       self.headerCheck = headerCheck
@@ -64,9 +80,10 @@ public struct RangeChunks: AsyncSequence, Sendable {
 
     /// The next chunk, or `nil` after the last one.
     ///
-    /// - Throws: the `CotarError` of a failed read (the reads still in flight are cancelled
-    ///   and the stream ends), `.staleIndex` from the header check before the first chunk,
-    ///   or `CancellationError` when the task is cancelled.
+    /// - Throws: the `CotarError` of a failed read, naming the byte offset of the part read
+    ///   (and the entry, when streamed from ``Cotar``); the reads still in flight are cancelled
+    ///   and the stream ends. `.staleIndex` from the header check before the first chunk, or
+    ///   `CancellationError` when the task is cancelled.
     public mutating func next() async throws -> [UInt8]? {
       do {
         try Task.checkCancellation()
@@ -93,11 +110,12 @@ public struct RangeChunks: AsyncSequence, Sendable {
     private mutating func launch() {
       while pending.count < depth, let piece = cursor.next() {
         let source = self.source
+        let path = entryPath
         if let check = headerCheck {
           headerCheck = nil
-          pending.append(Task { try await check.read(piece, from: source) })
+          pending.append(Task { try await readingEntry(path, offset: piece.lowerBound) { try await check.read(piece, from: source) } })
         } else {
-          pending.append(Task { try await source.read(piece) })
+          pending.append(Task { try await readingEntry(path, offset: piece.lowerBound) { try await source.read(piece) } })
         }
       }
     }

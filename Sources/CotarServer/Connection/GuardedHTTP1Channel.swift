@@ -1,6 +1,7 @@
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Hummingbird's HTTP/1.1 child channel with ``ConnectionGuardHandler`` and the fast path
 /// (``RawFastPathHandler``) in front and ``RequestCycleHandler`` after decoding, so every connection has an idle timeout, a
@@ -35,7 +36,19 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
       responder: responder,
       configuration: HTTP1Channel.Configuration(
         additionalChannelHandlers: [RequestCycleHandler(deadlines: deadlines)]))
-    return inner.setup(channel: channel, logger: logger)
+    return inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+      // Behind the decoder (and its pipelining handler, which keeps answers in order): heads
+      // HTTP/1.1 says to refuse are answered there, before Hummingbird sees them.
+      let operations = channel.pipeline.syncOperations
+      let decoded: any ChannelHandler
+      if let pipelining = try? operations.handler(type: HTTPServerPipelineHandler.self) {
+        decoded = pipelining
+      } else {
+        decoded = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+      }
+      try operations.addHandler(RequestHeadCheckHandler(), position: .after(decoded))
+      return value
+    }
   }
 
   /// Answers the connection's requests with its ``SendWindow`` as the task-local

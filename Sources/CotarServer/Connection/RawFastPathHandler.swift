@@ -120,6 +120,18 @@ final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         forwarded = true
         context.fireChannelRead(wrapInboundOut(input))
         input.clear()
+      case .targetTooLong where deadlines.requestsInFlight > 0:
+        // The general path is still answering: the decoder takes over, keeping the order
+        // (``RequestHeadCheckHandler`` answers 414 there).
+        decoderOnly = true
+        forwarded = true
+        context.fireChannelRead(wrapInboundOut(input))
+        input.clear()
+      case .targetTooLong:
+        if answered { context.flush() }
+        answered = false
+        refuseTargetTooLong(isHead: input.readableBytesView.starts(with: "HEAD ".utf8), context: context)
+        input.clear()
       case .general(let length, let closes):
         incompleteReads = 0
         forwarded = true
@@ -175,6 +187,22 @@ final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
   }
 
   private static let connectionClose = "Connection: close\r\n"
+
+  /// Answers `414 URI Too Long` (without its body to `HEAD`) and closes: the output at once, the connection when the
+  /// client closes its side or the idle timeout ends it. The rest of the request (the tail of
+  /// the target, the headers) is read and dropped, so that the answer is read by the client
+  /// rather than lost to a reset caused by unread bytes.
+  private func refuseTargetTooLong(isHead: Bool, context: ChannelHandlerContext) {
+    closing = true
+    pending = nil
+    let answer = context.channel.allocator.buffer(
+      string: isHead ? RawRequestHead.targetTooLongHead : RawRequestHead.targetTooLongAnswer)
+    let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+    context.writeAndFlush(wrapOutboundOut(.byteBuffer(answer))).whenComplete { _ in
+      boundContext.value.close(mode: .output, promise: nil)
+    }
+    deadlines.answeredWithoutDecoding()
+  }
 
   /// Writes the fast answer to `head`, if it has one; `false` sends it to the general path.
   private func answer(_ head: RawRequestHead, context: ChannelHandlerContext) -> Bool {

@@ -6,7 +6,9 @@
 /// (answered, then closed: see ``closes``), header lines of
 /// the form `token ":" OWS value CRLF`, CRLF line ends, and no body framing. Anything else,
 /// however legal, is left to the real decoder: the fast path must never accept a request the
-/// decoder would read differently.
+/// decoder would read differently. Two heads are refused outright: a request target longer
+/// than ``maximumTargetLength`` (`414`, ``Scan/targetTooLong``), and an HTTP/1.1 head without
+/// exactly one `Host` field, which goes to the general path to be answered `400`.
 struct RawRequestHead: Equatable {
   /// `HEAD` (else `GET`).
   var isHead: Bool
@@ -22,6 +24,28 @@ struct RawRequestHead: Equatable {
   static let maximumLength = 8 << 10
   /// The most header lines the fast path reads.
   static let maximumFields = 64
+  /// The longest request target served; a longer one is answered `414 URI Too Long` (on the
+  /// general path too: ``RequestHeadCheckHandler``). An entry path of 4 KiB, every byte
+  /// percent-encoded, fits.
+  static let maximumTargetLength = 16 << 10
+
+  /// The message of the `414` answer.
+  static let targetTooLongMessage = "the request target is longer than \(maximumTargetLength) bytes"
+  /// The message of the `400` answer to an HTTP/1.1 request without `Host`.
+  static let missingHostMessage = "an HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)"
+  /// The message of the `400` answer to a request with several `Host` fields.
+  static let manyHostsMessage = "a request has one Host header, not several (RFC 9112 section 3.2)"
+
+  /// A JSON error body, `{"error":{"message":"…"}}` (the messages above need no escaping).
+  static func errorBody(_ message: String) -> String { #"{"error":{"message":""# + message + #""}}"# }
+
+  /// The head of the `414` answer the fast path writes before closing the connection (all
+  /// of it, to a `HEAD`).
+  static let targetTooLongHead: String =
+    "HTTP/1.1 414 URI Too Long\r\nContent-Type: application/json\r\n"
+    + "Content-Length: \(errorBody(targetTooLongMessage).utf8.count)\r\nConnection: close\r\n\r\n"
+  /// The whole `414` answer to a `GET`.
+  static let targetTooLongAnswer = targetTooLongHead + errorBody(targetTooLongMessage)
 
   /// What a scan of the bytes at the start of a connection's input found.
   enum Scan: Equatable {
@@ -31,12 +55,16 @@ struct RawRequestHead: Equatable {
     case fast(RawRequestHead)
     /// A complete bodiless `GET` or `HEAD` head of `length` bytes with a header only the
     /// general path handles (ranges, conditionals, CORS, `Connection` other than keep-alive,
-    /// `Expect`, `Upgrade`): hand exactly these bytes to the decoder. `closes`: an HTTP/1.0
+    /// `Expect`, `Upgrade`), or an HTTP/1.1 head without exactly one `Host` (which the
+    /// general path refuses): hand exactly these bytes to the decoder. `closes`: an HTTP/1.0
     /// head, which the decoder must see with `Connection: close` (see ``RawRequestHead/closes``).
     case general(length: Int, closes: Bool)
     /// Anything else (another method or version, body framing, unusual syntax, a head over
     /// the limits): the decoder must read the connection from here on.
     case undecodable
+    /// A `GET` or `HEAD` whose request target is longer than ``maximumTargetLength``: answer
+    /// `414` and close (the rest of the head is not read).
+    case targetTooLong
   }
 
   /// Header names (lowercase) whose handling lives only in the general path.
@@ -50,6 +78,7 @@ struct RawRequestHead: Equatable {
   private static let version11 = Array("HTTP/1.1\r\n".utf8)
   private static let version10 = Array("HTTP/1.0\r\n".utf8)
   private static let connectionField = Array("connection".utf8)
+  private static let hostField = Array("host".utf8)
   private static let keepAlive = Array("keep-alive".utf8)
 
   /// Scans the head at the start of `bytes`.
@@ -67,9 +96,13 @@ struct RawRequestHead: Equatable {
     let targetStart = cursor.position
     while let byte = cursor.peek(), byte != UInt8(ascii: " ") {
       guard byte > 0x20 && byte < 0x7F else { return .undecodable }
+      guard cursor.position - targetStart < maximumTargetLength else {
+        return bytes[targetStart] == UInt8(ascii: "/") ? .targetTooLong : .undecodable
+      }
       cursor.advance()
     }
-    guard let targetEnd = cursor.peek().map({ _ in cursor.position }) else { return cursor.incompleteOrTooLong }
+    // A target may grow up to its own limit before the head is given up as incomplete.
+    guard let targetEnd = cursor.peek().map({ _ in cursor.position }) else { return .incomplete }
     guard targetEnd > targetStart, bytes[targetStart] == UInt8(ascii: "/") else { return .undecodable }
     cursor.advance()
     let versionStart = cursor.position
@@ -88,6 +121,7 @@ struct RawRequestHead: Equatable {
     // Header lines, then the blank line.
     var general = false
     var fields = 0
+    var hosts = 0
     while true {
       guard let first = cursor.peek() else { return cursor.incompleteOrTooLong }
       if first == UInt8(ascii: "\r") {
@@ -119,6 +153,7 @@ struct RawRequestHead: Equatable {
       guard lineFeed == UInt8(ascii: "\n") else { return .undecodable }
       cursor.advance()
       if bodyFields.contains(where: { equalsLowercased(name, $0) }) { return .undecodable }
+      if equalsLowercased(name, hostField) { hosts += 1 }
       if generalFields.contains(where: { equalsLowercased(name, $0) }) {
         general = true
       } else if equalsLowercased(name, connectionField) {
@@ -128,6 +163,8 @@ struct RawRequestHead: Equatable {
     }
     let length = cursor.position
     guard length <= maximumLength else { return .undecodable }
+    // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host is answered 400, there.
+    if !closes, hosts != 1 { general = true }
     if general { return .general(length: length, closes: closes) }
     let target = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self)
     return .fast(RawRequestHead(isHead: isHead, target: target[...], length: length, closes: closes))

@@ -125,13 +125,28 @@ public struct CotarResponder: HTTPResponder {
     if slot.claimReopen() { await reopenAfterChangeOnDisk(slot) }
     let (archive, generation) = slot.current
     do {
-      return try await dispatch(route, archive: archive, request: request)
-    } catch let error as CotarError where error.code == .sourceChanged {
-      // The remote object was replaced: open the new version once, and answer from it.
-      guard try await slot.reopen(after: generation) else { throw error }
-      logger.info("reopened \(archive.name) after a change upstream: \(error.message)")
-      return try await dispatch(route, archive: slot.current.archive, request: request)
+      do {
+        return try await dispatch(route, archive: archive, request: request)
+      } catch let error as CotarError where error.code == .sourceChanged {
+        // The remote object was replaced: open the new version once, and answer from it.
+        guard try await slot.reopen(after: generation) else { throw error }
+        logger.info("reopened \(archive.name) after a change upstream: \(error.message)")
+        return try await dispatch(route, archive: slot.current.archive, request: request)
+      }
+    } catch let error as CotarError {
+      // An upstream that failed is answered as a gateway does (502, 503, 504), not with 500.
+      guard let failure = UpstreamFailure(error) else { throw error }
+      logger.error("\(request.method) \(request.uri.path): \(error)")
+      return Reply(Self.gatewayError(failure, head: isHead))
     }
+  }
+
+  /// The answer to a request that failed upstream: its status, `Retry-After` for 503, and
+  /// the JSON error body.
+  static func gatewayError(_ failure: UpstreamFailure, head: Bool) -> Response {
+    var response = error(failure.status, failure.message, head: head)
+    if let seconds = failure.retryAfter { response.headers[.retryAfter] = String(seconds) }
+    return response
   }
 
   /// Opens the new version of a local archive whose files changed on disk (claimed with
