@@ -27,7 +27,7 @@ struct AppendCommand: AsyncParsableCommand {
   @Argument(help: "Files and directories to add, relative to --base.", completion: .file())
   var files: [String]
 
-  @Flag(name: .customLong("index"), help: "For a plain .tar without a sidecar: create ARCHIVE.index.")
+  @Flag(name: .customLong("index"), help: "For a plain .tar without a sidecar: create ARCHIVE.index and, unless --no-names, ARCHIVE.names (as cotar index does).")
   var createSidecar = false
 
   @OptionGroup var tree: TreeInputOptions
@@ -45,10 +45,15 @@ struct AppendCommand: AsyncParsableCommand {
     let progress = writeProgressPrinter("appending")
     let summary = try await ArchiveAppender.append(plan, to: archive, options: options, progress: progress)
     endWriteProgress(progress)
-    var line = "\(archive) (\(summary.layout.rawValue)): appended \(counted(summary.appended, "member")) at byte \(summary.oldEnd)"
+    if let reason = summary.rebuiltBecause {
+      printError("cotar: warning: \(archive).index did not describe \(archive) (\(reason)); rebuilt it (and its name table) from a full scan of the tar")
+    }
+    let layout = summary.createdSidecar ? "tar, new sidecar index" : summary.layout.rawValue
+    var line = "\(archive) (\(layout)): appended \(counted(summary.appended, "member")) at byte \(summary.oldEnd)"
     line += ", reused \(summary.reusedRecords) index records, scanned from byte \(summary.scanStart)"
     if summary.superseded > 0 { line += ", \(counted(summary.superseded, "path")) superseded" }
     if let stats = summary.index { line += ", index \(counted(stats.files, "entry", "entries")) in \(counted(stats.slots, "slot"))" + packingSummary(stats) }
+    if let paths = summary.namePaths { line += ", name table of \(counted(paths, "path"))" }
     printError(line)
   }
 }

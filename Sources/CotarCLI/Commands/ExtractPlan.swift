@@ -21,8 +21,10 @@ struct ExtractPlan {
   init(_ members: [NameEntry], table: NameTable) async throws {
     let chosen = Self.latestPerOutput(members)
     var extractedFiles: [[[UInt8]]: NameEntry] = [:]
-    for member in chosen where member.kind == .file {
-      if let key = try? SafeExtractor.components(of: member.pathBytes) { extractedFiles[key] = member }
+    var extractedLinks: [[[UInt8]]: NameEntry] = [:]
+    for member in chosen where member.kind == .file || member.kind == .hardLink {
+      guard let key = try? SafeExtractor.components(of: member.pathBytes) else { continue }
+      if member.kind == .file { extractedFiles[key] = member } else { extractedLinks[key] = member }
     }
     for member in chosen {
       do {
@@ -41,7 +43,7 @@ struct ExtractPlan {
                 path: member.path)
             }
             symbolicLinks.append((member, text))
-          } else if let key = try? SafeExtractor.components(of: target), let file = extractedFiles[key],
+          } else if let file = Self.extractedFile(linkedBy: target, files: extractedFiles, links: extractedLinks),
             file.dataOffset == member.dataOffset, file.size == member.size
           {
             hardLinks.append((member, file.pathBytes))
@@ -59,6 +61,22 @@ struct ExtractPlan {
         refused.append(error)
       }
     }
+  }
+
+  /// The extracted file a hard link with link name `target` ends at: the file at that path
+  /// (`.` and empty components ignored), or, when a hard link is extracted there (a link to a
+  /// link, `d -> b -> a`), the file that link ends at; at most 40 links are followed.
+  static func extractedFile(
+    linkedBy target: [UInt8], files: [[[UInt8]]: NameEntry], links: [[[UInt8]]: NameEntry]
+  ) -> NameEntry? {
+    var target = target
+    for _ in 0...40 {
+      guard let key = try? SafeExtractor.components(of: target) else { return nil }
+      if let file = files[key] { return file }
+      guard let link = links[key], let next = link.linkTargetBytes else { return nil }
+      target = next
+    }
+    return nil
   }
 
   /// One member per output file: members whose paths name the same file once `.` and empty

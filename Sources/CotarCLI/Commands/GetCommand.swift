@@ -266,14 +266,21 @@ struct GetCommand: AsyncParsableCommand {
   }
 
   /// For a path the index does not hold: a symbolic link's target bytes (or, with
-  /// `--no-follow`, the link text and a newline) through the name table; `nil` otherwise.
+  /// `--no-follow`, the link text and a newline) through the name table, also when a
+  /// directory on the way is a symbolic link (`dl/g` with `dl -> d`); `nil` otherwise.
   private func linkedBytes(_ path: [UInt8], in cotar: Cotar, table: OnceNameTable) async throws -> [UInt8]? {
-    guard let table = try await table.value(), let entry = try await table.stat(pathBytes: path) else { return nil }
+    guard let table = try await table.value(),
+      let entry = try await table.resolvingSymlinks(pathBytes: path, followingLastLink: false)
+    else { return nil }
     // A hard link to a symbolic link (SPEC §6) is read as that symbolic link.
     let text = entry.kind == .symbolicLink ? entry.linkTargetBytes ?? [] : try await table.symbolicLinkText(ofHardLink: entry)
-    guard let text else { return nil }
-    if noFollow { return text + [0x0A] }
-    guard let target = try await table.resolvingSymlinks(pathBytes: path) else { return nil }
+    if let text, noFollow { return text + [0x0A] }
+    // The path itself, not a link: the index does not hold it (a directory, or a stale table).
+    guard text != nil || entry.pathBytes != path else { return nil }
+    // A directory (reached as `d` for `d/`, or through links) is said to be one by reportMissing.
+    guard let target = try await table.resolvingSymlinks(pathBytes: entry.pathBytes), target.kind != .directory else {
+      return nil
+    }
     return try await cotar.read(target, in: table)
   }
 
@@ -291,8 +298,12 @@ struct GetCommand: AsyncParsableCommand {
     let table = try? await once.value()
     var known = try? await table?.stat(pathBytes: path)
     if known == nil { known = try? await table?.stat(pathBytes: path + [0x2F]) }
+    // Through symbolic links (the path's own or its directories'), a directory is said to be one.
+    let resolved = try? await table?.resolvingSymlinks(pathBytes: path)
     let isDirectory: Bool
-    if let known = known ?? nil {
+    if let resolved = resolved ?? nil, resolved.kind == .directory {
+      isDirectory = true
+    } else if let known = known ?? nil {
       if known.kind == .symbolicLink {
         printError("cotar: '\(text)' is a symlink to '\(known.linkTarget ?? "")', which is not in \(archive.archive)")
         return

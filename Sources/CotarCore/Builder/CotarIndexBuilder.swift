@@ -105,7 +105,9 @@ public struct CotarIndexBuilder: Sendable {
   /// built, the records of that path added before it are dropped.
   ///
   /// A hard link takes the data offset and size of the latest earlier member with its target
-  /// path. A hard link whose target is a symbolic link (GNU tar writes one for a hard link to
+  /// path, spelled exactly as the link name or, failing that, with `.` and empty components
+  /// removed, with or without a leading `./` (``LinkTargetSpelling``, as GNU tar's link(2)
+  /// sees it). A hard link whose target is a symbolic link (GNU tar writes one for a hard link to
   /// a symlink) has no data: it is not indexed, replaces its path like a symlink, and is
   /// counted in ``hardLinksToSymlinks``.
   /// - Throws: `CotarError` `.invalidTar` for a hard link whose target's latest earlier member
@@ -119,7 +121,7 @@ public struct CotarIndexBuilder: Sendable {
       return
     }
     if !symlinkHashes.isEmpty {
-      if entry.kind == .hardLink, symlinkHashes.contains(PathHash.fnv1a64(bytes: entry.linkTargetBytes ?? [])) {
+      if entry.kind == .hardLink, linksToSymlink(entry.linkTargetBytes ?? []) {
         hardLinksToSymlinks += 1
         shadow(hash, isSymlink: true, headerOffset: entry.headerOffset)
         return
@@ -134,10 +136,9 @@ public struct CotarIndexBuilder: Sendable {
     let record: PendingRecord
     if entry.kind == .hardLink, !beyondFormatHashes.isEmpty {
       // A hard link to a file left out is left out with it (same data).
-      let targetBytes = entry.linkTargetBytes ?? []
-      if latestByHash == nil { latestByHash = Self.latestIndex(of: records, shadows: shadows) }
-      if latestByHash?[PathHash.fnv1a64(bytes: targetBytes)] == nil,
-        let target = beyondFormat.last(where: { $0.pathBytes == targetBytes })
+      let spellings = LinkTargetSpelling.spellings(of: entry.linkTargetBytes ?? [])
+      if latestRecord(forLinkName: entry.linkTargetBytes ?? []) == nil,
+        let target = beyondFormat.last(where: { spellings.contains($0.pathBytes) })
       {
         leaveOut(entry, data: target.entry, hash: hash)
         return
@@ -145,8 +146,7 @@ public struct CotarIndexBuilder: Sendable {
     }
     if entry.kind == .hardLink {
       let target = entry.linkTargetBytes ?? []
-      if latestByHash == nil { latestByHash = Self.latestIndex(of: records, shadows: shadows) }
-      guard let targetIndex = latestByHash?[PathHash.fnv1a64(bytes: target)] else {
+      guard let targetIndex = latestRecord(forLinkName: target) else {
         throw CotarError(
           .invalidTar,
           "hard link to '\(String(decoding: target, as: UTF8.self))', which does not appear earlier in the archive as a file (or was replaced by a member of another kind)",
@@ -180,6 +180,32 @@ public struct CotarIndexBuilder: Sendable {
     }
     records.append(record)
     latestByHash?[hash] = records.count - 1
+  }
+
+  /// The latest record a hard link with link name `linkName` takes its data from: that of the
+  /// first of ``LinkTargetSpelling/spellings(of:)`` (the exact name, then `.` and empty
+  /// components removed, then with a leading `./`) whose latest member is a file or hard
+  /// link; `nil` when there is none. Builds ``latestByHash`` at the first hard link.
+  private mutating func latestRecord(forLinkName linkName: [UInt8]) -> Int? {
+    if latestByHash == nil { latestByHash = Self.latestIndex(of: records, shadows: shadows) }
+    if let found = latestByHash?[PathHash.fnv1a64(bytes: linkName)] { return found }
+    for spelling in LinkTargetSpelling.spellings(of: linkName).dropFirst() {
+      if let found = latestByHash?[PathHash.fnv1a64(bytes: spelling)] { return found }
+    }
+    return nil
+  }
+
+  /// Whether a hard link with link name `linkName` is a hard link to a symbolic link: the first
+  /// of its spellings (as in ``latestRecord(forLinkName:)``) that names a member names a
+  /// symbolic link (or a hard link to one).
+  private mutating func linksToSymlink(_ linkName: [UInt8]) -> Bool {
+    if latestByHash == nil { latestByHash = Self.latestIndex(of: records, shadows: shadows) }
+    for spelling in LinkTargetSpelling.spellings(of: linkName) {
+      let hash = PathHash.fnv1a64(bytes: spelling)
+      if symlinkHashes.contains(hash) { return true }
+      if latestByHash?[hash] != nil { return false }
+    }
+    return false
   }
 
   /// Leaves `entry` out of the index (``Options/leavesOutEntriesBeyondFormat``): it replaces

@@ -56,14 +56,17 @@ public enum CotarValidator {
         return
       }
       if member.kind == .hardLink {
-        let targetHash = PathHash.fnv1a64(bytes: member.linkTargetBytes ?? [])
-        if symlinks.contains(targetHash) {
+        // The first spelling of the link name that names a member decides (SPEC §6).
+        let targetHash = LinkTargetSpelling.spellings(of: member.linkTargetBytes ?? []).lazy
+          .map { PathHash.fnv1a64(bytes: $0) }
+          .first { symlinks.contains($0) || expected[$0] != nil }
+        if let targetHash, symlinks.contains(targetHash) {
           // A hard link to a symlink is not indexed (SPEC §6).
           symlinks.insert(hash)
           expected[hash] = nil
           return
         }
-        guard let target = expected[targetHash] else {
+        guard let targetHash, let target = expected[targetHash] else {
           problem("'\(member.path)' (header at \(member.headerOffset)): hard link to '\(member.linkTarget ?? "")', which does not appear earlier as a file")
           return
         }

@@ -54,9 +54,15 @@ public struct NameTableBuilder: Sendable {
 
   /// The data offset and size a hard link to `path` takes: those of the latest entry with
   /// that path when it is a file or a hard link (an unresolved one has 0 and 0), else `nil`.
+  /// The path is looked up as the index builder does (``LinkTargetSpelling``): as spelled,
+  /// then with `.` and empty components removed, with and without a leading `./`.
   private func data(ofLinkTarget path: [UInt8]) -> (offset: UInt64, size: UInt64)? {
-    let hash = PathHash.fnv1a64(bytes: path)
-    let found = path.withUnsafeBufferPointer { find($0, hash: hash).record }
+    var found = path.withUnsafeBufferPointer { find($0, hash: PathHash.fnv1a64(bytes: path)).record }
+    if found == nil {
+      for spelling in LinkTargetSpelling.spellings(of: path).dropFirst() where found == nil {
+        found = spelling.withUnsafeBufferPointer { find($0, hash: PathHash.fnv1a64(bytes: spelling)).record }
+      }
+    }
     guard let found else { return nil }
     let target = records[found]
     return target.kind.hasData ? (target.dataOffset, target.size) : nil

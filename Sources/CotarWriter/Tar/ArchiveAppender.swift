@@ -91,6 +91,13 @@ public enum ArchiveAppender {
     public var newSize: UInt64
     /// Statistics of the new index, when one was written.
     public var index: IndexBuildStats?
+    /// Whether a plain `.tar` got its first sidecar index (``Options/createSidecar``).
+    public var createdSidecar = false
+    /// Paths in the name table written, when one was.
+    public var namePaths: Int?
+    /// Why the old sidecar index was rebuilt from a full scan instead of reused: it did not
+    /// describe the tar (`nil` when it was reused, or there was none).
+    public var rebuiltBecause: String?
   }
 
   /// Appends `plan` to the archive at `path`.
@@ -114,21 +121,25 @@ public enum ArchiveAppender {
     let lock = try ArchiveLock(path: path)
     defer { lock.release() }
     let source = try FileSource(path: path)
-    let old = try await OldArchive.open(source, path: path)
-    var builder: CotarIndexBuilder?
-    let writesIndex = old.layout != .tar || options.createSidecar
-    if writesIndex {
-      var fresh = try CotarIndexBuilder(options: options.index)
-      for record in old.records { fresh.add(existing: record) }
-      builder = fresh
+    var old = try await OldArchive.open(source, path: path)
+    var prepared: Prepared
+    var rebuiltBecause: String?
+    do {
+      prepared = try await prepare(old, options: options)
+    } catch let error as CotarError
+      where (error.code == .corruptIndex || error.code == .staleIndex) && old.layout == .tarWithSidecar
+    {
+      // The sidecar does not describe the tar (changed since it was indexed, e.g. by
+      // `tar --delete`): the tar is the truth, so both sidecars are rebuilt from a full
+      // scan, as `cotar index --force` would (SPEC §9.2.2).
+      rebuiltBecause = error.message
+      old.fullScan = true
+      old.records = []
+      prepared = try await prepare(old, options: options)
     }
-    var names: NameTableBuilder?
-    if options.names, let table = try await old.nameTable() {
-      var fresh = NameTableBuilder()
-      for entry in try await table.entries(withPrefix: []) { fresh.add(entry) }
-      names = fresh
-    }
-    let tail = try await old.findEnd(builder: &builder)
+    var builder = prepared.builder
+    var names = prepared.names
+    let tail = prepared.tail
     try options.failpoint?(.scanned)
 
     let output = try AtomicFileWriter(destination: path, overwrite: true)
@@ -190,7 +201,43 @@ public enum ArchiveAppender {
     return Summary(
       layout: old.layout, oldEnd: tail.end, scanStart: tail.scanStart, reusedRecords: old.records.count,
       appended: writer.membersWritten, dataBytes: writer.dataBytesWritten,
-      superseded: stats?.duplicatesDropped ?? 0, newSize: output.bytesWritten, index: stats)
+      superseded: stats?.duplicatesDropped ?? 0, newSize: output.bytesWritten, index: stats,
+      createdSidecar: old.layout == .tar && stats != nil, namePaths: names?.count, rebuiltBecause: rebuiltBecause)
+  }
+
+  /// The builders for the new index and name table, primed with the old ones, and the end of
+  /// the old tar.
+  struct Prepared {
+    var builder: CotarIndexBuilder?
+    var names: NameTableBuilder?
+    var tail: OldArchive.Tail
+  }
+
+  /// Primes the index builder with the old records (when an index is written) and the name
+  /// table builder with the old table, or, when the whole tar is scanned (no index, or a
+  /// stale sidecar being rebuilt), with the scanned members; then finds the old end.
+  static func prepare(_ old: OldArchive, options: Options) async throws -> Prepared {
+    var builder: CotarIndexBuilder?
+    if old.layout != .tar || options.createSidecar {
+      var fresh = try CotarIndexBuilder(options: options.index)
+      for record in old.records { fresh.add(existing: record) }
+      builder = fresh
+    }
+    var names: NameTableBuilder?
+    // A sidecar index created (`--index`) or rebuilt comes with its name table, built from
+    // the same full scan, as `cotar index` writes one (SPEC §9.2.1).
+    let scansNames = options.names && old.fullScan && builder != nil
+    if scansNames {
+      names = NameTableBuilder()
+    } else if options.names, let table = try await old.nameTable() {
+      var fresh = NameTableBuilder()
+      for entry in try await table.entries(withPrefix: []) { fresh.add(entry) }
+      names = fresh
+    }
+    var scanned = scansNames ? names : nil
+    let tail = try await old.findEnd(builder: &builder, names: &scanned)
+    if scansNames { names = scanned }
+    return Prepared(builder: builder, names: names, tail: tail)
   }
 }
 
@@ -202,6 +249,9 @@ struct OldArchive {
   var tar: any RangeSource
   /// The archive path (for its `.names` sidecar).
   var path: String? = nil
+  /// Whether the whole tar is scanned from byte 0 (no old index is reused): a plain `.tar`,
+  /// or a `.tar` whose stale sidecar is being rebuilt.
+  var fullScan = false
 
   struct Tail {
     /// Where the new members start: the old end-of-archive marker, or the end of the last
@@ -237,7 +287,7 @@ struct OldArchive {
         layout: .tarWithSidecar, records: try uniqueRecords(try await index.allRecords(), source: path + ".index"),
         tar: source, path: path)
     }
-    return OldArchive(layout: .tar, records: [], tar: source)
+    return OldArchive(layout: .tar, records: [], tar: source, path: path, fullScan: true)
   }
 
   /// The old archive's name table: before a `.tar.co`'s index, or `ARCHIVE.names`.
@@ -265,8 +315,13 @@ struct OldArchive {
   }
 
   /// Finds the end-of-archive marker by scanning only the members after the last indexed
-  /// data (the whole tar when there is no index, adding its members to `builder`).
-  func findEnd(builder: inout CotarIndexBuilder?) async throws -> Tail {
+  /// data (the whole tar when there is no index, adding its members to `builder` and `names`).
+  ///
+  /// - Throws: `.corruptIndex` when the old index does not describe the tar (it points past
+  ///   its end, or an indexed kind of member after its last data is not in it), `.staleIndex`
+  ///   when the member it says ends last has no header of that size right before its data
+  ///   (the tar was changed after indexing, e.g. by `tar --delete`); else what the scan throws.
+  func findEnd(builder: inout CotarIndexBuilder?, names: inout NameTableBuilder?) async throws -> Tail {
     let tarSize = try await tar.size()
     var start: UInt64 = 0
     var dataEnd: UInt64 = 0
@@ -285,10 +340,15 @@ struct OldArchive {
       // The indexed last member ends the file, without its padding: nothing follows to scan.
       return Tail(end: start, scanStart: start, scanner: scanner, missingPadding: start - tarSize)
     }
+    if let last = records.max(by: { $0.entry.offset + $0.entry.size < $1.entry.offset + $1.entry.size }) {
+      try await checkHeader(of: last)
+    }
     let known = Set(records.map(\.hash))
-    let scanWhole = layout == .tar
+    let scanWhole = fullScan
     var added = builder
+    var scannedNames = names
     let summary = try await scanner.scan(from: start) { entry in
+      if scanWhole { scannedNames?.add(entry) }
       guard entry.kind.isIndexed else {
         // Not indexed, but it replaces the earlier members of its path (SPEC §6).
         try added?.add(entry)
@@ -304,6 +364,7 @@ struct OldArchive {
       }
     }
     builder = added
+    names = scannedNames
     let missingPadding = summary.endOffset > tarSize ? summary.endOffset - tarSize : 0
     guard missingPadding < 512 else {
       throw CotarError(
@@ -311,6 +372,31 @@ struct OldArchive {
         source: tar.identity)
     }
     return Tail(end: summary.endOffset, scanStart: start, scanner: scanner, missingPadding: missingPadding)
+  }
+}
+
+extension OldArchive {
+  /// Checks that the member the old index says ends last is where the index says, with the
+  /// readers' check of a sidecar record (``EntryHeaderCheck``, SPEC §8.5): the block right
+  /// before its data is a valid header of a regular file of that size. A tar changed after it
+  /// was indexed (`tar --delete` moves the later members up and zeroes the end) fails this, so
+  /// the new members are never written after the real end-of-archive marker, where tar tools
+  /// would not see them.
+  ///
+  /// - Throws: `.staleIndex` naming the header offset when the header is not there,
+  ///   `.corruptIndex` for a data offset below 512, or the read's errors.
+  func checkHeader(of record: CotarIndexRecord) async throws {
+    let check = EntryHeaderCheck(entry: record.entry, path: nil, source: tar.identity)
+    let header = try check.headerOffset()
+    do {
+      let block = try await tar.read(header..<(header + EntryHeaderCheck.blockSize))
+      try await check.verify(block[...], from: tar)
+    } catch let error as CotarError where error.code == .staleIndex || error.code == .truncated {
+      throw CotarError(
+        .staleIndex,
+        "the index does not describe this tar: it has a file of \(record.entry.size) bytes with data at byte \(record.entry.offset), but the tar has no such member there (was the tar changed after it was indexed, e.g. by tar --delete?)",
+        offset: header, source: tar.identity)
+    }
   }
 }
 
