@@ -28,14 +28,14 @@ struct ConnectionLimitTests {
       let connection = try #require(LoopbackClient(port: port))
       #expect(connection.send("GET /v1/file/a.txt HTTP/1.1\r\nHost: t\r\n\r\n"))
       let start = ContinuousClock.now
-      let (bytes, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+      let (bytes, closed) = await connection.readUntilClosed(timeout: .seconds(60))
       let elapsed = ContinuousClock.now - start
       #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("HTTP/1.1 200"))
       #expect(String(decoding: bytes, as: UTF8.self).hasSuffix("Hello, cotar server!\n"))
-      #expect(closed, "the idle connection was not closed within 20 s")
+      #expect(closed, "the idle connection was not closed within 60 s")
       // The lower bound is the feature (not before the timeout); the upper one only tells
       // "closed by the idle timer" from "never closed", with room for a loaded machine.
-      #expect(elapsed >= .milliseconds(600) && elapsed < .seconds(15), "closed after \(elapsed)")
+      #expect(elapsed >= .milliseconds(600) && elapsed < .seconds(45), "closed after \(elapsed)")
     }
   }
 
@@ -89,7 +89,7 @@ struct ConnectionLimitTests {
       // A held connection is still served.
       let first = try #require(held.first)
       #expect(first.send("GET /v1/file/a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"))
-      let answer = String(decoding: await first.readUntilClosed().bytes, as: UTF8.self)
+      let answer = String(decoding: await first.readUntilClosed(timeout: .seconds(60)).bytes, as: UTF8.self)
       #expect(answer.hasPrefix("HTTP/1.1 200"))
     }
   }

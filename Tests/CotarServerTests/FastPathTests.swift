@@ -79,7 +79,7 @@ struct FastPathTests {
         connection.send(
           "GET /v1/file/big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
             + "GET /v1/file/dir/b.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
-      let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+      let (received, closed) = await connection.readUntilClosed(timeout: .seconds(120))
       #expect(closed)
       let lowered = received.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
       let bigAt = try #require(Self.position(of: Array("content-length: \(TestFiles.big.count)\r\n".utf8), in: lowered))
@@ -114,7 +114,7 @@ struct FastPathTests {
         connection.send(
           "GET /v1/file/a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
             + b.replacingOccurrences(of: "Host: x", with: "Host: x\r\nConnection: close")))
-      let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+      let (received, closed) = await connection.readUntilClosed(timeout: .seconds(120))
       #expect(closed)
       let responses = try Self.responses(in: received)
       #expect(responses.map(\.status) == [200, 200, 200, 206, 200, 200, 200])
@@ -137,7 +137,7 @@ struct FastPathTests {
       for (request, status, body) in cases {
         let connection = try #require(LoopbackClient(port: port))
         #expect(connection.send(request))
-        let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+        let (received, closed) = await connection.readUntilClosed(timeout: .seconds(120))
         #expect(closed, "\(request)")
         let responses = try Self.responses(in: received)
         #expect(responses.map(\.status) == [status], "\(request)")
@@ -164,7 +164,7 @@ struct FastPathTests {
       for (request, statuses) in cases {
         let connection = try #require(LoopbackClient(port: port))
         #expect(await connection.sendOffThePool(request))
-        let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+        let (received, closed) = await connection.readUntilClosed(timeout: .seconds(120))
         #expect(closed, "\(request.prefix(60))")
         let responses = try Self.responses(in: received)
         #expect(responses.map(\.status) == statuses, "\(request.prefix(60))")
@@ -183,7 +183,7 @@ struct FastPathTests {
       let port = try #require(client.port)
       let connection = try #require(LoopbackClient(port: port))
       #expect(await connection.sendOffThePool("HEAD /v1/file/\(String(repeating: "a", count: 100_000)) HTTP/1.1\r\nHost: x\r\n\r\n"))
-      let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+      let (received, closed) = await connection.readUntilClosed(timeout: .seconds(120))
       #expect(closed)
       let text = String(decoding: received, as: UTF8.self)
       #expect(text.hasPrefix("HTTP/1.1 414 URI Too Long\r\n"), "\(text)")
@@ -207,7 +207,7 @@ struct FastPathTests {
       for (request, statuses) in cases {
         let connection = try #require(LoopbackClient(port: port))
         #expect(await connection.sendOffThePool(request))
-        let (received, closed) = await connection.readUntilClosed(timeout: .seconds(20))
+        let (received, closed) = await connection.readUntilClosed(timeout: .seconds(120))
         #expect(closed, "\(request)")
         let responses = try Self.responses(in: received)
         #expect(responses.map(\.status) == statuses, "\(request)")
