@@ -184,8 +184,7 @@ public struct Cotar: Sendable {
   func read(_ entry: CotarEntry, path: String?) async throws -> [UInt8] {
     if entry.size == 0 { return [] }
     return try await readingEntry(path, offset: entry.offset) {
-      if let check = headerCheck(for: entry, path: path) { return try await check.read(entry.range, from: data) }
-      return try await data.read(entry.range)
+      try await EntryHeaderCheck.read(entry.range, from: data, checking: headerCheck(for: entry, path: path))
     }
   }
 

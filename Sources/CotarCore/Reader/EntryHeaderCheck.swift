@@ -232,6 +232,29 @@ public struct EntryHeaderCheck: Sendable, Hashable {
     buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[start..<(start + range.count)]))
   }
 
+  /// The bytes of `range` read from `data`: through `check` (``read(_:from:)``) when one is
+  /// given, an entry of a sidecar layout; else one plain read.
+  ///
+  /// - Throws: as ``read(_:from:)``, or `data`'s read.
+  public static func read(
+    _ range: Range<UInt64>, from data: any RangeSource, checking check: EntryHeaderCheck?
+  ) async throws -> [UInt8] {
+    guard let check else { return try await data.read(range) }
+    return try await check.read(range, from: data)
+  }
+
+  /// The bytes of `range` read from a local `data` into the start of `buffer`: through
+  /// `check` (``readSync(_:from:into:)``) when one is given, else one plain read.
+  ///
+  /// - Throws: as ``readSync(_:from:into:)``, or `data`'s read.
+  public static func readSync(
+    _ range: Range<UInt64>, from data: any SynchronousRangeSource, into buffer: UnsafeMutableRawBufferPointer,
+    checking check: EntryHeaderCheck?
+  ) throws {
+    guard let check else { return try data.readSync(range, into: buffer) }
+    try check.readSync(range, from: data, into: buffer)
+  }
+
   /// A copy naming `path` in its errors.
   public func naming(_ path: String?) -> EntryHeaderCheck {
     EntryHeaderCheck(entry: entry, path: path ?? self.path, source: source)

@@ -114,12 +114,7 @@ extension CotarResponder {
       let count = Int(min(entry.size, UInt64(Self.previewBytes)))
       let range = entry.offset..<(entry.offset + UInt64(count))
       let check = served.cotar.headerCheck(for: entry, path: String(decoding: path, as: UTF8.self))
-      var bytes: [UInt8] = []
-      if count > 0, let check {
-        bytes = try await check.read(range, from: served.cotar.data)
-      } else if count > 0 {
-        bytes = try await served.cotar.data.read(range)
-      }
+      let bytes = count == 0 ? [] : try await EntryHeaderCheck.read(range, from: served.cotar.data, checking: check)
       preview = .text(String(decoding: bytes, as: UTF8.self), truncated: entry.size > UInt64(count))
     } else {
       preview = .none

@@ -74,8 +74,8 @@ extension CotarResponder {
   private func startsWithGzipMagic(_ entry: CotarEntry, in archive: ServedArchive) async throws -> Bool {
     guard entry.size >= 2, isWithinArchive(entry, archive) else { return false }
     let magic = entry.offset..<(entry.offset + 2)
-    if let check = archive.cotar.headerCheck(for: entry) { return try await check.read(magic, from: archive.cotar.data) == [0x1F, 0x8B] }
-    return try await archive.cotar.data.read(magic) == [0x1F, 0x8B]
+    let bytes = try await EntryHeaderCheck.read(magic, from: archive.cotar.data, checking: archive.cotar.headerCheck(for: entry))
+    return bytes == [0x1F, 0x8B]
   }
 
   /// Whether the record's bytes lie inside the archive (a corrupt or hostile index can claim
@@ -214,11 +214,10 @@ extension CotarResponder {
     _ range: Range<UInt64>, of source: any RangeSource, checking check: EntryHeaderCheck? = nil
   ) async throws -> ByteBuffer {
     guard let local = LocalRead(source) else {
-      if let check { return ByteBuffer(bytes: try await check.read(range, from: source)) }
-      return ByteBuffer(bytes: try await source.read(range))
+      return ByteBuffer(bytes: try await EntryHeaderCheck.read(range, from: source, checking: check))
     }
     var buffer = ByteBufferAllocator().buffer(capacity: range.count)
-    if let check { try local.append(range, to: &buffer, checking: check) } else { try local.append(range, to: &buffer) }
+    try local.append(range, to: &buffer, checking: check)
     return buffer
   }
 

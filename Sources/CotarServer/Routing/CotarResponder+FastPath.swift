@@ -21,8 +21,7 @@ extension CotarResponder {
     /// - Throws: `CotarError` from the read (the caller then answers through the general
     ///   path, which reports it).
     func writeBody(into buffer: inout ByteBuffer) throws {
-      guard let body else { return }
-      if let check { try data.append(body, to: &buffer, checking: check) } else { try data.append(body, to: &buffer) }
+      if let body { try data.append(body, to: &buffer, checking: check) }
     }
   }
 

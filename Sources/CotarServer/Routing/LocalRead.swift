@@ -19,30 +19,19 @@ struct LocalRead {
   }
 
   /// Appends the bytes of `range` to `buffer` with one `pread` straight into it (nothing for
-  /// an empty range), and records the read.
+  /// an empty range), and records the read. With a header `check` (part of an entry of a
+  /// sidecar layout) the tar header before the entry's data is read in the same `pread` and
+  /// checked before any byte is appended.
   ///
-  /// - Throws: `CotarError` from the read.
-  func append(_ range: Range<UInt64>, to buffer: inout ByteBuffer) throws {
+  /// - Throws: `CotarError` from the read; `.staleIndex` (nothing appended) from the check.
+  func append(_ range: Range<UInt64>, to buffer: inout ByteBuffer, checking check: EntryHeaderCheck? = nil) throws {
     let count = range.count
     guard count > 0 else { return }
     try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { target in
-      try source.readSync(range, into: UnsafeMutableRawBufferPointer(rebasing: target[..<count]))
+      let into = UnsafeMutableRawBufferPointer(rebasing: target[..<count])
+      try EntryHeaderCheck.readSync(range, from: source, into: into, checking: check)
       return count
     }
-    counting?.record(count)
-  }
-
-  /// ``append(_:to:)`` of part of an entry of a sidecar layout: the tar header before the
-  /// entry's data is read with the bytes (one `pread`) and checked before any byte is appended.
-  ///
-  /// - Throws: `CotarError` `.staleIndex` (nothing appended) as ``EntryHeaderCheck``, or from the read.
-  func append(_ range: Range<UInt64>, to buffer: inout ByteBuffer, checking check: EntryHeaderCheck) throws {
-    let count = range.count
-    guard count > 0 else { return }
-    try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { target in
-      try check.readSync(range, from: source, into: UnsafeMutableRawBufferPointer(rebasing: target[..<count]))
-      return count
-    }
-    counting?.record(count + Int(EntryHeaderCheck.blockSize))
+    counting?.record(check == nil ? count : count + Int(EntryHeaderCheck.blockSize))
   }
 }
