@@ -186,7 +186,7 @@ extension Cotar {
     options: StreamOptions = StreamOptions(), progress: ((UInt64) -> Void)? = nil
   ) async throws -> CotarEntry? {
     guard let entry = try await entry(path) else { return nil }
-    try await read(entry, path: path, toFileDescriptor: descriptor, named: name, options: options, progress: progress)
+    _ = try await read(entry, path: path, toFileDescriptor: descriptor, named: name, options: options, progress: progress)
     return entry
   }
 
