@@ -209,7 +209,7 @@ import Testing
   @Test func stalledRequestTimesOutAndIsRetried() async throws {
     let archive = try await Fixtures.small.value
     var configuration = quickConfiguration(attempts: 2)
-    configuration.requestTimeout = .seconds(5)  // generous: the stall is endless, and a loaded machine must still answer the retry within it
+    configuration.requestTimeout = .seconds(15)  // generous: the stall is endless, and a loaded machine must still answer the retry within it
     let (server, source) = try await serve("small.tar.co", archive.combined, configuration: configuration)
     defer { Task { await server.stop() } }
     server.misbehave { $0.stallNext = 1 }
