@@ -39,7 +39,7 @@ func openNames(archive: String, source: any RangeSource, session: SourceSession,
 }
 
 /// The `X.tar.names` sidecar at `location`, read with one suffix read of `speculativeBytes`
-/// (held in memory when that is the whole file); `nil` when it does not exist.
+/// (kept in memory, so table reads inside it cost nothing); `nil` when it does not exist.
 ///
 /// - Throws: `CotarError` for any other failure of the source, or a damaged table.
 func sidecarNames(_ location: String, resolver: SourceResolver, speculativeBytes: Int = 64 << 10) async throws -> NameTable? {
@@ -55,7 +55,10 @@ func sidecarNames(_ location: String, resolver: SourceResolver, speculativeBytes
     let whole = MemorySource(suffix.bytes, identity: sidecar.identity)
     return try await NameTable.open(in: whole, endingAt: suffix.totalSize, speculativeBytes: suffix.bytes.count)
   }
-  return try await NameTable.open(in: sidecar, endingAt: suffix.totalSize, speculativeBytes: speculativeBytes)
+  // Table reads inside the suffix already read (its block index, its last blocks) cost nothing.
+  let start = suffix.totalSize - UInt64(suffix.bytes.count)
+  let kept = PrefetchedSource(sidecar, window: suffix.bytes, at: start, totalSize: suffix.totalSize)
+  return try await NameTable.open(in: kept, endingAt: suffix.totalSize, speculativeBytes: suffix.bytes.count)
 }
 
 /// The member stored at `path`, with or without trailing slashes (`sticky` finds a directory
