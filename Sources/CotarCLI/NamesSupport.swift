@@ -23,16 +23,25 @@ func openNames(archive: String, source: any RangeSource, session: SourceSession,
     return table
   }
   // A remote .tar without a sidecar is scanned (the scan finds a trailing index by itself).
+  var opened: Cotar?
   if trailing || !isRemote {
     do {
       let cotar = try await Cotar.open(source, options: cliOpenOptions(speculativeBytes: speculativeBytes))
       if let table = try await cotar.readableNameTable(speculativeBytes: speculativeBytes) { return table }
+      opened = cotar
     } catch let error as CotarError where error.code == .invalidMagic && error.source == source.identity {
       // No trailing index: a plain tar (whatever its name), listed by a scan.
     }
   }
-  let end = try await CotarIndex.tarDataEnd(of: source)
-  let tar = end.map { PrefixSource(source, length: $0) } ?? source
+  // A .tar.co without a table: its tar ends where its index starts, and the scan reads through
+  // the bytes kept from the open (the last headers cost nothing).
+  let tar: any RangeSource
+  if let opened, let limit = opened.dataLimit {
+    tar = PrefixSource(opened.data, length: limit)
+  } else {
+    let end = try await CotarIndex.tarDataEnd(of: source)
+    tar = end.map { PrefixSource(source, length: $0) } ?? source
+  }
   let size = try await tar.size()
   printError("cotar: note: \(archive) has no name table; scanning the whole tar (\(counted(Int(clamping: size), "byte")); write one with cotar index/create)")
   return try await NameTable.scanning(tar: tar)

@@ -8,7 +8,8 @@ import Testing
 /// costs that one request (SPEC §8.3).
 @Suite("cotar reuses the first read of a remote .tar.co", .timeLimit(.minutes(5)))
 struct OpeningReadCLITests {
-  /// Serves `s.tar.co` (one 6-byte file: 2,202 bytes, so the first read is the whole object)
+  /// Serves `s.tar.co` (one 6-byte file: 2,202 bytes, so the first read is the whole object;
+  /// `bare.tar.co` is the same without a name table)
   /// and `a.tar.co` (a 108,894-byte file, 50 small ones in `d/` and `z.txt`, about 165 KB:
   /// its last 64 KiB hold the index, the name table and every member after the big one).
   static func withArchives(_ body: (_ server: RangeServer, _ large: String) async throws -> Void) async throws {
@@ -22,12 +23,14 @@ struct OpeningReadCLITests {
       for i in $(seq 1 50); do echo "file $i" > large/d/f$i.txt; done
       echo last > large/z.txt
       "$1" tar s.tar.co --base small .
+      "$1" tar bare.tar.co --no-names --base small .
       "$1" tar a.tar.co --base large .
       """
     let made = try await CLI.launch(URL(fileURLWithPath: "/bin/sh"), ["-c", script, "sh", CLI.executable.path], in: directory)
     #expect(made.status == 0, "\(made.stderr)")
     try await withRangeServer { server in
       try await server.putFile("s.tar.co", path: directory.appendingPathComponent("s.tar.co").path)
+      try await server.putFile("bare.tar.co", path: directory.appendingPathComponent("bare.tar.co").path)
       let large = directory.appendingPathComponent("a.tar.co").path
       try await server.putFile("a.tar.co", path: large)
       try await body(server, large)
@@ -59,6 +62,11 @@ struct OpeningReadCLITests {
       let (info, infoLog) = try await Self.run(server, ["info", url])
       #expect(info.stdoutText.contains("entries: 1"))
       #expect(infoLog.count == 1, "\(infoLog)")
+      // Without a table, ls scans the tar headers: through the same bytes.
+      let (bare, bareLog) = try await Self.run(server, ["ls", server.url("bare.tar.co")])
+      #expect(bare.stdoutText == "s.txt\n")
+      #expect(bare.stderr.contains("has no name table"), "\(bare.stderr)")
+      #expect(bareLog.map(\.range) == ["bytes=-65536"], "\(bareLog)")
     }
   }
 
