@@ -1,0 +1,50 @@
+import CotarTestSupport
+import Foundation
+import Testing
+
+/// An archive's name and its compression agree: `cotar tar` compresses an output named
+/// `.tar.gz` and refuses `--gzip` for any other name, `append` refuses a `.tar.gz` up front, and
+/// a sidecar's tar cut after indexing is reported with its real end as a stale index.
+@Suite("cotar: gzip names, append on .tar.gz, tars cut after indexing", .timeLimit(.minutes(3)))
+struct GzipNamingCLITests {
+  /// A directory `t` holding `a.txt` (text) and `b.bin` (5000 pseudo-random bytes).
+  static func makeTree(in directory: URL) throws {
+    let tree = directory.appendingPathComponent("t")
+    try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+    try Data("hello\n".utf8).write(to: tree.appendingPathComponent("a.txt"))
+    var random = SplitMix64(seed: 11)
+    try Data((0..<5000).map { _ in UInt8(truncatingIfNeeded: random.next()) }).write(to: tree.appendingPathComponent("b.bin"))
+  }
+
+  /// The names in `directory`, sorted.
+  static func names(in directory: URL) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+  }
+
+  @Test("get on a sidecar tar cut after indexing: the real end of the file and the stale-index remedy, exit 1")
+  func truncatedSidecarTar() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try Self.makeTree(in: directory)
+    // GNU tar: t/ at 0 is not stored (no directories): a.txt's header at 0, b.bin's at 1024.
+    #expect(try await CLI.shell("tar -cf full.tar -C t a.txt b.bin", in: directory).status == 0)
+    for size in [512, 0, 2000] {
+      let name = "cut\(size).tar"
+      #expect(try await CLI.shell("cp full.tar \(name)", in: directory).status == 0)
+      #expect(try await CLI.run(["index", name], in: directory).status == 0)
+      #expect(try await CLI.shell("truncate -s \(size) \(name)", in: directory).status == 0)
+      // To standard output, to a file (a kernel copy after the header check) and, when a.txt is
+      // still whole, in a batch whose one read covers both.
+      var commands = [["get", name, "b.bin"], ["get", name, "b.bin", "-o", "out\(size).bin"]]
+      if size > 1024 { commands.append(["get", name, "a.txt", "b.bin", "-o", "dir\(size)"]) }
+      for command in commands {
+        let result = try await CLI.run(command, in: directory)
+        #expect(result.status == 1, "\(command): \(result.stderr)")
+        #expect(result.stderr.contains("entry 'b.bin'"), "\(command): \(result.stderr)")
+        #expect(result.stderr.contains("the tar changed since it was indexed: file ends at byte \(size) but bytes up to 6536 were needed"), "\(command): \(result.stderr)")
+        #expect(result.stderr.contains("rebuild it with 'cotar index \(name) --force'"), "\(command): \(result.stderr)")
+      }
+      #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("out\(size).bin").path))
+    }
+  }
+}
