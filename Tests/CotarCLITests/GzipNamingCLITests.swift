@@ -21,6 +21,30 @@ struct GzipNamingCLITests {
     try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
   }
 
+  @Test("append refuses a .tar.gz (Cotar's or gzip's) before reading it, exit 1, nothing changed")
+  func appendRefusesGzip() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try Self.makeTree(in: directory)
+    try Data("new\n".utf8).write(to: directory.appendingPathComponent("new.txt"))
+    #expect(try await CLI.run(["tar", "w.tar.gz", "t", "--gzip", "--index"], in: directory).status == 0)
+    #expect(try await CLI.run(["tar", "plain.tar", "t"], in: directory).status == 0)
+    #expect(try await CLI.shell("gzip -c plain.tar > g.tgz", in: directory).status == 0)
+    let files = ["w.tar.gz", "w.tar.gz.index", "g.tgz"]
+    let before = try files.map { try Data(contentsOf: directory.appendingPathComponent($0)) }
+    let listing = try Self.names(in: directory)
+    for archive in ["w.tar.gz", "g.tgz", "missing.tar.gz"] {
+      let refused = try await CLI.run(["append", archive, "new.txt"], in: directory)
+      #expect(refused.status == 1, "\(archive): \(refused.stderr)")
+      #expect(
+        refused.stderr.contains("cotar: \(archive): append does not support gzip-compressed tars (.tar.gz, .tgz); write a new one with 'cotar tar NEW.tar.gz --gzip"),
+        "\(refused.stderr)")
+      #expect(!refused.stderr.contains("version"), "\(refused.stderr)")
+    }
+    #expect(try files.map { try Data(contentsOf: directory.appendingPathComponent($0)) } == before)
+    #expect(try Self.names(in: directory) == listing)
+  }
+
   @Test("get on a sidecar tar cut after indexing: the real end of the file and the stale-index remedy, exit 1")
   func truncatedSidecarTar() async throws {
     let directory = try CLI.temporaryDirectory()
