@@ -21,6 +21,34 @@ struct GzipNamingCLITests {
     try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
   }
 
+  @Test("tar: an output named .tar.gz/.tgz is gzip without --gzip; --gzip with another name is exit 64, nothing written")
+  func nameDecidesCompression() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try Self.makeTree(in: directory)
+    for name in ["plain.tar.gz", "short.tgz"] {
+      let written = try await CLI.run(["tar", name, "t", "--gzip-level", "9"], in: directory)
+      #expect(written.status == 0, "\(name): \(written.stderr)")
+      let bytes = try [UInt8](Data(contentsOf: directory.appendingPathComponent(name)))
+      #expect(Array(bytes.prefix(2)) == [0x1F, 0x8B], "\(name) is not gzip")
+      let indexed = try await CLI.run(["index", name], in: directory)
+      #expect(indexed.status == 0, "\(name): \(indexed.stderr)")
+      let got = try await CLI.run(["get", name, "t/a.txt"], in: directory)
+      #expect(got.status == 0 && got.stdoutText == "hello\n", "\(name): \(got.stderr)")
+    }
+    let before = try Self.names(in: directory)
+    for (output, suggested) in [("x.tar", "x.tar.gz"), ("x.tar.co", "x.tar.gz"), ("x", "x.tar.gz")] {
+      let refused = try await CLI.run(["tar", output, "t", "--gzip"], in: directory)
+      #expect(refused.status == 64, "\(output): \(refused.stderr)")
+      #expect(refused.stderr.contains("the output \(output) is not named .tar.gz or .tgz"), "\(refused.stderr)")
+      #expect(refused.stderr.contains("name it \(suggested)"), "\(refused.stderr)")
+    }
+    let combined = try await CLI.run(["tar", "y.tar.gz", "t", "--co"], in: directory)
+    #expect(combined.status == 64, "\(combined.stderr)")
+    #expect(combined.stderr.contains("--co cannot go with the output y.tar.gz"), "\(combined.stderr)")
+    #expect(try Self.names(in: directory) == before, "a refused tar left files behind")
+  }
+
   @Test("append refuses a .tar.gz (Cotar's or gzip's) before reading it, exit 1, nothing changed")
   func appendRefusesGzip() async throws {
     let directory = try CLI.temporaryDirectory()
