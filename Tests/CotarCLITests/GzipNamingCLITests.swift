@@ -47,6 +47,15 @@ struct GzipNamingCLITests {
     #expect(combined.status == 64, "\(combined.stderr)")
     #expect(combined.stderr.contains("--co cannot go with the output y.tar.gz"), "\(combined.stderr)")
     #expect(try Self.names(in: directory) == before, "a refused tar left files behind")
+    // An uncompressed tar already named .tar.gz (GNU tar without -a) is told to be renamed.
+    #expect(try await CLI.shell("tar -cf wrong.tar.gz -C t a.txt", in: directory).status == 0)
+    for command in [["index", "wrong.tar.gz"], ["ls", "wrong.tar.gz"]] {
+      let result = try await CLI.run(command, in: directory)
+      #expect(result.status == 1, "\(command): \(result.stderr)")
+      #expect(
+        result.stderr.contains("it is an uncompressed tar named like a .tar.gz; rename it to wrong.tar (then 'cotar index wrong.tar' works)"),
+        "\(command): \(result.stderr)")
+    }
   }
 
   @Test("append refuses a .tar.gz (Cotar's or gzip's) before reading it, exit 1, nothing changed")
