@@ -81,4 +81,30 @@ struct ControlCharacterCLITests {
     #expect(raw.stdout.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.sorted() == Self.members.map(\.name).sorted())
     #expect(try await CLI.run(["ls", "x.tar.co", "--null", "--json"], in: directory).status == 64)
   }
+
+  @Test("names with C1 controls, separators, unassigned code points and bytes that are not UTF-8 are listed as GNU tar lists them in a UTF-8 locale, and read back")
+  func unicodeEscapedLikeGnuTar() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // Files named with raw bytes (printf), archived by GNU tar.
+    let names = [#"csi\302\23331m"#, #"bad\377name"#, #"sep\342\200\250x"#, #"nonchar\357\277\277"#, #"caf\303\251"#]
+    let made = try await CLI.shell(
+      "mkdir d && for n in \(names.map { "'\($0)'" }.joined(separator: " ")); do : > \"d/$(printf \"$n\")\"; done"
+        + " && tar -cf x.tar d && LC_ALL=C.UTF-8 tar -tf x.tar > gnu.txt",
+      in: directory)
+    #expect(made.status == 0, "\(made.stderr)")
+    let gnu = try Data(contentsOf: directory.appendingPathComponent("gnu.txt"))
+    #expect(String(decoding: gnu, as: UTF8.self).contains("d/csi\\302\\23331m\n"), "\(String(decoding: gnu, as: UTF8.self))")
+    #expect(try await CLI.run(["index", "x.tar"], in: directory).status == 0)
+    let listed = try await CLI.run(["ls", "x.tar", "--tar-order"], in: directory)
+    #expect(listed.status == 0, "\(listed.stderr)")
+    #expect(listed.stdout == gnu, "\(listed.stdoutText)")
+    #expect(!listed.stdout.contains(0xFF) && !listed.stdout.contains(0x9B))
+    let stat = try await CLI.run(["stat", "x.tar", "d/" + String(decoding: [0x62, 0x61, 0x64, 0xFF], as: UTF8.self)], in: directory)
+    #expect(stat.status == 1)  // U+FFFD is not the byte 0xFF: the name is passed as raw bytes or escaped
+    let back = try await CLI.shell("'\(CLI.executable.path)' ls x.tar -r --files | '\(CLI.executable.path)' get x.tar --paths-from - -o out", in: directory)
+    #expect(back.status == 0, "\(back.stderr)")
+    let extracted = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("out/d").path)
+    #expect(extracted.count == names.count, "\(extracted)")
+  }
 }

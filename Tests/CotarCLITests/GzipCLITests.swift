@@ -229,4 +229,12 @@ struct GzipCLITests {
     #expect(tiny.status == 64)
     #expect(tiny.stderr.contains("--gzip-member-size must be from 64KiB to 1GiB"), "\(tiny.stderr)")
   }
+
+  @Test("--seek-spacing out of range or unreadable is a usage error (exit 64) before any archive is read", arguments: ["1KiB", "2GiB", "lots"])
+  func seekSpacingIsAUsageError(spacing: String) async throws {
+    let result = try await CLI.run(["index", "nowhere.tar.gz", "--seek-spacing", spacing])
+    #expect(result.status == 64, "\(result.stderr)")
+    #expect(result.stderr.contains("--seek-spacing") || result.stderr.contains(spacing), "\(result.stderr)")
+    #expect(result.stderr.contains("Usage:"), "\(result.stderr)")
+  }
 }

@@ -176,6 +176,25 @@ struct GzipTests {
     #expect(advice?.message.contains("cotar index") == true)
   }
 
+  @Test("windowProblems names every seek point whose stored window does not inflate; a sound index has none")
+  func damagedWindowsAreFound() async throws {
+    let (directory, _) = try Self.makeTree(files: 60, seed: 29)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try await Self.shell("tar cf - tree | gzip > a.tar.gz", in: directory)
+    let archive = try FileSource(path: directory.appendingPathComponent("a.tar.gz").path)
+    let built = try await GzipIndexBuilder.build(archive: archive, spacing: 64 << 10)
+    let sound = try await GzipArchiveIndex.open(archive: archive, index: MemorySource(built.bytes))
+    #expect(try await sound.tar.windowProblems() == [])
+    let windowed = sound.tar.points.enumerated().filter { $0.element.kind == .blockBoundary && $0.element.windowLength > 0 }
+    let (number, point) = try #require(windowed.dropFirst().first)
+    var damaged = built.bytes
+    damaged[Int(sound.header.windowsOffset + point.windowOffset) + Int(point.windowLength) / 2] ^= 0x21
+    let opened = try await GzipArchiveIndex.open(archive: archive, index: MemorySource(damaged))
+    let problems = try await opened.tar.windowProblems()
+    #expect(problems.count == 1, "\(problems)")
+    #expect(problems.first?.hasPrefix("seek point \(number) (tar byte \(point.uncompressedOffset))") == true, "\(problems)")
+  }
+
   @Test("a byte flipped inside a stored block inflates fine, but the segment CRC refuses a read that ends before the member's trailer")
   func segmentCRCCatchesCorruptionThatInflates() async throws {
     try #require(ProcessRunner.isAvailable("python3"))

@@ -171,6 +171,21 @@ struct RealWorldIndexTests {
     #expect(recorder.largest <= 16 << 20)
   }
 
+  @Test("validate reports an empty slot (hash 0) whose offset or size is not 0 (SPEC §4), naming the slot")
+  func dirtyEmptySlot() async throws {
+    var tar = TestTar()
+    tar.add("a.txt", "a")
+    let built = try await CotarIndexBuilder.build(tar: MemorySource(tar.finished))
+    var bytes = built.index.bytes
+    let slots = (bytes.count - 16) / 16
+    let empty = try #require((0..<slots).first { slot in bytes[(8 + slot * 16)..<(16 + slot * 16)].allSatisfy { $0 == 0 } })
+    #expect(try await CotarValidator.validate(tar: MemorySource(tar.finished), index: CotarIndex.open(sidecar: MemorySource(bytes))).isValid)
+    bytes[8 + empty * 16 + 12] = 7  // the empty slot's size
+    let report = try await CotarValidator.validate(tar: MemorySource(tar.finished), index: CotarIndex.open(sidecar: MemorySource(bytes)))
+    #expect(!report.isValid)
+    #expect(report.problems == ["slot \(empty) (index byte \(8 + empty * 16)) is empty (hash 0) but its offset or size is not 0"])
+  }
+
   @Test("a run of equal hashes costs O(log S) window reads; a valid index needs one")
   func geometricWindows() async throws {
     let slots: UInt32 = 100_000

@@ -21,6 +21,19 @@ struct IndexCommand: AsyncParsableCommand {
       "For a .tar.gz: uncompressed bytes between seek points (64KiB to 1GiB; default 1MiB).", valueName: "size"))
   var seekSpacing: String = "1MiB"
 
+  func validate() throws {
+    // Out of range is a usage error (exit 64), found before any archive is opened.
+    let spacing: UInt64
+    do throws(CotarError) {
+      spacing = try ByteSize.parse(seekSpacing)
+    } catch {
+      throw ValidationError(error.message)
+    }
+    guard (64 << 10)...(1 << 30) ~= spacing else {
+      throw ValidationError("--seek-spacing must be from 64KiB to 1GiB, got \(seekSpacing)")
+    }
+  }
+
   func run() async throws {
     let destination = output.output ?? withoutQuery(tar) + ".index"
     if GzipIndexFormat.isGzipName(tar) {

@@ -17,6 +17,8 @@ struct ValidateCommand: AsyncParsableCommand {
       // The tar of a .tar.co ends where its index starts: never scan the index as a header.
       let tar: any RangeSource = try await validatedTar(cotar, location)
       var report = try await CotarValidator.validate(tar: tar, index: cotar.index)
+      // A scan inflates a .tar.gz from its start; the seek points' windows serve reads elsewhere.
+      if let gzip = tar as? GzipTarSource { report.problems += try await gzip.windowProblems() }
       // The name table, before a .tar.co's index or in ARCHIVE.names, must list the same members.
       let table: NameTable? =
         if let table = try await cotar.nameTable() { table } else { try await sidecarNames(location) }

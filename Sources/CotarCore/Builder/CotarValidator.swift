@@ -92,15 +92,25 @@ public enum CotarValidator {
       }
     }
     var filled = 0
-    try await loaded.forEachSlotChunk { _, bytes in
+    var dirtyEmptySlots: [UInt64] = []
+    try await loaded.forEachSlotChunk { firstSlot, bytes in
       bytes.withUnsafeBytes { raw in
-        for index in 0..<(raw.count / CotarFormat.recordSize)
-        where raw.loadUnaligned(fromByteOffset: index * CotarFormat.recordSize, as: UInt64.self) != 0 {
-          filled += 1
+        for index in 0..<(raw.count / CotarFormat.recordSize) {
+          let base = index * CotarFormat.recordSize
+          if raw.loadUnaligned(fromByteOffset: base, as: UInt64.self) != 0 {
+            filled += 1
+          } else if raw.loadUnaligned(fromByteOffset: base + 8, as: UInt64.self) != 0 {
+            dirtyEmptySlots.append(firstSlot + UInt64(index))
+          }
         }
       }
     }
     report.filledSlots = filled
+    for slot in dirtyEmptySlots {
+      // SPEC §4: an empty slot's offset and size MUST be 0.
+      let byte = UInt64(CotarFormat.headerSize) + slot * UInt64(CotarFormat.recordSize)
+      problem("slot \(slot) (index byte \(byte)) is empty (hash 0) but its offset or size is not 0")
+    }
     if report.filledSlots != report.indexedPaths {
       problem("index has \(report.filledSlots) filled slots but the tar has \(report.indexedPaths) indexed paths")
     }

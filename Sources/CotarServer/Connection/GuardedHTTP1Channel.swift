@@ -5,7 +5,9 @@ import NIOHTTP1
 
 /// Hummingbird's HTTP/1.1 child channel with ``ConnectionGuardHandler`` and the fast path
 /// (``RawFastPathHandler``) in front and ``RequestCycleHandler`` after decoding, so every connection has an idle timeout, a
-/// request-head timeout, a write-stall timeout and a place under the connection cap.
+/// request-head timeout, a write-stall timeout and a place under the connection cap;
+/// ``RequestHeadCheckHandler`` refuses heads HTTP/1.1 says to refuse, and ``HTTP10Handler``
+/// answers HTTP/1.0 requests without chunked coding and closes their connections.
 struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
   typealias Value = HTTP1Channel.Value
 
@@ -47,6 +49,12 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
         decoded = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
       }
       try operations.addHandler(RequestHeadCheckHandler(), position: .after(decoded))
+      // Right behind the decoder, so that it sees every head and every answer (the refusals
+      // of RequestHeadCheckHandler too); its partner right after the encoder.
+      let statusLine = HTTP10StatusLineHandler()
+      try operations.addHandler(HTTP10Handler(statusLine: statusLine), position: .after(decoded))
+      let encoder = try operations.handler(type: HTTPResponseEncoder.self)
+      try operations.addHandler(statusLine, position: .before(encoder))
       return value
     }
   }

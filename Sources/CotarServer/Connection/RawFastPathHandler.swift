@@ -47,8 +47,8 @@ final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
   private var incompleteReads = 0
   /// The decoder reads the rest of the connection (see the type's documentation).
   private var decoderOnly = false
-  /// An HTTP/1.0 request was answered here: the connection closes once the answer is sent,
-  /// and later bytes are dropped.
+  /// An HTTP/1.0 request was answered here or handed to the decoder, or a `414` sent: the
+  /// connection closes once the answer is sent, and later bytes are dropped.
   private var closing = false
   private var dateSecond = Int.min
   private var dateLine = ""
@@ -154,8 +154,8 @@ final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // Outside a read, the handlers behind get the read-complete event a read would have
     // ended with: NIO's async channel hands on what it received only then.
     if forwarded, !arrived { context.fireChannelReadComplete() }
-    guard !closing else { return }
     if answered { context.flush() }
+    guard !closing else { return }
     if waitingForWritability {
       deadlines.waitingToSend()
     } else if pending != nil {
@@ -170,18 +170,14 @@ final class RawFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     context.fireChannelInactive()
   }
 
-  /// Hands the next `length` bytes (one whole request head) to the decoder; with `closing`
-  /// (an HTTP/1.0 head), with `Connection: close` added after the request line, so that the
-  /// general path closes the connection after its answer.
+  /// Hands the next `length` bytes (one whole request head) to the decoder. With `closing` (an
+  /// HTTP/1.0 head) the connection ends with its answer (``HTTP10Handler`` has Hummingbird
+  /// close it), so the bytes after it are dropped: they are never answered, here or there.
   private func forward(_ length: Int, of input: inout ByteBuffer, closing: Bool, context: ChannelHandlerContext) {
-    guard var head = input.readSlice(length: length) else { return }
-    if closing, let lineEnd = head.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
-      let requestLineLength = lineEnd - head.readerIndex + 1
-      var rewritten = context.channel.allocator.buffer(capacity: length + Self.connectionClose.utf8.count)
-      if let requestLine = head.readSlice(length: requestLineLength) { rewritten.writeImmutableBuffer(requestLine) }
-      rewritten.writeString(Self.connectionClose)
-      rewritten.writeBuffer(&head)
-      head = rewritten
+    guard let head = input.readSlice(length: length) else { return }
+    if closing {
+      self.closing = true
+      pending = nil
     }
     context.fireChannelRead(wrapInboundOut(head))
   }

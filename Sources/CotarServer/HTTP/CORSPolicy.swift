@@ -19,13 +19,31 @@ struct CORSPolicy: Sendable {
     return origin
   }
 
-  /// Adds the CORS response headers when the request comes from an allowed origin.
-  func apply(to headers: inout HTTPFields, request: Request) {
-    let origin = request.headers[.origin]
-    if !origins.contains("*") { headers.append(HTTPField(name: .vary, value: "Origin")) }
-    guard origin != nil, let allowed = allowedOrigin(for: origin) else { return }
-    headers[.accessControlAllowOrigin] = allowed
+  /// Adds the CORS response headers of a request whose `Origin` header is `origin` (`nil`:
+  /// none); the one place both paths take them from (the general path through
+  /// ``apply(to:request:)``, the fast path with `nil`, since a request with `Origin` never
+  /// takes it).
+  ///
+  /// With `*` every response carries `Access-Control-Allow-Origin: *` and the exposed headers,
+  /// whatever the request's `Origin`, so the headers do not depend on it and need no `Vary`.
+  /// With a list of origins every response carries `Vary: Origin` (a shared cache must not
+  /// give the answer to one origin, or to none, to another), and an allowed origin gets
+  /// itself back in `Access-Control-Allow-Origin`.
+  func apply(to headers: inout HTTPFields, origin: String?) {
+    if origins.contains("*") {
+      headers[.accessControlAllowOrigin] = "*"
+      headers[.accessControlExposeHeaders] = Self.exposed
+      return
+    }
+    headers.append(HTTPField(name: .vary, value: "Origin"))
+    guard let origin, origins.contains(origin) else { return }
+    headers[.accessControlAllowOrigin] = origin
     headers[.accessControlExposeHeaders] = Self.exposed
+  }
+
+  /// ``apply(to:origin:)`` with the `Origin` header of `request`.
+  func apply(to headers: inout HTTPFields, request: Request) {
+    apply(to: &headers, origin: request.headers[.origin])
   }
 
   /// The answer to a preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`),

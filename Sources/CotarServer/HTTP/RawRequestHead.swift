@@ -57,7 +57,7 @@ struct RawRequestHead: Equatable {
     /// general path handles (ranges, conditionals, CORS, `Connection` other than keep-alive,
     /// `Expect`, `Upgrade`), or an HTTP/1.1 head without exactly one `Host` (which the
     /// general path refuses): hand exactly these bytes to the decoder. `closes`: an HTTP/1.0
-    /// head, which the decoder must see with `Connection: close` (see ``RawRequestHead/closes``).
+    /// head, the last one answered on the connection (see ``RawRequestHead/closes``).
     case general(length: Int, closes: Bool)
     /// Anything else (another method or version, body framing, unusual syntax, a head over
     /// the limits): the decoder must read the connection from here on.

@@ -27,7 +27,7 @@ extension CotarResponder {
 
   /// The answer to the commonest request — `GET` or `HEAD` of a small entry of a local
   /// archive, found at its exact path, with no query (the caller has checked that there are
-  /// no conditional, range or CORS headers) — computed synchronously: an in-memory index
+  /// no conditional, range or `Origin` headers) — computed synchronously: an in-memory index
   /// lookup, and for GET one `pread` (``FastAnswer/writeBody(into:)``). Every other request
   /// returns `nil` and takes the general path, which gives the same answer for these
   /// (``FastPathTests`` compares the two).
@@ -47,6 +47,8 @@ extension CotarResponder {
     headers[.acceptRanges] = "bytes"
     let count = Int(found.size)
     headers[.contentLength] = String(count)
+    // As the general path adds them last (``respond(to:context:)``); the request has no `Origin`.
+    cors?.apply(to: &headers, origin: nil)
     return FastAnswer(
       head: HTTPResponse(status: .ok, headerFields: headers), body: isHead ? nil : found.range, data: data,
       check: archive.cotar.headerCheck(for: found, path: String(decoding: path, as: UTF8.self)),

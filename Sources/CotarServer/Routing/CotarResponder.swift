@@ -30,7 +30,8 @@ public struct CotarResponder: HTTPResponder {
   private let lastModifiedTexts: [(HTTPDate, String)]
   /// The buffered access log, when enabled and the logger's level lets `info` through.
   let accessLogBuffer: AccessLog?
-  private let cors: CORSPolicy?
+  /// The CORS policy (`--cors`), when origins are given.
+  let cors: CORSPolicy?
 
   /// Creates a responder.
   ///
