@@ -121,6 +121,7 @@ let package = Package(
       dependencies: [
         "CotarHTTP", "CotarCore", "CotarTestSupport",
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
       ],
       swiftSettings: strictSettings
     ),

@@ -27,6 +27,14 @@ struct ArchiveArguments: ParsableArguments {
   /// The archive as the library names it.
   var location: ArchiveLocation { ArchiveLocation(archive, index: index) }
 
+  /// The archive as messages name it: a URL without user information and query string
+  /// (``SourceResolver/redacted(_:)``), a path as given.
+  var shown: String { SourceResolver.redacted(archive) }
+
+  /// The archive in a command a message suggests: as given when nothing was redacted, else
+  /// `ARCHIVE` (a redacted URL would not work, and its secrets are not printed).
+  var shownAgain: String { shown == archive ? archive : "ARCHIVE" }
+
   /// Resolves the archive, runs `body`, prints `--stats`, and shuts the HTTP client down.
   func withArchive<T>(connections: Int = 8, _ body: (OpenedLocation) async throws -> T) async throws -> T {
     try await remote.withSession(needed: location.isRemote, connections: connections) { session in
@@ -95,7 +103,10 @@ struct RemoteArguments: ParsableArguments {
   var noSignRequest = false
 
   func validate() throws {
-    for header in headers where !header.contains(":") { throw ValidationError("--header takes 'Name: value'") }
+    for header in headers {
+      guard let (name, value) = Self.split(header: header) else { throw ValidationError("--header takes 'Name: value'") }
+      if let problem = HTTPHeaderField.problem(name: name, value: value) { throw ValidationError("--header: \(problem)") }
+    }
     guard (8...(1 << 30)).contains(speculativeBytes) else {
       throw ValidationError("--speculative-bytes must be from 8 to 1073741824 (1 GiB), got \(speculativeBytes)")
     }
@@ -113,12 +124,19 @@ struct RemoteArguments: ParsableArguments {
   var configuration: HTTPRangeSourceConfiguration {
     var fields: [String: String] = [:]
     for header in headers {
-      guard let colon = header.firstIndex(of: ":") else { continue }
-      fields[String(header[..<colon]).trimmed] = String(header[header.index(after: colon)...]).trimmed
+      guard let (name, value) = Self.split(header: header) else { continue }
+      fields[name] = value
     }
     return HTTPRangeSourceConfiguration(
       headers: fields, maximumUnrangedBytes: maxWholeObject, requestTimeout: .milliseconds(Int64(timeout * 1000)),
       retry: RetryPolicy(maximumAttempts: attempts))
+  }
+
+  /// The name and value of a `--header 'Name: value'`, each without surrounding spaces, or
+  /// `nil` without a colon.
+  static func split(header: String) -> (name: String, value: String)? {
+    guard let colon = header.firstIndex(of: ":") else { return nil }
+    return (String(header[..<colon]).trimmed, String(header[header.index(after: colon)...]).trimmed)
   }
 
   /// Client settings: connect timeout, `connections` per host, TLS trust.

@@ -23,14 +23,14 @@ extension ListCommand {
     let cotar = try await ArchiveLocation(archive, index: index).resolve(using: session.resolver)
       .open(options: remote.openOptions)
     guard let gzip = cotar.data as? GzipTarSource else {
-      throw CotarError(.invalidArgument, "--index with ls is for a .tar.gz and its .tar.gz.index", source: archive)
+      throw CotarError(.invalidArgument, "--index with ls is for a .tar.gz and its .tar.gz.index", source: SourceResolver.redacted(archive))
     }
     if !tarOrder {
       let table: NameTable
       if let stored = try await gzip.nameTable(speculativeBytes: remote.speculativeBytes) {
         table = stored
       } else {
-        printError("cotar: note: \(archive) has no name table; scanning the whole tar (\(gzip.header.uncompressedSize) bytes)")
+        printError("cotar: note: \(SourceResolver.redacted(archive)) has no name table; scanning the whole tar (\(gzip.header.uncompressedSize) bytes)")
         table = try await NameTable.scanning(tar: gzip)
       }
       try await writeListing(table)
@@ -48,10 +48,10 @@ func gzipNames(archive: String, session: SourceSession, speculativeBytes: Int) a
   let cotar = try await ArchiveLocation(archive).resolve(using: session.resolver)
     .open(options: Cotar.OpenOptions(speculativeBytes: speculativeBytes))
   guard let gzip = cotar.data as? GzipTarSource else {
-    throw CotarError(.invalidArgument, "\(archive) was not opened as a .tar.gz", source: archive)
+    throw CotarError(.invalidArgument, "\(SourceResolver.redacted(archive)) was not opened as a .tar.gz", source: SourceResolver.redacted(archive))
   }
   if let table = try await gzip.nameTable(speculativeBytes: speculativeBytes) { return table }
-  printError("cotar: note: \(archive) has no name table; scanning the whole tar (\(gzip.header.uncompressedSize) bytes)")
+  printError("cotar: note: \(SourceResolver.redacted(archive)) has no name table; scanning the whole tar (\(gzip.header.uncompressedSize) bytes)")
   return try await NameTable.scanning(tar: gzip)
 }
 

@@ -10,7 +10,7 @@ func writeGzipIndex(
   of archive: String, to destination: String, index: IndexOptions, spacing: Int, force: Bool, remote: RemoteArguments
 ) async throws {
   if let scheme = SourceResolver.scheme(of: destination), scheme != "s3", scheme != "file" {
-    throw CotarError(.invalidArgument, "cannot write to \(scheme):// outputs; write to a path or to s3://bucket/key", source: destination)
+    throw CotarError(.invalidArgument, "cannot write to \(scheme):// outputs; write to a path or to s3://bucket/key", source: SourceResolver.redacted(destination))
   }
   if !SourceResolver.isRemote(destination) {
     try OutputGuard.refuse(destination: destination, sameAs: Set([OutputGuard.identity(of: archive)].compactMap { $0 }))
@@ -29,7 +29,7 @@ func writeGzipIndex(
       if !force {
         do {
           _ = try await session.source(destination).size()
-          throw CotarError(.outputExists, "the output exists; pass --force to replace it", source: destination)
+          throw CotarError(.outputExists, "the output exists; pass --force to replace it", source: SourceResolver.redacted(destination))
         } catch let error as CotarError where error.code == .notFound {}
       }
       try await uploader.put(result.bytes, to: object)

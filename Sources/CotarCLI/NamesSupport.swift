@@ -34,7 +34,7 @@ func openNames(archive: String, source: any RangeSource, session: SourceSession,
   let end = try await CotarIndex.tarDataEnd(of: source)
   let tar = end.map { PrefixSource(source, length: $0) } ?? source
   let size = try await tar.size()
-  printError("cotar: note: \(archive) has no name table; scanning the whole tar (\(counted(Int(clamping: size), "byte")); write one with cotar index/create)")
+  printError("cotar: note: \(SourceResolver.redacted(archive)) has no name table; scanning the whole tar (\(counted(Int(clamping: size), "byte")); write one with cotar index/create)")
   return try await NameTable.scanning(tar: tar)
 }
 

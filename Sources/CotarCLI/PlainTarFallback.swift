@@ -45,7 +45,7 @@ extension OpenedLocation {
       throw error
     }
     printError(
-      "cotar: note: \(archive) has no index; scanning the whole tar (\(counted(Int(clamping: size), "byte"))) to index it in memory (write one with cotar index/create)"
+      "cotar: note: \(SourceResolver.redacted(archive)) has no index; scanning the whole tar (\(counted(Int(clamping: size), "byte"))) to index it in memory (write one with cotar index/create)"
     )
     // This index is never written: a file the v2 format cannot describe (SPEC §4) is left
     // out of it and read through `beyondIndex` / the name table instead of failing the tar.
@@ -55,11 +55,11 @@ extension OpenedLocation {
       tar: tar, options: options, names: withNames ? NameTableBuilder.Options() : nil)
     let indexBytes = built.index.bytes
     let index = try await CotarIndex.open(
-      sidecar: MemorySource(indexBytes, identity: "\(archive) (indexed in memory)"), speculativeBytes: indexBytes.count)
+      sidecar: MemorySource(indexBytes, identity: "\(SourceResolver.redacted(archive)) (indexed in memory)"), speculativeBytes: indexBytes.count)
     var names: NameTable?
     if let tableBytes = built.names {
       names = try await NameTable.open(
-        in: MemorySource(tableBytes, identity: "\(archive) (names in memory)"), endingAt: UInt64(tableBytes.count),
+        in: MemorySource(tableBytes, identity: "\(SourceResolver.redacted(archive)) (names in memory)"), endingAt: UInt64(tableBytes.count),
         speculativeBytes: tableBytes.count)
     }
     var beyondIndex: [[UInt8]: CotarEntry] = [:]

@@ -77,6 +77,9 @@ public struct HTTPTransportFailure: Error, Sendable, CustomStringConvertible {
     case tls
     /// The URL cannot be requested.
     case invalidURL
+    /// The HTTP client refused the request before sending it (an invalid header name or
+    /// value): nothing reached the server, and trying again cannot help.
+    case invalidRequest
     /// Too many redirects, or a redirect loop.
     case redirect
     /// Anything else.
@@ -105,7 +108,7 @@ public struct HTTPTransportFailure: Error, Sendable, CustomStringConvertible {
   public var isTransient: Bool {
     switch kind {
     case .connectTimeout, .timeout, .connectionLost, .other: true
-    case .connectionRefused, .unknownHost, .unreachable, .tls, .invalidURL, .redirect: false
+    case .connectionRefused, .unknownHost, .unreachable, .tls, .invalidURL, .invalidRequest, .redirect: false
     }
   }
 
@@ -150,8 +153,17 @@ public struct HTTPTransportFailure: Error, Sendable, CustomStringConvertible {
     return HTTPTransportFailure(.other, "cannot connect", underlying: error)
   }
 
+  /// The summaries of the `HTTPClientError`s raised when the client refuses a request's
+  /// headers before sending it (their payloads differ, so they cannot be matched by value).
+  private static let refusedHeaderSummaries: Set<String> = [
+    HTTPClientError.invalidHeaderFieldNames([]).shortDescription, HTTPClientError.invalidHeaderFieldValues([]).shortDescription,
+  ]
+
   private static func classify(_ error: HTTPClientError) -> HTTPTransportFailure {
-    switch error {
+    if refusedHeaderSummaries.contains(error.shortDescription) {
+      return HTTPTransportFailure(.invalidRequest, "request refused before sending: \(error.shortDescription.lowercased())", underlying: error)
+    }
+    return switch error {
     case .connectTimeout: HTTPTransportFailure(.connectTimeout, "connection timed out", underlying: error)
     case .readTimeout, .deadlineExceeded, .writeTimeout:
       HTTPTransportFailure(.timeout, "timed out waiting for the server", underlying: error)

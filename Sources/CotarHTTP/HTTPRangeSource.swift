@@ -66,16 +66,25 @@ public final class HTTPRangeSource: RangeSource {
   ///     pooling. The caller owns it (and shuts it down); the default is `HTTPClient.shared`.
   ///   - configuration: headers, limits, timeouts and retries.
   ///   - signer: adds authentication headers to every request (such as SigV4); default none.
-  /// - Throws: `CotarError` `.invalidArgument` when `url` is not HTTP(S).
+  /// - Throws: `CotarError` `.invalidArgument` when `url` is not HTTP(S), or a header of
+  ///   `configuration` cannot be sent or is one Cotar (or `signer`) sets itself
+  ///   (``HTTPHeaderField/check(_:signed:)``); nothing is then ever sent.
   public init(
     url: String, client: HTTPClient = .shared, configuration: HTTPRangeSourceConfiguration = HTTPRangeSourceConfiguration(),
     signer: (any HTTPRequestSigner)? = nil
   ) throws {
     guard isRemoteLocation(url) else {
-      throw CotarError(.invalidArgument, "not an http:// or https:// URL", source: redactedURL(url))
+      throw CotarError(.invalidArgument, "not an http:// or https:// URL", source: SourceResolver.redacted(url))
+    }
+    do {
+      try HTTPHeaderField.check(configuration.headers, signed: signer != nil)
+    } catch {
+      var refused = error
+      refused.source = SourceResolver.redacted(url)
+      throw refused
     }
     self.url = url
-    self.identity = redactedURL(url)
+    self.identity = SourceResolver.redacted(url)
     self.userInfo = URLUserInfo(url: url)
     self.client = client
     self.configuration = configuration
@@ -298,7 +307,15 @@ public final class HTTPRangeSource: RangeSource {
     do {
       response = try await client.execute(request, timeout: TimeAmount(configuration.requestTimeout))
     } catch {
-      throw classify(error, during: "request")
+      let classified = classify(error, during: "request")
+      if let refused = classified as? CotarError, (refused.cause as? HTTPTransportFailure)?.kind == .invalidRequest {
+        // The client refused the request before sending it: no request was made.
+        state.withLock {
+          $0.statistics.requests -= 1
+          if isRetry { $0.statistics.retries -= 1 }
+        }
+      }
+      throw classified
     }
     noteRedirects(response, sent: request)
     let status = Int(response.status.code)
@@ -496,11 +513,11 @@ public final class HTTPRangeSource: RangeSource {
     case .tls: message = "cannot establish a secure connection"
     case .timeout: message = "no response in time"
     case .connectionLost: message = phase == "body" ? "response incomplete" : "request failed"
-    case .invalidURL: message = "cannot send the request"
+    case .invalidURL, .invalidRequest: message = "cannot send the request"
     case .redirect: message = "cannot follow the redirects"
     case .other: message = "\(phase) failed"
     }
-    let wrapped = CotarError(failure.kind == .invalidURL ? .invalidArgument : .io, message, source: identity, cause: failure)
+    let wrapped = CotarError([.invalidURL, .invalidRequest].contains(failure.kind) ? .invalidArgument : .io, message, source: identity, cause: failure)
     return failure.isTransient ? Transient(error: wrapped, retryAfter: nil) : wrapped
   }
 }

@@ -10,7 +10,7 @@ struct URLUserInfo: Sendable {
   let authorization: String?
 
   /// Splits `url`. Only the authority is looked at (from `://` to the first `/`, `?` or `#`);
-  /// its last `@` ends the user information, as in ``redactedURL(_:)``.
+  /// its last `@` ends the user information, as in `SourceResolver.redacted(_:)`.
   init(url: String) {
     guard let schemeEnd = url.firstRange(of: "://") else {
       (strippedURL, authorization) = (url, nil)

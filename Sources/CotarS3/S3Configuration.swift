@@ -64,7 +64,7 @@ public struct S3Configuration: Sendable {
   ///   - addressing: `--s3-addressing`.
   ///   - signRequests: `false` for `--no-sign-request` (credentials are not looked up).
   /// - Throws: `CotarError` `.invalidArgument` when a profile was named but does not exist,
-  ///   or an endpoint is not an http(s) URL.
+  ///   or an endpoint is not an http(s) URL or carries user information (``checkEndpoint(_:)``).
   public static func resolve(
     environment: [String: String] = ProcessEnvironment.current(), endpointURL: String? = nil,
     addressing: S3Addressing = .auto, signRequests: Bool = true
@@ -115,15 +115,33 @@ public struct S3Configuration: Sendable {
     let region = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION") ?? configSection?["region"] ?? "us-east-1"
     let endpoint =
       endpointURL ?? value("AWS_ENDPOINT_URL_S3") ?? value("AWS_ENDPOINT_URL") ?? configSection?["endpoint_url"]
-    if let endpoint {
-      let lower = endpoint.lowercased()
-      guard lower.hasPrefix("http://") || lower.hasPrefix("https://"), URLParts(endpoint) != nil else {
-        throw CotarError(.invalidArgument, "the S3 endpoint must be an http:// or https:// URL", source: endpoint)
-      }
-    }
+    if let endpoint { try checkEndpoint(endpoint) }
     var configuration = S3Configuration(endpoint: endpoint, region: region, addressing: addressing, credentials: credentials)
     configuration.credentialsAbsence = absence
     return configuration
+  }
+
+  /// Checks a custom endpoint: an `http://` or `https://` URL with a host and no user
+  /// information (S3 requests are authenticated by their signature, so `user:password@` is
+  /// refused rather than sent). Messages name the endpoint without user information or query.
+  ///
+  /// - Throws: `CotarError` `.invalidArgument` saying which of these the endpoint breaks.
+  static func checkEndpoint(_ endpoint: String) throws(CotarError) {
+    let shown = SourceResolver.redacted(endpoint)
+    let lower = endpoint.lowercased()
+    guard lower.hasPrefix("http://") || lower.hasPrefix("https://"), let schemeEnd = endpoint.firstRange(of: "://") else {
+      throw CotarError(.invalidArgument, "the S3 endpoint must be an http:// or https:// URL", source: shown)
+    }
+    let authority = endpoint[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+    guard !authority.contains("@") else {
+      throw CotarError(
+        .invalidArgument,
+        "the S3 endpoint must not contain user information (user:password@); S3 requests are signed with AWS credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile)",
+        source: shown)
+    }
+    guard URLParts(endpoint) != nil else {
+      throw CotarError(.invalidArgument, "the S3 endpoint must be an http:// or https:// URL with a host and an optional numeric port", source: shown)
+    }
   }
 
   /// Which credentials are used, for messages: `access key AKIA… from environment` or why

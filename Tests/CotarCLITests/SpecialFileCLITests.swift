@@ -29,9 +29,10 @@ struct SpecialFileCLITests {
     return directory
   }
 
-  /// Runs `cotar ARGS` under `timeout 10` in `directory` (exit 124 = it hung).
+  /// Runs `cotar ARGS` under `timeout 60` in `directory` (exit 124 = it hung; a debug build
+  /// starting on a loaded machine can take seconds, a hang takes forever).
   static func runBounded(_ arguments: [String], in directory: URL) async throws -> CommandResult {
-    try await CLI.launch(URL(fileURLWithPath: "/usr/bin/timeout"), ["10", CLI.executable.path] + arguments, in: directory)
+    try await CLI.launch(URL(fileURLWithPath: "/usr/bin/timeout"), ["60", CLI.executable.path] + arguments, in: directory)
   }
 
   @Test(

@@ -74,7 +74,9 @@ import Testing
     #expect(error?.message.contains("no complete response") == true)
     #expect(error?.message.contains("after 2 tries") == true)
     #expect((error?.cause as? HTTPTransportFailure)?.kind == .timeout)
-    #expect(server.requestCount == 2)
+    // The client tried twice; on a loaded machine the second try can time out before the
+    // server has read its request, so the server counts one or two.
+    #expect((1...2).contains(server.requestCount))
     #expect(source.statistics.bytes < 500)  // cut off long before the 50 s the drip needs
   }
 

@@ -54,9 +54,12 @@ import Testing
   }
 
   @Test func redactionDropsCredentialsAndQuery() {
-    #expect(redactedURL("https://user:secret@example.org/a.tar.co?sig=abc") == "https://example.org/a.tar.co")
-    #expect(redactedURL("http://127.0.0.1:80/x.tar") == "http://127.0.0.1:80/x.tar")
-    #expect(redactedURL("http://h/p@q") == "http://h/p@q")
+    #expect(SourceResolver.redacted("https://user:secret@example.org/a.tar.co?sig=abc") == "https://example.org/a.tar.co")
+    #expect(SourceResolver.redacted("http://127.0.0.1:80/x.tar") == "http://127.0.0.1:80/x.tar")
+    #expect(SourceResolver.redacted("http://h/p@q") == "http://h/p@q")
+    #expect(SourceResolver.redacted("HTTP://u@h:8/a?X-Amz-Signature=s#f") == "HTTP://h:8/a")
+    #expect(SourceResolver.redacted("s3://bucket/a.tar.co?versionId=v") == "s3://bucket/a.tar.co")
+    #expect(SourceResolver.redacted("/tmp/a?b@c.tar") == "/tmp/a?b@c.tar")
   }
 
   @Test func userInformationBecomesBasicAuthentication() {

@@ -74,7 +74,7 @@ struct RemoteUpstreamTests {
     let upstream = try await RangeServer.start()
     upstream.put("up.tar.co", try await Self.combined([("a.txt", Array("hello\n".utf8)), ("b.txt", [1, 2, 3]), ("c.txt", [4]), ("pad.bin", [UInt8](repeating: 0, count: 256 << 10)), ("d.txt", [5])]))
     // Long enough for every answer on a loaded machine; the stalled request below waits it out.
-    let archive = try await Self.impatient(upstream.url("up.tar.co"), timeout: .seconds(20))
+    let archive = try await Self.impatient(upstream.url("up.tar.co"), timeout: .seconds(30))
     let app = try TestServer.application([archive])
     try await app.test(.router) { client in
       try await client.execute(uri: "/v1/file/a.txt", method: .get) { #expect($0.status == .ok) }

@@ -85,7 +85,7 @@ struct ExtractCommand: AsyncParsableCommand {
       let found = try await subtree(path, in: table)
       if found.isEmpty {
         let hint = try await didYouMean(path) { !(try await subtree($0, in: table)).isEmpty }
-        printError("cotar: '\(escapedName(prefix))' is not in \(archive.archive)\(hint)")
+        printError("cotar: '\(escapedName(prefix))' is not in \(archive.shown)\(hint)")
         unmatched += 1
       }
       for entry in found { chosen[entry.pathBytes] = entry }
@@ -93,7 +93,7 @@ struct ExtractCommand: AsyncParsableCommand {
     for pattern in glob {
       let found = try await table.glob(pattern)
       if found.isEmpty {
-        printError("cotar: no member of \(archive.archive) matches --glob '\(pattern)'")
+        printError("cotar: no member of \(archive.shown) matches --glob '\(pattern)'")
         unmatched += 1
       }
       for entry in found { chosen[entry.pathBytes] = entry }

@@ -98,7 +98,7 @@ struct GetCommand: AsyncParsableCommand {
   /// - Throws: `CotarError` for an unreadable manifest or shard.
   private func readShardSet(_ wanted: [[UInt8]]) async throws -> Int {
     if archive.index != nil {
-      throw CotarError(.invalidArgument, "--index does not apply to a shard-set manifest", source: archive.archive)
+      throw CotarError(.invalidArgument, "--index does not apply to a shard-set manifest", source: archive.shown)
     }
     let remote = archive.remote
     return try await remote.withSession(needed: SourceResolver.isRemote(archive.archive), connections: concurrency) { session in
@@ -286,7 +286,7 @@ struct GetCommand: AsyncParsableCommand {
 
   /// Says that `path` is in no shard of a shard set.
   private func reportMissing(_ path: [UInt8]) {
-    printError("cotar: '\(String(decoding: escapedName(path), as: UTF8.self))' is not in \(archive.archive)")
+    printError("cotar: '\(String(decoding: escapedName(path), as: UTF8.self))' is not in \(archive.shown)")
   }
 
   /// Says why `path` gave no bytes: a directory or a dangling symbolic link when the name
@@ -305,7 +305,7 @@ struct GetCommand: AsyncParsableCommand {
       isDirectory = true
     } else if let known = known ?? nil {
       if known.kind == .symbolicLink {
-        printError("cotar: '\(text)' is a symlink to '\(known.linkTarget ?? "")', which is not in \(archive.archive)")
+        printError("cotar: '\(text)' is a symlink to '\(known.linkTarget ?? "")', which is not in \(archive.shown)")
         return
       }
       isDirectory = known.kind == .directory
@@ -318,7 +318,7 @@ struct GetCommand: AsyncParsableCommand {
     }
     if isDirectory {
       printError(
-        "cotar: '\(text)' is a directory in \(archive.archive); get reads files (use cotar extract \(archive.archive) '\(text)' -o DIR)")
+        "cotar: '\(text)' is a directory in \(archive.shown); get reads files (use cotar extract \(archive.shownAgain) '\(text)' -o DIR)")
       return
     }
     // With a table, it lists every member: the other spellings are looked up there only.
@@ -326,7 +326,7 @@ struct GetCommand: AsyncParsableCommand {
       if let table { return try await table.stat(pathBytes: candidate) != nil }
       return try await cotar.entry(pathBytes: candidate) != nil
     }
-    printError("cotar: '\(text)' is not in \(archive.archive)\(hint)")
+    printError("cotar: '\(text)' is not in \(archive.shown)\(hint)")
   }
 
   /// Lines of `file` (or standard input for `-`) as path bytes, with the escapes `cotar ls`

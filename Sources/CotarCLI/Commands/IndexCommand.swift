@@ -63,10 +63,10 @@ func writeRemoteIndex(
   of tar: String, to destination: String, index: IndexOptions, force: Bool, remote: RemoteArguments, includingTar: Bool
 ) async throws {
   if let scheme = SourceResolver.scheme(of: destination), scheme != "s3", scheme != "file" {
-    throw CotarError(.invalidArgument, "cannot write to \(scheme):// outputs; write to a path or to s3://bucket/key", source: destination)
+    throw CotarError(.invalidArgument, "cannot write to \(scheme):// outputs; write to a path or to s3://bucket/key", source: SourceResolver.redacted(destination))
   }
   guard withoutQuery(tar) != destination else {
-    throw CotarError(.invalidArgument, "the output is the input", source: destination)
+    throw CotarError(.invalidArgument, "the output is the input", source: SourceResolver.redacted(destination))
   }
   if !includingTar, index.noNames, SourceResolver.scheme(of: destination) != "s3" {
     try refuseExistingNames(namesSidecarPath(forIndex: destination), force: force)

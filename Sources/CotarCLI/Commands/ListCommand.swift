@@ -106,7 +106,7 @@ struct ListCommand: AsyncParsableCommand {
       }
       guard entries.isEmpty else { return (out, []) }
       let hint = try await didYouMean(Array(glob.utf8)) { !(try await table.glob(String(decoding: $0, as: UTF8.self))).isEmpty }
-      return (out, ["no member of \(archive) matches --glob '\(escapedName(glob))'\(hint)"])
+      return (out, ["no member of \(SourceResolver.redacted(archive)) matches --glob '\(escapedName(glob))'\(hint)"])
     }
     var matched: Bool
     if recursive {
@@ -136,7 +136,7 @@ struct ListCommand: AsyncParsableCommand {
       return (out, [])
     }
     let hint = try await didYouMean(base) { try await Self.exists($0, in: table) }
-    return (out, ["'\(escapedName(prefix))' is not in \(archive)\(hint)"])
+    return (out, ["'\(escapedName(prefix))' is not in \(SourceResolver.redacted(archive))\(hint)"])
   }
 
   /// Whether `member` passes --files (only files and hard links).

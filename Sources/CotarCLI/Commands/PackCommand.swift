@@ -67,7 +67,7 @@ struct PackCommand: AsyncParsableCommand {
       return
     }
     if let scheme = SourceResolver.scheme(of: prefix), scheme != "file" {
-      throw CotarError(.invalidArgument, "cannot write to \(scheme):// outputs; write to a path or to s3://bucket/prefix", source: prefix)
+      throw CotarError(.invalidArgument, "cannot write to \(scheme):// outputs; write to a path or to s3://bucket/prefix", source: SourceResolver.redacted(prefix))
     }
     let summary = try await pack(prefix: prefix, overwrite: outputOptions.force, failpoint: debugFailpoint(CotarPacker.Step.self))
     printSummary(summary, manifest: summary.manifestPath)

@@ -229,12 +229,9 @@ struct ServeCommand: AsyncParsableCommand {
   }
 
   /// The URL name of an archive: its file name (for a URL, the last path segment without
-  /// query or fragment).
+  /// user information, query or fragment).
   static func urlName(_ archive: String) -> String {
-    var trimmed = Substring(archive)
-    if let cut = trimmed.firstIndex(where: { $0 == "?" || $0 == "#" }), archive.contains("://") {
-      trimmed = trimmed[..<cut]
-    }
+    var trimmed = Substring(SourceResolver.redacted(archive))
     while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
     return trimmed.split(separator: "/").last.map(String.init) ?? String(trimmed)
   }

@@ -34,7 +34,7 @@ struct UpstreamFailure: Equatable {
         self.init(
           status: .serviceUnavailable, retryAfter: Self.retryAfterSeconds,
           message: "the upstream server is unavailable (\(transport))")
-      case .unknownHost, .connectionLost, .tls, .redirect, .invalidURL, .other:
+      case .unknownHost, .connectionLost, .tls, .redirect, .invalidURL, .invalidRequest, .other:
         self.init(status: .badGateway, message: "the upstream server failed (\(transport))")
       }
       return
