@@ -148,12 +148,16 @@ extension Syscall {
   }
 
   /// Creates and opens a new file from `template`, whose last six characters are `XXXXXX`
-  /// (`mkstemp(3)`); returns the descriptor and the path it chose.
+  /// (`mkstemp(3)`), marked close-on-exec like every descriptor ``open(_:_:mode:)`` returns;
+  /// returns the descriptor and the path it chose. Without the mark, a child process spawned
+  /// meanwhile (by another thread) would inherit the descriptor and, with it, the writer's
+  /// `flock`, which then outlives the writer: a later `append` saw the archive as locked.
   package static func makeTemporaryFile(_ template: String) throws(SystemCallError) -> (descriptor: Int32, path: String) {
     var bytes = Array(template.utf8CString)
     let fd = try retryingInterrupts("mkstemp") {
       bytes.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
     }
+    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     let path = bytes.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { String(cString: $0) } ?? "" }
     return (fd, path)
   }
