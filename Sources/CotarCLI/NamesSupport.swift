@@ -23,23 +23,32 @@ func openNames(archive: String, source: any RangeSource, session: SourceSession,
     return table
   }
   // A remote .tar without a sidecar is scanned (the scan finds a trailing index by itself).
+  var opened: Cotar?
   if trailing || !isRemote {
     do {
       let cotar = try await Cotar.open(source, options: cliOpenOptions(speculativeBytes: speculativeBytes))
       if let table = try await cotar.readableNameTable(speculativeBytes: speculativeBytes) { return table }
+      opened = cotar
     } catch let error as CotarError where error.code == .invalidMagic && error.source == source.identity {
       // No trailing index: a plain tar (whatever its name), listed by a scan.
     }
   }
-  let end = try await CotarIndex.tarDataEnd(of: source)
-  let tar = end.map { PrefixSource(source, length: $0) } ?? source
+  // A .tar.co without a table: its tar ends where its index starts, and the scan reads through
+  // the bytes kept from the open (the last headers cost nothing).
+  let tar: any RangeSource
+  if let opened, let limit = opened.dataLimit {
+    tar = PrefixSource(opened.data, length: limit)
+  } else {
+    let end = try await CotarIndex.tarDataEnd(of: source)
+    tar = end.map { PrefixSource(source, length: $0) } ?? source
+  }
   let size = try await tar.size()
   printError("cotar: note: \(SourceResolver.redacted(archive)) has no name table; scanning the whole tar (\(counted(Int(clamping: size), "byte")); write one with cotar index/create)")
   return try await NameTable.scanning(tar: tar)
 }
 
 /// The `X.tar.names` sidecar at `location`, read with one suffix read of `speculativeBytes`
-/// (held in memory when that is the whole file); `nil` when it does not exist.
+/// (kept in memory, so table reads inside it cost nothing); `nil` when it does not exist.
 ///
 /// - Throws: `CotarError` for any other failure of the source, or a damaged table.
 func sidecarNames(_ location: String, resolver: SourceResolver, speculativeBytes: Int = 64 << 10) async throws -> NameTable? {
@@ -55,7 +64,10 @@ func sidecarNames(_ location: String, resolver: SourceResolver, speculativeBytes
     let whole = MemorySource(suffix.bytes, identity: sidecar.identity)
     return try await NameTable.open(in: whole, endingAt: suffix.totalSize, speculativeBytes: suffix.bytes.count)
   }
-  return try await NameTable.open(in: sidecar, endingAt: suffix.totalSize, speculativeBytes: speculativeBytes)
+  // Table reads inside the suffix already read (its block index, its last blocks) cost nothing.
+  let start = suffix.totalSize - UInt64(suffix.bytes.count)
+  let kept = PrefetchedSource(sidecar, window: suffix.bytes, at: start, totalSize: suffix.totalSize)
+  return try await NameTable.open(in: kept, endingAt: suffix.totalSize, speculativeBytes: suffix.bytes.count)
 }
 
 /// The member stored at `path`, with or without trailing slashes (`sticky` finds a directory

@@ -67,6 +67,52 @@ struct GzipCLITests {
     }
   }
 
+  @Test("a batch get over HTTP reads each seek-point span once: entries of one span share a read, the whole archive is fetched at most once")
+  func batchReadsEachSpanOnce() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let files = try await Self.makeArchive(in: directory)
+    #expect(try await CLI.run(["index", "big.tar.gz", "--seek-spacing", "128KiB"], in: directory).status == 0)
+    // Which entries share a span, as the library sees it.
+    let local = try await Cotar.open(location: directory.appendingPathComponent("big.tar.gz").path)
+    let gzip = try #require(local.data as? GzipTarSource)
+    var bySpan: [Range<UInt64>: [String]] = [:]
+    for file in files where !file.bytes.isEmpty {
+      let entry = try #require(try await local.entry(file.path))
+      bySpan[gzip.seekSpan(of: entry.range), default: []].append(file.path)
+    }
+    let group = try #require(bySpan.values.max { $0.count < $1.count })
+    #expect(group.count >= 3)
+    let archive = try [UInt8](Data(contentsOf: directory.appendingPathComponent("big.tar.gz")))
+    try await withRangeServer { server in
+      server.put("big.tar.gz", archive)
+      server.put("big.tar.gz.index", try [UInt8](Data(contentsOf: directory.appendingPathComponent("big.tar.gz.index"))))
+      let url = server.url("big.tar.gz")
+      // No coalescing by gap: only the shared span joins these reads.
+      let out = directory.appendingPathComponent("out").path
+      let got = try await CLI.run(["get", url] + group + ["-o", out, "--coalesce-gap", "0"])
+      #expect(got.status == 0, "\(got.stderr)")
+      for path in group {
+        #expect(FileManager.default.contents(atPath: out + "/" + path).map(Array.init) == files.first { $0.path == path }?.bytes)
+      }
+      let spanReads = server.log.filter { $0.path == "/big.tar.gz" }
+      #expect(spanReads.count == 1, "\(spanReads)")
+      // Everything: no compressed byte fetched twice.
+      let list = directory.appendingPathComponent("all.txt")
+      try Data(files.map(\.path).joined(separator: "\n").utf8).write(to: list)
+      server.resetLog()
+      let all = try await CLI.run(["get", url, "--paths-from", list.path, "-o", directory.appendingPathComponent("all").path])
+      #expect(all.status == 0, "\(all.stderr)")
+      let ranges = server.log.filter { $0.path == "/big.tar.gz" }.compactMap { log -> ClosedRange<Int>? in
+        let bounds = (log.range ?? "").dropFirst("bytes=".count).split(separator: "-").compactMap { Int($0) }
+        return bounds.count == 2 ? bounds[0]...bounds[1] : nil
+      }.sorted { $0.lowerBound < $1.lowerBound }
+      #expect(!ranges.isEmpty)
+      #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound < $1.lowerBound }, "\(ranges)")
+      #expect(ranges.reduce(0) { $0 + $1.count } <= archive.count)
+    }
+  }
+
   @Test("index of a remote .tar.gz transfers the archive once (spooled to an unlinked temporary file), twice without room for it")
   func remoteIndexOnePass() async throws {
     let directory = try CLI.temporaryDirectory()

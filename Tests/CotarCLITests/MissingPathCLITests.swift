@@ -12,13 +12,20 @@ struct MissingPathCLITests {
   func absentPathBudget() async throws {
     try await NamesCLITests.withServedTree { co, server in
       let url = server.url("tree.tar.co")
+      // With the default 64 KiB suffix read, index, table and block all come with it.
+      server.resetLog()
+      let cheap = try await CLI.run(["get", url, "./tiles/59/nope.pbf"])
+      #expect(cheap.stderr.contains("'./tiles/59/nope.pbf' is not in"), "\(cheap.stderr)")
+      #expect(server.log.map(\.range) == ["bytes=-65536"], "\(server.log)")
+      // A 4 KiB suffix read holds neither the table nor the data of the last tiles.
+      let small = ["--speculative-bytes", "4096"]
       // The lookup alone: a path the index holds, whose bytes are then one more read.
       server.resetLog()
-      let present = try await CLI.run(["get", url, "./tiles/59/39.pbf"])
+      let present = try await CLI.run(["get", url, "./tiles/59/39.pbf"] + small)
       #expect(present.status == 0, "\(present.stderr)")
       let lookup = server.requestCount - 1
       server.resetLog()
-      let absent = try await CLI.run(["get", url, "./tiles/59/nope.pbf"])
+      let absent = try await CLI.run(["get", url, "./tiles/59/nope.pbf"] + small)
       #expect(absent.status != 0)
       #expect(absent.stderr.contains("'./tiles/59/nope.pbf' is not in"), "\(absent.stderr)")
       let log = server.log
@@ -30,7 +37,8 @@ struct MissingPathCLITests {
       let list = directory.appendingPathComponent("paths")
       try Data("./tiles/59/38.pbf\n./tiles/59/nope.pbf\n./tiles/59/39.pbf\n".utf8).write(to: list)
       server.resetLog()
-      let batch = try await CLI.run(["get", url, "--paths-from", list.path, "-o", directory.appendingPathComponent("out").path])
+      let batch = try await CLI.run(
+        ["get", url, "--paths-from", list.path, "-o", directory.appendingPathComponent("out").path] + small)
       #expect(batch.status != 0)
       #expect(batch.stderr.contains("nope.pbf"), "\(batch.stderr)")
       let batchLog = server.log

@@ -97,7 +97,8 @@ struct BlockCacheTests {
     let tarBytes = tar.finished
     let built = try await CotarIndexBuilder.build(tar: MemorySource(tarBytes))
     let base = SlowSource(tarBytes + built.index.bytes)
-    let cotar = try await Cotar.open(base)
+    // Not kept: this archive fits the suffix read, which would serve every entry (OpeningReadTests).
+    let cotar = try await Cotar.open(base, options: .init(keepSpeculativeRead: false))
     let before = base.reads.count
     let results = try await cotar.read(paths: files.map(\.0) + ["absent"])
     #expect(results.dropLast().map { $0 ?? [] } == files.map(\.1))

@@ -47,4 +47,28 @@ struct GzipHTTPTests {
       #expect(try await reopened.read(second.files[10].path) == second.files[10].bytes)
     }
   }
+
+  @Test("an index the prefix read holds whole is not read again: seek-point windows, slots and table come from it")
+  func smallIndexReadOnce() async throws {
+    // Random letters: deflate blocks of a few KB, so a seek point inside the first member has a window.
+    var random = SplitMix64(seed: 3)
+    let files: [(path: String, bytes: [UInt8])] = (0..<12).map { number in
+      ("d/\(number).txt", (0..<12_000).map { _ in UInt8(ascii: "a") + UInt8(random.next() % 26) })
+    }
+    let tar = TarBytes.make(files)
+    let gz = try gzipMember(tar[0..<100_000], level: 6) + gzipMember(tar[100_000...], level: 6)
+    let built = try await GzipIndexBuilder.build(archive: MemorySource(gz), spacing: 64 << 10)
+    let small = (gz: gz, index: built.bytes, files: files)
+    #expect(small.index.count < 64 << 10)
+    try await withRangeServer { server in
+      server.put("a.tar.gz", small.gz)
+      server.put("a.tar.gz.index", small.index)
+      let cotar = try await Cotar.open(location: server.url("a.tar.gz"), resolver: SourceResolver.http())
+      let gzip = try #require(cotar.data as? GzipTarSource)
+      #expect(gzip.points.contains { $0.kind == .blockBoundary && $0.windowLength > 0 })
+      for file in small.files { #expect(try await cotar.read(file.path) == file.bytes) }
+      let indexReads = server.log.filter { $0.path == "/a.tar.gz.index" }
+      #expect(indexReads.map(\.range) == ["bytes=0-65535"], "\(indexReads)")
+    }
+  }
 }

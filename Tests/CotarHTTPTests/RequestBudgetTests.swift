@@ -58,9 +58,14 @@ import Testing
     #expect(try await cotar.read(file.path) == file.bytes)
     #expect(server.requestCount == 2)
     server.resetLog()
-    let other = archive.files[250]
+    let other = archive.files[100]
     #expect(try await cotar.read(other.path) == other.bytes)
     #expect(server.requestCount == 1)
+    // The data of the last members came with the suffix read (OpeningReadTests).
+    server.resetLog()
+    let last = archive.files[299]
+    #expect(try await cotar.read(last.path) == last.bytes)
+    #expect(server.requestCount == 0)
   }
 
   @Test func sidecarLargeIndexColdWarmHot() async throws {

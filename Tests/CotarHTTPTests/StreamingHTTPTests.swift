@@ -41,9 +41,12 @@ struct StreamingHTTPTests {
     let plan = options.plan(entry.range, local: false)
     #expect(chunkSizes == plan.map(\.count))
     #expect(chunkSizes.max() == 2 << 20)
+    // A part reaching into the suffix read at open asks only for the bytes before it.
+    let kept = UInt64(combined.count - (64 << 10))
+    let asked = plan.filter { $0.lowerBound < kept }.map { "bytes=\($0.lowerBound)-\(min($0.upperBound, kept) - 1)" }
     let log = server.log
-    #expect(log.count == plan.count)
-    #expect(Set(log.compactMap(\.range)) == Set(plan.map { "bytes=\($0.lowerBound)-\($0.upperBound - 1)" }))
+    #expect(log.count == asked.count)
+    #expect(Set(log.compactMap(\.range)) == Set(asked))
     #expect(log.allSatisfy { $0.ifMatch != nil && $0.status == 206 })
   }
 

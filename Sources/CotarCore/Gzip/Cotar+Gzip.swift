@@ -14,7 +14,9 @@ extension Cotar {
   public static func open(
     gzip archive: any RangeSource, index indexSource: any RangeSource, options: OpenOptions = OpenOptions()
   ) async throws -> Cotar {
-    let gzip = try await GzipArchiveIndex.open(archive: archive, index: indexSource, speculativeBytes: options.speculativeBytes)
+    let gzip = try await GzipArchiveIndex.open(
+      archive: archive, index: indexSource, speculativeBytes: options.speculativeBytes,
+      keepingRead: options.keepSpeculativeRead)
     // Local reads are cheap: check the archive at once (remote ones are checked by size on
     // every read and by ETag pinning, not with two more requests).
     if !SourceResolver.isRemote(archive.identity) { try await gzip.verifyIdentity() }
@@ -44,7 +46,17 @@ public struct GzipArchiveIndex: Sendable {
   public static func open(
     archive: any RangeSource, index source: any RangeSource, speculativeBytes: Int = 64 << 10
   ) async throws -> GzipArchiveIndex {
-    let (prefix, fileSize) = try await source.readPrefix(count: max(speculativeBytes, GzipIndexFormat.headerSize))
+    try await open(archive: archive, index: source, speculativeBytes: speculativeBytes, keepingRead: false)
+  }
+
+  /// ``open(archive:index:speculativeBytes:)``; with `keepingRead`, a remote index file is
+  /// read through a ``PrefetchedSource`` holding the prefix read, so seek-point windows, the
+  /// name table and v2 slots inside it cost no further request.
+  static func open(
+    archive: any RangeSource, index given: any RangeSource, speculativeBytes: Int, keepingRead: Bool
+  ) async throws -> GzipArchiveIndex {
+    let (prefix, fileSize) = try await given.readPrefix(count: max(speculativeBytes, GzipIndexFormat.headerSize))
+    let source = keepingRead ? CotarIndex.keeping(prefix, at: 0, totalSize: fileSize, in: given) : given
     do {
       if !GzipIndexFormat.isGzipIndex(prefix), (try? CotarIndexHeader(parsing: prefix)) != nil {
         throw CotarError(

@@ -51,6 +51,17 @@ public struct GzipTarSource: RangeSource {
     return (points[first], points[first].compressedByteOffset..<end)
   }
 
+  /// The tar bytes that a read of `range` inflates anyway: from the last seek point at or
+  /// before its start to the first at or after its end (or the tar's end). Reads of ranges in
+  /// the same span fetch the same compressed bytes, so a batch reads each span once
+  /// (``Cotar/read(entries:paths:options:)``).
+  public func seekSpan(of range: Range<UInt64>) -> Range<UInt64> {
+    guard !points.isEmpty, !range.isEmpty else { return range }
+    let (first, next) = pointIndices(for: range)
+    let end = next < points.count ? points[next].uncompressedOffset : header.uncompressedSize
+    return min(points[first].uncompressedOffset, range.lowerBound)..<max(end, range.upperBound)
+  }
+
   /// The last point at or before the range's start, and the first at or after its end
   /// (`points.count` when none).
   func pointIndices(for range: Range<UInt64>) -> (first: Int, next: Int) {

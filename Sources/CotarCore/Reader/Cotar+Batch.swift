@@ -86,7 +86,9 @@ extension Cotar {
   /// closer than `options.coalesceGap` are fetched with one read, `options.readConcurrency`
   /// at once. Results are held in memory: stream large entries with ``chunks(of:options:)-(CotarEntry,_)``.
   /// For a sidecar layout (``checksEntryHeaders``) every read also covers the 512-byte tar
-  /// header before each entry's data, checked before the entry's bytes are returned.
+  /// header before each entry's data, checked before the entry's bytes are returned. For a
+  /// `.tar.gz` (``GzipTarSource``) each read covers whole seek-point spans
+  /// (``GzipTarSource/seekSpan(of:)``), so entries in one span share one read of it.
   ///
   /// - Parameter paths: the entries' paths, in the same order, to name in errors (optional).
   /// - Throws: the first `CotarError` any read throws, naming the byte offset of the entry
@@ -113,7 +115,16 @@ extension Cotar {
       }
     }
     let spans = present.map { CotarEntry(offset: $0.1.offset - ($0.1.size > 0 ? lead : 0), size: $0.1.size > 0 ? $0.1.size + lead : 0) }
-    let plan = Cotar.coalesce(spans, gap: options.coalesceGap, maximumBytes: options.maximumCoalescedBytes)
+    // A .tar.gz read inflates from a seek point to the next: entries are grouped by those
+    // spans, so each span (and a run of adjacent ones) is fetched once, not once per entry.
+    let reads = (data as? GzipTarSource).map { gzip in
+      spans.map { span in
+        guard span.size > 0 else { return span }
+        let widened = gzip.seekSpan(of: span.range)
+        return CotarEntry(offset: widened.lowerBound, size: widened.upperBound - widened.lowerBound)
+      }
+    } ?? spans
+    let plan = Cotar.coalesce(reads, gap: options.coalesceGap, maximumBytes: options.maximumCoalescedBytes)
     var results: [[UInt8]?] = located.map { $0 == nil ? nil : [] }
     let fetched = try await boundedMap(plan, concurrency: options.readConcurrency) { read in
       do {

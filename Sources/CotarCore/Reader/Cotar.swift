@@ -16,7 +16,8 @@ public struct Cotar: Sendable {
     /// lookups (`nil`: not cached). The default is a new 8 MiB cache per opened archive; pass
     /// one ``BlockCache`` to several opens to share one memory bound. Local files and memory
     /// are read directly: the page cache serves a window faster than this cache can, and an
-    /// index larger than the cache would thrash it. Entry data is never cached.
+    /// index larger than the cache would thrash it. Entry data is never cached here (the bytes
+    /// of the speculative read are kept apart: see ``keepSpeculativeRead``).
     public var indexCache: BlockCache? = BlockCache(capacityBytes: 8 << 20)
     /// Bytes per cached index block; a window read is widened to whole blocks.
     public var indexBlockSize = 4096
@@ -28,13 +29,25 @@ public struct Cotar: Sendable {
     /// whole at open, and for other sources (a ``CountingSource`` around a file is mapped too,
     /// and counts no index reads).
     public var mapLocalIndex = true
+    /// Keep the bytes of the speculative read of a remote source (one ``PrefetchedSource``
+    /// window, at most ``speculativeBytes``, for as long as the archive is open) and answer
+    /// later reads inside them from memory: entry data near the end of a `.tar.co`, its name
+    /// table, the index header and footer, or everything when the first answer held the whole
+    /// object (default `true`; SPEC §8.3). The window is independent of ``indexCache``: it is
+    /// bytes already fetched from the pinned version of the object, not a cache that grows.
+    /// Local sources are never wrapped (they read such bytes again for a syscall). A
+    /// long-running reader that must notice a replaced object on its next data read (such as
+    /// one behind ``ReopeningCotar``; `cotar serve` does so) turns it off: bytes answered from
+    /// the window are those of the version opened.
+    public var keepSpeculativeRead = true
 
     /// Creates options with the defaults.
     public init(
       speculativeBytes: Int = 64 << 10, loadIndexIntoMemory: Bool = false, lookup: CotarIndex.LookupOptions = .init(),
       indexCache: BlockCache? = BlockCache(capacityBytes: 8 << 20), indexBlockSize: Int = 4096,
-      mapLocalIndex: Bool = true
+      mapLocalIndex: Bool = true, keepSpeculativeRead: Bool = true
     ) {
+      self.keepSpeculativeRead = keepSpeculativeRead
       self.speculativeBytes = speculativeBytes
       self.loadIndexIntoMemory = loadIndexIntoMemory
       self.lookup = lookup
@@ -96,11 +109,15 @@ public struct Cotar: Sendable {
 
   /// Opens a single-file `.tar.co` (tar bytes followed by the index) with one suffix read.
   ///
+  /// For a remote source (and ``OpenOptions/keepSpeculativeRead``) ``data`` is a
+  /// ``PrefetchedSource`` holding that suffix, so reads inside it cost no further request.
   /// - Throws: `CotarError` as ``CotarIndex/trailing(in:speculativeBytes:lookupOptions:)``.
   public static func open(_ source: any RangeSource, options: OpenOptions = OpenOptions()) async throws -> Cotar {
-    let index = try await options.prepare(
-      CotarIndex.trailing(in: source, speculativeBytes: options.speculativeBytes, lookupOptions: options.lookup))
-    return Cotar(index: index, data: source, dataLimit: index.baseOffset)
+    let opened = try await CotarIndex.trailing(
+      in: source, speculativeBytes: options.speculativeBytes, lookupOptions: options.lookup,
+      keepingRead: options.keepSpeculativeRead)
+    let index = try await options.prepare(opened)
+    return Cotar(index: index, data: opened.source, dataLimit: index.baseOffset)
   }
 
   /// Opens a `.tar` with a separate `.tar.index` with one read of the index.
@@ -114,7 +131,9 @@ public struct Cotar: Sendable {
     tar: any RangeSource, index indexSource: any RangeSource, options: OpenOptions = OpenOptions()
   ) async throws -> Cotar {
     let index = try await options.prepare(
-      CotarIndex.open(sidecar: indexSource, speculativeBytes: options.speculativeBytes, lookupOptions: options.lookup))
+      CotarIndex.open(
+        sidecar: indexSource, speculativeBytes: options.speculativeBytes, lookupOptions: options.lookup,
+        keepingRead: options.keepSpeculativeRead))
     return Cotar(index: index, data: tar, dataLimit: nil, checksEntryHeaders: true)
   }
 

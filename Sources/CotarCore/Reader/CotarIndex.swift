@@ -106,6 +106,14 @@ public struct CotarIndex: Sendable {
   public static func open(
     sidecar source: any RangeSource, speculativeBytes: Int = 64 << 10, lookupOptions: LookupOptions = LookupOptions()
   ) async throws -> CotarIndex {
+    try await open(sidecar: source, speculativeBytes: speculativeBytes, lookupOptions: lookupOptions, keepingRead: false)
+  }
+
+  /// ``open(sidecar:speculativeBytes:lookupOptions:)``; with `keepingRead`, a remote index's
+  /// ``source`` is a ``PrefetchedSource`` holding the prefix read (see ``keeping(_:at:totalSize:in:)``).
+  static func open(
+    sidecar source: any RangeSource, speculativeBytes: Int, lookupOptions: LookupOptions, keepingRead: Bool
+  ) async throws -> CotarIndex {
     let (bytes, totalSize) = try await source.readPrefix(count: max(speculativeBytes, CotarFormat.headerSize))
     let header: CotarIndexHeader
     do {
@@ -130,7 +138,8 @@ public struct CotarIndex: Sendable {
     let whole = slotBytes / CotarFormat.recordSize * CotarFormat.recordSize
     let resident = ResidentSlots(firstSlot: 0, bytes: bytes[CotarFormat.headerSize..<(CotarFormat.headerSize + whole)])
     return CotarIndex(
-      source: source, baseOffset: 0, header: header, lookupOptions: lookupOptions, resident: resident)
+      source: keepingRead ? keeping(bytes, at: 0, totalSize: totalSize, in: source) : source, baseOffset: 0,
+      header: header, lookupOptions: lookupOptions, resident: resident)
   }
 
   /// Locates an index appended to the end of `source` (a `.tar.co`) through its footer.
@@ -143,6 +152,14 @@ public struct CotarIndex: Sendable {
   ///   footer differ.
   public static func trailing(
     in source: any RangeSource, speculativeBytes: Int = 64 << 10, lookupOptions: LookupOptions = LookupOptions()
+  ) async throws -> CotarIndex {
+    try await trailing(in: source, speculativeBytes: speculativeBytes, lookupOptions: lookupOptions, keepingRead: false)
+  }
+
+  /// ``trailing(in:speculativeBytes:lookupOptions:)``; with `keepingRead`, a remote index's
+  /// ``source`` is a ``PrefetchedSource`` holding the suffix read (see ``keeping(_:at:totalSize:in:)``).
+  static func trailing(
+    in source: any RangeSource, speculativeBytes: Int, lookupOptions: LookupOptions, keepingRead: Bool
   ) async throws -> CotarIndex {
     let (bytes, totalSize) = try await source.readSuffix(count: max(speculativeBytes, CotarFormat.headerSize))
     let footerStart = bytes.count - CotarFormat.headerSize
@@ -180,7 +197,8 @@ public struct CotarIndex: Sendable {
         firstSlot: UInt64(skip / 16), bytes: firstByte < footerStart ? bytes[firstByte..<footerStart] : [])
     }
     return CotarIndex(
-      source: source, baseOffset: baseOffset, header: header, lookupOptions: lookupOptions, resident: resident)
+      source: keepingRead ? keeping(bytes, at: suffixStart, totalSize: totalSize, in: source) : source,
+      baseOffset: baseOffset, header: header, lookupOptions: lookupOptions, resident: resident)
   }
 
   /// Where the tar data of `source` ends when a Cotar index is appended to it (a `.tar.co`
@@ -205,6 +223,14 @@ public struct CotarIndex: Sendable {
     if let cached = source as? BlockCacheSource { return localFile(of: cached.base) }
     if let counting = source as? CountingSource { return localFile(of: counting.base) }
     return nil
+  }
+
+  /// `source` wrapped in a ``PrefetchedSource`` holding `bytes` (read from it at `start`), so
+  /// later reads inside them cost no I/O; a local source (which reads them again for a
+  /// syscall, and has faster paths of its own) or an empty read is returned unchanged.
+  static func keeping(_ bytes: [UInt8], at start: UInt64, totalSize: UInt64, in source: any RangeSource) -> any RangeSource {
+    guard !bytes.isEmpty, !isLocal(source), !(source is PrefetchedSource) else { return source }
+    return PrefetchedSource(source, window: bytes, at: start, totalSize: totalSize)
   }
 
   /// Whether `source` reads local bytes (a ``SynchronousRangeSource``, possibly behind a

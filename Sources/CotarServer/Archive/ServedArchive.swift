@@ -55,6 +55,8 @@ public struct ServedArchive: Sendable {
   ///     has one (a few reads), else by scanning the tar headers (one sequential read of the
   ///     headers; leave off for remote archives of many entries without a table).
   ///   - options: how to open the index (for local files, loading it into memory is cheap).
+  ///     ``Cotar/OpenOptions/keepSpeculativeRead`` is always off for a served archive: no
+  ///     entry is answered from the bytes read at open, so a data read notices a replaced object.
   /// - Throws: `CotarError` from opening the index or scanning the tar; `.invalidArgument`
   ///   for a reserved or empty name.
   public static func open(
@@ -85,6 +87,9 @@ public struct ServedArchive: Sendable {
         .invalidArgument, "'\(name)' cannot be an archive name in URLs (empty, 'file', 'list' or containing '/'); rename the file",
         source: tar.identity)
     }
+    // Every data read goes upstream, so that the next one notices a replaced object (README).
+    var options = options
+    options.keepSpeculativeRead = false
     let (cotar, sidecar) = try await sources.openReportingSidecar(options: options)
     let tarSize = try await tar.size()
     let sidecarSize = try await sidecar?.size() ?? 0
