@@ -168,14 +168,16 @@ struct ServeCommand: AsyncParsableCommand {
   }
 
   /// Opens a local archive, and gives it what the server needs to notice that its files
-  /// (the tar or `.tar.co`, and its sidecar index) were replaced, modified or truncated
+  /// (the tar or `.tar.co`, its sidecar index and name table) were replaced, modified or truncated
   /// (their `stat` differs from the one taken before opening) and to open the new version.
   private static func openLocal(
     _ location: ArchiveLocation, resolver: SourceResolver, list: Bool, options: Cotar.OpenOptions
   ) async throws -> ServedArchive {
     let localPath = { (name: String) in SourceResolver.scheme(of: name) == "file" ? String(name.dropFirst("file://".count)) : name }
-    // The sidecar, given or not: one written beside a .tar later is picked up as a change.
-    let paths = [location.archive, location.index ?? location.archive + ".index"].map(localPath)
+    // The sidecar, given or not: one written beside a .tar later is picked up as a change; so
+    // is its X.tar.names (served under /archive/<name>.names).
+    let index = location.index ?? location.archive + ".index"
+    let paths = [location.archive, index, namesSidecarPath(forIndex: index)].map(localPath)
     let versions = paths.map { LocalFileStamp(path: $0)?.version }
     let sources = try location.resolve(using: resolver)
     let stamp = LocalFileStamp(path: paths[0])
