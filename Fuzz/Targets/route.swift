@@ -73,7 +73,7 @@ public func fuzzRoute(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     case .list(let archive, let directory):
       invariant(archive >= 0 && archive < archives.count, "archive \(archive) out of range")
       invariant(!directory.contains(0), "NUL in listed directory")
-    case .rawArchive(let archive), .rawIndex(let archive):
+    case .rawArchive(let archive), .rawIndex(let archive), .rawNames(let archive):
       invariant(archive >= 0 && archive < archives.count, "archive \(archive) out of range")
     case .health:
       invariant(text == "/health", "\(text) routed to health")

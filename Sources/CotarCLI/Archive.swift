@@ -81,8 +81,8 @@ struct RemoteArguments: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
-      "Largest object accepted whole from a server that ignores range requests (default 4 MiB).", valueName: "bytes"))
-  var maxWholeObject: Int = 4 << 20
+      "Largest object accepted whole from a server that ignores range requests (bytes or a size such as 16MiB).", valueName: "size"))
+  var maxWholeObject = ByteCount(4 << 20)
 
   @Option(help: "Trust only the CA certificates in this PEM file (default: the system store, or SSL_CERT_FILE / SSL_CERT_DIR).", completion: .file())
   var cacert: String?
@@ -117,7 +117,7 @@ struct RemoteArguments: ParsableArguments {
     guard connectTimeout.isFinite, connectTimeout > 0, connectTimeout <= 86_400 else {
       throw ValidationError("--connect-timeout must be more than 0 and at most 86400 seconds, got \(connectTimeout)")
     }
-    guard maxWholeObject >= 0 else { throw ValidationError("--max-whole-object must be ≥ 0") }
+    guard maxWholeObject.bytes <= 1 << 40 else { throw ValidationError("--max-whole-object must be at most 1TiB") }
     guard cacert == nil || !insecure else { throw ValidationError("--cacert and --insecure exclude each other") }
   }
 
@@ -128,7 +128,7 @@ struct RemoteArguments: ParsableArguments {
       fields[name] = value
     }
     return HTTPRangeSourceConfiguration(
-      headers: fields, maximumUnrangedBytes: maxWholeObject, requestTimeout: .milliseconds(Int64(timeout * 1000)),
+      headers: fields, maximumUnrangedBytes: Int(maxWholeObject.bytes), requestTimeout: .milliseconds(Int64(timeout * 1000)),
       retry: RetryPolicy(maximumAttempts: attempts))
   }
 

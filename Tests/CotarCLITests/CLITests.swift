@@ -211,12 +211,9 @@ struct CLITests {
 
 @Suite("cotar command line interruption")
 struct CLIInterruptTests {
-  @Test("SIGINT during `cotar create` removes the temporary output", .timeLimit(.minutes(5)))
-  func interruptedCreate() async throws {
-    let directory = try CLI.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let tar = directory.appendingPathComponent("sparse.tar").path
-    // One 1 GiB member stored sparsely: cheap on disk, slow enough to copy that the signal lands mid-run.
+  /// Writes at `tar` a tar of one 1 GiB member `big.bin` stored sparsely: cheap on disk, slow
+  /// enough to copy that a signal lands mid-run.
+  static func makeSparseTar(_ tar: String) async throws {
     let made = try await CLI.shell(
       """
       python3 -c "
@@ -227,6 +224,14 @@ struct CLIInterruptTests {
       " '\(tar)'
       """)
     #expect(made.status == 0, "\(made.stderr)")
+  }
+
+  @Test("SIGINT during `cotar create` removes the temporary output", .timeLimit(.minutes(5)))
+  func interruptedCreate() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tar = directory.appendingPathComponent("sparse.tar").path
+    try await Self.makeSparseTar(tar)
     // The signal must land while the run is in progress: wait until its temporary file
     // exists, then interrupt. A run that finished first (a fast copy on an idle machine) is
     // not an interruption; try again, a bounded number of times.

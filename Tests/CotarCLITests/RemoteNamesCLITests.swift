@@ -93,4 +93,27 @@ struct RemoteNamesCLITests {
     #expect(listed.hasPrefix("HTTP/1.1 200"), "\(listed)")
     #expect(listed.contains("Europe"), "\(listed)")
   }
+
+  @Test("ls through cotar serve's /archive/<name> reads the served X.tar.names, not the tar")
+  func lsThroughServe() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let tar = try await NamesCLITests.makeTree(in: directory)
+    #expect(try await CLI.run(["index", tar]).status == 0)
+    let tarSize = try #require(try FileManager.default.attributesOfItem(atPath: tar)[.size] as? Int)
+    let server = try await ServeProcess.start([tar, "--quiet"], in: directory)
+    defer { server.stop() }
+    let local = try await CLI.run(["ls", tar])
+    #expect(local.status == 0 && !local.stdout.isEmpty, "\(local.stderr)")
+    let served = try await CLI.run(["ls", "http://127.0.0.1:\(server.port)/archive/tree.tar", "--stats"])
+    #expect(served.status == 0, "\(served.stderr)")
+    #expect(served.stdout == local.stdout)
+    #expect(!served.stderr.contains("scanning"), "\(served.stderr)")
+    // `stats: total: N requests, M bytes`: the table (one suffix read), not a walk of the headers.
+    let total = try #require(served.stderr.split(separator: "\n").first { $0.hasPrefix("stats: total: ") })
+    let figures = total.dropFirst("stats: total: ".count).split(separator: ",").compactMap { Int($0.split(separator: " ").first ?? "") }
+    #expect(figures.count == 2, "\(total)")
+    #expect((figures.first ?? .max) <= 2, "\(served.stderr)")
+    #expect((figures.last ?? .max) < tarSize / 20, "\(served.stderr)")
+  }
 }

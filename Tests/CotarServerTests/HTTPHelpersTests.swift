@@ -68,6 +68,9 @@ struct HTTPHelpersTests {
     #expect(try route("/v1/two.tar/list") == .list(archive: 1, directory: []))
     #expect(try route("/archive/one.tar.co") == .rawArchive(archive: 0))
     #expect(try route("/archive/two.tar.index") == .rawIndex(archive: 1))
+    #expect(try route("/archive/two.tar.names") == .rawNames(archive: 1))
+    #expect(throws: Route.Failure.self) { try route("/archive/one.tar.co.names") }
+    #expect(throws: Route.Failure.self) { try route("/archive/.names") }
     #expect(try route("/health") == .health)
     #expect(throws: Route.Failure.self) { try route("/v1/file/") }
     #expect(throws: Route.Failure.malformed("malformed percent escape in the path")) { try route("/v1/file/%zz") }

@@ -40,16 +40,16 @@ struct ExtractCommand: AsyncParsableCommand {
   @Flag(help: "Replace existing files and links.")
   var force = false
 
-  @Option(help: "Files whose data is at most this many bytes apart are fetched with one read.")
-  var coalesceGap: UInt64 = 64 << 10
+  @Option(help: ArgumentHelp("Files whose data is at most this far apart are fetched with one read (bytes or a size such as 1MiB).", valueName: "size"))
+  var coalesceGap = ByteCount(64 << 10)
 
   @Option(help: "Reads in flight at once.")
   var concurrency: Int = 16
 
   func validate() throws {
     guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024, got \(concurrency)") }
-    guard coalesceGap <= 1 << 30 else {
-      throw ValidationError("--coalesce-gap must be at most 1073741824 (1 GiB), got \(coalesceGap)")
+    guard coalesceGap.bytes <= 1 << 30 else {
+      throw ValidationError("--coalesce-gap must be at most 1GiB, got \(coalesceGap.bytes) bytes")
     }
   }
 
@@ -145,7 +145,7 @@ struct ExtractCommand: AsyncParsableCommand {
     defer { bar?.finish() }
     var done: UInt64 = 0
     var written = Set<[UInt8]>()
-    let batch = BatchReadOptions(lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
+    let batch = BatchReadOptions(lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap.bytes)
     /// Writes `files` through the shared read path (neighbours coalesced, large files streamed).
     func write(_ files: [NameEntry], progress: Bool) async throws {
       let located = try files.map { try cotar.located($0) }

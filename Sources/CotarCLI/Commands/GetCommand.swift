@@ -41,8 +41,8 @@ struct GetCommand: AsyncParsableCommand {
 
   @OptionGroup var outputOptions: OutputOptions
 
-  @Option(help: "Entries whose data is at most this many bytes apart are fetched with one read.")
-  var coalesceGap: UInt64 = 64 << 10
+  @Option(help: ArgumentHelp("Entries whose data is at most this far apart are fetched with one read (bytes or a size such as 1MiB).", valueName: "size"))
+  var coalesceGap = ByteCount(64 << 10)
 
   @Option(help: "Lookups and reads in flight at once in batch mode.")
   var concurrency: Int = 16
@@ -54,8 +54,8 @@ struct GetCommand: AsyncParsableCommand {
     guard !paths.isEmpty || pathsFrom != nil else { throw ValidationError("give at least one entry path or --paths-from") }
     guard !null || pathsFrom != nil else { throw ValidationError("--null is for --paths-from; give --paths-from FILE") }
     guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024, got \(concurrency)") }
-    guard coalesceGap <= 1 << 30 else {
-      throw ValidationError("--coalesce-gap must be at most 1073741824 (1 GiB), got \(coalesceGap)")
+    guard coalesceGap.bytes <= 1 << 30 else {
+      throw ValidationError("--coalesce-gap must be at most 1GiB, got \(coalesceGap.bytes) bytes")
     }
   }
 
@@ -140,7 +140,7 @@ struct GetCommand: AsyncParsableCommand {
     _ body: ([UInt8], Payload, OnceNameTable) async throws -> Void
   ) async throws {
     let batch = BatchReadOptions(
-      lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap)
+      lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap.bytes)
     let fetcher = EntryFetcher(cotar: cotar, options: batch)
     // Opened once for every path of this archive (symbolic links, reasons for a miss).
     let table = OnceNameTable(cotar, sidecar: cotar.dataLimit == nil ? localNamesSidecar : nil)
@@ -150,7 +150,7 @@ struct GetCommand: AsyncParsableCommand {
         located = [try await cotar.entry(pathBytes: chunk[0])]
       } else {
         located = try await cotar.entries(
-          pathBytes: chunk, concurrency: concurrency, indexReads: batch.indexReads, indexGap: coalesceGap)
+          pathBytes: chunk, concurrency: concurrency, indexReads: batch.indexReads, indexGap: coalesceGap.bytes)
       }
       try await fetcher.forEach(located, paths: chunk) { position, payload in
         if case .missing = payload, let big = beyondIndex[chunk[position]] {

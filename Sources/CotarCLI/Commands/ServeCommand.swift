@@ -52,8 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(name: .customLong("base-url"), help: ArgumentHelp("Prefix of the URLs in listings, e.g. http://localhost:8080 (default: relative URLs).", valueName: "url"))
   var baseURL = ""
 
-  @Option(name: .customLong("chunk-size"), help: ArgumentHelp("Bytes read from the archive and sent per write.", valueName: "bytes"))
-  var chunkSize = 64 << 10
+  @Option(name: .customLong("chunk-size"), help: ArgumentHelp("Bytes read from the archive and sent per write (4KiB to 64MiB).", valueName: "size"))
+  var chunkSize = ByteCount(64 << 10)
 
   @Flag(help: "Do not log one line per request.")
   var quiet = false
@@ -83,14 +83,19 @@ struct ServeCommand: AsyncParsableCommand {
     guard !archives.isEmpty else { throw ValidationError("give at least one archive") }
     if index != nil, archives.count > 1 { throw ValidationError("--index needs exactly one archive") }
     guard (0...65535).contains(port) else { throw ValidationError("--port must be 0…65535") }
-    guard (4096...(64 << 20)).contains(chunkSize) else {
-      throw ValidationError("--chunk-size must be from 4096 to 67108864 (64 MiB), got \(chunkSize)")
+    guard (4096...(64 << 20)).contains(chunkSize.bytes) else {
+      throw ValidationError("--chunk-size must be from 4KiB to 64MiB, got \(chunkSize.bytes) bytes")
     }
     for (name, value) in [("--idle-timeout", idleTimeout), ("--request-head-timeout", requestHeadTimeout), ("--shutdown-grace", shutdownGrace)] {
-      guard value.isFinite, value > 0, value <= 86_400 else { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
+      guard value.isFinite, value > 0, value <= 86_400 else {
+        throw ValidationError("\(name) must be more than 0 and at most 86400 seconds, got \(value)")
+      }
     }
     if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
     guard !indexFile.contains("/") else { throw ValidationError("--index-file is a file name, without '/'") }
+    if cors.contains(where: \.isEmpty) {
+      throw ValidationError("--cors takes an origin such as https://example.com, or '*' for any; an empty one allows nothing")
+    }
   }
 
   func run() async throws {
@@ -109,7 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
       }
       let configuration = CotarServerConfiguration(
         host: host, port: port, cacheControl: cacheControl.isEmpty ? nil : cacheControl, corsOrigins: cors,
-        baseURL: baseURL, chunkSize: chunkSize, listingEnabled: list, accessLog: !quiet,
+        baseURL: baseURL, chunkSize: Int(chunkSize.bytes), listingEnabled: list, accessLog: !quiet,
         limits: .init(
           idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
           requestHeadTimeout: .milliseconds(Int64(requestHeadTimeout * 1000)), maxConnections: maxConnections,
@@ -128,6 +133,14 @@ struct ServeCommand: AsyncParsableCommand {
       } catch where Self.isAddressInUse(error) {
         throw CotarError(
           .io, "cannot listen on \(Self.authority(host: host, port: port)): the port is already in use; pick another with --port (0 picks a free one)")
+      } catch let error as SocketAddressError.UnknownHost {
+        throw CotarError(
+          .invalidArgument,
+          "cannot listen on \(Self.authority(host: host, port: port)): the host name '\(error.host)' does not resolve; give --host an IP address or a name this machine resolves")
+      } catch let error as SocketAddressError {
+        throw CotarError(
+          .invalidArgument,
+          "cannot listen on \(Self.authority(host: host, port: port)): \(Self.describe(error)); give --host an IP address or a name this machine resolves")
       }
       logger.info("stopped")
     }
@@ -155,14 +168,16 @@ struct ServeCommand: AsyncParsableCommand {
   }
 
   /// Opens a local archive, and gives it what the server needs to notice that its files
-  /// (the tar or `.tar.co`, and its sidecar index) were replaced, modified or truncated
+  /// (the tar or `.tar.co`, its sidecar index and name table) were replaced, modified or truncated
   /// (their `stat` differs from the one taken before opening) and to open the new version.
   private static func openLocal(
     _ location: ArchiveLocation, resolver: SourceResolver, list: Bool, options: Cotar.OpenOptions
   ) async throws -> ServedArchive {
     let localPath = { (name: String) in SourceResolver.scheme(of: name) == "file" ? String(name.dropFirst("file://".count)) : name }
-    // The sidecar, given or not: one written beside a .tar later is picked up as a change.
-    let paths = [location.archive, location.index ?? location.archive + ".index"].map(localPath)
+    // The sidecar, given or not: one written beside a .tar later is picked up as a change; so
+    // is its X.tar.names (served under /archive/<name>.names).
+    let index = location.index ?? location.archive + ".index"
+    let paths = [location.archive, index, namesSidecarPath(forIndex: index)].map(localPath)
     let versions = paths.map { LocalFileStamp(path: $0)?.version }
     let sources = try location.resolve(using: resolver)
     let stamp = LocalFileStamp(path: paths[0])
@@ -223,6 +238,16 @@ struct ServeCommand: AsyncParsableCommand {
   }
 
   /// Whether `error` is the bind failure of a port already in use (`EADDRINUSE`).
+  /// What went wrong with the `--host` address, in words.
+  static func describe(_ error: SocketAddressError) -> String {
+    switch error {
+    case .unknown(let host, _): "the host name '\(host)' does not resolve"
+    case .unsupported: "the address family is not supported"
+    case .unixDomainSocketPathTooLong: "the socket path is too long"
+    default: "not a usable address"
+    }
+  }
+
   static func isAddressInUse(_ error: any Error) -> Bool {
     if let error = error as? IOError { return error.errnoCode == EADDRINUSE }
     return "\(error)".contains("Address already in use")

@@ -20,6 +20,14 @@ extension Syscall {
     return info
   }
 
+  /// The status of `name` in `directory` itself, not following a final symbolic link
+  /// (`fstatat(2)` with `AT_SYMLINK_NOFOLLOW`).
+  package static func linkStatus(at directory: Int32, bytes name: [UInt8]) throws(SystemCallError) -> stat {
+    var info = stat()
+    _ = try retryingInterrupts("fstatat") { withCPath(name) { fstatat(directory, $0, &info, AT_SYMLINK_NOFOLLOW) } ?? -1 }
+    return info
+  }
+
   /// The target of the symbolic link `path`, as raw bytes (`readlink(2)`).
   package static func readLink(bytes path: [UInt8]) throws(SystemCallError) -> [UInt8] {
     var buffer = [CChar](repeating: 0, count: 4097)
@@ -32,7 +40,18 @@ extension Syscall {
   /// `O_DIRECTORY | O_NOFOLLOW`, then `fdopendir(3)` and `readdir(3)`): a directory swapped
   /// for a symbolic link is refused with `ELOOP` or `ENOTDIR`, never followed.
   package static func directoryEntries(bytes path: [UInt8]) throws(SystemCallError) -> [[UInt8]] {
-    let fd = try open(bytes: path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+    try directoryEntries(ofOpened: try open(bytes: path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW))
+  }
+
+  /// The names in the open directory `directory`, without `.` and `..`, in directory order
+  /// (read through a descriptor of its own, `openat(directory, ".")`, so `directory` is left
+  /// open and at its position).
+  package static func directoryEntries(in directory: Int32) throws(SystemCallError) -> [[UInt8]] {
+    try directoryEntries(ofOpened: try open(at: directory, bytes: [0x2E], O_RDONLY | O_DIRECTORY))
+  }
+
+  /// The names in the directory open as `fd`, which is closed.
+  private static func directoryEntries(ofOpened fd: Int32) throws(SystemCallError) -> [[UInt8]] {
     guard let directory = fdopendir(fd) else {
       let code = errno
       close(fd)
@@ -129,12 +148,16 @@ extension Syscall {
   }
 
   /// Creates and opens a new file from `template`, whose last six characters are `XXXXXX`
-  /// (`mkstemp(3)`); returns the descriptor and the path it chose.
+  /// (`mkstemp(3)`), marked close-on-exec like every descriptor ``open(_:_:mode:)`` returns;
+  /// returns the descriptor and the path it chose. Without the mark, a child process spawned
+  /// meanwhile (by another thread) would inherit the descriptor and, with it, the writer's
+  /// `flock`, which then outlives the writer: a later `append` saw the archive as locked.
   package static func makeTemporaryFile(_ template: String) throws(SystemCallError) -> (descriptor: Int32, path: String) {
     var bytes = Array(template.utf8CString)
     let fd = try retryingInterrupts("mkstemp") {
       bytes.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
     }
+    _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     let path = bytes.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { String(cString: $0) } ?? "" }
     return (fd, path)
   }
@@ -157,6 +180,16 @@ extension stat {
       (Int64(st_mtimespec.tv_sec), Int64(st_mtimespec.tv_nsec))
     #else
       (Int64(st_mtim.tv_sec), Int64(st_mtim.tv_nsec))
+    #endif
+  }
+
+  /// The status-change time (`ctime`) in seconds since 1970: set by the kernel on every
+  /// change, never by `utimensat`, so it tells how long ago a file was last touched.
+  package var changeTimeSeconds: Int64 {
+    #if canImport(Darwin)
+      Int64(st_ctimespec.tv_sec)
+    #else
+      Int64(st_ctim.tv_sec)
     #endif
   }
 }

@@ -21,6 +21,12 @@ public struct ServedArchive: Sendable {
   public let tarSize: UInt64
   /// The size of ``sidecar`` in bytes (0 without a sidecar).
   public let sidecarSize: UInt64
+  /// The `X.tar.names` sidecar name table of a `.tar` with a sidecar index, served raw under
+  /// `/archive/<name>.names`; `nil` when there is none (or it is not a table this reader
+  /// knows), and always for a `.tar.co` (which keeps its table inside).
+  public let namesSidecar: (any RangeSource)?
+  /// The size of ``namesSidecar`` in bytes (0 without one).
+  public let namesSidecarSize: UInt64
   /// A short hex tag identifying this version of the archive; the prefix of every ETag.
   public let tag: String
   /// The archive's modification time, sent as `Last-Modified`, when known.
@@ -75,7 +81,7 @@ public struct ServedArchive: Sendable {
   ///   `scanForListing` `false` builds a listing only from a name table, never by a scan;
   ///   `names` is the `X.tar.names` sidecar of a `.tar` with a sidecar index, read for the
   ///   listing when the archive keeps no table of its own (one that does not exist counts as
-  ///   no table).
+  ///   no table), and served raw as ``namesSidecar`` when it holds a table.
   /// - Throws: as ``open(name:tar:sidecar:version:lastModified:buildListing:options:)``.
   public static func open(
     name: String, sources: ArchiveLocation.Sources, names: (any RangeSource)? = nil, version: String = "",
@@ -96,9 +102,20 @@ public struct ServedArchive: Sendable {
     // A name table (SPEC §12) gives the listing without reading the tar (a few requests for a
     // remote archive); without one, only a scan does, which `scanForListing` may refuse.
     var table = buildListing ? try await cotar.readableNameTable(speculativeBytes: options.speculativeBytes) : nil
-    if buildListing, table == nil, sidecar != nil, let names {
-      table = try await sidecarTable(names, speculativeBytes: options.speculativeBytes)
+    // The X.tar.names sidecar is opened (a few reads) even when the listing does not need it:
+    // it is served raw under /archive/<name>.names only when it holds a table this reader
+    // knows. Its errors fail the open only when the listing depends on it (as before).
+    var namesTable: NameTable?
+    if sidecar != nil, let names {
+      let needed = buildListing && table == nil
+      namesTable =
+        needed
+        ? try await sidecarTable(names, speculativeBytes: options.speculativeBytes)
+        : try? await sidecarTable(names, speculativeBytes: options.speculativeBytes)
+      if needed { table = namesTable }
     }
+    let namesSidecar = namesTable == nil ? nil : names
+    let namesSidecarSize = try await namesSidecar?.size() ?? 0
     let listing: ArchiveListing? =
       if let table {
         try ArchiveListing(
@@ -112,7 +129,8 @@ public struct ServedArchive: Sendable {
       }
     return ServedArchive(
       name: name, indexName: sidecar.map { _ in name + ".index" }, cotar: cotar, tar: tar, sidecar: sidecar,
-      tarSize: tarSize, sidecarSize: sidecarSize, tag: "", lastModified: lastModified, listing: listing
+      tarSize: tarSize, sidecarSize: sidecarSize, tag: "", lastModified: lastModified, listing: listing,
+      namesSidecar: namesSidecar, namesSidecarSize: namesSidecarSize
     ).retagged(version: version)
   }
 
@@ -129,12 +147,15 @@ public struct ServedArchive: Sendable {
   /// A copy whose ``tag`` is derived from `version` (for example an HTTP ETag learnt while
   /// opening), the source identities and the sizes.
   public func retagged(version: String) -> ServedArchive {
-    let stamp = [tar.identity, String(tarSize), sidecar?.identity ?? "", String(sidecarSize), version]
-      .joined(separator: "\u{0}")
+    let stamp = [
+      tar.identity, String(tarSize), sidecar?.identity ?? "", String(sidecarSize), namesSidecar?.identity ?? "",
+      String(namesSidecarSize), version,
+    ].joined(separator: "\u{0}")
     return ServedArchive(
       name: name, indexName: indexName, cotar: cotar, tar: tar, sidecar: sidecar, tarSize: tarSize,
       sidecarSize: sidecarSize, tag: String(PathHash.fnv1a64(stamp), radix: 16), lastModified: lastModified,
-      listing: listing, reopen: reopen, hasChanged: hasChanged)
+      listing: listing, namesSidecar: namesSidecar, namesSidecarSize: namesSidecarSize, reopen: reopen,
+      hasChanged: hasChanged)
   }
 
   /// A copy that the server reopens with `reopen` when its source changes: when a read
@@ -142,16 +163,20 @@ public struct ServedArchive: Sendable {
   public func reopening(with reopen: @escaping Reopener, hasChanged: ChangeProbe? = nil) -> ServedArchive {
     ServedArchive(
       name: name, indexName: indexName, cotar: cotar, tar: tar, sidecar: sidecar, tarSize: tarSize,
-      sidecarSize: sidecarSize, tag: tag, lastModified: lastModified, listing: listing, reopen: reopen,
-      hasChanged: hasChanged ?? self.hasChanged)
+      sidecarSize: sidecarSize, tag: tag, lastModified: lastModified, listing: listing, namesSidecar: namesSidecar,
+      namesSidecarSize: namesSidecarSize, reopen: reopen, hasChanged: hasChanged ?? self.hasChanged)
   }
 
   /// Assembles an archive from parts already opened; see ``open(name:tar:sidecar:version:lastModified:buildListing:options:)``.
+  /// `namesSidecar` (with its size) is the `X.tar.names` sidecar to serve raw, if any.
   public init(
     name: String, indexName: String?, cotar: Cotar, tar: any RangeSource, sidecar: (any RangeSource)?,
     tarSize: UInt64, sidecarSize: UInt64, tag: String, lastModified: HTTPDate?, listing: ArchiveListing?,
-    reopen: Reopener? = nil, hasChanged: ChangeProbe? = nil
+    namesSidecar: (any RangeSource)? = nil, namesSidecarSize: UInt64 = 0, reopen: Reopener? = nil,
+    hasChanged: ChangeProbe? = nil
   ) {
+    self.namesSidecar = namesSidecar
+    self.namesSidecarSize = namesSidecarSize
     self.reopen = reopen
     self.hasChanged = hasChanged
     self.name = name

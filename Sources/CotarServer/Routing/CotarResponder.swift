@@ -182,6 +182,9 @@ public struct CotarResponder: HTTPResponder {
     case (.rawIndex, let served?):
       guard let sidecar = served.sidecar else { return Reply(Self.error(.notFound, "no sidecar index", head: isHead)) }
       return try await rawBytes(sidecar, size: served.sidecarSize, of: served, request: request, variant: "index")
+    case (.rawNames, let served?):
+      guard let names = served.namesSidecar else { return Reply(Self.error(.notFound, "no sidecar name table", head: isHead)) }
+      return try await rawBytes(names, size: served.namesSidecarSize, of: served, request: request, variant: "names")
     default:
       return Reply(Self.error(.notFound, "no such archive", head: isHead))
     }
@@ -379,7 +382,8 @@ extension Route {
   /// The archive a route addresses (`nil` for `/health`).
   var archive: Int? {
     switch self {
-    case .file(let archive, _), .list(let archive, _), .rawArchive(let archive), .rawIndex(let archive): archive
+    case .file(let archive, _), .list(let archive, _), .rawArchive(let archive), .rawIndex(let archive),
+      .rawNames(let archive): archive
     case .health: nil
     }
   }

@@ -3,7 +3,8 @@
 /// Paths (compatible with linz/cotar's `serve`):
 /// - `/v1/file/<path>` and `/v1/<archive>/file/<path>`: an entry.
 /// - `/v1/list[/<dir>]` and `/v1/<archive>/list[/<dir>]`: a directory listing.
-/// - `/archive/<name>`: the raw bytes of an archive (or of its `.index` sidecar).
+/// - `/archive/<name>`: the raw bytes of an archive, of its `.index` sidecar, or of its
+///   `.names` sidecar name table (`/archive/<name>.names`, for an archive with a sidecar index).
 /// - `/health`.
 package enum Route: Hashable, Sendable {
   /// An entry of the archive at `archive` (an index into the served archives).
@@ -14,6 +15,9 @@ package enum Route: Hashable, Sendable {
   case rawArchive(archive: Int)
   /// The raw bytes of an archive's sidecar index.
   case rawIndex(archive: Int)
+  /// The raw bytes of an archive's `X.tar.names` sidecar name table (`/archive/<name>.names`
+  /// of an archive with a sidecar index; the responder answers 404 when it has no table).
+  case rawNames(archive: Int)
   /// The health check.
   case health
 
@@ -30,6 +34,8 @@ package enum Route: Hashable, Sendable {
   /// - Parameters:
   ///   - path: the path component of the request target, without the query.
   ///   - archives: the names of the served archives and of their sidecar indexes, in order.
+  ///     An archive with a sidecar index also answers `<name>.names`; the served names and
+  ///     indexes win over such a name.
   /// - Throws: ``Failure/notFound(_:)`` or ``Failure/malformed(_:)``.
   package init(path: Substring, archives: [(name: [UInt8], indexName: [UInt8]?)]) throws(Failure) {
     if path == "/health" {
@@ -44,6 +50,12 @@ package enum Route: Hashable, Sendable {
       }
       if let found = archives.firstIndex(where: { $0.indexName == name }) {
         self = .rawIndex(archive: found)
+        return
+      }
+      if name.count > Self.namesSuffix.count, name.suffix(Self.namesSuffix.count).elementsEqual(Self.namesSuffix),
+        let found = archives.firstIndex(where: { $0.indexName != nil && $0.name.elementsEqual(name.dropLast(Self.namesSuffix.count)) })
+      {
+        self = .rawNames(archive: found)
         return
       }
       throw .notFound("no archive named '\(String(decoding: name, as: UTF8.self))'")
@@ -64,6 +76,9 @@ package enum Route: Hashable, Sendable {
     guard kind == "file" || kind == "list" else { throw .notFound("unknown path") }
     self = try Self.resource(kind, rest: rest, archive: archive)
   }
+
+  /// The suffix of an archive's name-table sidecar under `/archive/` (`a.tar` → `a.tar.names`).
+  private static let namesSuffix = Array(".names".utf8)
 
   private static func resource(_ kind: Substring, rest: Substring?, archive: Int) throws(Failure) -> Route {
     if kind == "list" { return .list(archive: archive, directory: try decode(rest ?? "")) }

@@ -7,7 +7,6 @@ import CotarCore
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import Synchronization
 
 /// Writes a file atomically: bytes go to a temporary file beside the destination, which is
 /// flushed (`fsync`) and then moved into place. Until ``commit()`` the destination is
@@ -25,20 +24,14 @@ public final class AtomicFileWriter {
   /// Bytes written so far.
   public internal(set) var bytesWritten: UInt64 = 0
 
-  /// Temporary files of writers not yet committed or discarded, for cleanup on a signal.
-  private static let pending = Mutex<Set<String>>([])
-
-  /// Removes the temporary files of every writer still in progress.
+  /// Removes the temporary files of every writer still in progress, ``SafeExtractor``'s
+  /// included, and makes later attempts to create one fail (the process is exiting).
   ///
   /// Call it before exiting on SIGINT or SIGTERM so an interrupted run leaves nothing
   /// behind. It is not async-signal-safe: call it from a dispatch signal source, not from a
   /// raw signal handler.
   public static func removePendingTemporaryFiles() {
-    let paths = pending.withLock { paths in
-      defer { paths.removeAll() }
-      return paths
-    }
-    for path in paths { try? Syscall.unlink(path) }
+    PendingTemporaryFiles.removeAll()
   }
 
   /// Creates the temporary file.
@@ -65,16 +58,13 @@ public final class AtomicFileWriter {
     let template = "\(directory).\(name).tmp-XXXXXX"
     // Create and register the file under the lock, so a signal handler running
     // ``removePendingTemporaryFiles()`` never sees the file before it is registered.
-    let created = Self.pending.withLock { pending in
-      Result { () throws(SystemCallError) in
-        let file = try Syscall.makeTemporaryFile(template)
-        pending.insert(file.path)
-        return file
-      }
-    }
     let (fd, path): (Int32, String)
     do {
-      (fd, path) = try created.get()
+      let created = try PendingTemporaryFiles.create { () throws(SystemCallError) in
+        let file = try Syscall.makeTemporaryFile(template)
+        return (file.descriptor, PendingTemporaryFiles.Entry(directory: AT_FDCWD, name: Array(file.path.utf8)))
+      }
+      (fd, path) = (created.descriptor, String(decoding: created.entry.name, as: UTF8.self))
     } catch {
       throw error.cotarError("cannot create a temporary file", source: destination)
     }
@@ -160,8 +150,7 @@ public final class AtomicFileWriter {
     descriptor = -1
     try moveIntoPlace(temporaryPath, to: destination, overwrite: overwrite, what: "the output")
     finished = true
-    let path = temporaryPath
-    Self.pending.withLock { _ = $0.remove(path) }
+    PendingTemporaryFiles.remove(PendingTemporaryFiles.Entry(directory: AT_FDCWD, name: Array(temporaryPath.utf8)))
   }
 
   /// Removes the temporary file; the destination is untouched.
@@ -172,8 +161,7 @@ public final class AtomicFileWriter {
     }
     try? Syscall.unlink(temporaryPath)
     finished = true
-    let path = temporaryPath
-    Self.pending.withLock { _ = $0.remove(path) }
+    PendingTemporaryFiles.remove(PendingTemporaryFiles.Entry(directory: AT_FDCWD, name: Array(temporaryPath.utf8)))
   }
 }
 

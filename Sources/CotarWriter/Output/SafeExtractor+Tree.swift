@@ -151,10 +151,14 @@ extension SafeExtractor {
     let parts = try Self.components(of: path)
     let parent = try directoryDescriptor(Array(parts.dropLast()), entry: text)
     let name = parts[parts.count - 1]
+    removeLeftoverTemporaries(of: name, in: parent)
     for _ in 0..<16 {
       let temporary = Self.temporaryName(for: name)
       do {
-        try create(parent, temporary)
+        _ = try PendingTemporaryFiles.create { () throws(SystemCallError) in
+          try create(parent, temporary)
+          return (-1, PendingTemporaryFiles.Entry(directory: parent, name: temporary))
+        }
       } catch where error.errno == EEXIST {
         continue
       } catch {

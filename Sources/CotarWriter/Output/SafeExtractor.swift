@@ -21,6 +21,10 @@ import CotarCore
 /// * Each file is written to a temporary file created with `O_CREAT | O_EXCL | O_NOFOLLOW`
 ///   in its directory and renamed into place (`renameat`, or `linkat` when an existing file
 ///   must not be replaced), so a reader never sees a partial file.
+/// * A temporary file is held under an exclusive `flock` while it is written and registered
+///   for removal on SIGINT/SIGTERM (``AtomicFileWriter/removePendingTemporaryFiles()``). The
+///   first time an entry `NAME` is written in a directory, leftovers of a killed run beside it
+///   (`.NAME.tmp-X`, see ``removeLeftoverTemporaries(of:in:)``) are removed.
 /// * Durability is one batched step: ``finish()`` calls `syncfs(2)` once for the file system
 ///   of the output directory instead of one `fsync` per file. A failure there is reported.
 public final class SafeExtractor {
@@ -34,6 +38,9 @@ public final class SafeExtractor {
   public internal(set) var filesWritten = 0
   /// Directories whose mode and time are set by ``finish()`` (after their contents are in).
   var pendingDirectories: [(parts: [[UInt8]], text: String, attributes: Attributes)] = []
+  /// Per open directory, temporary names found there on its first use, by the entry name
+  /// they were made for (see ``removeLeftoverTemporaries(of:in:)``).
+  var leftovers: [Int32: [[UInt8]: [[UInt8]]]] = [:]
 
   /// Opens (creating it when missing) the output directory.
   ///
@@ -123,6 +130,8 @@ public final class SafeExtractor {
     let text: String
     var descriptor: Int32
     var committed = false
+    /// The registration that lets SIGINT/SIGTERM remove the file.
+    var pendingEntry: PendingTemporaryFiles.Entry { PendingTemporaryFiles.Entry(directory: parent, name: temporary) }
 
     init(parent: Int32, name: [UInt8], temporary: [UInt8], text: String, descriptor: Int32) {
       self.parent = parent
@@ -136,6 +145,7 @@ public final class SafeExtractor {
     func cleanUp() {
       closeDescriptor()
       if !committed { try? Syscall.unlink(at: parent, bytes: temporary) }
+      PendingTemporaryFiles.remove(pendingEntry)
     }
 
     func closeDescriptor() {
@@ -157,10 +167,16 @@ public final class SafeExtractor {
     let text = String(decoding: path, as: UTF8.self)
     let parent = try directoryDescriptor(Array(parts.dropLast()), entry: text)
     let name = parts[parts.count - 1]
+    removeLeftoverTemporaries(of: name, in: parent)
     for _ in 0..<16 {
       let temporary = Self.temporaryName(for: name)
       do {
-        let fd = try Syscall.open(at: parent, bytes: temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644)
+        let fd = try PendingTemporaryFiles.create { () throws(SystemCallError) in
+          let fd = try Syscall.open(at: parent, bytes: temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644)
+          // Held until the file is closed: tells a later run that this temporary file is alive.
+          _ = flock(fd, LOCK_EX | LOCK_NB)
+          return (fd, PendingTemporaryFiles.Entry(directory: parent, name: temporary))
+        }.descriptor
         return TemporaryFile(parent: parent, name: name, temporary: temporary, text: text, descriptor: fd)
       } catch where error.errno == EEXIST {
         continue

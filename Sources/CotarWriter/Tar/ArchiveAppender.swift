@@ -110,9 +110,11 @@ public enum ArchiveAppender {
   /// - Returns: what was done.
   /// - Throws: `CotarError` `.io` when the archive is locked by another append or cannot be
   ///   read or replaced, `.corruptIndex` when the old index does not describe the archive,
-  ///   `.invalidTar` / `.truncated` from the tail scan, index build errors, or whatever the
-  ///   failpoint throws; `.invalidArgument` for a gzip-compressed tar (`.tar.gz`, `.tgz`),
-  ///   refused by its name before anything is read. On any error the archive is unchanged.
+  ///   `.invalidTar` / `.truncated` from the tail scan, index build errors, `.invalidArgument`
+  ///   for a gzip-compressed tar (`.tar.gz`, `.tgz`, refused by its name before anything is
+  ///   read) or when the plan holds the archive itself, one of its sidecars or a temporary
+  ///   file of theirs (``refuseSelfInput(_:archive:)``), or whatever the failpoint throws. On
+  ///   any error the archive is unchanged.
   public static func append(
     _ plan: TarPlan.Result, to path: String, options: Options = Options(),
     progress: ((WriteProgress) -> Void)? = nil
@@ -125,6 +127,7 @@ public enum ArchiveAppender {
     }
     // Through a symbolic link, update the archive it points to; never replace the link.
     let path = try resolvedArchivePath(path)
+    try refuseSelfInput(plan, archive: path)
     let lock = try ArchiveLock(path: path)
     defer { lock.release() }
     let source = try FileSource(path: path)

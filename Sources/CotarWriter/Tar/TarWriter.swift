@@ -61,7 +61,7 @@ public final class TarWriter {
   ///   - data: the data source; must supply exactly `member.size` bytes.
   /// - Throws: `CotarError` `.invalidArgument` from header encoding or when `data` does not
   ///   match `member.size`, `.io` when a file cannot be read, changed size since it was
-  ///   listed, or the output cannot be written.
+  ///   listed, shrank or grew while it was copied, or the output cannot be written.
   @discardableResult
   public func write(_ member: TarMember, data: TarMemberData) throws -> TarEntry {
     let headers = try TarHeaderEncoder.encode(member)
@@ -140,5 +140,26 @@ public final class TarWriter {
       try output.write(count == buffer.count ? buffer : Array(buffer[0..<count]))
       remaining -= UInt64(count)
     }
+    try refuseGrowth(fd, size: size, member: member, display: display)
+  }
+
+  /// Throws when the file opened as `fd` has bytes past `size` after its first `size` bytes
+  /// were copied: it grew while it was archived, and the member would hold a stale, possibly
+  /// torn prefix (SPEC §9.1). Both the size now reported and a 1-byte read at `size` are
+  /// checked, so growth is seen even where `fstat` lags behind the data.
+  private func refuseGrowth(_ fd: Int32, size: UInt64, member: TarMember, display: String) throws {
+    var probe = [UInt8](repeating: 0, count: 1)
+    let beyond: Int
+    do {
+      beyond = try Syscall.read(fd, into: &probe, count: 1, fromAbsoluteOffset: size)
+    } catch {
+      throw error.cotarError("read failed", offset: size, path: member.path, source: display)
+    }
+    let reported = (try? Syscall.status(of: fd)).map { UInt64(max(0, $0.st_size)) } ?? size
+    guard beyond > 0 || reported > size else { return }
+    let found = max(reported, size + UInt64(beyond))
+    throw CotarError(
+      .io, "file grew while being archived (\(size) bytes expected, \(found) found); archive it again",
+      path: member.path, source: display)
   }
 }
