@@ -85,7 +85,9 @@ struct TreeInputOptions: ParsableArguments {
 /// `--gzip`, `--gzip-member-size` and `--gzip-level`: write a cloud-friendly `.tar.gz`
 /// (SPEC §13.5) instead of a plain tar (`tar`, `pack`).
 struct GzipOutputOptions: ParsableArguments {
-  @Flag(help: "Write a cloud-friendly .tar.gz: concatenated gzip members, with its .tar.gz.index (for tar: with --index).")
+  @Flag(
+    help:
+      "Write a cloud-friendly .tar.gz: concatenated gzip members, with its .tar.gz.index (for tar: with --index; an OUTPUT named .tar.gz or .tgz implies --gzip, and --gzip needs such a name).")
   var gzip = false
 
   @Option(help: ArgumentHelp("With --gzip: uncompressed bytes per gzip member, 64KiB to 1GiB (default 1MiB).", valueName: "size"))
@@ -95,11 +97,18 @@ struct GzipOutputOptions: ParsableArguments {
   var gzipLevel: Int?
 
   func validate() throws {
-    guard gzip || (gzipMemberSize == nil && gzipLevel == nil) else {
-      throw ValidationError("--gzip-member-size and --gzip-level apply only with --gzip")
-    }
     if let gzipLevel, !(1...9).contains(gzipLevel) { throw ValidationError("--gzip-level must be from 1 to 9") }
     _ = try memberSize
+  }
+
+  /// Checks that `--gzip-member-size` and `--gzip-level` are given only when the command
+  /// writes gzip (`compressing`: `--gzip`, or for `cotar tar` an output named `.tar.gz`).
+  ///
+  /// - Throws: `ValidationError` otherwise.
+  func requireCompression(_ compressing: Bool) throws {
+    guard compressing || (gzipMemberSize == nil && gzipLevel == nil) else {
+      throw ValidationError("--gzip-member-size and --gzip-level apply only with --gzip")
+    }
   }
 
   /// Uncompressed bytes per gzip member.

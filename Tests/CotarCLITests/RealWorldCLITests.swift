@@ -75,7 +75,10 @@ struct RealWorldCLITests {
     try FileManager.default.copyItem(atPath: CLI.fixture("realworld/gnu-basic.tar.gz"), toPath: renamed)
     let plain = try await CLI.run(["index", renamed])
     #expect(plain.status == 1)
-    #expect(plain.stderr.contains("renamed.tar is gzip-compressed; Cotar indexes uncompressed tars (decompress it first)"))
+    #expect(
+      plain.stderr.contains(
+        "renamed.tar is gzip-compressed but not named .tar.gz or .tgz (Cotar reads a gzip-compressed tar by its name): rename it to \(renamed).gz (then 'cotar index \(renamed).gz' works), or decompress it"
+      ), "\(plain.stderr)")
   }
 
   @Test("`ls` on a truncated tar prints the members it read, then the error, exit 1")

@@ -50,6 +50,7 @@ struct PackCommand: AsyncParsableCommand {
     guard outputOptions.output != nil else {
       throw ValidationError("give the output prefix with -o PREFIX (shards PREFIX-00000-HASH.tar.co … and PREFIX.manifest.json)")
     }
+    try gzipOptions.requireCompression(gzipOptions.gzip)
     if gzipOptions.gzip && co {
       throw ValidationError("--gzip and --co exclude each other (a gzip shard keeps its index beside it, as .tar.gz.index)")
     }

@@ -43,11 +43,25 @@ struct TarCommand: AsyncParsableCommand {
   private var combined: Bool { co ?? output.hasSuffix(".co") }
   /// Whether the archive goes to standard output (`-`).
   private var toStandardOutput: Bool { output == "-" }
-  private var gzip: Bool { gzipOptions.gzip }
+  /// Whether the output's name says gzip (`.tar.gz`, `.tgz`): such an output is always
+  /// compressed, as GNU tar's `--auto-compress` does.
+  private var gzipName: Bool { output != "-" && GzipIndexFormat.isGzipName(output) }
+  /// Whether the tar is written gzip-compressed: `--gzip`, or an output named `.tar.gz`/`.tgz`.
+  private var gzip: Bool { gzipOptions.gzip || gzipName }
 
   func validate() throws {
     guard !inputs.isEmpty else { throw ValidationError("give the output, then at least one file or directory to archive") }
-    guard !(gzip && co == true) else { throw ValidationError("--gzip and --co exclude each other (a .tar.gz keeps its index beside it: --index)") }
+    try gzipOptions.requireCompression(gzip)
+    if gzipOptions.gzip, output != "-", !gzipName {
+      throw ValidationError(
+        "--gzip writes a gzip-compressed tar, but the output \(output) is not named .tar.gz or .tgz (Cotar reads a gzip-compressed tar by its name); name it \(gzipOutputName(for: output))")
+    }
+    guard !(gzip && co == true) else {
+      throw ValidationError(
+        gzipOptions.gzip
+          ? "--gzip and --co exclude each other (a .tar.gz keeps its index beside it: --index)"
+          : "--co cannot go with the output \(output): a name ending in .tar.gz or .tgz means a gzip-compressed tar, which keeps its index beside it (--index)")
+    }
     if output == "-", sidecar { throw ValidationError("--index writes OUTPUT.index beside a file; it cannot go with '-' (standard output)") }
     if output == "-", gzip { throw ValidationError("--gzip writes a file; it cannot go with '-' (standard output)") }
   }
@@ -80,6 +94,14 @@ struct TarCommand: AsyncParsableCommand {
     if let stats = summary.index { line += ", index \(counted(stats.files, "entry", "entries")) in \(counted(stats.slots, "slot"))" + packingSummary(stats) }
     printError(line)
   }
+}
+
+/// The name to suggest for a gzip-compressed tar written to `output`: `.gz` added to a
+/// `.tar`, `.tar.co` becoming `.tar.gz`, `.tar.gz` added to any other name.
+func gzipOutputName(for output: String) -> String {
+  if output.hasSuffix(".tar") { return output + ".gz" }
+  if output.hasSuffix(".tar.co") { return String(output.dropLast(".co".count)) + ".gz" }
+  return output + ".tar.gz"
 }
 
 /// A tar written to standard output (`cotar tar - …`), sequentially.

@@ -81,8 +81,7 @@ struct GzipSeekPointScanner {
         if chunkStart == 0 {
           result.firstBlockCRC = CRC32.checksum(chunk.prefix(GzipIndexFormat.identityBlockSize))
           guard chunk.count >= 2, chunk[0] == 0x1F, chunk[1] == 0x8B else {
-            throw CotarError(
-              .invalidTar, "not gzip data (no 1f 8b magic at the start)", offset: 0, source: source.identity)
+            throw CotarError(.invalidTar, Self.notGzipMessage(chunk, identity: source.identity), offset: 0, source: source.identity)
           }
         }
         progress?(chunkStart)
@@ -174,5 +173,28 @@ struct GzipSeekPointScanner {
     result.lastBlockCRC = CRC32.checksum(tail)
     if let spool, spool.written == size { result.spool = spool }
     return result
+  }
+}
+
+extension GzipSeekPointScanner {
+  /// Why `start` (the first bytes of the file `identity`, named as a `.tar.gz`) is not gzip:
+  /// an uncompressed tar under a `.tar.gz` name is told to be renamed (its name decides how
+  /// Cotar reads it, SPEC §13).
+  static func notGzipMessage(_ start: [UInt8], identity: String) -> String {
+    let plain = "not gzip data (no 1f 8b magic at the start)"
+    guard isTarHeader(start) else { return plain }
+    let path = ArchiveLocation.pathPart(of: identity)
+    let lowered = path.lowercased()
+    let stem = lowered.hasSuffix(".tgz") ? path.dropLast(".tgz".count) : lowered.hasSuffix(".tar.gz") ? path.dropLast(".tar.gz".count) : path[...]
+    let renamed = stem + ".tar"
+    return "\(plain): it is an uncompressed tar named like a .tar.gz; rename it to \(renamed) (then 'cotar index \(renamed)' works)"
+  }
+
+  /// Whether `start` begins with a tar header block with a valid checksum.
+  static func isTarHeader(_ start: [UInt8]) -> Bool {
+    start.count >= TarHeader.blockSize
+      && start.withUnsafeBytes { raw in
+        (try? TarHeader.verifyChecksum(UnsafeRawBufferPointer(rebasing: raw[0..<TarHeader.blockSize]), offset: 0)) != nil
+      }
   }
 }

@@ -90,7 +90,13 @@ public struct ArchiveLocation: Sendable, Hashable, CustomStringConvertible {
         } catch var error as CotarError where error.code == .invalidMagic {
           if let missingIndexAdvice { error.message += "; " + missingIndexAdvice }
           if GzipIndexFormat.isGzipName(tar.identity) {
-            error.message += "; a .tar.gz is read with its .tar.gz.index: build it with 'cotar index \(tar.identity)'"
+            // An uncompressed tar under a .tar.gz name cannot be indexed as one: say so.
+            let start = await Self.firstBlock(of: tar)
+            if !start.isEmpty, !start.starts(with: [0x1F, 0x8B]), GzipSeekPointScanner.isTarHeader(start) {
+              error.message += "; " + GzipSeekPointScanner.notGzipMessage(start, identity: tar.identity)
+            } else {
+              error.message += "; a .tar.gz is read with its .tar.gz.index: build it with 'cotar index \(tar.identity)'"
+            }
           }
           throw error
         }
@@ -103,6 +109,12 @@ public struct ArchiveLocation: Sendable, Hashable, CustomStringConvertible {
           return (try await Cotar.open(tar, options: options), nil)
         }
       }
+    }
+
+    /// The first 512 bytes of `source` (fewer for a shorter file), or none when they cannot be read.
+    static func firstBlock(of source: any RangeSource) async -> [UInt8] {
+      guard let size = try? await source.size(), size > 0 else { return [] }
+      return (try? await source.read(0..<min(size, UInt64(TarHeader.blockSize)))) ?? []
     }
 
     /// A tar with a sidecar: a `.tar.gz` (by name) with its `.tar.gz.index` (SPEC §13), else

@@ -131,8 +131,10 @@ extension Cotar {
         return try await self.data.read(read.range)
       } catch {
         let member = failedMember(read.members, at: (error as? CotarError)?.offset) { spans[$0].range }
+        // A sidecar's tar that ends before an entry's bytes was cut after it was indexed.
+        let mapped = member.flatMap { self.headerCheck(for: present[$0].1, path: name(present[$0].0))?.explainingCut(error) } ?? error
         throw entryReadError(
-          error, path: member.flatMap { name(present[$0].0) }, offset: member.map { present[$0].1.offset } ?? read.range.lowerBound)
+          mapped, path: member.flatMap { name(present[$0].0) }, offset: member.map { present[$0].1.offset } ?? read.range.lowerBound)
       }
     }
     for (read, bytes) in zip(plan, fetched) {
@@ -215,8 +217,10 @@ extension Cotar {
         }
       } catch {
         let member = failedMember(order[first..<last], at: (error as? CotarError)?.offset) { $0.offset..<$0.end }
+        // A sidecar's tar that ends before an entry's bytes was cut after it was indexed.
+        let mapped = member.flatMap { lead > 0 ? check($0.position, entries[$0.position])?.explainingCut(error) : nil } ?? error
         throw entryReadError(
-          error, path: member.flatMap { name($0.position) }, offset: member.map { $0.offset + lead } ?? range.lowerBound)
+          mapped, path: member.flatMap { name($0.position) }, offset: member.map { $0.offset + lead } ?? range.lowerBound)
       }
       first = last
     }

@@ -152,17 +152,23 @@ extension Cotar {
     var done: UInt64 = 0
     var check = headerCheck(for: entry, path: path)
     if let (input, counting) = localFile() {
+      let checked = check
       if let pending = check {
         // The kernel copies the data without looking at it: check the header first.
         let header = try pending.headerOffset()
         try await readingEntry(path, offset: header) {
-          try await pending.verify(try await data.read(header..<entry.offset)[...], from: data)
+          try await pending.mappingCut { try await pending.verify(try await data.read(header..<entry.offset)[...], from: data) }
         }
         check = nil
       }
       let output = FileDescriptorSink(descriptor: descriptor, name: name)
       (done, method) = try readingEntrySync(path, offset: entry.offset) {
-        try kernelCopy(entry, from: input, counting: counting, to: output, options: options, progress: progress)
+        do {
+          return try kernelCopy(entry, from: input, counting: counting, to: output, options: options, progress: progress)
+        } catch {
+          // A sidecar's tar that ends inside the entry's data was cut after it was indexed.
+          throw checked?.explainingCut(error) ?? error
+        }
       }
       if done == entry.size { return method }
       method = .readWrite

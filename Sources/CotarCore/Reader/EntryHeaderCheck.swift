@@ -189,8 +189,14 @@ public struct EntryHeaderCheck: Sendable, Hashable {
   /// with the header in the same read (``bridgedRange(for:)``), else with a separate
   /// 512-byte read of the header made at the same time.
   ///
-  /// - Throws: as ``verify(_:from:)-(ArraySlice<UInt8>,_)`` and `data`'s reads.
+  /// - Throws: as ``verify(_:from:)-(ArraySlice<UInt8>,_)`` and `data`'s reads; `.truncated` saying the
+  ///   index is stale when the tar ends before the bytes read (``explainingCut(_:)``).
   public func read(_ range: Range<UInt64>, from data: any RangeSource) async throws -> [UInt8] {
+    try await mappingCut { try await readChecked(range, from: data) }
+  }
+
+  /// ``read(_:from:)`` without explaining a cut tar (``explainingCut(_:)``).
+  private func readChecked(_ range: Range<UInt64>, from data: any RangeSource) async throws -> [UInt8] {
     if let bridged = try bridgedRange(for: range) {
       let bytes = try await data.read(bridged)
       let start = Int(range.lowerBound - bridged.lowerBound)
@@ -214,6 +220,13 @@ public struct EntryHeaderCheck: Sendable, Hashable {
   ///
   /// - Throws: as ``read(_:from:)``.
   public func readSync(
+    _ range: Range<UInt64>, from data: any SynchronousRangeSource, into buffer: UnsafeMutableRawBufferPointer
+  ) throws {
+    try mappingCutSync { try readCheckedSync(range, from: data, into: buffer) }
+  }
+
+  /// ``readSync(_:from:into:)`` without explaining a cut tar (``explainingCut(_:)``).
+  private func readCheckedSync(
     _ range: Range<UInt64>, from data: any SynchronousRangeSource, into buffer: UnsafeMutableRawBufferPointer
   ) throws {
     guard let bridged = try bridgedRange(for: range) else {
@@ -260,10 +273,42 @@ public struct EntryHeaderCheck: Sendable, Hashable {
     EntryHeaderCheck(entry: entry, path: path ?? self.path, source: source)
   }
 
-  /// The `.staleIndex` error for `detail`.
-  func stale(_ detail: String) -> CotarError {
+  /// `error` explained as a stale index when it says the tar ends before the bytes the index
+  /// describes: a `.truncated` error of the tar's source that has no underlying cause (a file
+  /// or object shorter than the read, not a connection that closed early). The index was
+  /// built from a longer tar, so the tar was cut or replaced after it was indexed: the error
+  /// stays `.truncated`, at the entry's header offset, its message keeping the source's own
+  /// words (where the file really ends) inside the stale-index wording and remedy
+  /// (`cotar index X --force`). Any other error is returned unchanged.
+  public func explainingCut(_ error: any Error) -> any Error {
+    guard let cut = error as? CotarError, cut.code == .truncated, cut.cause == nil, cut.source == nil || cut.source == source
+    else { return error }
+    return stale(cut.message, code: .truncated)
+  }
+
+  /// Runs `body` (reads of the entry's tar), explaining a tar that ends too early as
+  /// ``explainingCut(_:)`` does.
+  func mappingCut<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+      return try await body()
+    } catch {
+      throw explainingCut(error)
+    }
+  }
+
+  /// The synchronous form of ``mappingCut(_:)``.
+  func mappingCutSync<T>(_ body: () throws -> T) throws -> T {
+    do {
+      return try body()
+    } catch {
+      throw explainingCut(error)
+    }
+  }
+
+  /// The `.staleIndex` error (or one of another `code`) for `detail`.
+  func stale(_ detail: String, code: CotarError.Code = .staleIndex) -> CotarError {
     CotarError(
-      .staleIndex,
+      code,
       "the tar changed since it was indexed: \(detail) (the index says the data is \(entry.size) bytes at byte \(entry.offset)); the sidecar index is stale: rebuild it with 'cotar index \(source) --force'",
       offset: entry.offset - Self.blockSize, path: path, source: source)
   }

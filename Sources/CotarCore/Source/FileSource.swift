@@ -114,10 +114,18 @@ public final class FileSource: SynchronousRangeSource {
     }
     if done < count {
       throw CotarError(
-        .truncated,
-        "file ends at byte \(range.lowerBound + UInt64(done)) but bytes up to \(range.upperBound) were needed",
+        .truncated, "file ends at byte \(end(afterShortRead: done, at: range.lowerBound, descriptor: fd)) but bytes up to \(range.upperBound) were needed",
         offset: range.lowerBound + UInt64(done), source: path)
     }
+  }
+
+  /// Where the file ends after a read at `start` returned `done` bytes, fewer than asked: right
+  /// after them when there were some, else (the read started at or past the end) its size now,
+  /// or at open when it cannot be examined.
+  private func end(afterShortRead done: Int, at start: UInt64, descriptor fd: Int32) -> UInt64 {
+    if done > 0 { return start + UInt64(done) }
+    guard let info = try? Syscall.status(of: fd) else { return min(start, fileSize) }
+    return min(start, UInt64(max(0, info.st_size)))
   }
 }
 

@@ -45,6 +45,18 @@ public enum ForeignFormat: Hashable, Sendable {
     return isTar ? nil : format
   }
 
+  /// What to do with gzip data read as a plain tar: Cotar reads a gzip-compressed tar by its
+  /// name (SPEC §13), so one named `.tar` is to be renamed `.tar.gz` (or decompressed).
+  private static func gzipMessage(for identity: String) -> String {
+    if GzipIndexFormat.isGzipName(identity) {
+      return "\(identity) is gzip-compressed; read it as a .tar.gz with its \(identity)\(GzipIndexFormat.sidecarSuffix) (build it with 'cotar index \(identity)')"
+    }
+    let path = ArchiveLocation.pathPart(of: identity)
+    let renamed = path.hasSuffix(".tar") ? path + ".gz" : path + ".tar.gz"
+    return
+      "\(identity) is gzip-compressed but not named .tar.gz or .tgz (Cotar reads a gzip-compressed tar by its name): rename it to \(renamed) (then 'cotar index \(renamed)' works), or decompress it"
+  }
+
   /// Whether `bytes` open a JSON object that declares `"format": "cotar-shards"` (the first
   /// key `cotar pack` writes).
   private static func isShardManifest(_ bytes: [UInt8]) -> Bool {
@@ -59,8 +71,10 @@ public enum ForeignFormat: Hashable, Sendable {
   public func error(for identity: String) -> CotarError {
     let message: String
     switch self {
+    case .compressed("gzip"):
+      message = Self.gzipMessage(for: identity)
     case .compressed(let name):
-      message = "\(identity) is \(name)-compressed; Cotar indexes uncompressed tars (decompress it first)"
+      message = "\(identity) is \(name)-compressed; Cotar reads uncompressed and gzip-compressed tars (decompress it first)"
     case .archive(let name):
       message =
         "\(identity) is not a tar: it looks like a\(name.first.map { "AEIOU".contains($0) } == true ? "n" : "") \(name) archive; Cotar reads tar archives (convert it with bsdtar -cf NEW.tar @\(identity))"

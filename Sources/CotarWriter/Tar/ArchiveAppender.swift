@@ -111,13 +111,20 @@ public enum ArchiveAppender {
   /// - Throws: `CotarError` `.io` when the archive is locked by another append or cannot be
   ///   read or replaced, `.corruptIndex` when the old index does not describe the archive,
   ///   `.invalidTar` / `.truncated` from the tail scan, index build errors, `.invalidArgument`
-  ///   when the plan holds the archive itself, one of its sidecars or a temporary file of
-  ///   theirs (``refuseSelfInput(_:archive:)``), or whatever the
-  ///   failpoint throws. On any error the archive is unchanged.
+  ///   for a gzip-compressed tar (`.tar.gz`, `.tgz`, refused by its name before anything is
+  ///   read) or when the plan holds the archive itself, one of its sidecars or a temporary
+  ///   file of theirs (``refuseSelfInput(_:archive:)``), or whatever the failpoint throws. On
+  ///   any error the archive is unchanged.
   public static func append(
     _ plan: TarPlan.Result, to path: String, options: Options = Options(),
     progress: ((WriteProgress) -> Void)? = nil
   ) async throws -> Summary {
+    guard !GzipIndexFormat.isGzipName(path) else {
+      throw CotarError(
+        .invalidArgument,
+        "append does not support gzip-compressed tars (.tar.gz, .tgz); write a new one with 'cotar tar NEW.tar.gz --gzip …' (or decompress it, append to the .tar, and compress it again)",
+        source: path)
+    }
     // Through a symbolic link, update the archive it points to; never replace the link.
     let path = try resolvedArchivePath(path)
     try refuseSelfInput(plan, archive: path)
