@@ -72,7 +72,7 @@ public final class AtomicFileWriter {
     self.temporaryPath = path
     try? Syscall.setPermissions(fd, 0o644)
     // Held until the file is closed: tells a later run that this temporary file is alive.
-    _ = flock(fd, LOCK_EX | LOCK_NB)
+    _ = Syscall.tryLockExclusive(fd)
   }
 
   /// Removes `.NAME.tmp-XXXXXX` files left beside the destination by a killed run: those no
@@ -90,7 +90,7 @@ public final class AtomicFileWriter {
       guard let fd = try? Syscall.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { continue }
       defer { Syscall.close(fd) }
       guard let info = try? Syscall.status(of: fd), info.st_mode & S_IFMT == S_IFREG,
-        now - info.modificationTime.seconds >= 2, flock(fd, LOCK_EX | LOCK_NB) == 0
+        now - info.modificationTime.seconds >= 2, Syscall.tryLockExclusive(fd)
       else { continue }
       try? Syscall.unlink(path)
     }

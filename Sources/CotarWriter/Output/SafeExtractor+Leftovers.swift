@@ -57,7 +57,7 @@ extension SafeExtractor {
     if kind == S_IFREG {
       guard let fd = try? Syscall.open(at: parent, bytes: candidate, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return }
       defer { Syscall.close(fd) }
-      guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { return }
+      guard Syscall.tryLockExclusive(fd) else { return }
     }
     try? Syscall.unlink(at: parent, bytes: candidate)
   }

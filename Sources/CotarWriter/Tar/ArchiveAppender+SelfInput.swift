@@ -7,7 +7,7 @@ extension ArchiveAppender {
   /// a member that is the archive itself or one of the sidecars the append rewrites
   /// (`ARCHIVE.index`, `ARCHIVE.names`), compared by device and inode, not by name; or a
   /// temporary file of one of those outputs (`.NAME.tmp-XXXXXX` in the archive's directory),
-  /// left by a killed run and removed by this one before it would be read.
+  /// left by a killed run: refused too, since its bytes are a partial copy of an output.
   ///
   /// - Parameters:
   ///   - plan: the members to append.
