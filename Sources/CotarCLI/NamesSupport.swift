@@ -60,11 +60,8 @@ func sidecarNames(_ location: String, resolver: SourceResolver, speculativeBytes
   } catch let error as CotarError where error.code == .notFound {
     return nil
   }
-  if UInt64(suffix.bytes.count) == suffix.totalSize {
-    let whole = MemorySource(suffix.bytes, identity: sidecar.identity)
-    return try await NameTable.open(in: whole, endingAt: suffix.totalSize, speculativeBytes: suffix.bytes.count)
-  }
-  // Table reads inside the suffix already read (its block index, its last blocks) cost nothing.
+  // Table reads inside the suffix already read (its block index, its last blocks; all of a
+  // small table) cost nothing.
   let start = suffix.totalSize - UInt64(suffix.bytes.count)
   let kept = PrefetchedSource(sidecar, window: suffix.bytes, at: start, totalSize: suffix.totalSize)
   return try await NameTable.open(in: kept, endingAt: suffix.totalSize, speculativeBytes: suffix.bytes.count)

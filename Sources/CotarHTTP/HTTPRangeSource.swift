@@ -296,26 +296,24 @@ public final class HTTPRangeSource: RangeSource {
     }
     request.headers.replaceOrAdd(name: "Range", value: range)
     request.headers.replaceOrAdd(name: "Accept-Encoding", value: "identity")
-    let pinned = state.withLock {
-      $0.statistics.requests += 1
-      if isRetry { $0.statistics.retries += 1 }
-      return $0.etag
-    }
+    let pinned = state.withLock { $0.etag }
     if let pinned { request.headers.replaceOrAdd(name: "If-Match", value: pinned) }
     if let signer, target == nil { try signer.sign(method: "GET", url: request.url, headers: &request.headers) }
+    // Headers that cannot go on the wire (a signer's) fail here, final and uncounted: no
+    // request is made.
+    if let bad = request.headers.first(where: { !HTTPHeaderField.isValidName($0.name) || !HTTPHeaderField.isValidValue($0.value) }) {
+      let failure = HTTPTransportFailure(.invalidRequest, "request refused before sending: the header '\(bad.name)' cannot be sent")
+      throw CotarError(.invalidArgument, "cannot send the request", source: identity, cause: failure)
+    }
+    state.withLock {
+      $0.statistics.requests += 1
+      if isRetry { $0.statistics.retries += 1 }
+    }
     let response: HTTPClientResponse
     do {
       response = try await client.execute(request, timeout: TimeAmount(configuration.requestTimeout))
     } catch {
-      let classified = classify(error, during: "request")
-      if let refused = classified as? CotarError, (refused.cause as? HTTPTransportFailure)?.kind == .invalidRequest {
-        // The client refused the request before sending it: no request was made.
-        state.withLock {
-          $0.statistics.requests -= 1
-          if isRetry { $0.statistics.retries -= 1 }
-        }
-      }
-      throw classified
+      throw classify(error, during: "request")
     }
     noteRedirects(response, sent: request)
     let status = Int(response.status.code)

@@ -18,29 +18,21 @@ struct IndexCommand: AsyncParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "For a .tar.gz: uncompressed bytes between seek points (64KiB to 1GiB; default 1MiB).", valueName: "size"))
-  var seekSpacing: String = "1MiB"
+      "For a .tar.gz: uncompressed bytes between seek points (64KiB to 1GiB).", valueName: "size"))
+  var seekSpacing = ByteCount(UInt64(GzipIndexFormat.defaultSpacing))
 
   func validate() throws {
     // Out of range is a usage error (exit 64), found before any archive is opened.
-    let spacing: UInt64
-    do throws(CotarError) {
-      spacing = try ByteSize.parse(seekSpacing)
-    } catch {
-      throw ValidationError(error.message)
-    }
-    guard (64 << 10)...(1 << 30) ~= spacing else {
-      throw ValidationError("--seek-spacing must be from 64KiB to 1GiB, got \(seekSpacing)")
+    guard (64 << 10)...(1 << 30) ~= seekSpacing.bytes else {
+      throw ValidationError("--seek-spacing must be from 64KiB to 1GiB, got \(seekSpacing.bytes) bytes")
     }
   }
 
   func run() async throws {
     let destination = output.output ?? withoutQuery(tar) + ".index"
     if GzipIndexFormat.isGzipName(tar) {
-      let spacing = try ByteSize.parse(seekSpacing)
-      guard let spacing = Int(exactly: spacing) else { throw CotarError(.invalidArgument, "--seek-spacing is too large") }
       try await writeGzipIndex(
-        of: tar, to: destination, index: index, spacing: spacing, force: output.force, remote: remote)
+        of: tar, to: destination, index: index, spacing: Int(seekSpacing.bytes), force: output.force, remote: remote)
       return
     }
     if SourceResolver.isRemote(tar) || SourceResolver.isRemote(destination) {

@@ -54,7 +54,7 @@ struct TarCommand: AsyncParsableCommand {
     try gzipOptions.requireCompression(gzip)
     if gzipOptions.gzip, output != "-", !gzipName {
       throw ValidationError(
-        "--gzip writes a gzip-compressed tar, but the output \(output) is not named .tar.gz or .tgz (Cotar reads a gzip-compressed tar by its name); name it \(gzipOutputName(for: output))")
+        "--gzip writes a gzip-compressed tar, but the output \(output) is not named .tar.gz or .tgz (Cotar reads a gzip-compressed tar by its name); name it \(GzipIndexFormat.gzipName(for: output))")
     }
     guard !(gzip && co == true) else {
       throw ValidationError(
@@ -94,14 +94,6 @@ struct TarCommand: AsyncParsableCommand {
     if let stats = summary.index { line += ", index \(counted(stats.files, "entry", "entries")) in \(counted(stats.slots, "slot"))" + packingSummary(stats) }
     printError(line)
   }
-}
-
-/// The name to suggest for a gzip-compressed tar written to `output`: `.gz` added to a
-/// `.tar`, `.tar.co` becoming `.tar.gz`, `.tar.gz` added to any other name.
-func gzipOutputName(for output: String) -> String {
-  if output.hasSuffix(".tar") { return output + ".gz" }
-  if output.hasSuffix(".tar.co") { return String(output.dropLast(".co".count)) + ".gz" }
-  return output + ".tar.gz"
 }
 
 /// A tar written to standard output (`cotar tar - …`), sequentially.

@@ -36,6 +36,23 @@ public enum GzipIndexFormat {
     return name.hasSuffix(".tar.gz") || name.hasSuffix(".tgz")
   }
 
+  /// The name to suggest for a gzip-compressed tar found at `path` under another name: `.gz`
+  /// added to a `.tar`, a `.tar.co` becoming `.tar.gz`, `.tar.gz` added to any other name.
+  public static func gzipName(for path: String) -> String {
+    let lowered = path.lowercased()
+    if lowered.hasSuffix(".tar") { return path + ".gz" }
+    if lowered.hasSuffix(".tar.co") { return String(path.dropLast(".co".count)) + ".gz" }
+    return path + ".tar.gz"
+  }
+
+  /// The name to suggest for an uncompressed tar found at `path`, named like a `.tar.gz`:
+  /// `.tar.gz` or `.tgz` (any case) becoming `.tar`.
+  public static func plainTarName(for path: String) -> String {
+    let lowered = path.lowercased()
+    for suffix in [".tar.gz", ".tgz"] where lowered.hasSuffix(suffix) { return path.dropLast(suffix.count) + ".tar" }
+    return path + ".tar"
+  }
+
   /// Whether `bytes` start with a `.tar.gz.index` header (`COTZ`), as opposed to a plain v2
   /// sidecar (`COT` + version 2).
   public static func isGzipIndex<Bytes: Collection>(_ bytes: Bytes) -> Bool where Bytes.Element == UInt8 {

@@ -183,10 +183,7 @@ extension GzipSeekPointScanner {
   static func notGzipMessage(_ start: [UInt8], identity: String) -> String {
     let plain = "not gzip data (no 1f 8b magic at the start)"
     guard isTarHeader(start) else { return plain }
-    let path = ArchiveLocation.pathPart(of: identity)
-    let lowered = path.lowercased()
-    let stem = lowered.hasSuffix(".tgz") ? path.dropLast(".tgz".count) : lowered.hasSuffix(".tar.gz") ? path.dropLast(".tar.gz".count) : path[...]
-    let renamed = stem + ".tar"
+    let renamed = GzipIndexFormat.plainTarName(for: ArchiveLocation.pathPart(of: identity))
     return "\(plain): it is an uncompressed tar named like a .tar.gz; rename it to \(renamed) (then 'cotar index \(renamed)' works)"
   }
 

@@ -28,11 +28,13 @@ public struct PrefetchedSource: RangeSource {
   ///   - window: bytes of `base` starting at `windowStart`, ending at or before `totalSize`.
   ///   - windowStart: where `window` starts in `base`.
   ///   - totalSize: the size of `base`.
+  ///   A window that would end past 2^64 − 1 is dropped (every read goes to `base`).
   public init(_ base: any RangeSource, window: [UInt8], at windowStart: UInt64, totalSize: UInt64) {
+    let (end, overflow) = windowStart.addingReportingOverflow(UInt64(window.count))
     self.base = base
-    self.window = window
-    self.windowStart = windowStart
-    self.totalSize = max(totalSize, windowStart + UInt64(window.count))
+    self.window = overflow ? [] : window
+    self.windowStart = overflow ? 0 : windowStart
+    self.totalSize = overflow ? totalSize : max(totalSize, end)
   }
 
   /// The bytes of `base` the window holds.

@@ -10,6 +10,8 @@
 /// unchanged. ``unescapedName(_:)`` reverses it.
 package func escapedName(_ bytes: some Sequence<UInt8>) -> [UInt8] {
   let input = Array(bytes)
+  // The common name (printable ASCII without a backslash) is shown as it is.
+  if input.allSatisfy({ (0x20..<0x7F).contains($0) && $0 != 0x5C }) { return input }
   var out: [UInt8] = []
   out.reserveCapacity(input.count)
   var index = 0
@@ -20,12 +22,12 @@ package func escapedName(_ bytes: some Sequence<UInt8>) -> [UInt8] {
       index += 1
       continue
     }
-    let length = validUTF8SequenceLength(input, at: index)
+    let (length, scalar) = decodedUTF8Sequence(input, at: index)
     let sequence = input[index..<index + max(length, 1)]
-    if length == 0 || !isPrintable(sequence) {
-      for escaped in sequence { appendOctal(escaped, to: &out) }
-    } else {
+    if let scalar, isPrintable(scalar) {
       out += sequence
+    } else {
+      for escaped in sequence { appendOctal(escaped, to: &out) }
     }
     index += max(length, 1)
   }
@@ -53,9 +55,10 @@ private func appendOctal(_ byte: UInt8, to out: inout [UInt8]) {
   out += [0x5C, 0x30 + (byte >> 6), 0x30 + ((byte >> 3) & 7), 0x30 + (byte & 7)]
 }
 
-/// The length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates,
-/// nothing above U+10FFFF) that starts at `index`, or 0 when the bytes there are not one.
-private func validUTF8SequenceLength(_ bytes: [UInt8], at index: Int) -> Int {
+/// The well-formed UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, nothing above
+/// U+10FFFF) that starts at the non-ASCII byte at `index`: its length and the character it
+/// encodes, or length 0 and `nil` when the bytes there are not one.
+private func decodedUTF8Sequence(_ bytes: [UInt8], at index: Int) -> (length: Int, scalar: Unicode.Scalar?) {
   let lead = bytes[index]
   let length: Int
   var secondRange: ClosedRange<UInt8> = 0x80...0xBF
@@ -67,21 +70,23 @@ private func validUTF8SequenceLength(_ bytes: [UInt8], at index: Int) -> Int {
   case 0xF0: length = 4; secondRange = 0x90...0xBF
   case 0xF1...0xF3: length = 4
   case 0xF4: length = 4; secondRange = 0x80...0x8F
-  default: return 0
+  default: return (0, nil)
   }
-  guard index + length <= bytes.count, secondRange.contains(bytes[index + 1]) else { return 0 }
-  for offset in 2..<length where !(0x80...0xBF).contains(bytes[index + offset]) { return 0 }
-  return length
+  guard index + length <= bytes.count, secondRange.contains(bytes[index + 1]) else { return (0, nil) }
+  var value = UInt32(lead) & (0xFF >> (length + 1))
+  for offset in 1..<length {
+    let byte = bytes[index + offset]
+    guard (0x80...0xBF).contains(byte) else { return (0, nil) }
+    value = value << 6 | UInt32(byte & 0x3F)
+  }
+  return (length, Unicode.Scalar(value))
 }
 
-/// Whether the well-formed UTF-8 `sequence` is a character a terminal shows rather than acts
-/// on, as glibc's `iswprint` in a UTF-8 locale decides: not a control (C1, U+0080–U+009F), not
-/// the line or paragraph separator (U+2028, U+2029), and assigned (a noncharacter such as
-/// U+FFFF, or a code point Unicode has not assigned, is not printable).
-private func isPrintable(_ sequence: ArraySlice<UInt8>) -> Bool {
-  var decoder = UTF8()
-  var iterator = sequence.makeIterator()
-  guard case .scalarValue(let scalar) = decoder.decode(&iterator) else { return false }
+/// Whether `scalar` is a character a terminal shows rather than acts on, as glibc's
+/// `iswprint` in a UTF-8 locale decides: not a control (C1, U+0080–U+009F), not the line or
+/// paragraph separator (U+2028, U+2029), and assigned (a noncharacter such as U+FFFF, or a code
+/// point Unicode has not assigned, is not printable).
+private func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
   switch scalar.properties.generalCategory {
   case .control, .unassigned, .surrogate, .lineSeparator, .paragraphSeparator: return false
   default: return true

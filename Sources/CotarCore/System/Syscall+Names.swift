@@ -148,10 +148,12 @@ extension Syscall {
   }
 
   /// Creates and opens a new file from `template`, whose last six characters are `XXXXXX`
-  /// (`mkstemp(3)`), marked close-on-exec like every descriptor ``open(_:_:mode:)`` returns;
-  /// returns the descriptor and the path it chose. Without the mark, a child process spawned
-  /// meanwhile (by another thread) would inherit the descriptor and, with it, the writer's
-  /// `flock`, which then outlives the writer: a later `append` saw the archive as locked.
+  /// (`mkstemp(3)`), and marks it close-on-exec at once like every descriptor
+  /// ``open(_:_:mode:)`` returns; returns the descriptor and the path it chose. Without the
+  /// mark, a child process spawned later (by another thread) would inherit the descriptor and,
+  /// with it, the writer's `flock`, which then outlives the writer: a later `append` saw the
+  /// archive as locked. (`mkostemp` would close the short window between the two calls, but
+  /// Swift's Glibc module does not export it.)
   package static func makeTemporaryFile(_ template: String) throws(SystemCallError) -> (descriptor: Int32, path: String) {
     var bytes = Array(template.utf8CString)
     let fd = try retryingInterrupts("mkstemp") {
@@ -160,6 +162,12 @@ extension Syscall {
     _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     let path = bytes.withUnsafeBufferPointer { buffer in buffer.baseAddress.map { String(cString: $0) } ?? "" }
     return (fd, path)
+  }
+
+  /// Takes an exclusive `flock(2)` on `descriptor` without waiting; `false` when another open
+  /// file description holds a lock on the file (or the call fails).
+  package static func tryLockExclusive(_ descriptor: Int32) -> Bool {
+    flock(descriptor, LOCK_EX | LOCK_NB) == 0
   }
 
   /// Bytes an unprivileged process may still write on the file system of `descriptor`

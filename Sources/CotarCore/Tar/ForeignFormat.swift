@@ -52,7 +52,7 @@ public enum ForeignFormat: Hashable, Sendable {
       return "\(identity) is gzip-compressed; read it as a .tar.gz with its \(identity)\(GzipIndexFormat.sidecarSuffix) (build it with 'cotar index \(identity)')"
     }
     let path = ArchiveLocation.pathPart(of: identity)
-    let renamed = path.hasSuffix(".tar") ? path + ".gz" : path + ".tar.gz"
+    let renamed = GzipIndexFormat.gzipName(for: path)
     return
       "\(identity) is gzip-compressed but not named .tar.gz or .tgz (Cotar reads a gzip-compressed tar by its name): rename it to \(renamed) (then 'cotar index \(renamed)' works), or decompress it"
   }

@@ -30,14 +30,9 @@ struct CORSPolicy: Sendable {
   /// give the answer to one origin, or to none, to another), and an allowed origin gets
   /// itself back in `Access-Control-Allow-Origin`.
   func apply(to headers: inout HTTPFields, origin: String?) {
-    if origins.contains("*") {
-      headers[.accessControlAllowOrigin] = "*"
-      headers[.accessControlExposeHeaders] = Self.exposed
-      return
-    }
-    headers.append(HTTPField(name: .vary, value: "Origin"))
-    guard let origin, origins.contains(origin) else { return }
-    headers[.accessControlAllowOrigin] = origin
+    if !origins.contains("*") { headers.append(HTTPField(name: .vary, value: "Origin")) }
+    guard let allowed = allowedOrigin(for: origin) else { return }
+    headers[.accessControlAllowOrigin] = allowed
     headers[.accessControlExposeHeaders] = Self.exposed
   }
 

@@ -72,27 +72,16 @@ public final class AtomicFileWriter {
     self.temporaryPath = path
     try? Syscall.setPermissions(fd, 0o644)
     // Held until the file is closed: tells a later run that this temporary file is alive.
-    _ = flock(fd, LOCK_EX | LOCK_NB)
+    _ = Syscall.tryLockExclusive(fd)
   }
 
-  /// Removes `.NAME.tmp-XXXXXX` files left beside the destination by a killed run: those no
-  /// live writer holds locked (every writer holds an exclusive `flock` on its temporary file
-  /// until it commits or discards it) and not modified in the last 2 seconds (so a writer
-  /// between `mkstemp` and `flock` is never touched).
+  /// Removes `.NAME.tmp-XXXXXX` files left beside the destination by a killed run, by the
+  /// rule of ``TemporaryNames/removeIfAbandoned(_:in:)`` (unlocked, unchanged for 2 seconds).
   static func removeStaleTemporaryFiles(directory: String, name: String) {
-    let prefix = Array(".\(name).tmp-".utf8)
-    guard let names = try? Syscall.directoryEntries(bytes: Array((directory.isEmpty ? "." : directory).utf8)) else {
-      return
-    }
-    let now = Int64(time(nil))
-    for entryName in names where entryName.count == prefix.count + 6 && entryName.starts(with: prefix) {
-      let path = directory + String(decoding: entryName, as: UTF8.self)
-      guard let fd = try? Syscall.open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { continue }
-      defer { Syscall.close(fd) }
-      guard let info = try? Syscall.status(of: fd), info.st_mode & S_IFMT == S_IFREG,
-        now - info.modificationTime.seconds >= 2, flock(fd, LOCK_EX | LOCK_NB) == 0
-      else { continue }
-      try? Syscall.unlink(path)
+    guard let fd = try? Syscall.open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY) else { return }
+    defer { Syscall.close(fd) }
+    for candidate in TemporaryNames.byEntryName(in: fd)[Array(name.utf8)] ?? [] {
+      TemporaryNames.removeIfAbandoned(candidate, in: fd)
     }
   }
 

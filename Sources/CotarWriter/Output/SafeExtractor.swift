@@ -174,7 +174,7 @@ public final class SafeExtractor {
         let fd = try PendingTemporaryFiles.create { () throws(SystemCallError) in
           let fd = try Syscall.open(at: parent, bytes: temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o644)
           // Held until the file is closed: tells a later run that this temporary file is alive.
-          _ = flock(fd, LOCK_EX | LOCK_NB)
+          _ = Syscall.tryLockExclusive(fd)
           return (fd, PendingTemporaryFiles.Entry(directory: parent, name: temporary))
         }.descriptor
         return TemporaryFile(parent: parent, name: name, temporary: temporary, text: text, descriptor: fd)
@@ -242,8 +242,9 @@ public final class SafeExtractor {
         continue
       }
       let fd: Int32
+      let created: Bool
       do {
-        fd = try Self.openDirectory(part, in: current, entry: entry)
+        (fd, created) = try Self.openDirectory(part, in: current, entry: entry)
       } catch where error.errno == ELOOP || error.errno == ENOTDIR {
         throw CotarError(
           .invalidArgument,
@@ -254,23 +255,29 @@ public final class SafeExtractor {
           "cannot open directory '\(String(decoding: walked, as: UTF8.self))'", path: entry, source: directory)
       }
       directories[walked] = fd
+      // A directory this run made holds no killed run's leftovers: no need to list it.
+      if created { leftovers[fd] = [:] }
       current = fd
     }
     return current
   }
 
   /// Opens the directory `name` in `parent` without following a symbolic link, creating it
-  /// when missing.
-  private static func openDirectory(_ name: [UInt8], in parent: Int32, entry: String) throws(SystemCallError) -> Int32 {
+  /// when missing; `created` tells whether this call made it.
+  private static func openDirectory(
+    _ name: [UInt8], in parent: Int32, entry: String
+  ) throws(SystemCallError) -> (fd: Int32, created: Bool) {
     let flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW
     do {
-      return try Syscall.open(at: parent, bytes: name, flags)
+      return (try Syscall.open(at: parent, bytes: name, flags), false)
     } catch where error.errno == ENOENT {
+      var created = true
       do {
         try Syscall.makeDirectory(at: parent, bytes: name)
       } catch where error.errno == EEXIST {
+        created = false
       }
-      return try Syscall.open(at: parent, bytes: name, flags)
+      return (try Syscall.open(at: parent, bytes: name, flags), created)
     }
   }
 }

@@ -254,7 +254,7 @@ public enum CotarPacker {
     let staging = try makeStagingDirectory(directory + "." + stem + ".staging-")
     // Held while this run lives: a later run removes only staging directories nobody holds.
     let stagingLock = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    if stagingLock >= 0 { _ = flock(stagingLock, LOCK_EX | LOCK_NB) }
+    if stagingLock >= 0 { _ = Syscall.tryLockExclusive(stagingLock) }
     defer {
       removeTree(staging)
       if stagingLock >= 0 { close(stagingLock) }
@@ -427,7 +427,7 @@ public enum CotarPacker {
       guard let fd = try? Syscall.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) else { continue }
       defer { Syscall.close(fd) }
       guard let info = try? Syscall.status(of: fd), now - info.modificationTime.seconds >= 2,
-        flock(fd, LOCK_EX | LOCK_NB) == 0
+        Syscall.tryLockExclusive(fd)
       else { continue }
       removeTree(path)
     }

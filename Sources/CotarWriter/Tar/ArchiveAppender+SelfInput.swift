@@ -7,7 +7,7 @@ extension ArchiveAppender {
   /// a member that is the archive itself or one of the sidecars the append rewrites
   /// (`ARCHIVE.index`, `ARCHIVE.names`), compared by device and inode, not by name; or a
   /// temporary file of one of those outputs (`.NAME.tmp-XXXXXX` in the archive's directory),
-  /// left by a killed run and removed by this one before it would be read.
+  /// left by a killed run: refused too, since its bytes are a partial copy of an output.
   ///
   /// - Parameters:
   ///   - plan: the members to append.
@@ -22,10 +22,9 @@ extension ArchiveAppender {
     let slash = path.lastIndex(of: "/")
     let directory = slash.map { String(path[...$0]) } ?? ""
     let directoryIdentity = OutputGuard.identity(of: directory.isEmpty ? "." : directory)
-    let temporaryPrefixes = outputs.map { output -> [UInt8] in
-      let name = output.lastIndex(of: "/").map { String(output[output.index(after: $0)...]) } ?? output
-      return Array(".\(name).tmp-".utf8)
-    }
+    let outputNames = Set(outputs.map { output -> [UInt8] in
+      Array((output.lastIndex(of: "/").map { String(output[output.index(after: $0)...]) } ?? output).utf8)
+    })
     for planned in plan.members {
       guard case .checkedFile(let file, let identity) = planned.data else { continue }
       if let output = identities[identity] {
@@ -37,7 +36,7 @@ extension ArchiveAppender {
       }
       let component = file.split(separator: 0x2F).last.map(Array.init) ?? file
       guard
-        temporaryPrefixes.contains(where: { component.count == $0.count + 6 && component.starts(with: $0) }),
+        let entry = TemporaryNames.entryName(ofTemporary: component), outputNames.contains(entry),
         let directoryIdentity, OutputGuard.identity(of: parentDirectory(of: file)) == directoryIdentity
       else { continue }
       throw CotarError(

@@ -431,7 +431,7 @@ final class ArchiveLock {
 
   init(path: String) throws {
     let (fd, opened) = try openRegularFile(path)
-    guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+    guard Syscall.tryLockExclusive(fd) else {
       Syscall.close(fd)
       throw CotarError(.io, "another process is appending to this archive; try again when it has finished", source: path)
     }
