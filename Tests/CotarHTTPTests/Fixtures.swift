@@ -20,6 +20,17 @@ func serve(
   return (server, try HTTPRangeSource(url: server.url(name), configuration: configuration))
 }
 
+/// A test server with `archive`'s tar and sidecar index served as `small.tar` and
+/// `small.tar.index`, and the archive opened over HTTP from them (the opening reads only).
+func serveSidecar(_ archive: TestArchive) async throws -> (RangeServer, Cotar) {
+  let server = try await RangeServer.start()
+  server.put("small.tar", archive.tar)
+  server.put("small.tar.index", archive.index)
+  let cotar = try await Cotar.open(
+    tar: try HTTPRangeSource(url: server.url("small.tar")), index: try HTTPRangeSource(url: server.url("small.tar.index")))
+  return (server, cotar)
+}
+
 /// Short retry delays so failure tests run fast, and neither an overall retry deadline nor a
 /// request timeout that a loaded machine can reach (tests that count requests failed when a
 /// slow answer timed out after 10 s and was asked again), so that the number of tries does

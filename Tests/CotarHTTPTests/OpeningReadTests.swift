@@ -69,12 +69,8 @@ import Testing
   @Test("a small sidecar index read whole at open: its figures need no further read of it")
   func sidecarStatistics() async throws {
     let archive = try await Fixtures.small.value
-    let server = try await RangeServer.start()
+    let (server, cotar) = try await serveSidecar(archive)
     defer { Task { await server.stop() } }
-    server.put("small.tar", archive.tar)
-    server.put("small.tar.index", archive.index)
-    let cotar = try await Cotar.open(
-      tar: try HTTPRangeSource(url: server.url("small.tar")), index: try HTTPRangeSource(url: server.url("small.tar.index")))
     #expect(try await cotar.index.statistics().entries == archive.files.count)
     #expect(server.log.map(\.range) == ["bytes=0-65535"])
   }

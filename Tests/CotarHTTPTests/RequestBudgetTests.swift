@@ -92,12 +92,8 @@ import Testing
 
   @Test func sidecarSmallIndexNeedsTwoRequests() async throws {
     let archive = try await Fixtures.small.value
-    let server = try await RangeServer.start()
+    let (server, cotar) = try await serveSidecar(archive)
     defer { Task { await server.stop() } }
-    server.put("small.tar", archive.tar)
-    server.put("small.tar.index", archive.index)
-    let cotar = try await Cotar.open(
-      tar: try HTTPRangeSource(url: server.url("small.tar")), index: try HTTPRangeSource(url: server.url("small.tar.index")))
     let file = archive.files[299]
     #expect(try await cotar.read(file.path) == file.bytes)
     #expect(server.requestCount == 2)
