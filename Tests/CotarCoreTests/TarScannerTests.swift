@@ -200,3 +200,24 @@ struct TarScannerDirectoryTests {
     #expect(try await cotar.read("after.txt") == Array("still found".utf8))
   }
 }
+
+@Suite("Tar scanner: what hostile headers are reported as")
+struct TarScannerHostileHeaderTests {
+  /// A 2 KiB archive whose ustar size field says 8 GiB − 1: indexing it reported the v2
+  /// format's 4 GiB limit; the archive is truncated, as a listing says.
+  @Test("a declared size past the end of the archive is a truncation for index builds, not the 4 GiB limit")
+  func declaredSizePastTheEnd() async throws {
+    var bytes = TestTar.header(Array("a".utf8), size: 0o77777777777)
+    bytes += Array("hello\n".utf8) + [UInt8](repeating: 0, count: 2048 - 512 - 6)
+    let error = await #expect(throws: CotarError.self) {
+      _ = try await CotarIndexBuilder.build(tar: MemorySource(bytes, identity: "big.tar"))
+    }
+    #expect(error?.code == .truncated)
+    #expect(error?.path == "a")
+    #expect(error?.offset == 512)
+    #expect(
+      error?.message
+        == "archive is truncated: member data of 8589934591 bytes at 512 (header at 0) runs past the end of the file (2048 bytes)",
+      "\(String(describing: error))")
+  }
+}
