@@ -220,4 +220,40 @@ struct TarScannerHostileHeaderTests {
         == "archive is truncated: member data of 8589934591 bytes at 512 (header at 0) runs past the end of the file (2048 bytes)",
       "\(String(describing: error))")
   }
+
+  @Test("a PAX record length past the end of the extended header says so, naming the header and the record's offset")
+  func paxRecordLengthPastTheEnd() async throws {
+    var tar = TestTar()
+    tar.add(Array("./PaxHeaders/a".utf8), data: Array("10737418240 path=x\n".utf8), typeflag: UInt8(ascii: "x"))
+    tar.add("a", "hello\n")
+    let error = await #expect(throws: CotarError.self) {
+      try await TarScanner(source: MemorySource(tar.finished)).scan { _ in }
+    }
+    #expect(error?.code == .invalidTar)
+    #expect(error?.path == "./PaxHeaders/a")
+    #expect(error?.offset == 512)
+    #expect(
+      error?.message
+        == "malformed PAX extended header record: record length 10737418240 runs past the end of the extended header of 19 bytes",
+      "\(String(describing: error))")
+  }
+
+  @Test("each kind of malformed PAX record names what is wrong", arguments: [
+    ("x path=a\n", "it does not start with a decimal length ('x path=a\\n')"),
+    ("12path=abc\n", "the length 12 is not followed by a space"),
+    ("2 ", "record length 2 is shorter than the record's own length field"),
+    ("11 path=abcd", "the record of length 11 does not end with a newline ('11 path=abc')"),
+    ("9 pathab\n", "the record has no '=' between key and value ('pathab')"),
+  ])
+  func malformedRecordReasons(record: String, reason: String) async throws {
+    var tar = TestTar()
+    tar.add(Array("PaxHeader".utf8), data: Array("6 a=b\n".utf8) + Array(record.utf8), typeflag: UInt8(ascii: "x"))
+    tar.add("a", "hello\n")
+    let error = await #expect(throws: CotarError.self) {
+      try await TarScanner(source: MemorySource(tar.finished)).scan { _ in }
+    }
+    #expect(error?.code == .invalidTar)
+    #expect(error?.offset == 512 + 6, "the second record's offset")
+    #expect(error?.message == "malformed PAX extended header record: " + reason, "\(String(describing: error))")
+  }
 }

@@ -293,10 +293,10 @@ struct TarWalker {
         case UInt8(ascii: "L"): longName = Self.trimNul(data)
         case UInt8(ascii: "K"): longLink = Self.trimNul(data)
         case UInt8(ascii: "x"):
-          let records = try parsePax(data, dataOffset: dataOffset)
+          let records = try parsePax(data, dataOffset: dataOffset, header: header)
           entryPax = (entryPax ?? PaxRecords()).merged(with: records)
         default:
-          globalPax = globalPax.merged(with: try parsePax(data, dataOffset: dataOffset))
+          globalPax = globalPax.merged(with: try parsePax(data, dataOffset: dataOffset, header: header))
         }
         offset = try nextHeader(after: dataOffset, size: header.size, path: nil)
         continue
@@ -520,10 +520,14 @@ struct TarWalker {
     return Array(bytes[..<end])
   }
 
-  private func parsePax(_ data: [UInt8], dataOffset: UInt64) throws -> PaxRecords {
+  /// The records of the PAX header `header` whose data is `data`; an error names the
+  /// extended header by its own name (the member it describes is not known yet).
+  private func parsePax(_ data: [UInt8], dataOffset: UInt64, header: TarHeader) throws -> PaxRecords {
     do {
       return try PaxRecords(parsing: data, dataOffset: dataOffset)
     } catch {
+      var error = error
+      if error.path == nil, !header.name.isEmpty { error.path = String(decoding: header.name, as: UTF8.self) }
       throw error.withSource(source.identity)
     }
   }
