@@ -235,7 +235,8 @@ public struct CotarResponder: HTTPResponder {
     }
   }
 
-  /// A JSON listing. Query: `recursive=true` lists every file below the directory;
+  /// A JSON listing. Query: `recursive=true` (or `1`, `yes`, `on`; ``QueryFlag``) lists every
+  /// file below the directory, and a value that is not a boolean is a `400`;
   /// `limit=N` (with `cursor=<last path>` for the following pages) pages it. Strong ETag
   /// with `304`; gzip when accepted.
   private func list(_ directory: [UInt8], archive served: ServedArchive, isFirst: Bool, request: Request) -> Reply {
@@ -244,7 +245,13 @@ public struct CotarResponder: HTTPResponder {
       return Reply(Self.error(.notFound, Self.noListingReason(enabled: configuration.listingEnabled), head: head))
     }
     let query = Self.queryItems(request)
-    let recursive = query["recursive"].map { $0 == Array("true".utf8) || $0 == Array("1".utf8) } ?? false
+    var recursive = false
+    if let value = query["recursive"] {
+      switch QueryFlag.parse("recursive", value) {
+      case .success(let flag): recursive = flag
+      case .failure(let refusal): return Reply(Self.error(.badRequest, refusal.message, head: head))
+      }
+    }
     let cursor = query["cursor"]
     var limit: Int?
     if let text = query["limit"] {
