@@ -173,10 +173,12 @@ public struct CotarResponder: HTTPResponder {
       }
       return try await entry(path, in: served, request: request)
     case (.list(let position, let directory), let served?):
-      if configuration.browse, AcceptPreference.prefersHTML(request.headers[.accept]) {
-        return try await directoryPage(directory, archive: position, request: request)
+      let offered = configuration.browse ? Self.listingTypes : [Self.listingTypes[0]]
+      switch ContentNegotiation.preferredMediaType(request.headers[.accept], offered: offered) {
+      case "text/html": return try await directoryPage(directory, archive: position, request: request)
+      case "application/json": return list(directory, archive: served, isFirst: position == 0, request: request)
+      default: return Reply(Self.notAcceptable(offered: offered, accept: request.headers[.accept] ?? "", head: isHead))
       }
-      return list(directory, archive: served, isFirst: position == 0, request: request)
     case (.rawArchive, let served?):
       return try await rawBytes(served.tar, size: served.tarSize, of: served, request: request)
     case (.rawIndex, let served?):
@@ -188,6 +190,21 @@ public struct CotarResponder: HTTPResponder {
     default:
       return Reply(Self.error(.notFound, "no such archive", head: isHead))
     }
+  }
+
+  /// The representations of a listing, in the order preferred on a tie: JSON, then the HTML
+  /// page (only with browsing on).
+  static let listingTypes = ["application/json", "text/html"]
+
+  /// `406 Not Acceptable` for a listing whose `Accept` header allows none of `offered`,
+  /// naming them; the body is JSON (an error may be sent in a type the client did not ask for).
+  static func notAcceptable(offered: [String], accept: String, head: Bool) -> Response {
+    let shown = accept.count > 200 ? String(accept.prefix(200)) + "…" : accept
+    let types = offered.joined(separator: " or ")
+    var response = error(
+      .notAcceptable, "this listing is available only as \(types); the Accept header '\(shown)' \(offered.count == 1 ? "does not accept it" : "accepts neither")", head: head)
+    response.headers[.vary] = "Accept"
+    return response
   }
 
   /// `{"status":"ok",…}` when every archive answers; 503 and `"failing"` with the errors when
@@ -266,7 +283,8 @@ public struct CotarResponder: HTTPResponder {
     let gzip = ContentNegotiation.acceptsGzip(request.headers[.acceptEncoding])
     var headers: HTTPFields = [.contentType: "application/json"]
     if let cacheControl = configuration.cacheControl { headers[.cacheControl] = cacheControl }
-    headers[.vary] = configuration.browse ? "Accept, Accept-Encoding" : "Accept-Encoding"
+    // Accept chooses between this, the HTML page and 406; Accept-Encoding the coding.
+    headers[.vary] = "Accept, Accept-Encoding"
     // The listing is a function of the archive version, the directory, the query and the
     // base URL; the gzip form is a different representation, so it has its own tag.
     var key = children.prefix + [0] + (cursor ?? []) + [0]
