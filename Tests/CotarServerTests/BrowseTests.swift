@@ -172,6 +172,22 @@ struct BrowseTests {
       try await client.execute(uri: "/v1/file/img/dot.png", method: .get) {
         #expect(Array($0.body.readableBytesView) == TestImages.png)
       }
+      // view is a boolean as recursive is: view=yes previews, view=0 gives the bytes, view=maybe is 400.
+      for spelling in ["", "true", "YES", "1", "on"] {
+        try await client.execute(uri: "/v1/file/img/dot.png?view=\(spelling)", method: .get) {
+          #expect(String(buffer: $0.body).contains(#"<img src="/v1/file/img/dot.png" alt="dot.png">"#), "view=\(spelling)")
+        }
+      }
+      for spelling in ["false", "No", "0", "off"] {
+        try await client.execute(uri: "/v1/file/img/dot.png?view=\(spelling)", method: .get) {
+          #expect(Array($0.body.readableBytesView) == TestImages.png, "view=\(spelling)")
+        }
+      }
+      try await client.execute(uri: "/v1/file/img/dot.png?view=maybe", method: .get) { response in
+        #expect(response.status == .badRequest)
+        #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+        #expect(String(buffer: response.body).contains("view must be true or false (also 1/0, yes/no, on/off), not &#39;maybe&#39;"))
+      }
     }
   }
 

@@ -53,7 +53,10 @@ package enum ContentNegotiation {
         } else {
           continue
         }
-        if let current = match, current.specificity > specificity || (current.specificity == specificity && current.quality >= range.quality) {
+        // The most specific range decides; of equally specific ones, the highest quality.
+        if let current = match,
+          current.specificity > specificity || (current.specificity == specificity && current.quality >= range.quality)
+        {
           continue
         }
         match = (range.quality, specificity)

@@ -168,8 +168,14 @@ public struct CotarResponder: HTTPResponder {
     switch (route, served) {
     case (.health, _): return try await health(head: isHead)
     case (.file(let position, let path), let served?):
-      if configuration.browse, Self.queryItems(request)["view"] != nil {
-        return try await previewPage(path, archive: position, request: request)
+      // `?view` (or `view=true`, `yes`, …) asks for the preview page; `view=false` for the bytes.
+      if configuration.browse, let value = Self.queryItems(request)["view"] {
+        switch QueryFlag.parse("view", value) {
+        case .success(true): return try await previewPage(path, archive: position, request: request)
+        case .success(false): break
+        case .failure(let refusal):
+          return Reply(Self.html(.badRequest, BrowsePage.message("Bad request", refusal.message + "."), head: isHead))
+        }
       }
       return try await entry(path, in: served, request: request)
     case (.list(let position, let directory), let served?):
@@ -201,8 +207,9 @@ public struct CotarResponder: HTTPResponder {
   static func notAcceptable(offered: [String], accept: String, head: Bool) -> Response {
     let shown = accept.count > 200 ? String(accept.prefix(200)) + "…" : accept
     let types = offered.joined(separator: " or ")
+    let refusal = offered.count == 1 ? "does not accept it" : "accepts neither"
     var response = error(
-      .notAcceptable, "this listing is available only as \(types); the Accept header '\(shown)' \(offered.count == 1 ? "does not accept it" : "accepts neither")", head: head)
+      .notAcceptable, "this listing is available only as \(types); the Accept header '\(shown)' \(refusal)", head: head)
     response.headers[.vary] = "Accept"
     return response
   }
