@@ -121,6 +121,17 @@ struct BrowseTests {
         (Self.browser, "application/json"), ("*/*", "application/json"), ("application/*;q=0.1", "application/json"),
       ],
       offered: "application/json")
+    configuration = TestServer.configuration()
+    configuration.listingEnabled = false
+    let unlisted = try TestServer.application([try await Self.archive()], configuration: configuration)
+    try await unlisted.test(.router) { client in
+      for accept in ["application/xhtml+xml", "text/html", "*/*"] {
+        try await client.execute(uri: "/v1/list/", method: .get, headers: [.accept: accept]) { response in
+          #expect(response.status == .notFound, "\(accept)")
+          #expect(String(buffer: response.body).lowercased().contains("listing is disabled for this archive"), "\(accept)")
+        }
+      }
+    }
   }
 
   @Test("Directory pages: breadcrumbs, sizes, download links, escaped names, filter and pages")

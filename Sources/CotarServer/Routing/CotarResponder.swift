@@ -183,7 +183,12 @@ public struct CotarResponder: HTTPResponder {
       switch ContentNegotiation.preferredMediaType(request.headers[.accept], offered: offered) {
       case "text/html": return try await directoryPage(directory, archive: position, request: request)
       case "application/json": return list(directory, archive: served, isFirst: position == 0, request: request)
-      default: return Reply(Self.notAcceptable(offered: offered, accept: request.headers[.accept] ?? "", head: isHead))
+      default:
+        // A listing that does not exist is a 404 whatever the client accepts.
+        guard configuration.listingEnabled, served.listing != nil else {
+          return Reply(Self.error(.notFound, Self.noListingReason(enabled: configuration.listingEnabled), head: isHead))
+        }
+        return Reply(Self.notAcceptable(offered: offered, accept: request.headers[.accept] ?? "", head: isHead))
       }
     case (.rawArchive, let served?):
       return try await rawBytes(served.tar, size: served.tarSize, of: served, request: request)
