@@ -69,6 +69,12 @@ public struct CotarError: Error, Sendable, CustomStringConvertible {
   public var source: String?
   /// The underlying error (an errno, an HTTP client error), when there is one.
   public var cause: (any Error)?
+  /// Whether the bytes read are damaged (a `.tar.gz` seek-point segment whose CRC-32 differs
+  /// from its index, gzip data that does not inflate): the failure concerns only the entries
+  /// whose bytes lie in the range read, and reads of other ranges can succeed. `false` for
+  /// failures that make the whole index untrustworthy (`.sourceChanged`, `.staleIndex`) and
+  /// for I/O and transport failures.
+  public var isDamagedData = false
 
   /// Creates an error.
   public init(
