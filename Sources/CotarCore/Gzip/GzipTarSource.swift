@@ -91,17 +91,31 @@ public struct GzipTarSource: RangeSource {
   ///   `.invalidTar` for corrupt gzip data or a segment whose CRC-32 differs from the index
   ///   (both naming the compressed offset, and ``CotarError/isDamagedData``),
   ///   `.sourceChanged` when the archive's size is not the one indexed, or what the sources throw.
+  ///   Offsets in the tar are labelled ``CotarError/OffsetSpace/uncompressedTar``, the others
+  ///   ``CotarError/OffsetSpace/source``.
   public func read(_ range: Range<UInt64>) async throws -> [UInt8] {
+    do {
+      return try await inflate(range)
+    } catch let error as CotarError {
+      // Offsets found reading the archive or its index are bytes of those files.
+      throw error.labellingOffset(.source)
+    }
+  }
+
+  /// ``read(_:)`` before its errors' offsets are labelled.
+  private func inflate(_ range: Range<UInt64>) async throws -> [UInt8] {
     if range.isEmpty { return [] }
     guard range.upperBound <= header.uncompressedSize else {
       throw CotarError(
         .truncated, "read of \(range) past the end of the uncompressed tar (\(header.uncompressedSize) bytes)",
-        offset: range.lowerBound, source: identity)
+        offset: range.lowerBound, source: identity
+      ).labellingOffset(.uncompressedTar)
     }
     let (first, next) = pointIndices(for: range)
     let (point, bytes) = compressedRange(for: range)
     guard let count = Int(exactly: range.upperBound - range.lowerBound) else {
       throw CotarError(.limitExceeded, "read of \(range) is too large", offset: range.lowerBound, source: identity)
+        .labellingOffset(.uncompressedTar)
     }
     async let windowBytes = window(of: point)
     let data = try await compressed.read(bytes)
