@@ -159,6 +159,7 @@ struct ExtractCommand: AsyncParsableCommand {
                 progress: { if progress { bar?.update(base + $0) } })
             }
           case .missing: break
+          case .failed(let damage): throw damage
           }
           written.insert(member.pathBytes)
         }
