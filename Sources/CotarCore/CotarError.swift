@@ -85,6 +85,19 @@ public struct CotarError: Error, Sendable, CustomStringConvertible {
   /// failures that make the whole index untrustworthy (`.sourceChanged`, `.staleIndex`) and
   /// for I/O and transport failures.
   public var isDamagedData = false
+  /// Whether the failure shows that the index no longer describes the archive: a
+  /// `.staleIndex` error, or a `.truncated` one for a tar cut short after it was indexed.
+  /// Every other read through that index is suspect, so a batch stops here (see
+  /// ``invalidatesArchive``).
+  public var isStaleIndex = false
+
+  /// Whether the failure concerns the archive as a whole rather than the entry read: the
+  /// index is stale (``isStaleIndex``, code `.staleIndex`) or the source changed during the
+  /// read (`.sourceChanged`). A run over many entries stops at such an error instead of
+  /// reporting it and going on.
+  public var invalidatesArchive: Bool {
+    isStaleIndex || code == .staleIndex || code == .sourceChanged
+  }
   /// What ``offset`` counts; `nil` when not said, read as ``OffsetSpace/source``. A reader
   /// of a compressed source labels its own offsets `.source` and the tar-level ones it
   /// passes on `.uncompressedTar`.

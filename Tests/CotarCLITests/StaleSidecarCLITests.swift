@@ -53,6 +53,44 @@ struct StaleSidecarCLITests {
     #expect(mended.status == 0 && mended.stdout == Data("bravo contents here, longer\n".utf8), "\(mended.stderr)")
   }
 
+  @Test("extract and get -o DIR stop at a streamed entry found stale: the entries after it are not written")
+  func streamedStaleEntryStopsTheRun() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // After indexing, the 9 MiB member's header is retyped a directory (checksum mended): its
+    // read, streamed on its own, finds the index stale, while a.txt before it and b.txt after
+    // it still check out, so only stopping the run keeps b.txt from being written.
+    let made = try await CLI.shell(
+      """
+      printf 'alpha\\n' > a.txt && head -c 9437184 /dev/urandom > aa-big.bin && printf 'bravo\\n' > b.txt \
+      && tar --format=gnu -cf X.tar a.txt aa-big.bin b.txt
+      """, in: directory)
+    #expect(made.status == 0, "\(made.stderr)")
+    #expect(try await CLI.run(["index", "X.tar"], in: directory).status == 0)
+    let tar = directory.appendingPathComponent("X.tar")
+    let handle = try FileHandle(forUpdating: tar)
+    try handle.seek(toOffset: 1024)
+    var header = [UInt8](try handle.read(upToCount: 512) ?? Data())
+    #expect(header.count == 512 && header.starts(with: Array("aa-big.bin".utf8)))
+    header[156] = UInt8(ascii: "5")
+    header.replaceSubrange(148..<156, with: [UInt8](repeating: 0x20, count: 8))
+    let sum = header.reduce(0) { $0 + Int($1) }
+    header.replaceSubrange(148..<156, with: Array(String(format: "%06o", sum).utf8) + [0, 0x20])
+    try handle.seek(toOffset: 1024)
+    try handle.write(contentsOf: header)
+    try handle.close()
+    for arguments in [["extract", "X.tar", "-o", "out"], ["get", "X.tar", "a.txt", "aa-big.bin", "b.txt", "-o", "out"]] {
+      let out = directory.appendingPathComponent("out")
+      try? FileManager.default.removeItem(at: out)
+      let result = try await CLI.run(arguments, in: directory)
+      #expect(result.status == 1, "\(arguments): \(result.stderr)")
+      #expect(result.stderr.contains("X.tar, entry 'aa-big.bin', byte 1024: the tar changed since it was indexed"), "\(result.stderr)")
+      let written = (try? FileManager.default.subpathsOfDirectory(atPath: out.path)) ?? []
+      #expect(!written.contains("b.txt"), "\(arguments): \(written)")
+      #expect(!written.contains { $0.contains("aa-big.bin") }, "\(arguments): \(written)")
+    }
+  }
+
   @Test("extract exits 1 with the message and leaves no file behind")
   func extractRefuses() async throws {
     let directory = try await Self.stalePair()

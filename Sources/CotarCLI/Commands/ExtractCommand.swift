@@ -120,10 +120,12 @@ struct ExtractCommand: AsyncParsableCommand {
       members.filter { $0.kind == .file || $0.kind == .hardLink }, in: table, concurrency: concurrency)
     let extractor = try SafeExtractor(directory: output, overwrite: force)
     var failed = 0
+    /// Runs `body`, reporting and counting an entry's failure; one that concerns the whole
+    /// archive (a stale index, a changed source) stops the run.
     func attempt(_ body: () async throws -> Void) async throws {
       do {
         try await body()
-      } catch let error as CotarError {
+      } catch let error as CotarError where !error.invalidatesArchive {
         printError("cotar: \(error)")
         failed += 1
       }

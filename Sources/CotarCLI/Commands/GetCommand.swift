@@ -260,7 +260,7 @@ struct GetCommand: AsyncParsableCommand {
           case .failed(let damage):
             throw damage
           }
-        } catch let error as CotarError {
+        } catch let error as CotarError where !error.invalidatesArchive {
           printError("cotar: \(error)")
           failed += 1
         }

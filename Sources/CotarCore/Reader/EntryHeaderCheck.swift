@@ -309,10 +309,12 @@ public struct EntryHeaderCheck: Sendable, Hashable {
 
   /// The `.staleIndex` error (or one of another `code`) for `detail`.
   func stale(_ detail: String, code: CotarError.Code = .staleIndex) -> CotarError {
-    CotarError(
+    var error = CotarError(
       code,
       "the tar changed since it was indexed: \(detail) (the index says the data is \(entry.size) bytes at byte \(entry.offset)); the sidecar index is stale: rebuild it with 'cotar index \(source) --force'",
       offset: entry.offset - Self.blockSize, path: path, source: source)
+    error.isStaleIndex = true
+    return error
   }
 
   /// Whether a header of this type is followed by the data an index record points at: a
