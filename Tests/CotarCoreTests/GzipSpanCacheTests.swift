@@ -6,7 +6,7 @@ import Testing
 
 /// Reads of a `.tar.gz` that meet in one seek-point span fetch its compressed bytes once
 /// (GzipTarSource keeps the spans recent reads began and ended in).
-@Suite("Gzip span sharing", .timeLimit(.minutes(2)))
+@Suite("Gzip span sharing", .timeLimit(.minutes(5)))
 struct GzipSpanCacheTests {
   /// One gzip member (so most seek points are block boundaries with windows) of a tar of
   /// random and text files, its index (64 KiB spacing) and the tar.

@@ -173,7 +173,8 @@ public struct GzipTarSource: RangeSource {
     let fetchedRange = low..<max(low, high)
     let fetched: [UInt8]
     do {
-      fetched = try await compressed.read(fetchedRange)
+      // Nothing to fetch when kept spans hold it all.
+      fetched = fetchedRange.isEmpty ? [] : try await compressed.read(fetchedRange)
       guard fetched.count == fetchedRange.count else {
         throw CotarError(
           .truncated, "the archive returned \(fetched.count) bytes for \(fetchedRange)", offset: fetchedRange.lowerBound,
