@@ -13,6 +13,9 @@ struct EntryFetcher {
     case bytes([UInt8])
     /// A large entry, to be streamed.
     case stream(CotarEntry)
+    /// The entry's bytes are damaged (``CotarError/isDamagedData``, naming the entry): it is
+    /// reported and skipped, and the other entries go on.
+    case failed(CotarError)
   }
 
   /// Entries larger than this are streamed on their own (bounded memory, kernel copy from a
@@ -30,17 +33,43 @@ struct EntryFetcher {
 
   /// Calls `body` with the position in `located` and the payload of every entry, in order.
   ///
+  /// A batch read that fails on damaged data (``CotarError/isDamagedData``: a `.tar.gz`
+  /// segment that does not match its index) is read again entry by entry, so that only the
+  /// entries whose bytes lie in the damage are handed over as ``Payload/failed(_:)``; every
+  /// other error of a read stops the whole walk (a changed archive or a stale index makes
+  /// every offset untrustworthy).
+  ///
   /// - Parameter paths: the entries' paths (same order), named in read errors.
-  /// - Throws: the first error of a read or of `body`.
+  /// - Throws: the first error of a read (other than damaged data) or of `body`.
   func forEach(
     _ located: [CotarEntry?], paths: [[UInt8]]? = nil, _ body: (Int, Payload) async throws -> Void
   ) async throws {
     var run: [Int] = []
     var runBytes: UInt64 = 0
+    func read(_ positions: [Int]) async throws -> [[UInt8]?] {
+      try await cotar.read(
+        entries: positions.map { located[$0] }, paths: paths.map { paths in positions.map { paths[$0] } }, options: options)
+    }
     func flush() async throws {
       guard !run.isEmpty else { return }
-      let results = try await cotar.read(
-        entries: run.map { located[$0] }, paths: paths.map { paths in run.map { paths[$0] } }, options: options)
+      let results: [[UInt8]?]
+      do {
+        results = try await read(run)
+      } catch let error as CotarError where error.isDamagedData {
+        // Which entries the damage holds: each read on its own (only after such a failure).
+        for position in run {
+          let payload: Payload
+          do {
+            payload = (try await read([position]))[0].map(Payload.bytes) ?? .missing
+          } catch let damage as CotarError where damage.isDamagedData {
+            payload = .failed(damage)
+          }
+          try await body(position, payload)
+        }
+        run = []
+        runBytes = 0
+        return
+      }
       for (position, bytes) in zip(run, results) { try await body(position, bytes.map(Payload.bytes) ?? .missing) }
       run = []
       runBytes = 0

@@ -39,12 +39,26 @@ func openNames(archive: String, source: any RangeSource, session: SourceSession,
   if let opened, let limit = opened.dataLimit {
     tar = PrefixSource(opened.data, length: limit)
   } else {
-    let end = try await CotarIndex.tarDataEnd(of: source)
-    tar = end.map { PrefixSource(source, length: $0) } ?? source
+    // A remote tar: one suffix read learns the size and holds a trailing index's footer (and
+    // all of a small tar), and the scan reads through the bytes it kept, so a tar of up to
+    // `speculativeBytes` costs this one request.
+    let kept = isRemote ? try await keepingSuffix(of: source, count: speculativeBytes) : source
+    let end = try await CotarIndex.tarDataEnd(of: kept)
+    tar = end.map { PrefixSource(kept, length: $0) } ?? kept
   }
   let size = try await tar.size()
   printError("cotar: note: \(SourceResolver.redacted(archive)) has no name table; scanning the whole tar (\(counted(Int(clamping: size), "byte")); write one with cotar index/create)")
   return try await NameTable.scanning(tar: tar)
+}
+
+/// `source` wrapped in a ``PrefetchedSource`` holding its last `count` bytes (at least 16, for
+/// a trailing index's header and footer), read with one suffix read that also learns its size.
+///
+/// - Throws: as the source's ``RangeSource/readSuffix(count:)``.
+func keepingSuffix(of source: any RangeSource, count: Int) async throws -> PrefetchedSource {
+  let suffix = try await source.readSuffix(count: max(count, 16))
+  let (start, overflow) = suffix.totalSize.subtractingReportingOverflow(UInt64(suffix.bytes.count))
+  return PrefetchedSource(source, window: overflow ? [] : suffix.bytes, at: overflow ? 0 : start, totalSize: suffix.totalSize)
 }
 
 /// The `X.tar.names` sidecar at `location`, read with one suffix read of `speculativeBytes`

@@ -57,6 +57,16 @@ public struct CotarError: Error, Sendable, CustomStringConvertible {
     public var description: String { value.rawValue }
   }
 
+  /// What an error's ``offset`` counts.
+  public enum OffsetSpace: Sendable, Hashable {
+    /// Bytes of ``CotarError/source`` as stored (for a `.tar.gz`, its compressed bytes):
+    /// shown as `byte N`.
+    case source
+    /// Bytes of the uncompressed tar inside a compressed source (a tar header's position in
+    /// a `.tar.gz`): shown as `tar byte N (uncompressed)`.
+    case uncompressedTar
+  }
+
   /// The broad category of the failure.
   public var code: Code
   /// What went wrong and, where possible, how to fix it.
@@ -69,6 +79,16 @@ public struct CotarError: Error, Sendable, CustomStringConvertible {
   public var source: String?
   /// The underlying error (an errno, an HTTP client error), when there is one.
   public var cause: (any Error)?
+  /// Whether the bytes read are damaged (a `.tar.gz` seek-point segment whose CRC-32 differs
+  /// from its index, gzip data that does not inflate): the failure concerns only the entries
+  /// whose bytes lie in the range read, and reads of other ranges can succeed. `false` for
+  /// failures that make the whole index untrustworthy (`.sourceChanged`, `.staleIndex`) and
+  /// for I/O and transport failures.
+  public var isDamagedData = false
+  /// What ``offset`` counts; `nil` when not said, read as ``OffsetSpace/source``. A reader
+  /// of a compressed source labels its own offsets `.source` and the tar-level ones it
+  /// passes on `.uncompressedTar`.
+  public var offsetSpace: OffsetSpace?
 
   /// Creates an error.
   public init(
@@ -83,16 +103,25 @@ public struct CotarError: Error, Sendable, CustomStringConvertible {
     self.cause = cause
   }
 
-  /// One line: source, entry, byte offset, then the message.
+  /// One line: source, entry, byte offset (`byte N`, or `tar byte N (uncompressed)`, see
+  /// ``offsetSpace``), then the message.
   public var description: String {
     var parts: [String] = []
     if let source { parts.append(source) }
     if let path { parts.append("entry '\(path)'") }
-    if let offset { parts.append("byte \(offset)") }
+    if let offset { parts.append(offsetSpace == .uncompressedTar ? "tar byte \(offset) (uncompressed)" : "byte \(offset)") }
     let location = parts.isEmpty ? "" : parts.joined(separator: ", ") + ": "
     var text = "\(location)\(message)"
     if let cause { text += " (\(cause))" }
     return text
+  }
+
+  /// A copy whose ``offset``, when it has one and its space is not said yet, is labelled
+  /// `space`.
+  public func labellingOffset(_ space: OffsetSpace) -> CotarError {
+    var copy = self
+    if copy.offset != nil && copy.offsetSpace == nil { copy.offsetSpace = space }
+    return copy
   }
 
   /// A copy with the source identity filled in when it was not set yet.

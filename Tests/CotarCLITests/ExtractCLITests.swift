@@ -133,6 +133,25 @@ struct ExtractCLITests {
     #expect(server.log.count <= 12, "\(server.log.map { $0.range ?? "-" })")
   }
 
+  @Test("the extract summary counts the directories it creates, those only implied by paths too")
+  func impliedDirectoriesAreCounted() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // No directory members: 5 + 3 directories exist only in the files' paths.
+    let made = try await CLI.shell(
+      "set -e; for i in 1 2 3 4 5; do mkdir -p d$i; echo $i > d$i/f; done; mkdir -p a/b/c; echo c > a/b/c/f; tar -cf x.tar d*/f a/b/c/f",
+      in: directory)
+    #expect(made.status == 0, "\(made.stderr)")
+    let out = directory.appendingPathComponent("out").path
+    let first = try await CLI.run(["extract", directory.appendingPathComponent("x.tar").path, "-o", out])
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(first.stderr.contains("extracted 6 files, 8 directories and 0 links (12 bytes) into \(out)"), "\(first.stderr)")
+    // Again over the same tree: nothing is created this time.
+    let again = try await CLI.run(["extract", directory.appendingPathComponent("x.tar").path, "-o", out, "--force"])
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(again.stderr.contains("extracted 6 files, 0 directories and 0 links"), "\(again.stderr)")
+  }
+
   @Test("get names directories and other spellings: 'is a directory', did you mean './bin/tool'")
   func getMessages() async throws {
     let (_, _, archive) = try await Self.archive.value

@@ -40,6 +40,51 @@ struct RemoteNamesCLITests {
     }
   }
 
+  @Test("ls of a small remote .tar with no table and no index: one suffix read after the .names 404; a larger one reuses it")
+  func plainTarRoundTrips() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try Data("hello\n".utf8).write(to: directory.appendingPathComponent("a.txt"))
+    // GNU tar with 2 KiB records: header, one data block, two zero blocks.
+    let small = try await CLI.launch(URL(fileURLWithPath: "/usr/bin/tar"), ["-b", "4", "-cf", "noidx.tar", "a.txt"], in: directory)
+    #expect(small.status == 0, "\(small.stderr)")
+    let smallPath = directory.appendingPathComponent("noidx.tar").path
+    #expect(try FileManager.default.attributesOfItem(atPath: smallPath)[.size] as? Int == 2048)
+    var random = SplitMix64(seed: 8)
+    for index in 0..<6 {
+      try Data((0..<40_000).map { _ in UInt8(truncatingIfNeeded: random.next()) }).write(to: directory.appendingPathComponent("big\(index).bin"))
+    }
+    let big = try await CLI.launch(
+      URL(fileURLWithPath: "/usr/bin/tar"), ["-cf", "big.tar"] + (0..<6).map { "big\($0).bin" } + ["a.txt"], in: directory)
+    #expect(big.status == 0, "\(big.stderr)")
+    try await withRangeServer { server in
+      try await server.putFile("noidx.tar", path: smallPath)
+      try await server.putFile("big.tar", path: directory.appendingPathComponent("big.tar").path)
+      for arguments in [["ls"], ["ls", "--tar-order"]] {
+        server.resetLog()
+        let listed = try await CLI.run(arguments + [server.url("noidx.tar")])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdoutText.contains("a.txt"), "\(listed.stdoutText)")
+        let tarReads = server.log.filter { $0.path == "/noidx.tar" }
+        #expect(tarReads.count == 1, "\(arguments): \(server.log)")
+        #expect(server.log.count == (arguments.count == 1 ? 2 : 1), "\(arguments): \(server.log)")
+      }
+      server.resetLog()
+      let listed = try await CLI.run(["ls", server.url("big.tar")])
+      #expect(listed.status == 0, "\(listed.stderr)")
+      #expect(listed.stdoutText.split(separator: "\n").count == 7, "\(listed.stdoutText)")
+      let log = server.log.filter { $0.path == "/big.tar" }
+      // The suffix read gives the size and the (absent) index footer (no `bytes=-1`, no 8-byte
+      // read), and the scan reads only the bytes before it.
+      #expect(log.first?.range == "bytes=-65536", "\(log)")
+      let size = try #require(try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("big.tar").path)[.size] as? Int)
+      for read in log.dropFirst() {
+        let bounds = (read.range ?? "").dropFirst("bytes=".count).split(separator: "-").compactMap { Int($0) }
+        #expect(bounds.count == 2 && bounds[1] < size - 65_536, "read inside the suffix already held: \(log)")
+      }
+    }
+  }
+
   @Test("ls of a remote .tar.co that answers 403 fails with the 403 and asks for no .names")
   func failingArchiveIsReported() async throws {
     try await NamesCLITests.withServedTree { _, server in

@@ -40,4 +40,24 @@ struct SizeAndServeOptionCLITests {
     #expect(host.stderr.hasSuffix("cotar: cannot listen on bogus.invalid:0: the host name 'bogus.invalid' does not resolve; give --host an IP address or a name this machine resolves\n"), "\(host.stderr)")
     #expect(!host.stderr.contains("SocketAddressError"))
   }
+
+  @Test("serve: two archives with the same URL name, or a reserved one, are a usage error before any archive is opened")
+  func duplicateNamesBeforeOpening() async throws {
+    let archive = CLI.fixture("gnu-basic.tar.co")
+    try await withRangeServer { server in
+      try await server.putFile("gnu-basic.tar.co", path: archive)
+      let remote = server.url("gnu-basic.tar.co") + "?token=secret"
+      let result = try await CLI.run(["serve", archive, remote, "--port", "0", "--quiet"])
+      #expect(result.status == 64, "\(result.stderr)")
+      #expect(
+        result.stderr.contains(
+          "'\(archive)' and '\(server.url("gnu-basic.tar.co"))' would both be served as /v1/gnu-basic.tar.co/"),
+        "\(result.stderr)")
+      #expect(!result.stderr.contains("secret"))
+      #expect(server.log.isEmpty, "the remote archive was opened: \(server.log)")
+    }
+    let reserved = try await CLI.run(["serve", archive, "/nowhere/list", "--port", "0", "--quiet"])
+    #expect(reserved.status == 64, "\(reserved.stderr)")
+    #expect(reserved.stderr.contains("'/nowhere/list' would be served under the name 'list'"), "\(reserved.stderr)")
+  }
 }

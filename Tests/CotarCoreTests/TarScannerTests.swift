@@ -200,3 +200,60 @@ struct TarScannerDirectoryTests {
     #expect(try await cotar.read("after.txt") == Array("still found".utf8))
   }
 }
+
+@Suite("Tar scanner: what hostile headers are reported as")
+struct TarScannerHostileHeaderTests {
+  /// A 2 KiB archive whose ustar size field says 8 GiB − 1: indexing it reported the v2
+  /// format's 4 GiB limit; the archive is truncated, as a listing says.
+  @Test("a declared size past the end of the archive is a truncation for index builds, not the 4 GiB limit")
+  func declaredSizePastTheEnd() async throws {
+    var bytes = TestTar.header(Array("a".utf8), size: 0o77777777777)
+    bytes += Array("hello\n".utf8) + [UInt8](repeating: 0, count: 2048 - 512 - 6)
+    let error = await #expect(throws: CotarError.self) {
+      _ = try await CotarIndexBuilder.build(tar: MemorySource(bytes, identity: "big.tar"))
+    }
+    #expect(error?.code == .truncated)
+    #expect(error?.path == "a")
+    #expect(error?.offset == 512)
+    #expect(
+      error?.message
+        == "archive is truncated: member data of 8589934591 bytes at 512 (header at 0) runs past the end of the file (2048 bytes)",
+      "\(String(describing: error))")
+  }
+
+  @Test("a PAX record length past the end of the extended header says so, naming the header and the record's offset")
+  func paxRecordLengthPastTheEnd() async throws {
+    var tar = TestTar()
+    tar.add(Array("./PaxHeaders/a".utf8), data: Array("10737418240 path=x\n".utf8), typeflag: UInt8(ascii: "x"))
+    tar.add("a", "hello\n")
+    let error = await #expect(throws: CotarError.self) {
+      try await TarScanner(source: MemorySource(tar.finished)).scan { _ in }
+    }
+    #expect(error?.code == .invalidTar)
+    #expect(error?.path == "./PaxHeaders/a")
+    #expect(error?.offset == 512)
+    #expect(
+      error?.message
+        == "malformed PAX extended header record: record length 10737418240 runs past the end of the extended header of 19 bytes",
+      "\(String(describing: error))")
+  }
+
+  @Test("each kind of malformed PAX record names what is wrong", arguments: [
+    ("x path=a\n", "it does not start with a decimal length ('x path=a\\n')"),
+    ("12path=abc\n", "the length 12 is not followed by a space"),
+    ("2 ", "record length 2 is shorter than the record's own length field"),
+    ("11 path=abcd", "the record of length 11 does not end with a newline ('11 path=abc')"),
+    ("9 pathab\n", "the record has no '=' between key and value ('pathab')"),
+  ])
+  func malformedRecordReasons(record: String, reason: String) async throws {
+    var tar = TestTar()
+    tar.add(Array("PaxHeader".utf8), data: Array("6 a=b\n".utf8) + Array(record.utf8), typeflag: UInt8(ascii: "x"))
+    tar.add("a", "hello\n")
+    let error = await #expect(throws: CotarError.self) {
+      try await TarScanner(source: MemorySource(tar.finished)).scan { _ in }
+    }
+    #expect(error?.code == .invalidTar)
+    #expect(error?.offset == 512 + 6, "the second record's offset")
+    #expect(error?.message == "malformed PAX extended header record: " + reason, "\(String(describing: error))")
+  }
+}

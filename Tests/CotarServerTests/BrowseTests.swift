@@ -27,12 +27,15 @@ struct BrowseTests {
 
   @Test("Accept decides: browsers get HTML, curl and JSON clients keep the JSON listing")
   func negotiation() async throws {
-    #expect(AcceptPreference.prefersHTML(Self.browser))
-    #expect(!AcceptPreference.prefersHTML("*/*"))
-    #expect(!AcceptPreference.prefersHTML(nil))
-    #expect(!AcceptPreference.prefersHTML("application/json, text/html"))
-    #expect(!AcceptPreference.prefersHTML("text/html;q=0"))
-    #expect(AcceptPreference.prefersHTML("text/html"))
+    func prefersHTML(_ accept: String?) -> Bool {
+      ContentNegotiation.preferredMediaType(accept, offered: ["application/json", "text/html"]) == "text/html"
+    }
+    #expect(prefersHTML(Self.browser))
+    #expect(!prefersHTML("*/*"))
+    #expect(!prefersHTML(nil))
+    #expect(!prefersHTML("application/json, text/html"))
+    #expect(!prefersHTML("text/html;q=0"))
+    #expect(prefersHTML("text/html"))
     let app = try TestServer.application([try await Self.archive()])
     try await app.test(.router) { client in
       try await client.execute(uri: "/v1/list/", method: .get, headers: [.accept: Self.browser]) { response in
@@ -57,6 +60,77 @@ struct BrowseTests {
         #expect($0.headers[.contentType] == "application/json")
       }
       try await client.execute(uri: "/", method: .get) { #expect($0.status == .notFound) }
+    }
+  }
+
+  @Test("Accept on /v1/list is negotiated with q-values and wildcards; a type the listing does not offer gets 406 naming the offered ones")
+  func acceptNegotiation() async throws {
+    let both = ["application/json", "text/html"]
+    #expect(ContentNegotiation.preferredMediaType("text/*", offered: both) == "text/html")
+    #expect(ContentNegotiation.preferredMediaType("application/*", offered: both) == "application/json")
+    #expect(ContentNegotiation.preferredMediaType("application/json;q=0, */*", offered: both) == "text/html")
+    #expect(ContentNegotiation.preferredMediaType("text/html;q=0.5, */*;q=0.5", offered: both) == "text/html")
+    #expect(ContentNegotiation.preferredMediaType("text/*;q=0.4, application/json;q=0.3", offered: both) == "text/html")
+    #expect(ContentNegotiation.preferredMediaType("TEXT/HTML;Q=0.2, Application/JSON;q=0.9", offered: both) == "application/json")
+    #expect(ContentNegotiation.preferredMediaType("text/*, text/html;q=0", offered: both) == nil)
+    #expect(ContentNegotiation.preferredMediaType("*/*;q=0", offered: both) == nil)
+    #expect(ContentNegotiation.preferredMediaType("application/xhtml+xml", offered: both) == nil)
+    #expect(ContentNegotiation.preferredMediaType("text/plain", offered: ["application/json"]) == nil)
+    #expect(ContentNegotiation.preferredMediaType("nonsense, */html", offered: both) == "application/json")
+    #expect(ContentNegotiation.preferredMediaType("", offered: both) == "application/json")
+
+    func check(_ app: Application<CotarResponder>, _ cases: [(accept: String, type: String?)], offered: String) async throws {
+      try await app.test(.router) { client in
+        for (accept, type) in cases {
+          for method in [HTTPRequest.Method.get, .head] {
+            try await client.execute(uri: "/v1/list/", method: method, headers: [.accept: accept]) { response in
+              #expect(response.headers[.vary]?.hasPrefix("Accept") == true, "\(accept)")
+              guard let type else {
+                #expect(response.status == .notAcceptable, "\(accept)")
+                #expect(response.headers[.contentType] == "application/json")
+                if method == .get {
+                  let body = String(buffer: response.body)
+                  #expect(body.contains("this listing is available only as \(offered)"), "\(body)")
+                  #expect(body.contains("'\(accept)'"), "\(body)")
+                }
+                return
+              }
+              #expect(response.status == .ok, "\(accept)")
+              #expect(response.headers[.contentType]?.hasPrefix(type) == true, "\(accept): \(response.headers)")
+            }
+          }
+        }
+      }
+    }
+    let browsing = try TestServer.application([try await Self.archive()])
+    try await check(
+      browsing,
+      [
+        ("text/*", "text/html"), ("application/xhtml+xml", nil), ("text/plain", nil), ("image/*, text/plain;q=0.5", nil),
+        ("application/*", "application/json"), ("application/json;q=0, */*", "text/html"), ("*/*;q=0", nil),
+        ("text/plain, */*;q=0.1", "application/json"), (Self.browser, "text/html"), ("*/*", "application/json"),
+      ],
+      offered: "application/json or text/html")
+    var configuration = TestServer.configuration()
+    configuration.browse = false
+    let plain = try TestServer.application([try await Self.archive()], configuration: configuration)
+    try await check(
+      plain,
+      [
+        ("text/*", nil), ("text/html", nil), ("application/xhtml+xml", nil), ("application/json;q=0, */*", nil),
+        (Self.browser, "application/json"), ("*/*", "application/json"), ("application/*;q=0.1", "application/json"),
+      ],
+      offered: "application/json")
+    configuration = TestServer.configuration()
+    configuration.listingEnabled = false
+    let unlisted = try TestServer.application([try await Self.archive()], configuration: configuration)
+    try await unlisted.test(.router) { client in
+      for accept in ["application/xhtml+xml", "text/html", "*/*"] {
+        try await client.execute(uri: "/v1/list/", method: .get, headers: [.accept: accept]) { response in
+          #expect(response.status == .notFound, "\(accept)")
+          #expect(String(buffer: response.body).lowercased().contains("listing is disabled for this archive"), "\(accept)")
+        }
+      }
     }
   }
 
@@ -108,6 +182,22 @@ struct BrowseTests {
       // The raw file is unchanged without ?view.
       try await client.execute(uri: "/v1/file/img/dot.png", method: .get) {
         #expect(Array($0.body.readableBytesView) == TestImages.png)
+      }
+      // view is a boolean as recursive is: view=yes previews, view=0 gives the bytes, view=maybe is 400.
+      for spelling in ["", "true", "YES", "1", "on"] {
+        try await client.execute(uri: "/v1/file/img/dot.png?view=\(spelling)", method: .get) {
+          #expect(String(buffer: $0.body).contains(#"<img src="/v1/file/img/dot.png" alt="dot.png">"#), "view=\(spelling)")
+        }
+      }
+      for spelling in ["false", "No", "0", "off"] {
+        try await client.execute(uri: "/v1/file/img/dot.png?view=\(spelling)", method: .get) {
+          #expect(Array($0.body.readableBytesView) == TestImages.png, "view=\(spelling)")
+        }
+      }
+      try await client.execute(uri: "/v1/file/img/dot.png?view=maybe", method: .get) { response in
+        #expect(response.status == .badRequest)
+        #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+        #expect(String(buffer: response.body).contains("view must be true or false (also 1/0, yes/no, on/off), not &#39;maybe&#39;"))
       }
     }
   }

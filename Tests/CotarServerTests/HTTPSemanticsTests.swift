@@ -137,15 +137,7 @@ struct HTTPSemanticsTests {
 
   @Test("Listings: strong ETag with 304, gzip when accepted, recursive=true, paging with limit and cursor")
   func listings() async throws {
-    var builder = TestTar()
-    for index in 0..<40 {
-      let path = index % 4 == 0 ? "d/sub\(index / 10)/f\(index).txt" : "d/f\(index < 10 ? "0" : "")\(index).txt"
-      builder.add(path, "x")
-    }
-    let tar = builder.finished
-    let index = try await CotarIndexBuilder.build(tar: MemorySource(tar)).index.bytes
-    let archive = try await ServedArchive.open(name: "l.tar.co", tar: MemorySource(tar + index, identity: "l.tar.co"))
-    let app = try TestServer.application([archive])
+    let app = try TestServer.application([try await Self.listingArchive()])
     try await app.test(.router) { client in
       let (whole, etag) = try await client.execute(uri: "/v1/list/d/", method: .get) { response in
         (String(buffer: response.body), try #require(response.headers[.eTag]))
@@ -183,6 +175,54 @@ struct HTTPSemanticsTests {
       let all = try #require(try JSONSerialization.jsonObject(with: Data(recursive.utf8)) as? [String: Any])
       #expect(files == all["files"] as? [String])
       try await client.execute(uri: "/v1/list/d/?limit=0", method: .get) { #expect($0.status == .badRequest) }
+    }
+  }
+
+  /// `l.tar.co`: 40 files under `d/`, ten of them in `d/sub0/`…`d/sub3/`.
+  static func listingArchive() async throws -> ServedArchive {
+    var builder = TestTar()
+    for index in 0..<40 {
+      let path = index % 4 == 0 ? "d/sub\(index / 10)/f\(index).txt" : "d/f\(index < 10 ? "0" : "")\(index).txt"
+      builder.add(path, "x")
+    }
+    let tar = builder.finished
+    let index = try await CotarIndexBuilder.build(tar: MemorySource(tar)).index.bytes
+    return try await ServedArchive.open(name: "l.tar.co", tar: MemorySource(tar + index, identity: "l.tar.co"))
+  }
+
+  @Test("Listings: recursive takes true/false, 1/0, yes/no, on/off in any case (bare is true); anything else is 400")
+  func recursiveSpellings() async throws {
+    let app = try TestServer.application([try await Self.listingArchive()])
+    try await app.test(.router) { client in
+      func fileCount(_ query: String) async throws -> Int {
+        try await client.execute(uri: "/v1/list/d/?" + query, method: .get) { response in
+          #expect(response.status == .ok, "\(query): \(String(buffer: response.body))")
+          return String(buffer: response.body).components(separatedBy: "/v1/file/").count - 1
+        }
+      }
+      // Non-recursive: 30 files directly in d/ (and 4 sub-directories); recursive: all 40.
+      for spelling in ["true", "TRUE", "1", "yes", "Yes", "on", "ON", ""] {
+        #expect(try await fileCount("recursive=\(spelling)") == 40, "recursive=\(spelling)")
+      }
+      #expect(try await fileCount("recursive") == 40)
+      #expect(try await fileCount("recursive=yes&limit=100") == 40)
+      for spelling in ["false", "False", "0", "no", "NO", "off", "Off"] {
+        #expect(try await fileCount("recursive=\(spelling)") == 30, "recursive=\(spelling)")
+      }
+      for spelling in ["maybe", "2", "y", "truee", "%FF"] {
+        try await client.execute(uri: "/v1/list/d/?recursive=\(spelling)", method: .get) { response in
+          #expect(response.status == .badRequest, "recursive=\(spelling)")
+          #expect(response.headers[.contentType] == "application/json")
+          let body = String(buffer: response.body)
+          #expect(body.contains("recursive must be true or false (also 1/0, yes/no, on/off)"), "\(body)")
+        }
+      }
+      try await client.execute(uri: "/v1/list/d/?recursive=maybe", method: .get) {
+        #expect(String(buffer: $0.body).contains("not 'maybe'"))
+      }
+      try await client.execute(uri: "/v1/list/d/?recursive=maybe", method: .head) {
+        #expect($0.status == .badRequest)
+      }
     }
   }
 }

@@ -25,9 +25,10 @@ private final class ChangingOutput: TarOutput {
   }
 }
 
-/// SPEC §9.1: a file that changes size while it is copied into a tar is an error, whether it
-/// shrinks or grows; the member never silently holds a prefix of the file.
-@Suite("Writer: a file that changes size during the copy")
+/// SPEC §9.1: a file that changes while it is copied into a tar is an error, whether it
+/// shrinks, grows or is rewritten in place; the member never silently holds a prefix of the
+/// file or a mix of two versions.
+@Suite("Writer: a file that changes during the copy")
 struct WriterChangedFileTests {
   /// Writes the 4096-byte file `path` as one member in 1 KiB chunks; `change` runs after the
   /// first chunk (write 1 is the header, write 2 the first chunk).
@@ -65,6 +66,30 @@ struct WriterChangedFileTests {
     }
     #expect(error.code == .io)
     #expect(error.message.contains("file shrank while being archived"), "\(error)")
+  }
+
+  /// Rewritten in place at the same size (as an editor or a download would) after the first
+  /// chunk: the member would hold old bytes then new ones. The modification time is set
+  /// explicitly, so the test does not depend on the file system's timestamp granularity.
+  @Test func aFileRewrittenInPlaceDuringTheCopyIsAnError() throws {
+    let dir = try WriterTempDir()
+    try dir.write("big.bin", [UInt8](repeating: 7, count: 4096))
+    let path = dir.at("big.bin")
+    let error = try #require(throws: CotarError.self) {
+      try copy(path) {
+        let fd = open(path, O_WRONLY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let written = [UInt8](repeating: 9, count: 1024).withUnsafeBytes { pwrite(fd, $0.baseAddress, 1024, 2048) }
+        #expect(written == 1024)
+        var times = [timespec(tv_sec: 1_000_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000_000, tv_nsec: 0)]
+        #expect(futimens(fd, &times) == 0)
+      }
+    }
+    #expect(error.code == .io)
+    #expect(error.message.contains("file changed while being archived (its modification time"), "\(error)")
+    #expect(error.message.hasSuffix("archive it again"), "\(error)")
+    #expect(error.path == "big.bin")
   }
 
   @Test func aFileOfUnchangedSizeIsCopiedWhole() throws {

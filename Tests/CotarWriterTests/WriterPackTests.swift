@@ -114,6 +114,45 @@ struct WriterPackTests {
     }
   }
 
+  @Test("a file alone in its shard is reported only when the shard it gets really exceeds the limit, with its written size")
+  func aloneWarningMatchesWrittenShard() async throws {
+    let dir = try WriterTempDir()
+    // A 6-byte file under a 297-byte path (PAX header, long name-table entry), a small file
+    // before it, and a 5000-byte file that cannot fit a 4 KiB shard.
+    let deep = "deep/" + (1...60).map { "dd\($0)" }.joined(separator: "/") + "/f"
+    try dir.write("odd/a", "x\n")
+    try dir.write("odd/" + deep, "hello\n")
+    let inputs = try TarInputCollector(options: .init(base: dir.at("odd"))).collect(["."]).inputs
+    func sizes(_ prefix: String, _ shard: ShardManifest.Shard) throws -> UInt64 {
+      let base = dir.at(prefix + "/" + shard.name)
+      return try [base, base + ".index", base + ".names"].reduce(UInt64(0)) {
+        $0 + ((try FileManager.default.attributesOfItem(atPath: $1)[.size] as? NSNumber)?.uint64Value ?? 0)
+      }
+    }
+    // 4096: the shard of the deep file is 3072 + 48 + 519 bytes; 3700: its size bound is
+    // over the limit (so it is alone) but what is written is not.
+    for (limit, prefix) in [(UInt64(4096), "p4096"), (3700, "p3700")] {
+      let summary = try await CotarPacker.pack(
+        inputs, options: .init(shardSize: limit, prefix: dir.at(prefix + "/p"), combined: false),
+        contentDigest: writerContentDigest, fileDigest: writerFileDigest, digest: writerDigest)
+      #expect(summary.warnings == [], "\(limit)")
+      for shard in summary.manifest.shards { #expect(try sizes(prefix, shard) <= limit, "\(limit) \(shard.name)") }
+    }
+    try dir.write("odd/big", [UInt8](repeating: 1, count: 5000))
+    let withBig = try TarInputCollector(options: .init(base: dir.at("odd"))).collect(["."]).inputs
+    let summary = try await CotarPacker.pack(
+      withBig, options: .init(shardSize: 4096, prefix: dir.at("big/p"), combined: false),
+      contentDigest: writerContentDigest, fileDigest: writerFileDigest, digest: writerDigest)
+    let big = try #require(summary.manifest.shards.first { $0.firstPath == Array("big".utf8) })
+    #expect(big.lastPath == Array("big".utf8))
+    let written = try sizes("big", big)
+    #expect(written > 4096)
+    #expect(
+      summary.warnings == [
+        "'big' alone makes a shard of \(written) bytes (.tar, .tar.index and .tar.names), more than the shard size 4096; it has a shard of its own"
+      ])
+  }
+
   @Test("names: false writes no name table (pack --no-names)")
   func packWithoutNames() async throws {
     let dir = try WriterTempDir()

@@ -133,12 +133,8 @@ struct ExtractCommand: AsyncParsableCommand {
       printError("cotar: \(error)")
       failed += 1
     }
-    var directories = 0
     for member in plan.directories {
-      try await attempt {
-        try extractor.makeDirectory(member.pathBytes, attributes: attributes(member))
-        directories += 1
-      }
+      try await attempt { try extractor.makeDirectory(member.pathBytes, attributes: attributes(member)) }
     }
     var total = plan.files.reduce(UInt64(0)) { $0 + $1.size }
     let bar = TransferProgress.make("extract", total: total)
@@ -163,6 +159,7 @@ struct ExtractCommand: AsyncParsableCommand {
                 progress: { if progress { bar?.update(base + $0) } })
             }
           case .missing: break
+          case .failed(let damage): throw damage
           }
           written.insert(member.pathBytes)
         }
@@ -196,6 +193,8 @@ struct ExtractCommand: AsyncParsableCommand {
     }
     try extractor.finish()
     bar?.finish()
+    // Directories: those created (implied by paths too) and the directory members.
+    let directories = extractor.directoriesMade.count
     printError(
       "extracted \(counted(written.count, "file")), \(counted(directories, "directory", "directories")) and \(counted(links, "link")) (\(counted(Int(clamping: total), "byte"))) into \(output)"
         + (failed > 0 ? "; \(counted(failed, "member")) failed or skipped" : ""))

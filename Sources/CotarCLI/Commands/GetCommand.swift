@@ -181,11 +181,12 @@ struct GetCommand: AsyncParsableCommand {
             "'\(output)' is a directory; with one PATH, -o names the output file: use -o \(output)/NAME, or give several PATHs (or --paths-from) to write each entry under it, or cotar extract ARCHIVE PATH -o \(output)",
             source: output)
         }
+        if case .failed(let damage) = payload { throw damage }
         let writer = try AtomicFileWriter(destination: output, overwrite: force)
         switch payload {
         case .bytes(let bytes): try writer.write(bytes)
         case .stream(let entry): try await stream(path, entry) { try await writer.write(entry, of: cotar, progress: $0) }
-        case .missing: break
+        case .missing, .failed: break
         }
         try writer.commit()
       } else {
@@ -196,6 +197,8 @@ struct GetCommand: AsyncParsableCommand {
             try await cotar.read(entry, toFileDescriptor: 1, named: "standard output", progress: $0)
           }
         case .missing: break
+        // Entries go out one after another: a damaged one stops the output.
+        case .failed(let damage): throw damage
         }
       }
     }
@@ -254,6 +257,8 @@ struct GetCommand: AsyncParsableCommand {
             try extractor.write(bytes, to: path)
           case .stream(let entry):
             try await stream(path, entry) { try await extractor.write(entry, of: cotar, to: path, progress: $0) }
+          case .failed(let damage):
+            throw damage
           }
         } catch let error as CotarError {
           printError("cotar: \(error)")

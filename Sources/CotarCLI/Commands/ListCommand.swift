@@ -74,9 +74,11 @@ struct ListCommand: AsyncParsableCommand {
         try await writeListing(table)
         return
       }
-      // A .tar.co's tar ends where its index starts: never read the index as a header.
-      let end = try await CotarIndex.tarDataEnd(of: source)
-      try await list(TarScanner(source: end.map { PrefixSource(source, length: $0) } ?? source))
+      // A .tar.co's tar ends where its index starts: never read the index as a header. A remote
+      // one is read from one suffix read on (size, footer, and all of a small tar).
+      let kept = SourceResolver.isRemote(archive) ? try await keepingSuffix(of: source, count: remote.speculativeBytes) : source
+      let end = try await CotarIndex.tarDataEnd(of: kept)
+      try await list(TarScanner(source: end.map { PrefixSource(kept, length: $0) } ?? kept))
     }
   }
 

@@ -91,6 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
         throw ValidationError("\(name) must be more than 0 and at most 86400 seconds, got \(value)")
       }
     }
+    try Self.checkURLNames(archives)
     if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
     guard !indexFile.contains("/") else { throw ValidationError("--index-file is a file name, without '/'") }
     if cors.contains(where: \.isEmpty) {
@@ -222,6 +223,28 @@ struct ServeCommand: AsyncParsableCommand {
         buildListing: list, scanForListing: false, options: options)
       if let etag = freshTar.pinnedETag { reopened = reopened.retagged(version: etag) }
       return reopened
+    }
+  }
+
+  /// Refuses, before any archive is opened (no request upstream), archives whose URL names
+  /// (``urlName(_:)``) cannot be served: two that share a name (`a.tar.co` and
+  /// `https://…/a.tar.co`), or a name the routes reserve.
+  ///
+  /// - Throws: `ValidationError` (exit 64) naming the arguments.
+  static func checkURLNames(_ archives: [String]) throws {
+    var first: [String: String] = [:]
+    for argument in archives {
+      let name = urlName(argument)
+      let shown = SourceResolver.redacted(argument)
+      guard ServedArchive.isUsableName(name) else {
+        throw ValidationError(
+          "'\(shown)' would be served under the name '\(name)', which cannot be an archive name in URLs (empty, 'file', 'list' or containing '/'); rename the file")
+      }
+      if let earlier = first[name] {
+        throw ValidationError(
+          "'\(earlier)' and '\(shown)' would both be served as /v1/\(name)/ (archive names in URLs are file names and must differ); rename or copy one of them")
+      }
+      first[name] = shown
     }
   }
 

@@ -48,6 +48,9 @@ extension CotarIndexBuilder {
       walker.feedPlain(into: &builder, names: &nameBuilder, members: &members, progress: progress)
       switch try walker.step() {
       case .member(let entry):
+        // A member whose data runs past the end of the archive: report the truncation, not
+        // what the index builder thinks of its (declared) size.
+        if let truncated = walker.pendingFailure { throw truncated }
         do {
           try builder.add(entry)
         } catch {

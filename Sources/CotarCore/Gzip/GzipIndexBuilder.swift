@@ -31,7 +31,8 @@ public enum GzipIndexBuilder {
   ///     transferred once; without room, or `nil`, the second pass reads the archive again.
   /// - Throws: `CotarError` `.invalidArgument` for a spacing out of range; `.invalidTar` or
   ///   `.truncated` naming the compressed offset for bad gzip data, naming the tar offset for
-  ///   a bad tar; what the index build throws.
+  ///   a bad tar (labelled ``CotarError/OffsetSpace/uncompressedTar``); what the index build
+  ///   throws.
   public static func build(
     archive: any RangeSource, spacing: Int = GzipIndexFormat.defaultSpacing, windows: Bool = true, options: CotarIndexBuilder.Options = .init(),
     names: NameTableBuilder.Options? = nil, spoolDirectory: String? = nil, progress: ((ScanProgress) -> Void)? = nil
@@ -60,8 +61,15 @@ public enum GzipIndexBuilder {
     var scan = TarScanner.Options()
     scan.readAheadBytes = 4 << 20
     scan.adaptiveMinimumReadAheadBytes = 64 << 10
-    let result = try await CotarIndexBuilder.build(
-      tar: tar, options: options, scanOptions: scan, progress: progress, names: names)
+    let result: IndexBuildResult
+    do {
+      result = try await CotarIndexBuilder.build(
+        tar: tar, options: options, scanOptions: scan, progress: progress, names: names)
+    } catch let error as CotarError {
+      // The scan's own offsets (a bad tar header) are in the uncompressed tar; the gzip
+      // reader's are labelled already.
+      throw error.labellingOffset(.uncompressedTar)
+    }
     let namesBytes = result.names ?? []
     header.v2Offset = header.windowsOffset + UInt64(pass.windows.count) + UInt64(namesBytes.count)
     var bytes = header.serialized()

@@ -90,7 +90,7 @@ struct GzipSeekPointScanner {
         trailingZeros = true
         if let nonZero = chunk[position...].firstIndex(where: { $0 != 0 }) {
           throw CotarError(
-            .invalidTar, "unexpected bytes after the last gzip member (compressed byte \(chunkStart + UInt64(nonZero)))",
+            .invalidTar, "unexpected bytes after the last gzip member (after zero padding)",
             offset: chunkStart + UInt64(nonZero), source: source.identity)
         }
         position = chunk.count
@@ -128,7 +128,6 @@ struct GzipSeekPointScanner {
         var located = error
         let offset = chunkStart + UInt64(position) + (error.offset ?? 0)
         located.offset = offset
-        located.message += " at compressed byte \(offset)"
         throw located.withSource(source.identity)
       }
       position += step.consumed
@@ -156,13 +155,13 @@ struct GzipSeekPointScanner {
       }
       if step.consumed == 0 && step.produced == 0 && position < chunk.count {
         throw CotarError(
-          .invalidTar, "zlib made no progress at compressed byte \(chunkStart + UInt64(position))",
+          .invalidTar, "zlib made no progress in the gzip data",
           offset: chunkStart + UInt64(position), source: source.identity)
       }
     }
     guard atMemberStart || trailingZeros else {
       throw CotarError(
-        .truncated, "the gzip data ends in the middle of a member at compressed byte \(size)", offset: size,
+        .truncated, "the gzip data ends in the middle of a member", offset: size,
         source: source.identity)
     }
     result.uncompressedSize = total

@@ -98,7 +98,6 @@ enum GzipSliceInflater {
       } catch {
         var located = error
         located.offset = base + UInt64(input) + (error.offset ?? 0)
-        located.message += " at compressed byte \(located.offset ?? 0)"
         throw located.withSource(identity)
       }
       input += step.consumed
@@ -118,7 +117,7 @@ enum GzipSliceInflater {
         memberEnded = true
       } else if step.consumed == 0 && step.produced == 0 {
         throw CotarError(
-          .truncated, "the gzip data ends in the middle of a member at compressed byte \(base + UInt64(input))",
+          .truncated, "the gzip data ends in the middle of a member",
           offset: base + UInt64(input), source: identity)
       }
     }

@@ -96,19 +96,33 @@ public struct GzipTarSource: RangeSource {
   ///
   /// - Throws: `CotarError` `.truncated` past the tar's end or when the gzip data ends early,
   ///   `.invalidTar` for corrupt gzip data or a segment whose CRC-32 differs from the index
-  ///   (both naming the compressed offset),
+  ///   (both naming the compressed offset, and ``CotarError/isDamagedData``),
   ///   `.sourceChanged` when the archive's size is not the one indexed, or what the sources throw.
+  ///   Offsets in the tar are labelled ``CotarError/OffsetSpace/uncompressedTar``, the others
+  ///   ``CotarError/OffsetSpace/source``.
   public func read(_ range: Range<UInt64>) async throws -> [UInt8] {
+    do {
+      return try await inflate(range)
+    } catch let error as CotarError {
+      // Offsets found reading the archive or its index are bytes of those files.
+      throw error.labellingOffset(.source)
+    }
+  }
+
+  /// ``read(_:)`` before its errors' offsets are labelled.
+  private func inflate(_ range: Range<UInt64>) async throws -> [UInt8] {
     if range.isEmpty { return [] }
     guard range.upperBound <= header.uncompressedSize else {
       throw CotarError(
         .truncated, "read of \(range) past the end of the uncompressed tar (\(header.uncompressedSize) bytes)",
-        offset: range.lowerBound, source: identity)
+        offset: range.lowerBound, source: identity
+      ).labellingOffset(.uncompressedTar)
     }
     let (first, next) = pointIndices(for: range)
     let (point, bytes) = compressedRange(for: range)
     guard let count = Int(exactly: range.upperBound - range.lowerBound) else {
       throw CotarError(.limitExceeded, "read of \(range) is too large", offset: range.lowerBound, source: identity)
+        .labellingOffset(.uncompressedTar)
     }
     async let windowBytes = window(of: point)
     let data = try await fetch(bytes, first: first, next: next)
@@ -120,9 +134,18 @@ public struct GzipTarSource: RangeSource {
         "the archive is \(size) bytes but its .tar.gz.index was built for \(header.compressedSize) bytes; rebuild the index",
         source: identity)
     }
-    return try GzipSliceInflater.inflate(
-      data, from: point, window: try await windowBytes, skip: range.lowerBound - point.uncompressedOffset, count: count,
-      checks: segmentChecks(first: first, next: next), identity: identity)
+    let window = try await windowBytes
+    do {
+      return try GzipSliceInflater.inflate(
+        data, from: point, window: window, skip: range.lowerBound - point.uncompressedOffset, count: count,
+        checks: segmentChecks(first: first, next: next), identity: identity)
+    } catch {
+      // The archive is the size indexed: corrupt or short gzip data here is damage in these
+      // seek-point spans only (SPEC §13.4).
+      var damaged = error
+      damaged.isDamagedData = error.code == .invalidTar || error.code == .truncated
+      throw damaged
+    }
   }
 
   /// The inflated window of `point` (empty for a member start).

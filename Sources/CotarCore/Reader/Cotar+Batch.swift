@@ -130,11 +130,15 @@ extension Cotar {
       do {
         return try await self.data.read(read.range)
       } catch {
-        let member = failedMember(read.members, at: (error as? CotarError)?.offset) { spans[$0].range }
+        // The member holding the error's offset, when that offset is one in the tar (not one
+        // in a .tar.gz's compressed bytes).
+        let failure = (error as? CotarError).flatMap { $0.offsetSpace == .source ? nil : $0.offset }
+        let member = failedMember(read.members, at: failure) { spans[$0].range }
         // A sidecar's tar that ends before an entry's bytes was cut after it was indexed.
         let mapped = member.flatMap { self.headerCheck(for: present[$0].1, path: name(present[$0].0))?.explainingCut(error) } ?? error
         throw entryReadError(
-          mapped, path: member.flatMap { name(present[$0].0) }, offset: member.map { present[$0].1.offset } ?? read.range.lowerBound)
+          mapped, path: member.flatMap { name(present[$0].0) }, offset: member.map { present[$0].1.offset } ?? read.range.lowerBound,
+          space: tarOffsetSpace(self.data))
       }
     }
     for (read, bytes) in zip(plan, fetched) {

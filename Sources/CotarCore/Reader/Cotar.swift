@@ -202,7 +202,7 @@ public struct Cotar: Sendable {
   /// ``read(_:)->[UInt8]`` naming `path` in errors.
   func read(_ entry: CotarEntry, path: String?) async throws -> [UInt8] {
     if entry.size == 0 { return [] }
-    return try await readingEntry(path, offset: entry.offset) {
+    return try await readingEntry(path, offset: entry.offset, space: tarOffsetSpace(data)) {
       try await EntryHeaderCheck.read(entry.range, from: data, checking: headerCheck(for: entry, path: path))
     }
   }
@@ -287,7 +287,7 @@ public struct Cotar: Sendable {
   /// ``read(_:into:)-(CotarEntry,_)`` naming `path` in errors.
   func read(_ entry: CotarEntry, path: String?, into buffer: UnsafeMutableRawBufferPointer) async throws {
     if entry.size == 0 { return }
-    try await readingEntry(path, offset: entry.offset) {
+    try await readingEntry(path, offset: entry.offset, space: tarOffsetSpace(data)) {
       guard let check = headerCheck(for: entry, path: path) else { return try await data.read(entry.range, into: buffer) }
       try data.checkCapacity(of: buffer, for: entry.range)
       if let synchronousData { return try check.readSync(entry.range, from: synchronousData, into: buffer) }

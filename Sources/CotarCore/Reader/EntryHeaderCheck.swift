@@ -275,13 +275,15 @@ public struct EntryHeaderCheck: Sendable, Hashable {
 
   /// `error` explained as a stale index when it says the tar ends before the bytes the index
   /// describes: a `.truncated` error of the tar's source that has no underlying cause (a file
-  /// or object shorter than the read, not a connection that closed early). The index was
+  /// or object shorter than the read, not a connection that closed early, nor damaged gzip
+  /// data, ``CotarError/isDamagedData``). The index was
   /// built from a longer tar, so the tar was cut or replaced after it was indexed: the error
   /// stays `.truncated`, at the entry's header offset, its message keeping the source's own
   /// words (where the file really ends) inside the stale-index wording and remedy
   /// (`cotar index X --force`). Any other error is returned unchanged.
   public func explainingCut(_ error: any Error) -> any Error {
-    guard let cut = error as? CotarError, cut.code == .truncated, cut.cause == nil, cut.source == nil || cut.source == source
+    guard let cut = error as? CotarError, cut.code == .truncated, !cut.isDamagedData, cut.cause == nil,
+      cut.source == nil || cut.source == source
     else { return error }
     return stale(cut.message, code: .truncated)
   }

@@ -113,9 +113,9 @@ public struct RangeChunks: AsyncSequence, Sendable {
         let path = entryPath
         if let check = headerCheck {
           headerCheck = nil
-          pending.append(Task { try await readingEntry(path, offset: piece.lowerBound) { try await check.read(piece, from: source) } })
+          pending.append(Task { try await readingEntry(path, offset: piece.lowerBound, space: tarOffsetSpace(source)) { try await check.read(piece, from: source) } })
         } else {
-          pending.append(Task { try await readingEntry(path, offset: piece.lowerBound) { try await source.read(piece) } })
+          pending.append(Task { try await readingEntry(path, offset: piece.lowerBound, space: tarOffsetSpace(source)) { try await source.read(piece) } })
         }
       }
     }

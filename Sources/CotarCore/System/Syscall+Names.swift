@@ -191,6 +191,16 @@ extension stat {
     #endif
   }
 
+  /// The status-change time (`ctime`) as seconds and nanoseconds since 1970 (`st_ctim` on
+  /// Linux, `st_ctimespec` on Darwin).
+  package var changeTime: (seconds: Int64, nanoseconds: Int64) {
+    #if canImport(Darwin)
+      (Int64(st_ctimespec.tv_sec), Int64(st_ctimespec.tv_nsec))
+    #else
+      (Int64(st_ctim.tv_sec), Int64(st_ctim.tv_nsec))
+    #endif
+  }
+
   /// The status-change time (`ctime`) in seconds since 1970: set by the kernel on every
   /// change, never by `utimensat`, so it tells how long ago a file was last touched.
   package var changeTimeSeconds: Int64 {

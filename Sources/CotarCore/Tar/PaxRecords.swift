@@ -22,31 +22,63 @@ struct PaxRecords {
 
   /// Parses PAX records `"<length> <key>=<value>\n"` from `data`.
   ///
-  /// - Throws: `CotarError` `.invalidTar` naming the record's offset when a length is not a
-  ///   decimal number, does not match the record, or a record lacks `=` or the final newline.
+  /// - Throws: `CotarError` `.invalidTar` naming the record's offset and what is wrong with
+  ///   it: no decimal length, no space after it, a length that runs past the end of the
+  ///   extended header or is too short for the record, no final newline, or no `=`.
   init(parsing data: [UInt8], dataOffset: UInt64) throws(CotarError) {
     var position = 0
     while position < data.count {
       if data[position] == 0 { break }  // NUL padding after the last record
       let recordStart = position
       var length = 0
+      var pastEnd = false
       while position < data.count, data[position] >= 0x30, data[position] <= 0x39 {
-        length = length * 10 + Int(data[position] - 0x30)
-        guard length <= data.count else { break }
+        // Kept below the header's size (no overflow); longer lengths are only reported.
+        if !pastEnd {
+          length = length * 10 + Int(data[position] - 0x30)
+          pastEnd = length > data.count - recordStart
+        }
         position += 1
       }
-      let malformed = CotarError(
-        .invalidTar, "malformed PAX extended header record", offset: dataOffset + UInt64(recordStart))
-      guard position > recordStart, position < data.count, data[position] == 0x20 else { throw malformed }
+      let left = data.count - recordStart
+      func malformed(_ why: String) -> CotarError {
+        CotarError(.invalidTar, "malformed PAX extended header record: \(why)", offset: dataOffset + UInt64(recordStart))
+      }
+      guard position > recordStart else {
+        throw malformed("it does not start with a decimal length ('\(Self.shown(data[recordStart...]))')")
+      }
+      let lengthText = String(decoding: data[recordStart..<min(position, recordStart + 40)], as: UTF8.self)
+      guard position < data.count, data[position] == 0x20 else {
+        throw malformed("the length \(lengthText) is not followed by a space")
+      }
+      guard !pastEnd else {
+        throw malformed(
+          "record length \(lengthText) runs past the end of the extended header of \(data.count) bytes"
+            + (recordStart > 0 ? " (\(left) bytes from the record's start)" : ""))
+      }
       let recordEnd = recordStart + length
-      guard length > 0, recordEnd <= data.count, data[recordEnd - 1] == 0x0A else { throw malformed }
+      guard recordEnd >= position + 2 else {
+        throw malformed("record length \(lengthText) is shorter than the record's own length field")
+      }
+      guard data[recordEnd - 1] == 0x0A else {
+        throw malformed("the record of length \(lengthText) does not end with a newline ('\(Self.shown(data[recordStart..<recordEnd]))')")
+      }
       let body = data[(position + 1)..<(recordEnd - 1)]
-      guard let equals = body.firstIndex(of: 0x3D) else { throw malformed }
+      guard let equals = body.firstIndex(of: 0x3D) else {
+        throw malformed("the record has no '=' between key and value ('\(Self.shown(body))')")
+      }
       let key = String(decoding: body[body.startIndex..<equals], as: UTF8.self)
       let value = Array(body[(equals + 1)...])
       try apply(key: key, value: value, offset: dataOffset + UInt64(recordStart))
       position = recordEnd
     }
+  }
+
+  /// At most 40 bytes of a record for an error message, control characters escaped.
+  private static func shown(_ bytes: ArraySlice<UInt8>) -> String {
+    let text = String(decoding: bytes.prefix(40), as: UTF8.self)
+    let escaped = text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? $0.escaped(asASCII: true) : String($0) }.joined()
+    return bytes.count > 40 ? escaped + "…" : escaped
   }
 
   init() {}

@@ -177,7 +177,7 @@ struct TarWalker {
   /// Extended-header data read outside the buffer, with its offset.
   private var fetchedData: (offset: UInt64, bytes: [UInt8])?
   /// A truncation found after a member's header was read; thrown by the next step.
-  private var pendingFailure: CotarError?
+  private(set) var pendingFailure: CotarError?
   /// Progress through the extension blocks of an old GNU sparse header: the header's offset
   /// and the next extension block to look at (kept between steps, as reads may intervene).
   private var sparseExtension: (header: UInt64, next: UInt64)?
@@ -293,10 +293,10 @@ struct TarWalker {
         case UInt8(ascii: "L"): longName = Self.trimNul(data)
         case UInt8(ascii: "K"): longLink = Self.trimNul(data)
         case UInt8(ascii: "x"):
-          let records = try parsePax(data, dataOffset: dataOffset)
+          let records = try parsePax(data, dataOffset: dataOffset, header: header)
           entryPax = (entryPax ?? PaxRecords()).merged(with: records)
         default:
-          globalPax = globalPax.merged(with: try parsePax(data, dataOffset: dataOffset))
+          globalPax = globalPax.merged(with: try parsePax(data, dataOffset: dataOffset, header: header))
         }
         offset = try nextHeader(after: dataOffset, size: header.size, path: nil)
         continue
@@ -329,7 +329,7 @@ struct TarWalker {
           offset: invalid.offset, path: String(decoding: path, as: UTF8.self), source: source.identity)
       }
       do {
-        offset = try nextHeader(after: dataOffset, size: size, path: path)
+        offset = try nextHeader(after: dataOffset, size: size, path: path, header: memberStart ?? headerOffset)
       } catch let error as CotarError where error.code == .truncated {
         // The header was read but the data is cut: yield the member (a listing shows it, as
         // GNU tar does), then fail on the next step.
@@ -520,21 +520,26 @@ struct TarWalker {
     return Array(bytes[..<end])
   }
 
-  private func parsePax(_ data: [UInt8], dataOffset: UInt64) throws -> PaxRecords {
+  /// The records of the PAX header `header` whose data is `data`; an error names the
+  /// extended header by its own name (the member it describes is not known yet).
+  private func parsePax(_ data: [UInt8], dataOffset: UInt64, header: TarHeader) throws -> PaxRecords {
     do {
       return try PaxRecords(parsing: data, dataOffset: dataOffset)
     } catch {
+      var error = error
+      if error.path == nil, !header.name.isEmpty { error.path = String(decoding: header.name, as: UTF8.self) }
       throw error.withSource(source.identity)
     }
   }
 
   /// The offset of the header after data of `size` bytes at `dataOffset`, checking bounds.
-  private func nextHeader(after dataOffset: UInt64, size: UInt64, path: [UInt8]?) throws -> UInt64 {
+  private func nextHeader(after dataOffset: UInt64, size: UInt64, path: [UInt8]?, header: UInt64? = nil) throws -> UInt64 {
     let (end, overflow) = dataOffset.addingReportingOverflow(size)
     guard !overflow, end <= totalSize else {
+      let headed = header.map { " (header at \($0))" } ?? ""
       throw CotarError(
         .truncated,
-        "archive is truncated: member data of \(size) bytes at \(dataOffset) runs past the end of the file (\(totalSize) bytes)",
+        "archive is truncated: member data of \(size) bytes at \(dataOffset)\(headed) runs past the end of the file (\(totalSize) bytes)",
         offset: dataOffset, path: path.map { String(decoding: $0, as: UTF8.self) }, source: source.identity)
     }
     let padded = (end + 511) & ~511

@@ -74,6 +74,12 @@ public struct ServedArchive: Sendable {
       version: version, lastModified: lastModified, buildListing: buildListing, options: options)
   }
 
+  /// Whether `name` can name an archive in URLs (`/v1/<name>/…`, `/archive/<name>`): not
+  /// empty, not `file` or `list` (the routes of the first archive), and without `/`.
+  public static func isUsableName(_ name: String) -> Bool {
+    !name.isEmpty && name != "file" && name != "list" && !name.contains("/")
+  }
+
   /// Opens an archive for serving from sources resolved by ``ArchiveLocation``; a guessed
   /// sidecar that does not exist is dropped.
   ///
@@ -88,7 +94,7 @@ public struct ServedArchive: Sendable {
     lastModified: HTTPDate? = nil, buildListing: Bool = true, scanForListing: Bool = true, options: Cotar.OpenOptions = .init()
   ) async throws -> ServedArchive {
     let tar = sources.tar
-    guard !name.isEmpty, name != "file", name != "list", !name.contains("/") else {
+    guard isUsableName(name) else {
       throw CotarError(
         .invalidArgument, "'\(name)' cannot be an archive name in URLs (empty, 'file', 'list' or containing '/'); rename the file",
         source: tar.identity)

@@ -61,34 +61,3 @@ package enum HTMLText {
     return "\(tenths) \(units[unit])"
   }
 }
-
-/// Which representation a client's `Accept` header prefers.
-package enum AcceptPreference {
-  /// Whether `Accept` asks for HTML before JSON: `text/html` is listed explicitly with a
-  /// quality above JSON's (explicit or by wildcard), or equal to a wildcard's. Browsers do;
-  /// curl (`*/*`), fetch and most tools do not, so they keep getting JSON.
-  package static func prefersHTML(_ header: String?) -> Bool {
-    guard let header else { return false }
-    var html: Double?
-    var json: Double?
-    var wildcard: Double?
-    for item in header.split(separator: ",") {
-      let parts = item.split(separator: ";")
-      guard let type = parts.first?.trimmingASCIISpaces().lowercased() else { continue }
-      var quality = 1.0
-      for parameter in parts.dropFirst() {
-        let pair = parameter.trimmingASCIISpaces().lowercased()
-        if pair.hasPrefix("q=") { quality = Double(pair.dropFirst(2)) ?? 0 }
-      }
-      switch type {
-      case "text/html": html = quality
-      case "application/json": json = quality
-      case "*/*", "application/*": wildcard = max(wildcard ?? 0, quality)
-      default: continue
-      }
-    }
-    guard let html, html > 0 else { return false }
-    if let json { return html > json }
-    return html >= (wildcard ?? 0)
-  }
-}

@@ -168,15 +168,28 @@ public struct CotarResponder: HTTPResponder {
     switch (route, served) {
     case (.health, _): return try await health(head: isHead)
     case (.file(let position, let path), let served?):
-      if configuration.browse, Self.queryItems(request)["view"] != nil {
-        return try await previewPage(path, archive: position, request: request)
+      // `?view` (or `view=true`, `yes`, …) asks for the preview page; `view=false` for the bytes.
+      if configuration.browse, let value = Self.queryItems(request)["view"] {
+        switch QueryFlag.parse("view", value) {
+        case .success(true): return try await previewPage(path, archive: position, request: request)
+        case .success(false): break
+        case .failure(let refusal):
+          return Reply(Self.html(.badRequest, BrowsePage.message("Bad request", refusal.message + "."), head: isHead))
+        }
       }
       return try await entry(path, in: served, request: request)
     case (.list(let position, let directory), let served?):
-      if configuration.browse, AcceptPreference.prefersHTML(request.headers[.accept]) {
-        return try await directoryPage(directory, archive: position, request: request)
+      let offered = configuration.browse ? Self.listingTypes : [Self.listingTypes[0]]
+      switch ContentNegotiation.preferredMediaType(request.headers[.accept], offered: offered) {
+      case "text/html": return try await directoryPage(directory, archive: position, request: request)
+      case "application/json": return list(directory, archive: served, isFirst: position == 0, request: request)
+      default:
+        // A listing that does not exist is a 404 whatever the client accepts.
+        guard configuration.listingEnabled, served.listing != nil else {
+          return Reply(Self.error(.notFound, Self.noListingReason(enabled: configuration.listingEnabled), head: isHead))
+        }
+        return Reply(Self.notAcceptable(offered: offered, accept: request.headers[.accept] ?? "", head: isHead))
       }
-      return list(directory, archive: served, isFirst: position == 0, request: request)
     case (.rawArchive, let served?):
       return try await rawBytes(served.tar, size: served.tarSize, of: served, request: request)
     case (.rawIndex, let served?):
@@ -188,6 +201,22 @@ public struct CotarResponder: HTTPResponder {
     default:
       return Reply(Self.error(.notFound, "no such archive", head: isHead))
     }
+  }
+
+  /// The representations of a listing, in the order preferred on a tie: JSON, then the HTML
+  /// page (only with browsing on).
+  static let listingTypes = ["application/json", "text/html"]
+
+  /// `406 Not Acceptable` for a listing whose `Accept` header allows none of `offered`,
+  /// naming them; the body is JSON (an error may be sent in a type the client did not ask for).
+  static func notAcceptable(offered: [String], accept: String, head: Bool) -> Response {
+    let shown = accept.count > 200 ? String(accept.prefix(200)) + "…" : accept
+    let types = offered.joined(separator: " or ")
+    let refusal = offered.count == 1 ? "does not accept it" : "accepts neither"
+    var response = error(
+      .notAcceptable, "this listing is available only as \(types); the Accept header '\(shown)' \(refusal)", head: head)
+    response.headers[.vary] = "Accept"
+    return response
   }
 
   /// `{"status":"ok",…}` when every archive answers; 503 and `"failing"` with the errors when
@@ -235,7 +264,8 @@ public struct CotarResponder: HTTPResponder {
     }
   }
 
-  /// A JSON listing. Query: `recursive=true` lists every file below the directory;
+  /// A JSON listing. Query: `recursive=true` (or `1`, `yes`, `on`; ``QueryFlag``) lists every
+  /// file below the directory, and a value that is not a boolean is a `400`;
   /// `limit=N` (with `cursor=<last path>` for the following pages) pages it. Strong ETag
   /// with `304`; gzip when accepted.
   private func list(_ directory: [UInt8], archive served: ServedArchive, isFirst: Bool, request: Request) -> Reply {
@@ -244,7 +274,13 @@ public struct CotarResponder: HTTPResponder {
       return Reply(Self.error(.notFound, Self.noListingReason(enabled: configuration.listingEnabled), head: head))
     }
     let query = Self.queryItems(request)
-    let recursive = query["recursive"].map { $0 == Array("true".utf8) || $0 == Array("1".utf8) } ?? false
+    var recursive = false
+    if let value = query["recursive"] {
+      switch QueryFlag.parse("recursive", value) {
+      case .success(let flag): recursive = flag
+      case .failure(let refusal): return Reply(Self.error(.badRequest, refusal.message, head: head))
+      }
+    }
     let cursor = query["cursor"]
     var limit: Int?
     if let text = query["limit"] {
@@ -259,7 +295,8 @@ public struct CotarResponder: HTTPResponder {
     let gzip = ContentNegotiation.acceptsGzip(request.headers[.acceptEncoding])
     var headers: HTTPFields = [.contentType: "application/json"]
     if let cacheControl = configuration.cacheControl { headers[.cacheControl] = cacheControl }
-    headers[.vary] = configuration.browse ? "Accept, Accept-Encoding" : "Accept-Encoding"
+    // Accept chooses between this, the HTML page and 406; Accept-Encoding the coding.
+    headers[.vary] = "Accept, Accept-Encoding"
     // The listing is a function of the archive version, the directory, the query and the
     // base URL; the gzip form is a different representation, so it has its own tag.
     var key = children.prefix + [0] + (cursor ?? []) + [0]

@@ -63,11 +63,13 @@ extension SafeExtractor {
     let text = String(decoding: path, as: UTF8.self)
     if Self.isRoot(path) {  // `./`, as `tar -C dir .` stores it: the output directory itself
       if let attributes { pendingDirectories.append(([], text, attributes)) }
+      directoriesMade.insert([])
       return
     }
     let parts = try Self.components(of: path)
     _ = try directoryDescriptor(parts, entry: text)
     if let attributes { pendingDirectories.append((parts, text, attributes)) }
+    directoriesMade.insert(Array(parts.joined(separator: [0x2F])))
   }
 
   /// Whether `path` names the archive root (`.`, `./`, `./.`): relative, only `.` components.

@@ -36,6 +36,10 @@ public final class SafeExtractor {
   var directories: [[UInt8]: Int32] = [:]
   /// Files written so far.
   public internal(set) var filesWritten = 0
+  /// Directories (relative paths, `""` for the output directory itself) this extractor
+  /// created, implied by a path or as members, or was given as members
+  /// (``makeDirectory(_:attributes:)``): what an extract summary counts.
+  public internal(set) var directoriesMade: Set<[UInt8]> = []
   /// Directories whose mode and time are set by ``finish()`` (after their contents are in).
   var pendingDirectories: [(parts: [[UInt8]], text: String, attributes: Attributes)] = []
   /// Per open directory, temporary names found there on its first use, by the entry name
@@ -256,7 +260,10 @@ public final class SafeExtractor {
       }
       directories[walked] = fd
       // A directory this run made holds no killed run's leftovers: no need to list it.
-      if created { leftovers[fd] = [:] }
+      if created {
+        leftovers[fd] = [:]
+        directoriesMade.insert(walked)
+      }
       current = fd
     }
     return current

@@ -97,7 +97,8 @@ public enum CotarPacker {
     public var manifest: ShardManifest
     /// Path of the manifest file.
     public var manifestPath: String
-    /// Files too large for a shard of their own size limit.
+    /// One per input whose shard, holding it alone, came out larger than the shard size
+    /// (all the shard's files counted).
     public var warnings: [String]
     /// The smallest and largest packing (percent) the shards' indexes were built with.
     public var packingRange: ClosedRange<Double>? = nil
@@ -142,9 +143,11 @@ public enum CotarPacker {
 
   /// Splits sorted inputs into shards whose size bound stays within the limit.
   ///
-  /// - Returns: runs of inputs, and warnings for inputs that exceed the limit alone.
+  /// - Returns: runs of inputs, and the numbers of the runs holding a single input whose
+  ///   size bound alone exceeds the limit (a bound, not the size: ``pack(_:options:contentDigest:fileDigest:digest:progress:)``
+  ///   warns only about those whose written shard really exceeds it).
   /// - Throws: `CotarError` `.invalidArgument` as ``TarMember/encodedSize()``.
-  public static func plan(_ inputs: [TarInput], options: Options) throws -> (shards: [[TarInput]], warnings: [String]) {
+  public static func plan(_ inputs: [TarInput], options: Options) throws -> (shards: [[TarInput]], alone: Set<Int>) {
     var longestInGroup: [GroupKey: [UInt8]] = [:]
     var groupCount: [GroupKey: Int] = [:]
     for input in inputs {
@@ -154,7 +157,7 @@ public enum CotarPacker {
       if input.archivePath.count > (longestInGroup[key]?.count ?? -1) { longestInGroup[key] = input.archivePath }
     }
     var shards: [[TarInput]] = []
-    var warnings: [String] = []
+    var alone: Set<Int> = []
     var current: [TarInput] = []
     var bound = SizeBound()
     for input in inputs {
@@ -167,19 +170,21 @@ public enum CotarPacker {
         cost = max(cost, try link.encodedSize())
       }
       let indexed = if case .file = input.kind { 1 } else { 0 }
+      // A file becomes a hard link (with a link target in the name table) only when another
+      // file has its size and execute bit.
       let link: Int =
         switch input.kind {
         case .symbolicLink(let target): target.count
         case .file(let size, let executable):
-          size > 0 ? (longestInGroup[GroupKey(size: size, executable: executable)]?.count ?? 0) + 1 : 0
+          (groupCount[GroupKey(size: size, executable: executable)] ?? 0) > 1
+            ? (longestInGroup[GroupKey(size: size, executable: executable)]?.count ?? 0) + 1 : 0
         case .directory: 0
         }
-      var alone = SizeBound(members: cost, indexed: indexed)
-      alone.add(path: input.archivePath, link: link)
-      if alone.total(options: options) > options.shardSize {
-        warnings.append(
-          "'\(input.path)' needs \(alone.total(options: options)) bytes as a shard, more than the shard size \(options.shardSize); it gets a shard of its own")
+      var single = SizeBound(members: cost, indexed: indexed)
+      single.add(path: input.archivePath, link: link)
+      if single.total(options: options) > options.shardSize {
         if !current.isEmpty { shards.append(current) }
+        alone.insert(shards.count)
         shards.append([input])
         current = []
         bound = SizeBound()
@@ -192,13 +197,13 @@ public enum CotarPacker {
       if !current.isEmpty && next.total(options: options) > options.shardSize {
         shards.append(current)
         current = []
-        next = alone
+        next = single
       }
       current.append(input)
       bound = next
     }
     if !current.isEmpty { shards.append(current) }
-    return (shards, warnings)
+    return (shards, alone)
   }
 
   /// Packs `inputs` (sorted, as from ``TarInputCollector``) into shards and a manifest.
@@ -231,7 +236,8 @@ public enum CotarPacker {
           .invalidArgument, "the gzip member size must be from 64 KiB to 1 GiB and the level from 1 to 9 (got \(gzip.memberSize), \(gzip.level))")
       }
     }
-    let (runs, warnings) = try plan(inputs, options: options)
+    let (runs, alone) = try plan(inputs, options: options)
+    var warnings: [String] = []
     let directory = options.prefix.lastIndex(of: "/").map { String(options.prefix[...$0]) } ?? ""
     let stem = options.prefix.lastIndex(of: "/").map { String(options.prefix[options.prefix.index(after: $0)...]) } ?? options.prefix
     guard !stem.isEmpty else { throw CotarError(.invalidArgument, "the output prefix needs a file name part, such as out/shards") }
@@ -301,6 +307,18 @@ public enum CotarPacker {
         throw CotarError(
           .limitExceeded, "internal error: shard \(draft) came out at \(total) bytes, over the limit of \(options.shardSize)",
           source: directory + draft)
+      }
+      if alone.contains(number), let input = run.first {
+        // Its size bound exceeded the limit; warn only when the files written really do.
+        let files = options.files(ofShard: draft)
+        var written: UInt64 = 0
+        for file in files { written += try await FileSource(path: staging + "/" + file).size() }
+        if written > options.shardSize {
+          let kinds = files.map { options.shardExtension + $0.dropFirst(draft.count) }
+          let listed = kinds.count == 1 ? kinds[0] : kinds.dropLast().joined(separator: ", ") + " and " + (kinds.last ?? "")
+          warnings.append(
+            "'\(input.path)' alone makes a shard of \(written) bytes (\(listed)), more than the shard size \(options.shardSize); it has a shard of its own")
+        }
       }
       let digests = try options.files(ofShard: draft).map { try fileDigest(staging + "/" + $0) }
       let name = shardName(stem: stem, number: number, digests: digests, digest: digest, extension: options.shardExtension)

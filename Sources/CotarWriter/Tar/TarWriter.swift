@@ -61,7 +61,8 @@ public final class TarWriter {
   ///   - data: the data source; must supply exactly `member.size` bytes.
   /// - Throws: `CotarError` `.invalidArgument` from header encoding or when `data` does not
   ///   match `member.size`, `.io` when a file cannot be read, changed size since it was
-  ///   listed, shrank or grew while it was copied, or the output cannot be written.
+  ///   listed, shrank, grew or was otherwise modified (its mtime or ctime changed) while it
+  ///   was copied, or the output cannot be written.
   @discardableResult
   public func write(_ member: TarMember, data: TarMemberData) throws -> TarEntry {
     let headers = try TarHeaderEncoder.encode(member)
@@ -141,6 +142,28 @@ public final class TarWriter {
       remaining -= UInt64(count)
     }
     try refuseGrowth(fd, size: size, member: member, display: display)
+    try refuseChange(fd, opened: info, member: member, display: display)
+  }
+
+  /// Throws when the file opened as `fd` was modified while it was copied: its modification
+  /// time or status-change time (to the nanosecond) or its size differ from what `fstat` gave
+  /// at open, as GNU tar reports "file changed as we read it". A file rewritten in place at
+  /// the same size would otherwise give a member mixing old and new bytes (SPEC §9.1).
+  private func refuseChange(_ fd: Int32, opened: stat, member: TarMember, display: String) throws {
+    let now: stat
+    do {
+      now = try Syscall.status(of: fd)
+    } catch {
+      throw error.cotarError("cannot stat", path: member.path, source: display)
+    }
+    var changed: [String] = []
+    if now.modificationTime != opened.modificationTime { changed.append("modification time") }
+    if now.changeTime != opened.changeTime { changed.append("status-change time") }
+    if now.st_size != opened.st_size { changed.append("size") }
+    guard !changed.isEmpty else { return }
+    throw CotarError(
+      .io, "file changed while being archived (its \(changed.joined(separator: " and ")) changed during the copy); archive it again",
+      path: member.path, source: display)
   }
 
   /// Throws when the file opened as `fd` has bytes past `size` after its first `size` bytes
