@@ -11,7 +11,7 @@ struct ExtractCommand: AsyncParsableCommand {
       Members are chosen from the name table (a few range requests), or from a scan of the tar \
       when the archive has none (a note on stderr says so). A local tar with no index at all is \
       scanned once and indexed in memory. Without PREFIX or --glob the whole \
-      archive is extracted. Files are read as `get` reads them: concurrently, neighbours \
+      archive is extracted. Files are read in archive order, as `get` reads them: concurrently, neighbours \
       coalesced into one read, large files streamed in bounded memory. Directories get their \
       modes (permission bits and the sticky bit, so a 1777 tmp/ stays 1777) and times once \
       filled; files get their permission bits (0o777) and times. Set-user-ID and set-group-ID \
@@ -171,12 +171,15 @@ struct ExtractCommand: AsyncParsableCommand {
         }
       }
     }
-    try await write(plan.files, progress: true)
+    // In archive order, not path order: each batch then reads one stretch of the archive, and
+    // a .tar.gz's seek-point span shared by two batches (or by a batch and a streamed file)
+    // is fetched once (GzipTarSource keeps the span a read ends in).
+    try await write(plan.files.sorted { $0.dataOffset < $1.dataOffset }, progress: true)
     // A hard link whose target failed to be written becomes a copy of the data, as one whose
     // target is not extracted at all.
     let copies = plan.hardLinks.filter { !written.contains($0.target) }.map(\.member)
     total += copies.reduce(UInt64(0)) { $0 + $1.size }
-    try await write(copies, progress: false)
+    try await write(copies.sorted { $0.dataOffset < $1.dataOffset }, progress: false)
     var links = 0
     for (member, target) in plan.hardLinks where written.contains(target) {
       try await attempt {

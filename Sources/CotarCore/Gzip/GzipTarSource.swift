@@ -9,6 +9,11 @@
 /// ends before the gzip member's own CRC. Bytes
 /// transferred are bounded by the seek-point spacing plus the range. Works over any
 /// ``RangeSource``: a file, HTTP, S3.
+///
+/// The compressed bytes of the span a read begins in and of the span it ends in are kept for
+/// the next reads (at most 8 spans and 8 MiB: ``GzipSpanCache``), and a read of a span that
+/// another read is fetching waits for those bytes: consecutive reads that meet in one span
+/// (the parts of a streamed entry, the batches of an extraction) fetch it once.
 public struct GzipTarSource: RangeSource {
   /// The compressed archive.
   public let compressed: any RangeSource
@@ -18,6 +23,8 @@ public struct GzipTarSource: RangeSource {
   public let header: GzipIndexHeader
   /// The seek points, in increasing order.
   public let points: [GzipSeekPoint]
+  /// The spans recent reads began and ended in (shared by copies of this value).
+  let spanCache = GzipSpanCache()
 
   /// Wraps an archive and its parsed seek points; performs no I/O.
   public init(compressed: any RangeSource, indexSource: any RangeSource, header: GzipIndexHeader, points: [GzipSeekPoint]) {
@@ -118,7 +125,7 @@ public struct GzipTarSource: RangeSource {
         .labellingOffset(.uncompressedTar)
     }
     async let windowBytes = window(of: point)
-    let data = try await compressed.read(bytes)
+    let data = try await fetch(bytes, first: first, next: next)
     // Free for HTTP and S3 (the size came with the answer): a replaced archive is caught here.
     let size = try await compressed.size()
     guard size == header.compressedSize else {
@@ -155,5 +162,75 @@ public struct GzipTarSource: RangeSource {
         source: indexSource.identity)
     }
     return window
+  }
+
+  /// The compressed bytes of span `point` (to the next point's last bit, or the end).
+  func spanBytes(_ point: Int) -> Range<UInt64> {
+    let end = point + 1 < points.count ? min(header.compressedSize, (points[point + 1].compressedBitOffset + 7) / 8) : header.compressedSize
+    return points[point].compressedByteOffset..<max(points[point].compressedByteOffset, end)
+  }
+
+  /// The compressed `bytes` of the spans `first..<next`: the first and the last span come
+  /// from ``spanCache`` when a recent or running read holds them, only the rest is fetched,
+  /// and the first and last span fetched here are registered there (before the fetch, so
+  /// a concurrent read waits for them rather than fetching them too).
+  ///
+  /// - Throws: what the archive source throws.
+  func fetch(_ bytes: Range<UInt64>, first: Int, next: Int) async throws -> [UInt8] {
+    let last = max(first, next - 1)
+    var claims: [(point: Int, slot: GzipSpanCache.Slot, isNew: Bool)] = []
+    for point in first == last ? [first] : [first, last] {
+      if let claim = spanCache.slot(point: point, range: spanBytes(point)) { claims.append((point, claim.slot, claim.isNew)) }
+    }
+    // Fetched here: all but the spans another read holds, and all of those registered here.
+    var low = bytes.lowerBound
+    var high = bytes.upperBound
+    for claim in claims where !claim.isNew {
+      if claim.point == first { low = max(low, claim.slot.range.upperBound) }
+      if claim.point == last && last != first { high = min(high, claim.slot.range.lowerBound) }
+    }
+    for claim in claims where claim.isNew {
+      low = min(low, claim.slot.range.lowerBound)
+      high = max(high, claim.slot.range.upperBound)
+    }
+    let fetchedRange = low..<max(low, high)
+    let fetched: [UInt8]
+    do {
+      // Nothing to fetch when kept spans hold it all.
+      fetched = fetchedRange.isEmpty ? [] : try await compressed.read(fetchedRange)
+      guard fetched.count == fetchedRange.count else {
+        throw CotarError(
+          .truncated, "the archive returned \(fetched.count) bytes for \(fetchedRange)", offset: fetchedRange.lowerBound,
+          source: identity)
+      }
+    } catch {
+      for claim in claims where claim.isNew {
+        spanCache.remove(claim.slot, point: claim.point)
+        claim.slot.finish(nil)
+      }
+      throw error
+    }
+    for claim in claims where claim.isNew {
+      let start = Int(claim.slot.range.lowerBound - low)
+      claim.slot.finish(Array(fetched[start..<(start + claim.slot.range.count)]))
+    }
+    if fetchedRange == bytes { return fetched }
+    var data = [UInt8](repeating: 0, count: bytes.count)
+    func place(_ piece: [UInt8], at offset: UInt64) {
+      let start = Int(offset - bytes.lowerBound)
+      data.replaceSubrange(start..<(start + piece.count), with: piece)
+    }
+    place(fetched, at: low)
+    for claim in claims where !claim.isNew {
+      // The read that was fetching it failed: fetched here after all.
+      let span: [UInt8]
+      if let held = await claim.slot.bytes(), held.count == claim.slot.range.count {
+        span = held
+      } else {
+        span = try await compressed.read(claim.slot.range)
+      }
+      place(span, at: claim.slot.range.lowerBound)
+    }
+    return data
   }
 }

@@ -1,0 +1,61 @@
+import CotarCore
+import CotarTestSupport
+import Foundation
+import Testing
+
+/// `cotar extract URL.tar.gz`: the whole archive transferred about once.
+@Suite("cotar extract of a remote .tar.gz", .timeLimit(.minutes(5)))
+struct GzipExtractTransferTests {
+  @Test("extract of a whole .tar.gz over HTTP fetches at most 1.05× the archive and never the same range twice (several batches, streamed large files)")
+  func wholeArchiveOnce() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var random = SplitMix64(seed: 303)
+    var files: [(path: String, bytes: [UInt8])] = []
+    // More than one extract batch (1,024 entries) of small files, in an archive order that is
+    // not path order, and two files large enough to be streamed in parts (over 8 MiB).
+    for number in 0..<1_300 {
+      let size = Int(random.next() % 3_000)
+      let bytes: [UInt8] = (0..<size).map { _ in UInt8(ascii: "a") + UInt8(random.next() % 20) }
+      files.append(("t/d\(number % 7)/f\(number).txt", bytes))
+      if number == 400 || number == 900 {
+        var big = [UInt8](repeating: 0, count: (9 << 20) + Int(random.next() % 100_000))
+        for start in stride(from: 0, to: big.count, by: 8) {
+          withUnsafeBytes(of: random.next()) { word in
+            for (offset, byte) in word.enumerated() where start + offset < big.count { big[start + offset] = byte }
+          }
+        }
+        files.append(("t/big\(number).bin", big))
+      }
+    }
+    for file in files {
+      let url = directory.appendingPathComponent(file.path)
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try Data(file.bytes).write(to: url)
+    }
+    try Data(files.map(\.path).joined(separator: "\n").utf8).write(to: directory.appendingPathComponent("list.txt"))
+    let made = try await CLI.shell("tar cf - -T list.txt | gzip > big.tar.gz", in: directory)
+    #expect(made.status == 0, "\(made.stderr)")
+    let indexed = try await CLI.run(["index", "big.tar.gz", "--seek-spacing", "256KiB"], in: directory)
+    #expect(indexed.status == 0, "\(indexed.stderr)")
+    let archive = try [UInt8](Data(contentsOf: directory.appendingPathComponent("big.tar.gz")))
+    try await withRangeServer { server in
+      server.put("big.tar.gz", archive)
+      server.put("big.tar.gz.index", try [UInt8](Data(contentsOf: directory.appendingPathComponent("big.tar.gz.index"))))
+      let out = directory.appendingPathComponent("out").path
+      let result = try await CLI.run(["extract", server.url("big.tar.gz"), "-o", out, "--stats"])
+      #expect(result.status == 0, "\(result.stderr)")
+      for file in files {
+        #expect(FileManager.default.contents(atPath: out + "/" + file.path).map(Array.init) == file.bytes, "\(file.path)")
+      }
+      let ranges = server.log.filter { $0.path == "/big.tar.gz" }.compactMap(\.range)
+      #expect(Set(ranges).count == ranges.count, "the same range twice: \(ranges)")
+      let fetched = ranges.reduce(0) { total, range in
+        let bounds = range.dropFirst("bytes=".count).split(separator: "-").compactMap { Int($0) }
+        return total + (bounds.count == 2 ? bounds[1] - bounds[0] + 1 : 0)
+      }
+      #expect(fetched > 0)
+      #expect(Double(fetched) <= 1.05 * Double(archive.count), "\(fetched) bytes of a \(archive.count)-byte archive: \(ranges)")
+    }
+  }
+}
