@@ -3,10 +3,11 @@ import CotarTestSupport
 import Foundation
 import Testing
 
-/// `cotar extract URL.tar.gz`: the whole archive transferred about once.
+/// `cotar extract URL.tar.gz` and `cotar get URL.tar.gz … -o DIR`: the whole archive
+/// transferred about once.
 @Suite("cotar extract of a remote .tar.gz", .timeLimit(.minutes(5)))
 struct GzipExtractTransferTests {
-  @Test("extract of a whole .tar.gz over HTTP fetches at most 1.05× the archive and never the same range twice (several batches, streamed large files)")
+  @Test("extract of a whole .tar.gz, and get -o DIR of all its paths in path order, over HTTP fetch at most 1.05× the archive and never the same range twice (several batches, streamed large files)")
   func wholeArchiveOnce() async throws {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -42,20 +43,35 @@ struct GzipExtractTransferTests {
     try await withRangeServer { server in
       server.put("big.tar.gz", archive)
       server.put("big.tar.gz.index", try [UInt8](Data(contentsOf: directory.appendingPathComponent("big.tar.gz.index"))))
+      /// Checks the files extracted under `out` and the archive requests logged: no range
+      /// twice, at most 1.05× the archive.
+      func expectOnce(out: String, _ command: String) {
+        for file in files {
+          #expect(FileManager.default.contents(atPath: out + "/" + file.path).map(Array.init) == file.bytes, "\(command): \(file.path)")
+        }
+        let ranges = server.log.filter { $0.path == "/big.tar.gz" }.compactMap(\.range)
+        #expect(Set(ranges).count == ranges.count, "\(command): the same range twice: \(ranges)")
+        let fetched = ranges.reduce(0) { total, range in
+          let bounds = range.dropFirst("bytes=".count).split(separator: "-").compactMap { Int($0) }
+          return total + (bounds.count == 2 ? bounds[1] - bounds[0] + 1 : 0)
+        }
+        #expect(fetched > 0)
+        #expect(
+          Double(fetched) <= 1.05 * Double(archive.count),
+          "\(command): \(fetched) bytes of a \(archive.count)-byte archive: \(ranges)")
+      }
       let out = directory.appendingPathComponent("out").path
       let result = try await CLI.run(["extract", server.url("big.tar.gz"), "-o", out, "--stats"])
       #expect(result.status == 0, "\(result.stderr)")
-      for file in files {
-        #expect(FileManager.default.contents(atPath: out + "/" + file.path).map(Array.init) == file.bytes, "\(file.path)")
-      }
-      let ranges = server.log.filter { $0.path == "/big.tar.gz" }.compactMap(\.range)
-      #expect(Set(ranges).count == ranges.count, "the same range twice: \(ranges)")
-      let fetched = ranges.reduce(0) { total, range in
-        let bounds = range.dropFirst("bytes=".count).split(separator: "-").compactMap { Int($0) }
-        return total + (bounds.count == 2 ? bounds[1] - bounds[0] + 1 : 0)
-      }
-      #expect(fetched > 0)
-      #expect(Double(fetched) <= 1.05 * Double(archive.count), "\(fetched) bytes of a \(archive.count)-byte archive: \(ranges)")
+      expectOnce(out: out, "extract")
+      // get -o DIR of every path, listed in path order: read in archive order all the same.
+      try Data(files.map(\.path).sorted().joined(separator: "\n").utf8).write(to: directory.appendingPathComponent("sorted.txt"))
+      server.resetLog()
+      let got = directory.appendingPathComponent("got").path
+      let fetched = try await CLI.run(
+        ["get", server.url("big.tar.gz"), "--paths-from", directory.appendingPathComponent("sorted.txt").path, "-o", got])
+      #expect(fetched.status == 0, "\(fetched.stderr)")
+      expectOnce(out: got, "get --paths-from -o DIR")
     }
   }
 }

@@ -58,7 +58,10 @@ struct RemoteFailureCLITests {
     defer { Task { await server.stop() } }
     server.put("a.tar.co", archive.combined)
     server.misbehave { $0.dripMilliseconds = 200 }
-    let result = try await CLI.run(["get", server.url("a.tar.co"), archive.files[0].path, "--timeout", "0.5", "--attempts", "1"])
+    // The head comes at once, then a byte every 200 ms (the first answer alone would take
+    // hours): the timeout must cut a response that keeps arriving. It is 5 s so that a loaded
+    // machine still delivers the head in time, which "no complete response" checks.
+    let result = try await CLI.run(["get", server.url("a.tar.co"), archive.files[0].path, "--timeout", "5", "--attempts", "1"])
     #expect(result.status == 1)
     #expect(result.stderr.contains("no complete response"), "\(result.stderr)")
   }

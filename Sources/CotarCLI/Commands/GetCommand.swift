@@ -18,7 +18,8 @@ struct GetCommand: AsyncParsableCommand {
     discussion: """
       Without -o, the bytes go to standard output. With one PATH, -o names the output file. With several PATHs or --paths-from, -o names a \
       directory and each entry is written under it at its own path; entries are then looked \
-      up concurrently and neighbouring data is fetched with one read (see --coalesce-gap).
+      up concurrently, read in archive order (each stretch of the archive once) and \
+      neighbouring data is fetched with one read (see --coalesce-gap).
       ARCHIVE may also be a `cotar pack` manifest (NAME.manifest.json: a path, an http(s):// \
       URL or s3://bucket/key); each PATH is then read from the shard whose path range holds \
       it, shards being looked for beside the manifest.
@@ -130,13 +131,15 @@ struct GetCommand: AsyncParsableCommand {
     }
   }
 
-  /// Calls `body` for every path of `wanted`, in order, through ``EntryFetcher`` (the read
-  /// path `extract` shares): paths are located 1024 at a time; a path the index does not
-  /// hold may be a symbolic link the name table knows (followed inside the archive).
-  /// `beyondIndex`: files of a plain tar scanned in memory that its index leaves out (4 GiB
-  /// or more), streamed from there.
+  /// Calls `body` for every path of `wanted` through ``EntryFetcher`` (the read path
+  /// `extract` shares): paths are located 1024 at a time; a path the index does not hold may
+  /// be a symbolic link the name table knows (followed inside the archive). In the order of
+  /// `wanted`, or with `inArchiveOrder` (writing to a directory) in the order of the entries'
+  /// data, so each batch reads one stretch of the archive and no stretch twice (a `.tar.gz`
+  /// span is fetched once). `beyondIndex`: files of a plain tar scanned in memory that its
+  /// index leaves out (4 GiB or more), streamed from there.
   private func forEachEntry(
-    _ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:],
+    _ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:], inArchiveOrder: Bool = false,
     _ body: ([UInt8], Payload, OnceNameTable) async throws -> Void
   ) async throws {
     let batch = BatchReadOptions(
@@ -144,14 +147,12 @@ struct GetCommand: AsyncParsableCommand {
     let fetcher = EntryFetcher(cotar: cotar, options: batch)
     // Opened once for every path of this archive (symbolic links, reasons for a miss).
     let table = OnceNameTable(cotar, sidecar: cotar.dataLimit == nil ? localNamesSidecar : nil)
-    for chunk in wanted.chunked(EntryFetcher.batchCount) {
-      let located: [CotarEntry?]
-      if chunk.count == 1 {
-        located = [try await cotar.entry(pathBytes: chunk[0])]
-      } else {
-        located = try await cotar.entries(
-          pathBytes: chunk, concurrency: concurrency, indexReads: batch.indexReads, indexGap: coalesceGap.bytes)
-      }
+    func locate(_ chunk: [[UInt8]]) async throws -> [CotarEntry?] {
+      guard chunk.count > 1 else { return [try await cotar.entry(pathBytes: chunk[0])] }
+      return try await cotar.entries(
+        pathBytes: chunk, concurrency: concurrency, indexReads: batch.indexReads, indexGap: coalesceGap.bytes)
+    }
+    func fetch(_ chunk: [[UInt8]], _ located: [CotarEntry?]) async throws {
       try await fetcher.forEach(located, paths: chunk) { position, payload in
         if case .missing = payload, let big = beyondIndex[chunk[position]] {
           try await body(chunk[position], .stream(big), table)
@@ -162,6 +163,20 @@ struct GetCommand: AsyncParsableCommand {
         }
       }
     }
+    guard inArchiveOrder else {
+      for chunk in wanted.chunked(EntryFetcher.batchCount) { try await fetch(chunk, try await locate(chunk)) }
+      return
+    }
+    var all: [(path: [UInt8], entry: CotarEntry?)] = []
+    all.reserveCapacity(wanted.count)
+    for chunk in wanted.chunked(EntryFetcher.batchCount) {
+      all += zip(chunk, try await locate(chunk)).map { (path: $0, entry: $1) }
+    }
+    // Paths the index does not hold go last, in the order given.
+    let ordered = all.enumerated().sorted {
+      ($0.element.entry?.offset ?? .max, $0.offset) < ($1.element.entry?.offset ?? .max, $1.offset)
+    }.map(\.element)
+    for part in ordered.chunked(EntryFetcher.batchCount) { try await fetch(part.map(\.path), part.map(\.entry)) }
   }
 
   /// One entry to a file, or entries one after another to standard output.
@@ -247,7 +262,7 @@ struct GetCommand: AsyncParsableCommand {
           failed += 1
         }
       }
-      try await forEachEntry(accepted, from: cotar, beyondIndex: beyondIndex) { path, payload, table in
+      try await forEachEntry(accepted, from: cotar, beyondIndex: beyondIndex, inArchiveOrder: true) { path, payload, table in
         do {
           switch payload {
           case .missing:

@@ -107,7 +107,7 @@ enum GzipSliceInflater {
         guard crc == segment.crc else {
           throw CotarError(
             .invalidTar,
-            "the gzip data is corrupt: the bytes inflated from compressed byte \(segment.compressedStart) (tar bytes \(point.uncompressedOffset + segment.start)..<\(point.uncompressedOffset + segment.end)) do not match the CRC-32 in the .tar.gz.index",
+            "the gzip data is corrupt: the segment starting at this byte inflates to tar bytes \(point.uncompressedOffset + segment.start)..<\(point.uncompressedOffset + segment.end), which do not match the CRC-32 in the .tar.gz.index",
             offset: segment.compressedStart, source: identity)
         }
         check += 1
