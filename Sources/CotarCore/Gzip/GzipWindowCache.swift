@@ -7,7 +7,8 @@ import Synchronization
 /// parts of a streamed entry, the next batches of an extraction) come from memory. A window
 /// area of at most ``blockSize`` bytes is one block: it is then fetched whole, once.
 ///
-/// A local index file is read directly (a read costs a syscall, not a request).
+/// A local index file, and the windows `cotar index` holds in memory while it scans, are read
+/// directly (a read costs a syscall or a copy, not a request).
 final class GzipWindowCache: Sendable {
   /// Bytes of the window area per block (and the largest area fetched whole).
   static let blockSize = 1 << 20
@@ -27,7 +28,8 @@ final class GzipWindowCache: Sendable {
   init(index: any RangeSource, windowsOffset: UInt64, windowsLength: UInt64) {
     self.index = index
     self.areaStart = windowsOffset
-    if CotarIndex.isLocal(index) || CotarIndex.localFile(of: index) != nil || windowsLength == 0 {
+    let inMemory = (index as? PaddedSource).map { CotarIndex.isLocal($0.base) } ?? false  // `cotar index`'s scan
+    if CotarIndex.isLocal(index) || CotarIndex.localFile(of: index) != nil || inMemory || windowsLength == 0 {
       area = nil
     } else {
       let block = Int(clamping: min(windowsLength, UInt64(Self.blockSize)))
