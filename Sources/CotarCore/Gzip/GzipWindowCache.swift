@@ -1,11 +1,11 @@
 import Synchronization
 
 /// The window area of a remote `.tar.gz.index` (SPEC §13.1), read for ``GzipTarSource``: the
-/// first window a read needs is fetched alone (a cold lookup transfers no more than that
-/// window), every later one through blocks of ``blockSize`` bytes of the area kept in a
-/// ``BlockCache`` of ``capacityBytes``, so the windows of neighbouring seek points (the next
-/// parts of a streamed entry, the next batches of an extraction) come from memory. A window
-/// area of at most ``blockSize`` bytes is one block: it is then fetched whole, once.
+/// first ``windowsReadAlone`` windows an open archive needs are fetched alone (a cold lookup,
+/// or one streamed entry's parts, transfers no more than those windows), every later one
+/// through blocks of ``blockSize`` bytes of the area kept in a ``BlockCache`` of
+/// ``capacityBytes``, so the windows of the next batches of an extraction come from memory. A
+/// window area of at most ``blockSize`` bytes is one block: it is then fetched whole, once.
 ///
 /// A local index file, and the windows `cotar index` holds in memory while it scans, are read
 /// directly (a read costs a syscall or a copy, not a request).
@@ -14,6 +14,9 @@ final class GzipWindowCache: Sendable {
   static let blockSize = 1 << 20
   /// Window-area bytes kept at most per open archive.
   static let capacityBytes = 8 << 20
+  /// Windows read alone before blocks are used: a few reads (one entry, the parts of a
+  /// streamed one) pay only for their windows; a run of many pays for the area about once.
+  static let windowsReadAlone = 4
 
   /// The index file.
   private let index: any RangeSource
@@ -21,8 +24,8 @@ final class GzipWindowCache: Sendable {
   private let area: BlockCacheSource?
   /// Where the window area starts in the index file.
   private let areaStart: UInt64
-  /// Whether a window has been read yet.
-  private let used = Atomic<Bool>(false)
+  /// How many windows have been read.
+  private let windowsRead = Atomic<Int>(0)
 
   /// Reads the window area `windowsOffset..<windowsOffset + windowsLength` of `index`.
   init(index: any RangeSource, windowsOffset: UInt64, windowsLength: UInt64) {
@@ -43,8 +46,8 @@ final class GzipWindowCache: Sendable {
   ///
   /// - Throws: what the index source throws; `.truncated` when it returns fewer bytes.
   func read(_ range: Range<UInt64>) async throws -> [UInt8] {
-    let first = !used.exchange(true, ordering: .relaxed)
-    guard let area, !first, range.upperBound <= area.limit else {
+    let alone = windowsRead.add(1, ordering: .relaxed).oldValue < Self.windowsReadAlone
+    guard let area, !alone, range.upperBound <= area.limit else {
       return try await index.read((areaStart + range.lowerBound)..<(areaStart + range.upperBound))
     }
     return try await area.read(range)
