@@ -235,16 +235,26 @@ public final class SafeExtractor {
   }
 
   /// The descriptor of the directory `parts` below the root, opening (and creating) each
-  /// component without following symbolic links.
+  /// component without following symbolic links. It starts from the deepest directory
+  /// already open, looked for from `parts` itself upwards: an entry's directory or its
+  /// parent is usually open, so a deep tree costs a lookup or two per entry, not one per level.
   func directoryDescriptor(_ parts: [[UInt8]], entry: String) throws -> Int32 {
+    let path = Array(parts.joined(separator: [0x2F]))
+    var ends: [Int] = []  // ends[i]: the length of parts[0...i] joined
+    ends.reserveCapacity(parts.count)
+    for part in parts { ends.append((ends.last.map { $0 + 1 } ?? 0) + part.count) }
+    var opened = parts.count
     var current = root
-    var walked: [UInt8] = []
-    for part in parts {
-      walked += walked.isEmpty ? part : [0x2F] + part
-      if let known = directories[walked] {
+    while opened > 0 {
+      if let known = directories[Array(path[..<ends[opened - 1]])] {
         current = known
-        continue
+        break
       }
+      opened -= 1
+    }
+    for index in opened..<parts.count {
+      let part = parts[index]
+      let walked = Array(path[..<ends[index]])
       let fd: Int32
       let created: Bool
       do {
