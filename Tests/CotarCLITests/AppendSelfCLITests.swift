@@ -67,10 +67,10 @@ struct AppendSelfCLITests {
     let directory = try await makeArchive(index: false)
     defer { try? FileManager.default.removeItem(at: directory) }
     let before = try contents(directory, "out.tar")
-    try Data("partial".utf8).write(to: directory.appendingPathComponent(".out.tar.tmp-Ab12cd"))
-    let run = try await CLI.run(["append", "out.tar", "b", ".out.tar.tmp-Ab12cd"], in: directory)
+    try Data("partial".utf8).write(to: directory.appendingPathComponent(".out.tar.cotar-tmp-Ab12cd"))
+    let run = try await CLI.run(["append", "out.tar", "b", ".out.tar.cotar-tmp-Ab12cd"], in: directory)
     #expect(run.status != 0)
-    #expect(run.stderr.contains("'.out.tar.tmp-Ab12cd' is a temporary file of this archive"), "\(run.stderr)")
+    #expect(run.stderr.contains("'.out.tar.cotar-tmp-Ab12cd' is a temporary file of this archive"), "\(run.stderr)")
     #expect(try contents(directory, "out.tar") == before)
   }
 }

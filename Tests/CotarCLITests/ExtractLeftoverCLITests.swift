@@ -2,17 +2,17 @@ import CotarTestSupport
 import Foundation
 import Testing
 
-/// `extract` and `get -o DIR` leave no `.NAME.tmp-X` file behind: SIGINT/SIGTERM removes the
+/// `extract` and `get -o DIR` leave no `.NAME.cotar-tmp-X` file behind: SIGINT/SIGTERM removes the
 /// ones in progress, and the next run removes those a killed run left beside the entries it
 /// writes (README "Outputs").
 @Suite("cotar extract / get -o DIR leave no temporary files")
 struct ExtractLeftoverCLITests {
-  /// The names under `directory` (recursively) that contain `.tmp-`.
+  /// The names under `directory` (recursively) that contain `.cotar-tmp-`.
   static func temporaryNames(under directory: String) -> [String] {
     let walker = FileManager.default.enumerator(atPath: directory)
     var found: [String] = []
     while let name = walker?.nextObject() as? String {
-      if (name as NSString).lastPathComponent.contains(".tmp-") { found.append(name) }
+      if (name as NSString).lastPathComponent.contains(".cotar-tmp-") { found.append(name) }
     }
     return found
   }
@@ -72,9 +72,11 @@ struct ExtractLeftoverCLITests {
     try FileManager.default.createDirectory(at: output.appendingPathComponent("d"), withIntermediateDirectories: true)
     // What a killed run leaves (a base-36 suffix, and mkstemp's six characters), and names
     // that are not the temporary files of an entry written (kept).
-    let planted = [".f.tmp-abcdef", "d/.g.tmp-1x2y3z", "d/.g.tmp-AbC123"]
-    let kept = [".other.tmp-abcdef", "d/.f.tmp-abcdef", ".f.tmp-", ".f.tmp-abcdefgh", ".f.tmp-abc-de"]
-    for name in planted + kept { try Data("partial".utf8).write(to: output.appendingPathComponent(name)) }
+    let planted = [".f.cotar-tmp-abcdef", "d/.g.cotar-tmp-1x2y3z", "d/.g.cotar-tmp-AbC123"]
+    let kept = [".other.cotar-tmp-abcdef", "d/.f.cotar-tmp-abcdef", ".f.cotar-tmp-", ".f.cotar-tmp-abcdefgh", ".f.cotar-tmp-abc-de"]
+    // A user's own files named like other tools' temporaries are not cotar's: never removed.
+    let users = [".f.tmp-abcdef", "d/.g.tmp-1", ".f.tmp-bak"]
+    for name in planted + kept + users { try Data("partial".utf8).write(to: output.appendingPathComponent(name)) }
     // Only files at least 2 s old are removed (a concurrent run's are younger): age them.
     try await Task.sleep(for: .milliseconds(2500))
     try Data("f\nd/g\n".utf8).write(to: directory.appendingPathComponent("list.txt"))
@@ -85,6 +87,9 @@ struct ExtractLeftoverCLITests {
     let run = try await CLI.run(arguments)
     #expect(run.status == 0, "\(run.stderr)")
     #expect(Self.temporaryNames(under: output.path).sorted() == kept.sorted())
+    for name in users {
+      #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent(name).path), "\(name) was removed")
+    }
     #expect(try Data(contentsOf: output.appendingPathComponent("d/g")) == Data("g\n".utf8))
   }
 }

@@ -74,4 +74,74 @@ struct GzipExtractTransferTests {
       expectOnce(out: got, "get --paths-from -o DIR")
     }
   }
+
+  @Test("extract of a whole .tar.gz over HTTP reads the index's seek-point windows with at most 2 requests (the first window, then the window area once), and a cold get of one entry stays at 4 requests")
+  func windowsFetchedOnce() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var random = SplitMix64(seed: 417)
+    var files: [(path: String, bytes: [UInt8])] = []
+    // Small text files, and two random files streamed in parts (over 8 MiB): random data is
+    // stored by gzip, so most seek points inside are block boundaries with 32 KiB windows.
+    for number in 0..<600 {
+      let size = Int(random.next() % 4_000)
+      files.append(("w/d\(number % 5)/f\(number).txt", (0..<size).map { _ in UInt8(ascii: "a") + UInt8(random.next() % 20) }))
+      if number == 200 || number == 400 {
+        var big = [UInt8](repeating: 0, count: (8 << 20) + 300_000 + Int(random.next() % 100_000))
+        for start in stride(from: 0, to: big.count, by: 8) {
+          withUnsafeBytes(of: random.next()) { word in
+            for (offset, byte) in word.enumerated() where start + offset < big.count { big[start + offset] = byte }
+          }
+        }
+        files.append(("w/big\(number).bin", big))
+      }
+    }
+    for file in files {
+      let url = directory.appendingPathComponent(file.path)
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try Data(file.bytes).write(to: url)
+    }
+    try Data(files.map(\.path).joined(separator: "\n").utf8).write(to: directory.appendingPathComponent("list.txt"))
+    let made = try await CLI.shell("tar cf - -T list.txt | gzip > w.tar.gz", in: directory)
+    #expect(made.status == 0, "\(made.stderr)")
+    let indexed = try await CLI.run(["index", "w.tar.gz", "--seek-spacing", "1MiB"], in: directory)
+    #expect(indexed.status == 0, "\(indexed.stderr)")
+    let index = try [UInt8](Data(contentsOf: directory.appendingPathComponent("w.tar.gz.index")))
+    let header = try GzipIndexHeader(parsing: index, fileSize: UInt64(index.count))
+    let windows = header.windowsOffset..<(header.windowsOffset + header.windowsLength)
+    // Several windows, more than one read needs, beyond the index's first 64 KiB.
+    #expect(header.pointCount > 10 && header.windowsLength > 200_000 && header.windowsLength <= 1 << 20)
+    try await withRangeServer { server in
+      server.put("w.tar.gz", try [UInt8](Data(contentsOf: directory.appendingPathComponent("w.tar.gz"))))
+      server.put("w.tar.gz.index", index)
+      /// The index ranges requested, as byte ranges.
+      func indexRanges() -> [Range<UInt64>] {
+        server.log.filter { $0.path == "/w.tar.gz.index" }.compactMap(\.range).compactMap { range in
+          let bounds = range.dropFirst("bytes=".count).split(separator: "-").compactMap { UInt64($0) }
+          return bounds.count == 2 ? bounds[0]..<(bounds[1] + 1) : nil
+        }
+      }
+      let out = directory.appendingPathComponent("out").path
+      let result = try await CLI.run(["extract", server.url("w.tar.gz"), "-o", out])
+      #expect(result.status == 0, "\(result.stderr)")
+      for file in files {
+        #expect(FileManager.default.contents(atPath: out + "/" + file.path).map(Array.init) == file.bytes, "\(file.path)")
+      }
+      // Window reads lie inside the area (the prefix and the name table's read may overlap it).
+      let inWindows = indexRanges().filter { windows.lowerBound <= $0.lowerBound && $0.upperBound <= windows.upperBound }
+      // The first 4 windows alone (GzipWindowCache.windowsReadAlone), then the area once.
+      #expect(inWindows.count <= 4 + 1, "window area \(windows): \(inWindows)")
+      #expect(
+        inWindows.reduce(0) { $0 + $1.count } <= Int(header.windowsLength) + 4 * GzipIndexFormat.maximumCompressedWindow,
+        "\(inWindows)")
+      // A cold get of one small entry after the first large file: the index prefix, one
+      // slot window, the compressed range and its window.
+      server.resetLog()
+      let got = try await CLI.run(["get", server.url("w.tar.gz"), "w/d3/f303.txt"])
+      #expect(got.status == 0, "\(got.stderr)")
+      #expect(Array(got.stdout) == files.first { $0.path == "w/d3/f303.txt" }?.bytes)
+      #expect(server.log.count <= 4, "\(server.log)")
+      #expect(server.log.filter { $0.path == "/w.tar.gz.index" }.count <= 3, "\(server.log)")
+    }
+  }
 }

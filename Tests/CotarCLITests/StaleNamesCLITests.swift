@@ -73,7 +73,7 @@ struct StaleNamesCLITests {
     #expect(indexed.stderr.contains("removed d.tar.names"), "\(indexed.stderr)")
     #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("d.tar.names").path))
     let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-    #expect(!names.contains { $0.contains(".tmp-") }, "\(names)")
+    #expect(!names.contains { $0.contains(".cotar-tmp-") }, "\(names)")
     let extracted = try await CLI.run(["extract", "d.tar", "-o", "out"], in: directory)
     #expect(extracted.status == 0, "\(extracted.stderr)")
     #expect(try Self.extractedNewContents(directory.appendingPathComponent("out")))
@@ -96,7 +96,7 @@ struct StaleNamesCLITests {
     #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("d.tar.index").path))
     #expect(try Data(contentsOf: directory.appendingPathComponent("d.tar.names")) == old)
     let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-    #expect(!names.contains { $0.contains(".tmp-") }, "\(names)")
+    #expect(!names.contains { $0.contains(".cotar-tmp-") }, "\(names)")
   }
 
   @Test("extract refuses a stale d.tar.names put back beside a rebuilt index, writing nothing")

@@ -46,7 +46,7 @@ struct StaleSidecarCLITests {
     let toFile = try await CLI.run(["get", "X.tar", "big.bin", "-o", "big.out"], in: directory)
     Self.expectRefusal(toFile, entry: "big.bin")
     let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-    #expect(!names.contains { $0.hasPrefix("big.out") || $0.contains(".tmp-") }, "\(names)")
+    #expect(!names.contains { $0.hasPrefix("big.out") || $0.contains(".cotar-tmp-") }, "\(names)")
     // The advice works.
     #expect(try await CLI.run(["index", "X.tar", "--force"], in: directory).status == 0)
     let mended = try await CLI.run(["get", "X.tar", "b.txt"], in: directory)

@@ -185,18 +185,18 @@ struct WriterRealWorldTests {
   func strayTemporaryFiles() async throws {
     let dir = try WriterTempDir()
     try dir.write("tree/a.txt", "a\n")
-    try dir.write(".out.tar.tmp-AbC123", "left by a killed run")
-    try dir.write(".out.tar.tmp-Live99", "a live writer's")
-    try dir.write(".other.tar.tmp-XyZ789", "another output's")
+    try dir.write(".out.tar.cotar-tmp-AbC123", "left by a killed run")
+    try dir.write(".out.tar.cotar-tmp-Live99", "a live writer's")
+    try dir.write(".other.tar.cotar-tmp-XyZ789", "another output's")
     // Abandoned means unchanged for 2 s by the status-change time, which no call can set back.
     try await Task.sleep(for: .milliseconds(2100))
-    let live = open(dir.at(".out.tar.tmp-Live99"), O_RDONLY)
+    let live = open(dir.at(".out.tar.cotar-tmp-Live99"), O_RDONLY)
     #expect(live >= 0)
     defer { close(live) }
     #expect(flock(live, LOCK_EX) == 0)
     let inputs = try TarInputCollector(options: .init(base: dir.at("tree"))).collect(["."]).inputs
     _ = try await ReproducibleTar.write(try TarPlan.plan(inputs, digest: nil), to: dir.at("out.tar"), options: .init())
     let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
-    #expect(names == [".other.tar.tmp-XyZ789", ".out.tar.tmp-Live99", "out.tar", "tree"])
+    #expect(names == [".other.tar.cotar-tmp-XyZ789", ".out.tar.cotar-tmp-Live99", "out.tar", "tree"])
   }
 }

@@ -13,7 +13,9 @@
 /// The compressed bytes of the span a read begins in and of the span it ends in are kept for
 /// the next reads (at most 8 spans and 8 MiB: ``GzipSpanCache``), and a read of a span that
 /// another read is fetching waits for those bytes: consecutive reads that meet in one span
-/// (the parts of a streamed entry, the batches of an extraction) fetch it once.
+/// (the parts of a streamed entry, the batches of an extraction) fetch it once. After the
+/// first window, a remote index's windows are read in 1 MiB blocks of the window area kept in
+/// memory (at most 8 MiB: ``GzipWindowCache``), so an extraction fetches each block once.
 public struct GzipTarSource: RangeSource {
   /// The compressed archive.
   public let compressed: any RangeSource
@@ -25,6 +27,8 @@ public struct GzipTarSource: RangeSource {
   public let points: [GzipSeekPoint]
   /// The spans recent reads began and ended in (shared by copies of this value).
   let spanCache = GzipSpanCache()
+  /// The seek-point windows recent reads needed, and their neighbours (shared by copies).
+  let windowCache: GzipWindowCache
 
   /// Wraps an archive and its parsed seek points; performs no I/O.
   public init(compressed: any RangeSource, indexSource: any RangeSource, header: GzipIndexHeader, points: [GzipSeekPoint]) {
@@ -32,6 +36,8 @@ public struct GzipTarSource: RangeSource {
     self.indexSource = indexSource
     self.header = header
     self.points = points
+    self.windowCache = GzipWindowCache(
+      index: indexSource, windowsOffset: header.windowsOffset, windowsLength: header.windowsLength)
   }
 
   /// The compressed archive's identity.
@@ -155,7 +161,7 @@ public struct GzipTarSource: RangeSource {
   func window(of point: GzipSeekPoint) async throws -> [UInt8] {
     guard point.kind == .blockBoundary, point.windowLength > 0 else { return [] }
     let start = header.windowsOffset + point.windowOffset
-    let stored = try await indexSource.read(start..<(start + UInt64(point.windowLength)))
+    let stored = try await windowCache.read(point.windowOffset..<(point.windowOffset + UInt64(point.windowLength)))
     guard let window = Deflate.decompress(stored[...], expected: Int(point.windowRawLength)) else {
       throw CotarError(
         .corruptIndex, "the seek point's window does not inflate to \(point.windowRawLength) bytes", offset: start,

@@ -3,7 +3,7 @@ import CotarCore
 extension AtomicFileWriter {
   /// Commits the file and removes `companion`, a file that describes the destination's old
   /// content (the `X.tar.names` of an older `X.tar.index`), so that the two never disagree:
-  /// the companion is first renamed aside (`.NAME.tmp-XXXXXX` beside it, which a later
+  /// the companion is first renamed aside (`.NAME.cotar-tmp-XXXXXX` beside it, which a later
   /// writer of `companion` removes if this run is killed), then the file is committed, then
   /// the aside copy is removed. When the commit fails the companion is renamed back, so a
   /// failure leaves the old destination and its companion as they were.
@@ -21,7 +21,7 @@ extension AtomicFileWriter {
     let name = slash.map { String(companion[companion.index(after: $0)...]) } ?? companion
     let aside: String
     do throws(SystemCallError) {
-      let reserved = try Syscall.makeTemporaryFile("\(directory).\(name).tmp-XXXXXX")
+      let reserved = try Syscall.makeTemporaryFile(TemporaryNames.template(directory: directory, name: name))
       Syscall.close(reserved.descriptor)
       do throws(SystemCallError) {
         try Syscall.rename(companion, to: reserved.path)

@@ -11,7 +11,7 @@ import CotarCore
 /// Writes a file atomically: bytes go to a temporary file beside the destination, which is
 /// flushed (`fsync`) and then moved into place. Until ``commit()`` the destination is
 /// untouched; a writer released or ``discard()``ed before that removes its temporary file.
-/// Temporary files of killed runs (`.NAME.tmp-XXXXXX`, not locked by a live writer) are
+/// Temporary files of killed runs (`.NAME.cotar-tmp-XXXXXX`, not locked by a live writer) are
 /// removed by the next writer of the same destination.
 public final class AtomicFileWriter {
   /// The final path.
@@ -55,7 +55,7 @@ public final class AtomicFileWriter {
     let directory = slash.map { String(destination[...$0]) } ?? ""
     let name = slash.map { String(destination[destination.index(after: $0)...]) } ?? destination
     Self.removeStaleTemporaryFiles(directory: directory, name: name)
-    let template = "\(directory).\(name).tmp-XXXXXX"
+    let template = TemporaryNames.template(directory: directory, name: name)
     // Create and register the file under the lock, so a signal handler running
     // ``removePendingTemporaryFiles()`` never sees the file before it is registered.
     let (fd, path): (Int32, String)
@@ -75,7 +75,7 @@ public final class AtomicFileWriter {
     _ = Syscall.tryLockExclusive(fd)
   }
 
-  /// Removes `.NAME.tmp-XXXXXX` files left beside the destination by a killed run, by the
+  /// Removes `.NAME.cotar-tmp-XXXXXX` files left beside the destination by a killed run, by the
   /// rule of ``TemporaryNames/removeIfAbandoned(_:in:)`` (unlocked, unchanged for 2 seconds).
   static func removeStaleTemporaryFiles(directory: String, name: String) {
     guard let fd = try? Syscall.open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY) else { return }

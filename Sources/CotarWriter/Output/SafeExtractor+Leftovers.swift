@@ -2,7 +2,7 @@ import CotarCore
 
 extension SafeExtractor {
   /// Removes, in the directory `parent`, the temporary files and links that an interrupted
-  /// run left for the entry `name` (README "Outputs"): names `.NAME.tmp-X`, where `NAME` is
+  /// run left for the entry `name` (README "Outputs"): names `.NAME.cotar-tmp-X`, where `NAME` is
   /// `name` cut to 200 bytes (as ``temporaryName(for:)`` makes them; ``TemporaryNames`` has
   /// the pattern and the rule for what is abandoned), so a concurrent run's temporary file is
   /// never touched. The directory is listed once, the first time an entry

@@ -24,7 +24,7 @@ import CotarCore
 /// * A temporary file is held under an exclusive `flock` while it is written and registered
 ///   for removal on SIGINT/SIGTERM (``AtomicFileWriter/removePendingTemporaryFiles()``). The
 ///   first time an entry `NAME` is written in a directory, leftovers of a killed run beside it
-///   (`.NAME.tmp-X`, see ``removeLeftoverTemporaries(of:in:)``) are removed.
+///   (`.NAME.cotar-tmp-X`, see ``removeLeftoverTemporaries(of:in:)``) are removed.
 /// * Durability is one batched step: ``finish()`` calls `syncfs(2)` once for the file system
 ///   of the output directory instead of one `fsync` per file. A failure there is reported.
 public final class SafeExtractor {
@@ -161,10 +161,10 @@ public final class SafeExtractor {
     }
   }
 
-  /// A hidden temporary name beside `name` (`.NAME.tmp-RANDOM`, the name cut to 200 bytes),
+  /// A hidden temporary name beside `name` (`.NAME.cotar-tmp-RANDOM`, the name cut to 200 bytes),
   /// for a file or link created first and renamed into place.
   static func temporaryName(for name: [UInt8]) -> [UInt8] {
-    Array(".".utf8) + name.prefix(200) + Array(".tmp-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))".utf8)
+    Array(".".utf8) + name.prefix(200) + Array("\(TemporaryNames.marker)\(String(UInt32.random(in: 0...UInt32.max), radix: 36))".utf8)
   }
 
   /// Checks `path`, opens its directory and creates a temporary file in it with

@@ -8,14 +8,24 @@ import CotarCore
   import Darwin
 #endif
 
-/// Cotar's temporary file names, `.NAME.tmp-X` beside the output `NAME` (X: 1 to 7 ASCII
+/// Cotar's temporary file names, `.NAME.cotar-tmp-X` beside the output `NAME` (X: 1 to 7 ASCII
 /// letters or digits: `mkstemp`'s six characters, or a base-36 random number), and the one
 /// rule for removing those a killed run left (README "Outputs"). ``AtomicFileWriter``,
 /// ``SafeExtractor`` and `append`'s refusal of its own temporaries all match names here.
 enum TemporaryNames {
-  /// `NAME` for a name `.NAME.tmp-X`, else `nil`.
+  /// What sets a temporary name apart: `.cotar-tmp-` before the random part, so a user's own
+  /// `.NAME.tmp-1` (or any name another tool makes) is never taken for cotar's and removed.
+  static let marker = ".cotar-tmp-"
+
+  /// The `mkstemp` template of a temporary file for the output `name` in `directory` (a
+  /// path ending in `/`, or empty for the current directory).
+  static func template(directory: String, name: String) -> String {
+    "\(directory).\(name)\(marker)XXXXXX"
+  }
+
+  /// `NAME` for a name `.NAME.cotar-tmp-X`, else `nil`.
   static func entryName(ofTemporary candidate: [UInt8]) -> [UInt8]? {
-    let marker = Array(".tmp-".utf8)
+    let marker = Array(Self.marker.utf8)
     guard candidate.first == 0x2E, candidate.count > marker.count + 2 else { return nil }
     let suffixStart = (candidate.lastIndex(of: 0x2D) ?? 0) + 1
     let suffix = candidate[suffixStart...]

@@ -6,7 +6,7 @@ extension ArchiveAppender {
   /// that is one of its inputs (``OutputGuard/refuse(destination:sameAs:)``, SPEC §9.1, §9.2):
   /// a member that is the archive itself or one of the sidecars the append rewrites
   /// (`ARCHIVE.index`, `ARCHIVE.names`), compared by device and inode, not by name; or a
-  /// temporary file of one of those outputs (`.NAME.tmp-XXXXXX` in the archive's directory),
+  /// temporary file of one of those outputs (`.NAME.cotar-tmp-XXXXXX` in the archive's directory),
   /// left by a killed run: refused too, since its bytes are a partial copy of an output.
   ///
   /// - Parameters:
