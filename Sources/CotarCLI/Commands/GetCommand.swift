@@ -73,10 +73,15 @@ struct GetCommand: AsyncParsableCommand {
       return
     }
     let missing = try await archive.withArchive(connections: concurrency) { location in
-      let indexed = try await location.openIndexingPlainTar(named: archive.archive, withNames: false)
+      // A scanned tar's name table says why a path gave no bytes (a directory, a FIFO…) and
+      // lets symbolic links be followed, as an index's table does.
+      let indexed = try await location.openIndexingPlainTar(named: archive.archive, withNames: true)
       let cotar = indexed.cotar
-      if isBatch, let output { return try await extract([(cotar, wanted)], into: output, beyondIndex: indexed.beyondIndex) }
-      return try await write(wanted, from: cotar, beyondIndex: indexed.beyondIndex)
+      if isBatch, let output {
+        return try await extract(
+          [(cotar, wanted)], into: output, beyondIndex: indexed.beyondIndex, scannedNames: indexed.scannedNames)
+      }
+      return try await write(wanted, from: cotar, beyondIndex: indexed.beyondIndex, scannedNames: indexed.scannedNames)
     }
     if missing > 0 { throw ExitCode.failure }
   }
@@ -139,14 +144,17 @@ struct GetCommand: AsyncParsableCommand {
   /// span is fetched once). `beyondIndex`: files of a plain tar scanned in memory that its
   /// index leaves out (4 GiB or more), streamed from there.
   private func forEachEntry(
-    _ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:], inArchiveOrder: Bool = false,
+    _ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:], scannedNames: NameTable? = nil,
+    inArchiveOrder: Bool = false,
     _ body: ([UInt8], Payload, OnceNameTable) async throws -> Void
   ) async throws {
     let batch = BatchReadOptions(
       lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap.bytes)
     let fetcher = EntryFetcher(cotar: cotar, options: batch)
     // Opened once for every path of this archive (symbolic links, reasons for a miss).
-    let table = OnceNameTable(cotar, sidecar: cotar.dataLimit == nil ? localNamesSidecar : nil)
+    let table =
+      scannedNames.map { OnceNameTable(cotar, scanned: $0) }
+      ?? OnceNameTable(cotar, sidecar: cotar.dataLimit == nil ? localNamesSidecar : nil)
     func locate(_ chunk: [[UInt8]]) async throws -> [CotarEntry?] {
       guard chunk.count > 1 else { return [try await cotar.entry(pathBytes: chunk[0])] }
       return try await cotar.entries(
@@ -180,9 +188,11 @@ struct GetCommand: AsyncParsableCommand {
   }
 
   /// One entry to a file, or entries one after another to standard output.
-  private func write(_ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:]) async throws -> Int {
+  private func write(
+    _ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:], scannedNames: NameTable? = nil
+  ) async throws -> Int {
     var missing = 0
-    try await forEachEntry(wanted, from: cotar, beyondIndex: beyondIndex) { path, payload, table in
+    try await forEachEntry(wanted, from: cotar, beyondIndex: beyondIndex, scannedNames: scannedNames) { path, payload, table in
       if case .missing = payload {
         try await reportMissing(path, in: cotar, table: table)
         missing += 1
@@ -234,7 +244,8 @@ struct GetCommand: AsyncParsableCommand {
   /// on (the exit status is then 1); large entries are streamed; the files are made durable
   /// once at the end.
   private func extract(
-    _ groups: [(Cotar, [[UInt8]])], into directory: String, beyondIndex: [[UInt8]: CotarEntry] = [:]
+    _ groups: [(Cotar, [[UInt8]])], into directory: String, beyondIndex: [[UInt8]: CotarEntry] = [:],
+    scannedNames: NameTable? = nil
   ) async throws -> Int {
     var failed = 0
     let extractor = try SafeExtractor(directory: directory, overwrite: force)
@@ -262,7 +273,9 @@ struct GetCommand: AsyncParsableCommand {
           failed += 1
         }
       }
-      try await forEachEntry(accepted, from: cotar, beyondIndex: beyondIndex, inArchiveOrder: true) { path, payload, table in
+      try await forEachEntry(
+        accepted, from: cotar, beyondIndex: beyondIndex, scannedNames: scannedNames, inArchiveOrder: true
+      ) { path, payload, table in
         do {
           switch payload {
           case .missing:
@@ -309,8 +322,8 @@ struct GetCommand: AsyncParsableCommand {
     printError("cotar: '\(String(decoding: escapedName(path), as: UTF8.self))' is not in \(archive.shown)")
   }
 
-  /// Says why `path` gave no bytes: a directory or a dangling symbolic link when the name
-  /// table knows it, else not in the archive, with "did you mean './bin/cat'?" when another
+  /// Says why `path` gave no bytes: a directory, a dangling symbolic link or a special member
+  /// (device, FIFO, sparse file, …) when the name table knows it, else not in the archive, with "did you mean './bin/cat'?" when another
   /// spelling of the path is there.
   private func reportMissing(_ path: [UInt8], in cotar: Cotar, table once: OnceNameTable) async throws {
     let text = String(decoding: escapedName(path), as: UTF8.self)
@@ -326,6 +339,11 @@ struct GetCommand: AsyncParsableCommand {
     } else if let known = known ?? nil {
       if known.kind == .symbolicLink {
         printError("cotar: '\(text)' is a symlink to '\(known.linkTarget ?? "")', which is not in \(archive.shown)")
+        return
+      }
+      if known.kind == .other {
+        printError(
+          "cotar: '\(text)' is in \(archive.shown), but not as a file, directory or link: it is \(specialMemberKinds), which has no data get can read (cotar ls \(archive.shownAgain) --tar-order --long shows its kind; extract such members with GNU tar)")
         return
       }
       isDirectory = known.kind == .directory
@@ -392,6 +410,13 @@ actor OnceNameTable {
   init(_ cotar: Cotar, sidecar: String? = nil) {
     self.cotar = cotar
     self.sidecar = sidecar
+  }
+
+  /// Wraps `cotar` with the name table a scan of the plain tar built in memory.
+  init(_ cotar: Cotar, scanned table: NameTable) {
+    self.cotar = cotar
+    self.sidecar = nil
+    self.opened = .success(table)
   }
 
   private func open() async throws -> NameTable? {
