@@ -73,10 +73,15 @@ struct GetCommand: AsyncParsableCommand {
       return
     }
     let missing = try await archive.withArchive(connections: concurrency) { location in
-      let indexed = try await location.openIndexingPlainTar(named: archive.archive, withNames: false)
+      // A tar without an index is scanned once, its name table built in the same scan, so
+      // symbolic links are followed as with an index and a name table.
+      let indexed = try await location.openIndexingPlainTar(named: archive.archive, withNames: true)
       let cotar = indexed.cotar
-      if isBatch, let output { return try await extract([(cotar, wanted)], into: output, beyondIndex: indexed.beyondIndex) }
-      return try await write(wanted, from: cotar, beyondIndex: indexed.beyondIndex)
+      if isBatch, let output {
+        return try await extract(
+          [(cotar, wanted)], into: output, beyondIndex: indexed.beyondIndex, scannedNames: indexed.scannedNames)
+      }
+      return try await write(wanted, from: cotar, beyondIndex: indexed.beyondIndex, scannedNames: indexed.scannedNames)
     }
     if missing > 0 { throw ExitCode.failure }
   }
@@ -137,16 +142,21 @@ struct GetCommand: AsyncParsableCommand {
   /// `wanted`, or with `inArchiveOrder` (writing to a directory) in the order of the entries'
   /// data, so each batch reads one stretch of the archive and no stretch twice (a `.tar.gz`
   /// span is fetched once). `beyondIndex`: files of a plain tar scanned in memory that its
-  /// index leaves out (4 GiB or more), streamed from there.
+  /// index leaves out (4 GiB or more), streamed from there; `scannedNames`: the name table
+  /// that scan built (used instead of a stored one).
   private func forEachEntry(
-    _ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:], inArchiveOrder: Bool = false,
+    _ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:], scannedNames: NameTable? = nil,
+    inArchiveOrder: Bool = false,
     _ body: ([UInt8], Payload, OnceNameTable) async throws -> Void
   ) async throws {
     let batch = BatchReadOptions(
       lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap.bytes)
     let fetcher = EntryFetcher(cotar: cotar, options: batch)
     // Opened once for every path of this archive (symbolic links, reasons for a miss).
-    let table = OnceNameTable(cotar, sidecar: cotar.dataLimit == nil ? localNamesSidecar : nil)
+    let table =
+      if let scannedNames { OnceNameTable(scanned: scannedNames) } else {
+        OnceNameTable(cotar, sidecar: cotar.dataLimit == nil ? localNamesSidecar : nil)
+      }
     func locate(_ chunk: [[UInt8]]) async throws -> [CotarEntry?] {
       guard chunk.count > 1 else { return [try await cotar.entry(pathBytes: chunk[0])] }
       return try await cotar.entries(
@@ -180,9 +190,11 @@ struct GetCommand: AsyncParsableCommand {
   }
 
   /// One entry to a file, or entries one after another to standard output.
-  private func write(_ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:]) async throws -> Int {
+  private func write(
+    _ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:], scannedNames: NameTable? = nil
+  ) async throws -> Int {
     var missing = 0
-    try await forEachEntry(wanted, from: cotar, beyondIndex: beyondIndex) { path, payload, table in
+    try await forEachEntry(wanted, from: cotar, beyondIndex: beyondIndex, scannedNames: scannedNames) { path, payload, table in
       if case .missing = payload {
         try await reportMissing(path, in: cotar, table: table)
         missing += 1
@@ -234,7 +246,8 @@ struct GetCommand: AsyncParsableCommand {
   /// on (the exit status is then 1); large entries are streamed; the files are made durable
   /// once at the end.
   private func extract(
-    _ groups: [(Cotar, [[UInt8]])], into directory: String, beyondIndex: [[UInt8]: CotarEntry] = [:]
+    _ groups: [(Cotar, [[UInt8]])], into directory: String, beyondIndex: [[UInt8]: CotarEntry] = [:],
+    scannedNames: NameTable? = nil
   ) async throws -> Int {
     var failed = 0
     let extractor = try SafeExtractor(directory: directory, overwrite: force)
@@ -262,7 +275,9 @@ struct GetCommand: AsyncParsableCommand {
           failed += 1
         }
       }
-      try await forEachEntry(accepted, from: cotar, beyondIndex: beyondIndex, inArchiveOrder: true) { path, payload, table in
+      try await forEachEntry(
+        accepted, from: cotar, beyondIndex: beyondIndex, scannedNames: scannedNames, inArchiveOrder: true
+      ) { path, payload, table in
         do {
           switch payload {
           case .missing:
@@ -383,7 +398,7 @@ extension Array {
 /// The name table of one archive, opened on first use and then reused, so that following
 /// symbolic links and explaining missing paths read its trailer and block index once.
 actor OnceNameTable {
-  private let cotar: Cotar
+  private let cotar: Cotar?
   private let sidecar: String?
   private var opened: Result<NameTable?, any Error>?
 
@@ -394,8 +409,15 @@ actor OnceNameTable {
     self.sidecar = sidecar
   }
 
+  /// The table a scan already built (of a tar without an index, indexed in memory).
+  init(scanned table: NameTable) {
+    self.cotar = nil
+    self.sidecar = nil
+    self.opened = .success(table)
+  }
+
   private func open() async throws -> NameTable? {
-    guard let sidecar else { return try await cotar.readableNameTable() }
+    guard let sidecar else { return try await cotar?.readableNameTable() }
     let source = try FileSource(path: sidecar)
     do {
       return try await NameTable.open(in: source, endingAt: try await source.size())
