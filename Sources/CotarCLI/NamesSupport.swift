@@ -93,6 +93,10 @@ func memberIgnoringSlash(_ path: [UInt8], in table: NameTable) async throws -> N
   return trimmed.last == 0x2F ? nil : try await table.stat(pathBytes: trimmed + [0x2F])
 }
 
+/// What a name-table member of kind ``NameEntry/Kind/other`` may be, for messages: the name
+/// table (SPEC §12.5) records one kind for all of them, so the message lists them.
+let specialMemberKinds = "a device, FIFO, sparse file, multi-volume continuation or other special tar member"
+
 /// `mode` as `ls -l` and `tar -tv` show it (`drwxr-xr-x`): the set-user-ID and set-group-ID
 /// bits as `s` in the owner's or group's execute place (`S` without execute), the sticky bit
 /// as `t` in the others' (`T` without execute).

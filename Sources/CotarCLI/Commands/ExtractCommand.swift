@@ -23,7 +23,8 @@ struct ExtractCommand: AsyncParsableCommand {
       that symbolic link. A symbolic link is created only when it cannot lead outside DIR \
       (a relative target whose leading '..' stay below DIR, with no '..' after a name); other \
       links, devices and FIFOs are reported and skipped, and the exit status is then 1. Nothing \
-      is ever written through a symbolic link, and an existing file is replaced only with --force.
+      is ever written through a symbolic link, and an existing file is replaced only with --force; \
+      a device, FIFO, socket or directory in DIR at a member's path is never replaced.
       """)
 
   @OptionGroup var archive: ArchiveArguments
@@ -143,6 +144,8 @@ struct ExtractCommand: AsyncParsableCommand {
     defer { bar?.finish() }
     var done: UInt64 = 0
     var written = Set<[UInt8]>()
+    // The bytes of the files actually written (not of refused or failed members): the summary's.
+    var writtenBytes: UInt64 = 0
     let batch = BatchReadOptions(lookupConcurrency: concurrency, readConcurrency: concurrency, coalesceGap: coalesceGap.bytes)
     /// Writes `files` through the shared read path (neighbours coalesced, large files streamed).
     func write(_ files: [NameEntry], progress: Bool) async throws {
@@ -164,6 +167,7 @@ struct ExtractCommand: AsyncParsableCommand {
           case .failed(let damage): throw damage
           }
           written.insert(member.pathBytes)
+          writtenBytes += member.size
         }
         if progress {
           done += member.size
@@ -198,7 +202,7 @@ struct ExtractCommand: AsyncParsableCommand {
     // Directories: those created (implied by paths too) and the directory members.
     let directories = extractor.directoriesMade.count
     printError(
-      "extracted \(counted(written.count, "file")), \(counted(directories, "directory", "directories")) and \(counted(links, "link")) (\(counted(Int(clamping: total), "byte"))) into \(output)"
+      "extracted \(counted(written.count, "file")), \(counted(directories, "directory", "directories")) and \(counted(links, "link")) (\(counted(Int(clamping: writtenBytes), "byte"))) into \(output)"
         + (failed > 0 ? "; \(counted(failed, "member")) failed or skipped" : ""))
     return failed
   }

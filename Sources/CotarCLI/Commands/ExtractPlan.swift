@@ -54,7 +54,7 @@ struct ExtractPlan {
           }
         case .other:
           throw CotarError(
-            .invalidArgument, "skipping a member that is not a file, directory or link (a device, FIFO or sparse file)",
+            .invalidArgument, "skipping a member that is not a file, directory or link: it is \(specialMemberKinds) (cotar ls --tar-order --long shows which; extract it with GNU tar)",
             path: member.path)
         }
       } catch let error as CotarError {

@@ -73,8 +73,8 @@ struct GetCommand: AsyncParsableCommand {
       return
     }
     let missing = try await archive.withArchive(connections: concurrency) { location in
-      // A tar without an index is scanned once, its name table built in the same scan, so
-      // symbolic links are followed as with an index and a name table.
+      // A scanned tar's name table says why a path gave no bytes (a directory, a FIFO…) and
+      // lets symbolic links be followed, as an index's table does.
       let indexed = try await location.openIndexingPlainTar(named: archive.archive, withNames: true)
       let cotar = indexed.cotar
       if isBatch, let output {
@@ -142,8 +142,7 @@ struct GetCommand: AsyncParsableCommand {
   /// `wanted`, or with `inArchiveOrder` (writing to a directory) in the order of the entries'
   /// data, so each batch reads one stretch of the archive and no stretch twice (a `.tar.gz`
   /// span is fetched once). `beyondIndex`: files of a plain tar scanned in memory that its
-  /// index leaves out (4 GiB or more), streamed from there; `scannedNames`: the name table
-  /// that scan built (used instead of a stored one).
+  /// index leaves out (4 GiB or more), streamed from there.
   private func forEachEntry(
     _ wanted: [[UInt8]], from cotar: Cotar, beyondIndex: [[UInt8]: CotarEntry] = [:], scannedNames: NameTable? = nil,
     inArchiveOrder: Bool = false,
@@ -154,9 +153,8 @@ struct GetCommand: AsyncParsableCommand {
     let fetcher = EntryFetcher(cotar: cotar, options: batch)
     // Opened once for every path of this archive (symbolic links, reasons for a miss).
     let table =
-      if let scannedNames { OnceNameTable(scanned: scannedNames) } else {
-        OnceNameTable(cotar, sidecar: cotar.dataLimit == nil ? localNamesSidecar : nil)
-      }
+      scannedNames.map { OnceNameTable(cotar, scanned: $0) }
+      ?? OnceNameTable(cotar, sidecar: cotar.dataLimit == nil ? localNamesSidecar : nil)
     func locate(_ chunk: [[UInt8]]) async throws -> [CotarEntry?] {
       guard chunk.count > 1 else { return [try await cotar.entry(pathBytes: chunk[0])] }
       return try await cotar.entries(
@@ -324,8 +322,8 @@ struct GetCommand: AsyncParsableCommand {
     printError("cotar: '\(String(decoding: escapedName(path), as: UTF8.self))' is not in \(archive.shown)")
   }
 
-  /// Says why `path` gave no bytes: a directory or a dangling symbolic link when the name
-  /// table knows it, else not in the archive, with "did you mean './bin/cat'?" when another
+  /// Says why `path` gave no bytes: a directory, a dangling symbolic link or a special member
+  /// (device, FIFO, sparse file, …) when the name table knows it, else not in the archive, with "did you mean './bin/cat'?" when another
   /// spelling of the path is there.
   private func reportMissing(_ path: [UInt8], in cotar: Cotar, table once: OnceNameTable) async throws {
     let text = String(decoding: escapedName(path), as: UTF8.self)
@@ -341,6 +339,11 @@ struct GetCommand: AsyncParsableCommand {
     } else if let known = known ?? nil {
       if known.kind == .symbolicLink {
         printError("cotar: '\(text)' is a symlink to '\(known.linkTarget ?? "")', which is not in \(archive.shown)")
+        return
+      }
+      if known.kind == .other {
+        printError(
+          "cotar: '\(text)' is in \(archive.shown), but not as a file, directory or link: it is \(specialMemberKinds), which has no data get can read (cotar ls \(archive.shownAgain) --tar-order --long shows its kind; extract such members with GNU tar)")
         return
       }
       isDirectory = known.kind == .directory
@@ -398,7 +401,7 @@ extension Array {
 /// The name table of one archive, opened on first use and then reused, so that following
 /// symbolic links and explaining missing paths read its trailer and block index once.
 actor OnceNameTable {
-  private let cotar: Cotar?
+  private let cotar: Cotar
   private let sidecar: String?
   private var opened: Result<NameTable?, any Error>?
 
@@ -409,15 +412,15 @@ actor OnceNameTable {
     self.sidecar = sidecar
   }
 
-  /// The table a scan already built (of a tar without an index, indexed in memory).
-  init(scanned table: NameTable) {
-    self.cotar = nil
+  /// Wraps `cotar` with the name table a scan of the plain tar built in memory.
+  init(_ cotar: Cotar, scanned table: NameTable) {
+    self.cotar = cotar
     self.sidecar = nil
     self.opened = .success(table)
   }
 
   private func open() async throws -> NameTable? {
-    guard let sidecar else { return try await cotar?.readableNameTable() }
+    guard let sidecar else { return try await cotar.readableNameTable() }
     let source = try FileSource(path: sidecar)
     do {
       return try await NameTable.open(in: source, endingAt: try await source.size())

@@ -55,9 +55,48 @@ public enum OutputGuard {
     default:
       throw CotarError(
         .invalidArgument,
-        "the output is \(fileKindName(info.st_mode)), not a regular file; cotar writes a new file and renames it into place, which would replace that node itself, so it refuses even with --force. To write into it, use standard output and shell redirection (for example cotar get ARCHIVE PATH > \(destination))",
+        "the output is \(nodeKind(info.st_mode) ?? fileKindName(info.st_mode)), not a regular file; cotar writes a new file and renames it into place, which would replace that node itself, so it refuses even with --force. To write into it, use standard output and shell redirection (for example cotar get ARCHIVE PATH > \(destination))",
         source: destination)
     }
+  }
+
+  /// The kind of an existing node that `--force` never replaces ("a directory", "a FIFO",
+  /// "a character device", …), or `nil` for a regular file or symbolic link (which a writer
+  /// may replace by renaming over it; a link is replaced itself, never followed).
+  static func nodeKind(_ mode: mode_t) -> String? {
+    switch mode & S_IFMT {
+    case S_IFREG, S_IFLNK: return nil
+    default: return fileKindName(mode)
+    }
+  }
+
+  /// Refuses to put an entry at `name` in the open directory `parent` (what `extract` and
+  /// `get -o DIR` do) when a directory, device, FIFO or socket is there, with or without
+  /// `--force`: renaming a new file or link over it would replace the node itself (as root,
+  /// `get X.tar null -o /dev --force` would delete `/dev/null`). Checked with
+  /// `fstatat(parent, name, AT_SYMLINK_NOFOLLOW)`, relative to the directory descriptor the
+  /// entry is renamed in, so no symbolic link is followed. A missing name, a regular file or
+  /// a symbolic link passes.
+  ///
+  /// - Parameters:
+  ///   - madeByThisRun: the existing node is a directory this extraction created (for other
+  ///     members below it, or as a member): said so in the message instead of blaming the
+  ///     user's tree.
+  /// - Throws: `CotarError` `.invalidArgument` naming the entry and the node's kind.
+  public static func refuseNonRegular(
+    named name: [UInt8], in parent: Int32, entry: String, directory: String, madeByThisRun: Bool = false
+  ) throws {
+    guard let info = try? Syscall.linkStatus(at: parent, bytes: name), let kind = nodeKind(info.st_mode) else { return }
+    if madeByThisRun && info.st_mode & S_IFMT == S_IFDIR {
+      throw CotarError(
+        .invalidArgument,
+        "it is a directory this extraction created for other members below it; cotar does not replace a directory with a file or link, even with --force",
+        path: entry, source: directory)
+    }
+    throw CotarError(
+      .invalidArgument,
+      "the path exists in the output directory as \(kind); cotar replaces only a regular file or a link, even with --force (renaming over it would replace the node itself)",
+      path: entry, source: directory)
   }
 
   /// The identities of the files a plan reads.

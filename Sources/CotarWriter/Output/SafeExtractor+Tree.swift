@@ -166,7 +166,8 @@ extension SafeExtractor {
       } catch {
         throw error.cotarError("cannot create the link", path: text, source: directory)
       }
-      let file = TemporaryFile(parent: parent, name: name, temporary: temporary, text: text, descriptor: -1)
+      let file = TemporaryFile(
+        parent: parent, name: name, path: Array(parts.joined(separator: [0x2F])), temporary: temporary, text: text, descriptor: -1)
       defer { file.cleanUp() }
       try commit(file)
       return

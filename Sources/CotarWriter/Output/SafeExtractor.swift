@@ -130,6 +130,8 @@ public final class SafeExtractor {
   final class TemporaryFile {
     let parent: Int32
     let name: [UInt8]
+    /// The entry's checked components joined by `/` (as ``directoriesMade`` keys them).
+    let path: [UInt8]
     let temporary: [UInt8]
     let text: String
     var descriptor: Int32
@@ -137,9 +139,10 @@ public final class SafeExtractor {
     /// The registration that lets SIGINT/SIGTERM remove the file.
     var pendingEntry: PendingTemporaryFiles.Entry { PendingTemporaryFiles.Entry(directory: parent, name: temporary) }
 
-    init(parent: Int32, name: [UInt8], temporary: [UInt8], text: String, descriptor: Int32) {
+    init(parent: Int32, name: [UInt8], path: [UInt8], temporary: [UInt8], text: String, descriptor: Int32) {
       self.parent = parent
       self.name = name
+      self.path = path
       self.temporary = temporary
       self.text = text
       self.descriptor = descriptor
@@ -181,7 +184,8 @@ public final class SafeExtractor {
           _ = Syscall.tryLockExclusive(fd)
           return (fd, PendingTemporaryFiles.Entry(directory: parent, name: temporary))
         }.descriptor
-        return TemporaryFile(parent: parent, name: name, temporary: temporary, text: text, descriptor: fd)
+        return TemporaryFile(
+          parent: parent, name: name, path: Array(parts.joined(separator: [0x2F])), temporary: temporary, text: text, descriptor: fd)
       } catch where error.errno == EEXIST {
         continue
       } catch {
@@ -192,15 +196,25 @@ public final class SafeExtractor {
   }
 
   /// Closes the written file and moves it to its final name.
+  ///
+  /// A directory, device, FIFO or socket at the name is refused with its kind, even with
+  /// `--force` (``OutputGuard/refuseNonRegular(named:in:entry:directory:madeByThisRun:)``).
+  /// With `--force` the check is an `fstatat` right before `renameat`, relative to the same
+  /// directory descriptor; the window left is between those two calls, where only someone
+  /// who can already write in that directory (and so delete the node) could put a node
+  /// there. Without `--force`, `linkat` never replaces anything; its `EEXIST` is explained
+  /// by the same check.
   func commit(_ file: TemporaryFile) throws {
     file.closeDescriptor()
+    if overwrite { try refuseNode(at: file) }
     do {
       if overwrite {
         try Syscall.rename(at: file.parent, bytes: file.temporary, to: file.name)
       } else {
         try Syscall.link(at: file.parent, bytes: file.temporary, to: file.name)
       }
-    } catch where error.errno == EEXIST {
+    } catch where error.errno == EEXIST || error.errno == EISDIR || error.errno == ENOTEMPTY {
+      try refuseNode(at: file)
       throw CotarError(
         .outputExists, "the file exists; pass --force to replace it", path: file.text, source: directory, cause: error)
     } catch {
@@ -208,6 +222,13 @@ public final class SafeExtractor {
     }
     file.committed = overwrite  // linkat leaves the temporary name behind: cleanUp removes it
     filesWritten += 1
+  }
+
+  /// Refuses a directory, device, FIFO or socket at the final name of `file`.
+  private func refuseNode(at file: TemporaryFile) throws {
+    try OutputGuard.refuseNonRegular(
+      named: file.name, in: file.parent, entry: file.text, directory: directory,
+      madeByThisRun: directoriesMade.contains(file.path))
   }
 
   /// Makes every file written so far durable with one `syncfs(2)` of the output file system,
