@@ -39,7 +39,7 @@ extension OpenedLocation {
     // a damaged index (or not a tar), which the error reports better than a scan would.
     guard size >= 1024, try await tar.read((size - 512)..<size).allSatisfy({ $0 == 0 }) else {
       // Not a tar at all (a ZIP or cpio file, a shard-set manifest…): say what it is.
-      if size > 0, let format = ForeignFormat.ofFile(startingWith: try await tar.read(0..<min(size, 512))) {
+      if size > 0, let format = ForeignFormat.ofFile(startingWith: try await tar.read(0..<min(size, UInt64(ForeignFormat.headLength)))) {
         throw format.error(for: tar.identity)
       }
       throw error

@@ -56,6 +56,53 @@ struct PlainTarCLITests {
     }
   }
 
+  @Test("get follows symbolic links (and hard links to them) in a tar without an index as with one (E3)")
+  func symbolicLinksWithoutIndex() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // GNU tar: `h` is a hard link to the symbolic link `s`; `dl/g` reaches `d/g` through `dl -> d`.
+    let made = try await CLI.shell(
+      "echo F > f && ln -s f s && ln -P s h && mkdir d && echo G > d/g && ln -s d dl && tar -cf hk.tar f s h d dl && cp hk.tar indexed.tar",
+      in: directory)
+    #expect(made.status == 0, "\(made.stderr)")
+    let plain = directory.appendingPathComponent("hk.tar").path
+    let indexed = directory.appendingPathComponent("indexed.tar").path
+    #expect(try await CLI.run(["index", indexed]).status == 0)
+
+    for (path, followed, text) in [("s", "F\n", "f\n"), ("h", "F\n", "f\n"), ("dl/g", "G\n", "G\n")] {
+      for tar in [plain, indexed] {
+        let got = try await CLI.run(["get", tar, path])
+        #expect(got.status == 0, "\(tar) \(path): \(got.stderr)")
+        #expect(got.stdoutText == followed, "\(tar) \(path)")
+        let link = try await CLI.run(["get", tar, path, "--no-follow"])
+        #expect(link.status == 0, "\(tar) \(path): \(link.stderr)")
+        #expect(link.stdoutText == text, "\(tar) \(path) --no-follow")
+      }
+    }
+    // One scan per command: the note appears once.
+    let scanned = try await CLI.run(["get", plain, "s"])
+    #expect(scanned.stderr.components(separatedBy: "has no index").count == 2, "\(scanned.stderr)")
+
+    // -o FILE and -o DIR (several paths) read the same bytes.
+    let file = directory.appendingPathComponent("s.out").path
+    let toFile = try await CLI.run(["get", plain, "h", "-o", file])
+    #expect(toFile.status == 0, "\(toFile.stderr)")
+    #expect(try String(contentsOfFile: file, encoding: .utf8) == "F\n")
+    let out = directory.appendingPathComponent("out")
+    let toDirectory = try await CLI.run(["get", plain, "s", "h", "dl/g", "-o", out.path])
+    #expect(toDirectory.status == 0, "\(toDirectory.stderr)")
+    for (name, bytes) in [("s", "F\n"), ("h", "F\n"), ("dl/g", "G\n")] {
+      #expect(try String(contentsOfFile: out.appendingPathComponent(name).path, encoding: .utf8) == bytes, "\(name)")
+    }
+    // A missing path is still reported as one, and a directory as a directory.
+    let missing = try await CLI.run(["get", plain, "nope"])
+    #expect(missing.status == 1)
+    #expect(missing.stderr.contains("'nope' is not in"), "\(missing.stderr)")
+    let folder = try await CLI.run(["get", plain, "dl"])
+    #expect(folder.status == 1)
+    #expect(folder.stderr.contains("is a directory"), "\(folder.stderr)")
+  }
+
   @Test("A .tar.co whose index is damaged is reported, not scanned; a given sidecar that is wrong too")
   func damagedIndexIsNotScanned() async throws {
     let directory = try CLI.temporaryDirectory()

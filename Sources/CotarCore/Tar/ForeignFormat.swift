@@ -1,20 +1,33 @@
 /// A file that is not an uncompressed tar, recognised by its first bytes when its first block
-/// is not a valid tar header (SPEC §6): a compressed tar, another archive format, or the
-/// shard-set manifest `cotar pack` writes. Recognised whatever the file's size, so a 100-byte
-/// ZIP file is reported as a ZIP file, not as a truncated tar.
+/// is not a valid tar header (SPEC §6): a compressed tar, another archive format, a disc
+/// image, or the shard-set manifest `cotar pack` writes. Recognised whatever the file's size,
+/// so a 100-byte ZIP file is reported as a ZIP file, not as a truncated tar.
 public enum ForeignFormat: Hashable, Sendable {
   /// A compressed file (`gzip`, `bzip2`, `xz`, `zstd`, `lz4`): most likely a compressed tar.
   case compressed(String)
   /// Another archive format, by its usual name (`ZIP`, `cpio`, `7-Zip`, `RAR`, `ar`).
   case archive(String)
+  /// A disc image (`ISO 9660`), recognised by a volume descriptor after 32 KiB of system area.
+  case image(String)
   /// The JSON manifest of a `cotar pack` shard set (`"format": "cotar-shards"`).
   case shardManifest
 
-  /// The format whose magic bytes start `prefix` (the file's first bytes, up to one block),
-  /// or `nil`. The caller checks first that those bytes are not a valid tar header: a tar
-  /// whose first member is named `PK\u{3}\u{4}…` is still a tar.
+  /// Bytes from the start of a file that ``ofFile(startingWith:)`` needs to recognise every
+  /// format it knows (the last ISO 9660 descriptor position it checks ends at 36,870).
+  public static let headLength = 64 << 10
+
+  /// Where an ISO 9660 volume descriptor's `CD001` identifier may be: the descriptors start
+  /// at sector 16 (byte 32,768, after the system area) and follow each other every 2,048
+  /// bytes; the identifier is their bytes 1–5.
+  static let isoIdentifierOffsets = [32769, 34817, 36865]
+
+  /// The format whose magic bytes start `prefix` (the file's first bytes: one block finds
+  /// all but an ISO 9660 image, which needs ``headLength`` bytes), or `nil`. The caller checks
+  /// first that the first block is not a valid tar header: a tar whose first member is named
+  /// `PK\u{3}\u{4}…` is still a tar.
   public static func detect(_ prefix: some Collection<UInt8>) -> ForeignFormat? {
-    let bytes = Array(prefix.prefix(TarHeader.blockSize))
+    let head = Array(prefix.prefix(headLength))
+    let bytes = Array(head.prefix(TarHeader.blockSize))
     let compressed: [(String, [UInt8])] = [
       ("gzip", [0x1F, 0x8B]), ("bzip2", [0x42, 0x5A, 0x68]), ("xz", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]),
       ("zstd", [0x28, 0xB5, 0x2F, 0xFD]), ("lz4", [0x04, 0x22, 0x4D, 0x18]),
@@ -29,11 +42,15 @@ public enum ForeignFormat: Hashable, Sendable {
     ]
     for (name, magic) in archives where bytes.starts(with: magic) { return .archive(name) }
     if isShardManifest(bytes) { return .shardManifest }
+    let iso = Array("CD001".utf8)
+    if isoIdentifierOffsets.contains(where: { head.count >= $0 + iso.count && head[$0..<($0 + iso.count)].elementsEqual(iso) }) {
+      return .image("ISO 9660")
+    }
     return nil
   }
 
   /// The format of a file that starts with `bytes` (its first block, or all of a shorter
-  /// file) when those bytes are not a tar: `nil` when they start with a valid tar header or
+  /// file; ``headLength`` bytes to find an ISO 9660 image) when those bytes are not a tar: `nil` when they start with a valid tar header or
   /// match no known format.
   public static func ofFile(startingWith bytes: [UInt8]) -> ForeignFormat? {
     guard let format = detect(bytes) else { return nil }
@@ -78,6 +95,9 @@ public enum ForeignFormat: Hashable, Sendable {
     case .archive(let name):
       message =
         "\(identity) is not a tar: it looks like a\(name.first.map { "AEIOU".contains($0) } == true ? "n" : "") \(name) archive; Cotar reads tar archives (convert it with bsdtar -cf NEW.tar @\(identity))"
+    case .image(let name):
+      message =
+        "\(identity) is not a tar: it looks like an \(name) image; Cotar reads tar archives (convert it with bsdtar -cf NEW.tar @\(identity))"
     case .shardManifest:
       let named = identity.split(separator: "?").first.map { $0.hasSuffix(".manifest.json") } ?? false
       message =

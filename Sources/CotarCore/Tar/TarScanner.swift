@@ -231,8 +231,11 @@ struct TarWalker {
       }
       // Not a tar at all (compressed, another archive format, a shard-set manifest): say
       // what it is, even when it is shorter than one block.
-      if blockOffset == 0, let format = ForeignFormat.ofFile(startingWith: Array(buffer.prefix(TarHeader.blockSize))) {
-        throw format.error(for: source.identity)
+      if blockOffset == 0 {
+        let firstBlock = Array(buffer.prefix(TarHeader.blockSize))
+        if let format = ForeignFormat.ofFile(startingWith: firstBlock) { throw format.error(for: source.identity) }
+        // A first block that is no header: an ISO 9660 image, or data after an end marker.
+        try await TarStart.check(firstBlock: firstBlock, buffered: buffer, source: source, totalSize: totalSize)
       }
     case .extendedData(let range):
       fetchedData = (range.lowerBound, try await source.read(range))
