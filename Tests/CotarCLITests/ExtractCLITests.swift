@@ -133,6 +133,25 @@ struct ExtractCLITests {
     #expect(server.log.count <= 12, "\(server.log.map { $0.range ?? "-" })")
   }
 
+  @Test("a tree of 1,500 directories extracts under an open-file limit of 400 (at most 256 directory descriptors are kept open)")
+  func manyDirectoriesUnderALowFileLimit() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // A tile pyramid's shape: z/x/y.png, 1,500 x directories of one tile each.
+    let made = try await CLI.shell(
+      "for x in $(seq 1 1500); do mkdir -p src/7/$x && echo $x > src/7/$x/0.png; done && tar -cf tiles.tar -C src .",
+      in: directory)
+    #expect(made.status == 0, "\(made.stderr)")
+    let result = try await CLI.shell(
+      "ulimit -n 400 && '\(CLI.executable.path)' extract tiles.tar -o out && '\(CLI.executable.path)' extract tiles.tar -o out --force",
+      in: directory)
+    #expect(result.status == 0, "\(result.stderr.suffix(600))")
+    for x in [1, 256, 257, 1000, 1500] {
+      let tile = directory.appendingPathComponent("out/7/\(x)/0.png")
+      #expect(FileManager.default.contents(atPath: tile.path) == Data("\(x)\n".utf8), "\(tile.path)")
+    }
+  }
+
   @Test("the extract summary counts the directories it creates, those only implied by paths too")
   func impliedDirectoriesAreCounted() async throws {
     let directory = try CLI.temporaryDirectory()

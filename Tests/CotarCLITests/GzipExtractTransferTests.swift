@@ -7,26 +7,28 @@ import Testing
 /// transferred about once.
 @Suite("cotar extract of a remote .tar.gz", .timeLimit(.minutes(5)))
 struct GzipExtractTransferTests {
-  @Test("extract of a whole .tar.gz, and get -o DIR of all its paths in path order, over HTTP fetch at most 1.05× the archive and never the same range twice (several batches, streamed large files)")
-  func wholeArchiveOnce() async throws {
-    let directory = try CLI.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: directory) }
-    var random = SplitMix64(seed: 303)
+  /// Writes `small` text files (up to `smallMax` bytes, spread over `directories`
+  /// directories) and, after the ones numbered in `bigAfter`, a random file of `bigSize` bytes
+  /// and a little more, under `directory`; packs them with GNU tar and gzip, in that order
+  /// (not path order), as `name` there. Returns the files, in archive order.
+  static func makeTarGz(
+    _ name: String, in directory: URL, seed: UInt64, small: Int, directories: Int, smallMax: UInt64, bigAfter: Set<Int>,
+    bigSize: Int
+  ) async throws -> [(path: String, bytes: [UInt8])] {
+    let top = String(name.prefix { $0 != "." })
+    var random = SplitMix64(seed: seed)
     var files: [(path: String, bytes: [UInt8])] = []
-    // More than one extract batch (1,024 entries) of small files, in an archive order that is
-    // not path order, and two files large enough to be streamed in parts (over 8 MiB).
-    for number in 0..<1_300 {
-      let size = Int(random.next() % 3_000)
-      let bytes: [UInt8] = (0..<size).map { _ in UInt8(ascii: "a") + UInt8(random.next() % 20) }
-      files.append(("t/d\(number % 7)/f\(number).txt", bytes))
-      if number == 400 || number == 900 {
-        var big = [UInt8](repeating: 0, count: (9 << 20) + Int(random.next() % 100_000))
+    for number in 0..<small {
+      let size = Int(random.next() % smallMax)
+      files.append(("\(top)/d\(number % directories)/f\(number).txt", (0..<size).map { _ in UInt8(ascii: "a") + UInt8(random.next() % 20) }))
+      if bigAfter.contains(number) {
+        var big = [UInt8](repeating: 0, count: bigSize + Int(random.next() % 100_000))
         for start in stride(from: 0, to: big.count, by: 8) {
           withUnsafeBytes(of: random.next()) { word in
             for (offset, byte) in word.enumerated() where start + offset < big.count { big[start + offset] = byte }
           }
         }
-        files.append(("t/big\(number).bin", big))
+        files.append(("\(top)/big\(number).bin", big))
       }
     }
     for file in files {
@@ -35,8 +37,20 @@ struct GzipExtractTransferTests {
       try Data(file.bytes).write(to: url)
     }
     try Data(files.map(\.path).joined(separator: "\n").utf8).write(to: directory.appendingPathComponent("list.txt"))
-    let made = try await CLI.shell("tar cf - -T list.txt | gzip > big.tar.gz", in: directory)
+    let made = try await CLI.shell("tar cf - -T list.txt | gzip > \(name)", in: directory)
     #expect(made.status == 0, "\(made.stderr)")
+    return files
+  }
+
+  @Test("extract of a whole .tar.gz, and get -o DIR of all its paths in path order, over HTTP fetch at most 1.05× the archive and never the same range twice (several batches, streamed large files)")
+  func wholeArchiveOnce() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // More than one extract batch (1,024 entries) of small files, in an archive order that is
+    // not path order, and two files large enough to be streamed in parts (over 8 MiB).
+    let files = try await Self.makeTarGz(
+      "big.tar.gz", in: directory, seed: 303, small: 1_300, directories: 7, smallMax: 3_000, bigAfter: [400, 900],
+      bigSize: 9 << 20)
     let indexed = try await CLI.run(["index", "big.tar.gz", "--seek-spacing", "256KiB"], in: directory)
     #expect(indexed.status == 0, "\(indexed.stderr)")
     let archive = try [UInt8](Data(contentsOf: directory.appendingPathComponent("big.tar.gz")))
@@ -79,31 +93,11 @@ struct GzipExtractTransferTests {
   func windowsFetchedOnce() async throws {
     let directory = try CLI.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
-    var random = SplitMix64(seed: 417)
-    var files: [(path: String, bytes: [UInt8])] = []
     // Small text files, and two random files streamed in parts (over 8 MiB): random data is
     // stored by gzip, so most seek points inside are block boundaries with 32 KiB windows.
-    for number in 0..<600 {
-      let size = Int(random.next() % 4_000)
-      files.append(("w/d\(number % 5)/f\(number).txt", (0..<size).map { _ in UInt8(ascii: "a") + UInt8(random.next() % 20) }))
-      if number == 200 || number == 400 {
-        var big = [UInt8](repeating: 0, count: (8 << 20) + 300_000 + Int(random.next() % 100_000))
-        for start in stride(from: 0, to: big.count, by: 8) {
-          withUnsafeBytes(of: random.next()) { word in
-            for (offset, byte) in word.enumerated() where start + offset < big.count { big[start + offset] = byte }
-          }
-        }
-        files.append(("w/big\(number).bin", big))
-      }
-    }
-    for file in files {
-      let url = directory.appendingPathComponent(file.path)
-      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try Data(file.bytes).write(to: url)
-    }
-    try Data(files.map(\.path).joined(separator: "\n").utf8).write(to: directory.appendingPathComponent("list.txt"))
-    let made = try await CLI.shell("tar cf - -T list.txt | gzip > w.tar.gz", in: directory)
-    #expect(made.status == 0, "\(made.stderr)")
+    let files = try await Self.makeTarGz(
+      "w.tar.gz", in: directory, seed: 417, small: 600, directories: 5, smallMax: 4_000, bigAfter: [200, 400],
+      bigSize: (8 << 20) + 300_000)
     let indexed = try await CLI.run(["index", "w.tar.gz", "--seek-spacing", "1MiB"], in: directory)
     #expect(indexed.status == 0, "\(indexed.stderr)")
     let index = try [UInt8](Data(contentsOf: directory.appendingPathComponent("w.tar.gz.index")))

@@ -60,6 +60,7 @@ extension SafeExtractor {
   /// - Throws: `CotarError` `.invalidArgument` for a refused name or a symbolic link or file
   ///   in the way, `.io`.
   public func makeDirectory(_ path: [UInt8], attributes: Attributes? = nil) throws {
+    trimDirectoryCache()
     let text = String(decoding: path, as: UTF8.self)
     if Self.isRoot(path) {  // `./`, as `tar -C dir .` stores it: the output directory itself
       if let attributes { pendingDirectories.append(([], text, attributes)) }
@@ -82,6 +83,7 @@ extension SafeExtractor {
     let pending = pendingDirectories.sorted { $0.parts.count > $1.parts.count }
     pendingDirectories = []
     for item in pending {
+      trimDirectoryCache()
       try apply(
         item.attributes, descriptor: try directoryDescriptor(item.parts, entry: item.text), text: item.text,
         keeping: Self.directoryModeBits)
@@ -118,6 +120,7 @@ extension SafeExtractor {
   /// - Throws: `CotarError` `.invalidArgument` for a refused name or target, `.outputExists`
   ///   when the name exists and overwriting was not requested, `.io`.
   public func makeSymbolicLink(_ path: [UInt8], target: [UInt8], modificationTime: Int64? = nil) throws {
+    trimDirectoryCache()
     let text = String(decoding: path, as: UTF8.self)
     let targetText = String(decoding: target, as: UTF8.self)
     guard try Self.linkStaysInside(path, target: target) else {
@@ -136,6 +139,7 @@ extension SafeExtractor {
   /// - Throws: `CotarError` `.invalidArgument` for a refused name, `.outputExists` when the
   ///   name exists and overwriting was not requested, `.io` (e.g. the target is missing).
   public func makeHardLink(_ path: [UInt8], to target: [UInt8]) throws {
+    trimDirectoryCache()
     let text = String(decoding: path, as: UTF8.self)
     let targetParts = try Self.components(of: target)
     let targetParent = try directoryDescriptor(Array(targetParts.dropLast()), entry: text)

@@ -32,8 +32,17 @@ public final class SafeExtractor {
   public let directory: String
   private let overwrite: Bool
   var root: Int32
-  /// Open directory descriptors by relative directory path (raw bytes).
+  /// Open directory descriptors by relative directory path (raw bytes); at most about
+  /// ``directoryCacheLimit`` (see ``trimDirectoryCache()``).
   var directories: [[UInt8]: Int32] = [:]
+  /// When each cached directory was last handed out (a count of uses): the least recently
+  /// used are closed first.
+  var directoryLastUse: [[UInt8]: Int] = [:]
+  /// Uses of the directory cache so far.
+  var directoryUses = 0
+  /// Directory descriptors kept open at most between two operations: a tree of many
+  /// directories (a tile pyramid) must not run into the open-file limit (1,024 by default).
+  static let directoryCacheLimit = 256
   /// Files written so far.
   public internal(set) var filesWritten = 0
   /// Directories (relative paths, `""` for the output directory itself) this extractor
@@ -170,6 +179,7 @@ public final class SafeExtractor {
   /// Checks `path`, opens its directory and creates a temporary file in it with
   /// `O_CREAT | O_EXCL | O_NOFOLLOW`.
   func createTemporary(for path: [UInt8]) throws -> TemporaryFile {
+    trimDirectoryCache()
     let parts = try Self.components(of: path)
     let text = String(decoding: path, as: UTF8.self)
     let parent = try directoryDescriptor(Array(parts.dropLast()), entry: text)
@@ -249,6 +259,7 @@ public final class SafeExtractor {
   private func closeAll() {
     for fd in directories.values { Syscall.close(fd) }
     directories.removeAll()
+    directoryLastUse.removeAll()
     if root >= 0 {
       Syscall.close(root)
       root = -1
@@ -266,13 +277,20 @@ public final class SafeExtractor {
     for part in parts { ends.append((ends.last.map { $0 + 1 } ?? 0) + part.count) }
     var opened = parts.count
     var current = root
+    directoryUses += 1
     while opened > 0 {
-      if let known = directories[Array(path[..<ends[opened - 1]])] {
+      let prefix = Array(path[..<ends[opened - 1]])
+      if let known = directories[prefix] {
         current = known
+        directoryLastUse[prefix] = directoryUses
         break
       }
       opened -= 1
     }
+    // A directory on the way opened here is kept only while the cache has room (the one
+    // returned always is); one not kept is closed once its child is open.
+    var unkept: Int32?
+    defer { if let unkept { Syscall.close(unkept) } }
     for index in opened..<parts.count {
       let part = parts[index]
       let walked = Array(path[..<ends[index]])
@@ -289,15 +307,38 @@ public final class SafeExtractor {
         throw error.cotarError(
           "cannot open directory '\(String(decoding: walked, as: UTF8.self))'", path: entry, source: directory)
       }
-      directories[walked] = fd
-      // A directory this run made holds no killed run's leftovers: no need to list it.
-      if created {
-        leftovers[fd] = [:]
-        directoriesMade.insert(walked)
+      if let previous = unkept {
+        Syscall.close(previous)
+        unkept = nil
+      }
+      if created { directoriesMade.insert(walked) }
+      if index == parts.count - 1 || directories.count < Self.directoryCacheLimit {
+        directories[walked] = fd
+        directoryLastUse[walked] = directoryUses
+        // A directory this run made holds no killed run's leftovers: no need to list it.
+        if created { leftovers[fd] = [:] }
+      } else {
+        unkept = fd
       }
       current = fd
     }
     return current
+  }
+
+  /// Closes the least recently used half of the cached directory descriptors when more than
+  /// ``directoryCacheLimit`` are open. Called where an operation starts, never inside one, so
+  /// a descriptor it was handed stays valid until it ends; a directory needed again is opened
+  /// again (from its deepest open ancestor, without following links, as the first time) and
+  /// listed again for leftovers.
+  func trimDirectoryCache() {
+    guard directories.count > Self.directoryCacheLimit else { return }
+    let oldest = directories.keys.sorted { directoryLastUse[$0, default: 0] < directoryLastUse[$1, default: 0] }
+    for path in oldest.prefix(directories.count / 2) {
+      guard let fd = directories.removeValue(forKey: path) else { continue }
+      directoryLastUse[path] = nil
+      Syscall.close(fd)
+      leftovers[fd] = nil
+    }
   }
 
   /// Opens the directory `name` in `parent` without following a symbolic link, creating it
