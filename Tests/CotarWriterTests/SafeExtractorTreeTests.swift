@@ -22,7 +22,7 @@ struct SafeExtractorTreeTests {
 
   /// 3,000 nested directory members, each with a mode, as a hostile archive may hold: each
   /// is found from its parent, not by a walk from the root (which made this take minutes).
-  @Test("a 3,000-level chain of directory members is made in time linear in its members", .timeLimit(.minutes(1)))
+  @Test("a 3,000-level chain of directory members is made without a walk from the root per member", .timeLimit(.minutes(2)))
   func deepChain() async throws {
     let root = URL(fileURLWithPath: ScratchSpace.path("safe-deep"))
     defer { try? FileManager.default.removeItem(at: root) }

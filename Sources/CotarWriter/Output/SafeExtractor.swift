@@ -43,6 +43,9 @@ public final class SafeExtractor {
   /// Directory descriptors kept open at most between two operations: a tree of many
   /// directories (a tile pyramid) must not run into the open-file limit (1,024 by default).
   static let directoryCacheLimit = 256
+  /// Levels nearest an entry kept open by a walk even above ``directoryCacheLimit`` (closed
+  /// later by ``trimDirectoryCache()``, if unused).
+  static let directoryTailKept = 16
   /// Files written so far.
   public internal(set) var filesWritten = 0
   /// Directories (relative paths, `""` for the output directory itself) this extractor
@@ -287,8 +290,9 @@ public final class SafeExtractor {
       }
       opened -= 1
     }
-    // A directory on the way opened here is kept only while the cache has room (the one
-    // returned always is); one not kept is closed once its child is open.
+    // A directory on the way opened here is kept while the cache has room, and the last
+    // ``directoryTailKept`` levels always are (the next entry is most likely beside this one,
+    // or, as ``finish()`` goes, in its parent); one not kept is closed once its child is open.
     var unkept: Int32?
     defer { if let unkept { Syscall.close(unkept) } }
     for index in opened..<parts.count {
@@ -312,7 +316,7 @@ public final class SafeExtractor {
         unkept = nil
       }
       if created { directoriesMade.insert(walked) }
-      if index == parts.count - 1 || directories.count < Self.directoryCacheLimit {
+      if index >= parts.count - Self.directoryTailKept || directories.count < Self.directoryCacheLimit {
         directories[walked] = fd
         directoryLastUse[walked] = directoryUses
         // A directory this run made holds no killed run's leftovers: no need to list it.
@@ -332,8 +336,8 @@ public final class SafeExtractor {
   /// listed again for leftovers.
   func trimDirectoryCache() {
     guard directories.count > Self.directoryCacheLimit else { return }
-    let oldest = directories.keys.sorted { directoryLastUse[$0, default: 0] < directoryLastUse[$1, default: 0] }
-    for path in oldest.prefix(directories.count / 2) {
+    let oldest = directoryLastUse.sorted { $0.value < $1.value }.prefix(directories.count / 2).map(\.key)
+    for path in oldest {
       guard let fd = directories.removeValue(forKey: path) else { continue }
       directoryLastUse[path] = nil
       Syscall.close(fd)
