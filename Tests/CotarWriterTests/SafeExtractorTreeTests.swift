@@ -20,25 +20,29 @@ struct SafeExtractorTreeTests {
     #expect(try SafeExtractor.linkStaysInside(bytes(path), target: bytes(target)) == kept)
   }
 
-  /// 3,000 nested directory members, each with a mode, as a hostile archive may hold: each
-  /// is found from its parent, not by a walk from the root (which made this take minutes).
-  @Test("a 3,000-level chain of directory members is made without a walk from the root per member", .timeLimit(.minutes(2)))
+  /// 1,000 nested directory members, each with a mode, as a hostile archive may hold: each
+  /// is found from its parent (a lookup or two), not by a walk from the root with a lookup
+  /// per level (half a million lookups here; minutes at 3,000 levels).
+  @Test("a 1,000-level chain of directory members is made without a walk from the root per member")
   func deepChain() async throws {
     let root = URL(fileURLWithPath: ScratchSpace.path("safe-deep"))
     defer { try? FileManager.default.removeItem(at: root) }
     let extractor = try SafeExtractor(directory: root.path, overwrite: false)
     var path: [UInt8] = []
-    for _ in 0..<3_000 {
-      try Task.checkCancellation()  // the time limit stops a slow run here
+    for _ in 0..<1_000 {
       path += bytes("d/")
       try extractor.makeDirectory(path, attributes: .init(mode: 0o755, modificationTime: 1_000_000))
     }
     try extractor.write(bytes("deep\n"), to: path + bytes("f"))
     try extractor.finish()
-    #expect(extractor.directoriesMade.count == 3_000)
-    // The file is there, 3,000 levels down (opened a level at a time: the path exceeds PATH_MAX).
+    // Creation, the file, and the modes set deepest first at finish: a few lookups each (at
+    // finish a level the cache no longer holds is found again from the root, every 16 levels).
+    #expect(extractor.directoryCacheLookups < 20 * 1_000, "\(extractor.directoryCacheLookups) lookups")
+    #expect(extractor.directoriesMade.count == 1_000)
+    // The file is there, 1,000 levels down (opened a level at a time: the path is 2,001 bytes,
+    // and deeper chains exceed PATH_MAX).
     var directory = open(root.path, O_RDONLY | O_DIRECTORY)
-    for _ in 0..<3_000 {
+    for _ in 0..<1_000 {
       let next = openat(directory, "d", O_RDONLY | O_DIRECTORY)
       close(directory)
       directory = next

@@ -40,6 +40,10 @@ public final class SafeExtractor {
   var directoryLastUse: [[UInt8]: Int] = [:]
   /// Uses of the directory cache so far.
   var directoryUses = 0
+  /// Lookups of directory paths in the cache so far: about two per entry when entries come
+  /// in tree order, however deep (a diagnostic; the walk from the root it replaced made one
+  /// per level).
+  public internal(set) var directoryCacheLookups = 0
   /// Directory descriptors kept open at most between two operations: a tree of many
   /// directories (a tile pyramid) must not run into the open-file limit (1,024 by default).
   static let directoryCacheLimit = 256
@@ -283,6 +287,7 @@ public final class SafeExtractor {
     directoryUses += 1
     while opened > 0 {
       let prefix = Array(path[..<ends[opened - 1]])
+      directoryCacheLookups += 1
       if let known = directories[prefix] {
         current = known
         directoryLastUse[prefix] = directoryUses
