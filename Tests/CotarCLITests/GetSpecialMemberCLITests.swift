@@ -4,7 +4,7 @@ import Testing
 
 /// `get` of a member that is in the archive but has no data it can read (a sparse file, a
 /// FIFO) says so instead of "not in"; a plain tar without index is answered from the name
-/// table its in-memory scan builds (symbolic links are followed there too).
+/// table its in-memory scan builds (its symbolic links: `PlainTarCLITests.symbolicLinksWithoutIndex`).
 @Suite("CLI get of special members", .timeLimit(.minutes(5)))
 struct GetSpecialMemberCLITests {
   @Test(
@@ -39,19 +39,5 @@ struct GetSpecialMemberCLITests {
       extracted.stderr.contains(
         "entry 'x': skipping a member that is not a file, directory or link: it is a device, FIFO, sparse file, multi-volume continuation"),
       "\(extracted.stderr)")
-  }
-
-  @Test("get follows a symbolic link (and a hard link to it) in a plain tar without index, as with an index")
-  func linksInScannedTar() async throws {
-    let directory = try CLI.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let made = try await CLI.shell(
-      "mkdir t && cd t && echo F > f && ln -s f s && ln -P s h && tar -cf ../hk.tar f s h", in: directory)
-    #expect(made.status == 0, "\(made.stderr)")
-    for path in ["s", "h"] {
-      let result = try await CLI.run(["get", "hk.tar", path], in: directory)
-      #expect(result.status == 0, "\(path): \(result.stderr)")
-      #expect(result.stdoutText == "F\n", "\(path): \(result.stderr)")
-    }
-  }
+   }
 }
