@@ -76,7 +76,7 @@ struct ExtractCLITests {
     let result = try await CLI.run(["extract", archive, "-o", out])
     #expect(result.status == 1, "\(result.stderr)")
     #expect(
-      result.stderr.contains("cotar: entry './share/escape': refusing symbolic link to '../../outside': it could lead outside the output directory"),
+      result.stderr.contains("cotar: \(archive), entry './share/escape': refusing symbolic link to '../../outside': it could lead outside the output directory"),
       "\(result.stderr)")
     #expect(result.stderr.contains("refusing symbolic link to '/etc/passwd': it is absolute"), "\(result.stderr)")
     #expect(result.stderr.contains("extracted 4 files, 6 directories and 3 links"), "\(result.stderr)")
@@ -169,6 +169,33 @@ struct ExtractCLITests {
     let again = try await CLI.run(["extract", directory.appendingPathComponent("x.tar").path, "-o", out, "--force"])
     #expect(again.status == 0, "\(again.stderr)")
     #expect(again.stderr.contains("extracted 6 files, 0 directories and 0 links"), "\(again.stderr)")
+  }
+
+  @Test("a regular-file member named 'd/' (old tars' directory) is extracted as a directory, as GNU tar does")
+  func regularMemberWithTrailingSlashIsADirectory() async throws {
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // tarfile keeps typeflag '0' on 'd/' (it retypes only a NUL typeflag), as old tars wrote.
+    let made = try await CLI.shell(
+      """
+      set -e; python3 - <<'PY'
+      import io, tarfile
+      with tarfile.open('v.tar', 'w', format=tarfile.USTAR_FORMAT) as t:
+          d = tarfile.TarInfo('d/'); d.type = tarfile.REGTYPE; d.mode = 0o750; d.mtime = 1700000000
+          t.addfile(d)
+          f = tarfile.TarInfo('d/f.txt'); f.size = 2; f.mtime = 1700000000
+          t.addfile(f, io.BytesIO(b'hi'))
+      PY
+      mkdir gnu && tar -C gnu -xf v.tar
+      """, in: directory)
+    #expect(made.status == 0, "\(made.stderr)")
+    let out = directory.appendingPathComponent("out").path
+    let result = try await CLI.run(["extract", directory.appendingPathComponent("v.tar").path, "-o", out])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(result.stderr.contains("extracted 1 file, 1 directory and 0 links (2 bytes)"), "\(result.stderr)")
+    let got = try Self.describe(out)
+    #expect(got["d"] == "dir 750", "\(got)")
+    #expect(got == (try Self.describe(directory.appendingPathComponent("gnu").path)))
   }
 
   @Test("get names directories and other spellings: 'is a directory', did you mean './bin/tool'")

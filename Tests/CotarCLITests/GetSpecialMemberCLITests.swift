@@ -37,7 +37,7 @@ struct GetSpecialMemberCLITests {
     #expect(extracted.status == 1, "\(extracted.stderr)")
     #expect(
       extracted.stderr.contains(
-        "entry 'x': skipping a member that is not a file, directory or link: it is a device, FIFO, sparse file, multi-volume continuation"),
+        "cotar: f.tar, entry 'x': skipping a member that is not a file, directory or link: it is a device, FIFO, sparse file, multi-volume continuation"),
       "\(extracted.stderr)")
    }
 }

@@ -127,13 +127,13 @@ struct ExtractCommand: AsyncParsableCommand {
       do {
         try await body()
       } catch let error as CotarError where !error.invalidatesArchive {
-        printError("cotar: \(error)")
+        printError("cotar: \(naming(error))")
         failed += 1
       }
     }
     let plan = try await ExtractPlan(members, table: table)
     for error in plan.refused {
-      printError("cotar: \(error)")
+      printError("cotar: \(naming(error))")
       failed += 1
     }
     for member in plan.directories {
@@ -205,6 +205,15 @@ struct ExtractCommand: AsyncParsableCommand {
       "extracted \(counted(written.count, "file")), \(counted(directories, "directory", "directories")) and \(counted(links, "link")) (\(counted(Int(clamping: writtenBytes), "byte"))) into \(output)"
         + (failed > 0 ? "; \(counted(failed, "member")) failed or skipped" : ""))
     return failed
+  }
+
+  /// `error`, a member's failure, naming the archive when it names no other place (an error
+  /// in the output directory names that directory). The name table keeps no header positions,
+  /// so a refusal names the member, not its byte offset (SPEC §12.6).
+  private func naming(_ error: CotarError) -> CotarError {
+    var error = error
+    if error.source == nil { error.source = archive.shown }
+    return error
   }
 
   private func attributes(_ member: NameEntry) -> SafeExtractor.Attributes {

@@ -22,7 +22,7 @@ struct ExtractPlan {
     let chosen = Self.latestPerOutput(members)
     var extractedFiles: [[[UInt8]]: NameEntry] = [:]
     var extractedLinks: [[[UInt8]]: NameEntry] = [:]
-    for member in chosen where member.kind == .file || member.kind == .hardLink {
+    for member in chosen where (member.kind == .file && !Self.isDirectoryByName(member)) || member.kind == .hardLink {
       guard let key = try? SafeExtractor.components(of: member.pathBytes) else { continue }
       if member.kind == .file { extractedFiles[key] = member } else { extractedLinks[key] = member }
     }
@@ -31,6 +31,7 @@ struct ExtractPlan {
         if member.kind != .directory { _ = try SafeExtractor.components(of: member.pathBytes) }
         switch member.kind {
         case .directory: directories.append(member)
+        case .file where Self.isDirectoryByName(member): directories.append(member)
         case .file: files.append(member)
         case .symbolicLink: symbolicLinks.append((member, member.linkTargetBytes ?? []))
         case .hardLink:
@@ -61,6 +62,13 @@ struct ExtractPlan {
         refused.append(error)
       }
     }
+  }
+
+  /// Whether `member` is a regular-file record whose name ends in `/`: old tars store a
+  /// directory so, and GNU tar and bsdtar extract such a member as a directory (any data it
+  /// declares is not written). The index keeps it as a file, as linz/cotar's builder does.
+  static func isDirectoryByName(_ member: NameEntry) -> Bool {
+    member.kind == .file && member.pathBytes.last == UInt8(ascii: "/")
   }
 
   /// The extracted file a hard link with link name `target` ends at: the file at that path
