@@ -157,6 +157,7 @@ public enum ArchiveAppender {
     try options.failpoint?(.scanned)
 
     let output = try AtomicFileWriter(destination: path, overwrite: true)
+    try output.setOwner(user: lock.user, group: lock.group)
     try output.setPermissions(lock.mode)
     try output.copyPrefix(ofFile: path, length: tail.end - tail.missingPadding)
     // A tar whose last member's data ends at end of file without its padding (the scan
@@ -174,6 +175,7 @@ public enum ArchiveAppender {
     var namesSidecar: AtomicFileWriter?
     if let namesBytes, old.layout != .combined {
       let namesWriter = try AtomicFileWriter(destination: path + NameTableFormat.sidecarSuffix, overwrite: true)
+      try namesWriter.setOwner(user: lock.user, group: lock.group)
       try namesWriter.write(namesBytes)
       try namesWriter.flush()
       namesSidecar = namesWriter
@@ -195,6 +197,7 @@ public enum ArchiveAppender {
       // (as `cotar tar --co --index` writes).
       if old.layout != .combined || access(path + ".index", F_OK) == 0 {
         let indexWriter = try AtomicFileWriter(destination: path + ".index", overwrite: true)
+        try indexWriter.setOwner(user: lock.user, group: lock.group)
         try indexWriter.write(built.bytes)
         try indexWriter.flush()
         sidecar = indexWriter
@@ -465,6 +468,9 @@ final class ArchiveLock {
   private var descriptor: Int32
   /// The archive's permission bits, kept for the replacement file.
   let mode: UInt32
+  /// The archive's owner and group, kept for the replacement file where this process may.
+  let user: UInt32
+  let group: UInt32
 
   init(path: String) throws {
     let (fd, opened) = try openRegularFile(path)
@@ -478,6 +484,8 @@ final class ArchiveLock {
     }
     self.descriptor = fd
     self.mode = UInt32(opened.st_mode & 0o7777)
+    self.user = UInt32(opened.st_uid)
+    self.group = UInt32(opened.st_gid)
   }
 
   func release() {

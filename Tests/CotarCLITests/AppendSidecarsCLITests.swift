@@ -3,9 +3,9 @@ import Foundation
 import Testing
 
 /// The `X.tar.names` sidecar after `append` and `tar`: never left describing another build
-/// than the index beside it (SPEC §9.2.4, §12.5).
-@Suite("Name-table sidecars kept in step by append and tar")
-struct AppendNamesCLITests {
+/// than the index beside it (SPEC §9.2.4, §12.5); the owner of an appended archive.
+@Suite("append and tar: sidecars in step, the archive's owner kept")
+struct AppendSidecarsCLITests {
   private static func shell(_ script: String, in directory: URL) async throws {
     let result = try await CLI.shell(script, in: directory)
     #expect(result.status == 0, "\(script): \(result.stderr)")
@@ -64,5 +64,19 @@ struct AppendNamesCLITests {
     #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("t.tar.names").path))
     let validated = try await CLI.run(["validate", "t.tar"], in: directory)
     #expect(validated.status == 0, "\(validated.stdoutText)\(validated.stderr)")
+  }
+
+  @Test("append keeps the archive's owner, group and mode (run as root), and its sidecar index's owner")
+  func appendKeepsTheOwner() async throws {
+    try #require(getuid() == 0, "only root can give a file to another user")
+    let directory = try CLI.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    try await Self.shell(
+      "set -e; echo a > a; echo b > b; tar -cf t.tar a; \(CLI.executable.path) index t.tar; chown 65534:65534 t.tar t.tar.index; chmod 640 t.tar",
+      in: directory)
+    let appended = try await CLI.run(["append", "t.tar", "b"], in: directory)
+    #expect(appended.status == 0, "\(appended.stderr)")
+    let owners = try await CLI.shell("stat -c '%u:%g %a' t.tar && stat -c '%u:%g' t.tar.index", in: directory)
+    #expect(owners.stdoutText == "65534:65534 640\n65534:65534\n", "\(owners.stdoutText)")
   }
 }
