@@ -132,4 +132,36 @@ struct ShardSetCLITests {
     #expect(got.stderr.split(separator: "\n").filter { $0.contains(".tar.index:") }.count == 2, "\(got.stderr)")
     #expect(server.log.allSatisfy { $0.path.hasPrefix("/sets/p") }, "\(server.log.map(\.path))")
   }
+
+  @Test("pack stopped by SIGINT or SIGTERM once its shards are staged removes the staging directory and the shards in it")
+  func interruptedPackLeavesNoStagingDirectory() async throws {
+    let directory = try Self.treeOfSixty()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    for signalNumber in [SIGINT, SIGTERM] {
+      let (binary, path) = (CLI.executable.path, directory.path)
+      let status = try await ProcessRunner.offThePool { () throws -> Int32 in
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["pack", "data", "--shard-size", "8KiB", "-o", "shards/p", "--force"]
+        process.currentDirectoryURL = URL(fileURLWithPath: path)
+        process.environment = ProcessInfo.processInfo.environment.merging(["COTAR_PAUSE_AT": "shards-staged"]) { $1 }
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("paused at") {
+          let chunk = err.fileHandleForReading.availableData
+          if chunk.isEmpty { break }
+          seen.append(chunk)
+        }
+        kill(process.processIdentifier, signalNumber)
+        process.waitUntilExit()
+        return process.terminationStatus
+      }
+      #expect(status == 128 + signalNumber, "signal \(signalNumber)")
+      let left = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("shards").path)
+      #expect(left.isEmpty, "signal \(signalNumber): \(left)")
+    }
+  }
 }

@@ -68,7 +68,7 @@ final class WriterCLITests {
     #expect(try await cotar(["tar", "one.tar.co", "--base", "tree", ".", "--co", "--index"]).status == 0)
     let second = try await cotar(["tar", "two.tar.co", "--base", "tree", ".", "--co"])
     #expect(second.status == 0)
-    #expect(second.stderr.contains("1 stored as hard links"))
+    #expect(second.stderr.contains("1 file stored as a hard link"))
     let one = try Data(contentsOf: URL(fileURLWithPath: dir + "/one.tar.co"))
     #expect(one == (try Data(contentsOf: URL(fileURLWithPath: dir + "/two.tar.co"))))
     #expect(FileManager.default.fileExists(atPath: dir + "/one.tar.co.index"))

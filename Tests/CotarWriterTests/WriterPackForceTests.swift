@@ -46,7 +46,9 @@ struct WriterPackForceTests {
     // The same paths with other bytes; the run fails after moving every new shard into place.
     try Self.writeTree(dir) { UInt8($0) &+ 100 }
     var options = Self.options(layout, dir, overwrite: true)
-    options.failpoint = { step in throw CotarError(.io, "injected failure at \(step.rawValue)") }
+    options.failpoint = { step in
+      if step == .shardsPublished { throw CotarError(.io, "injected failure at \(step.rawValue)") }
+    }
     let failure = await #expect(throws: CotarError.self) { try await Self.pack(dir, options) }
     #expect(failure?.code == .io)
     #expect(failure?.message.contains("injected failure at shards-published") == true, "\(String(describing: failure))")

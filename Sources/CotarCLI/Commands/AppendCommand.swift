@@ -46,7 +46,10 @@ struct AppendCommand: AsyncParsableCommand {
     let summary = try await ArchiveAppender.append(plan, to: archive, options: options, progress: progress)
     endWriteProgress(progress)
     if let reason = summary.rebuiltBecause {
-      printError("cotar: warning: \(archive).index did not describe \(archive) (\(reason)); rebuilt it (and its name table) from a full scan of the tar")
+      printError("cotar: warning: the sidecars of \(archive) did not describe it (\(reason)); rebuilt \(archive).index (and its name table) from a full scan of the tar")
+    }
+    if let removed = summary.removedNames {
+      printError("cotar: removed \(removed): it described the archive before this append, and --no-names writes no name table")
     }
     let layout = summary.createdSidecar ? "tar, new sidecar index" : summary.layout.rawValue
     var line = "\(archive) (\(layout)): appended \(counted(summary.appended, "member")) at byte \(summary.oldEnd)"

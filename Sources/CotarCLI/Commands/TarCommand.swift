@@ -89,8 +89,11 @@ struct TarCommand: AsyncParsableCommand {
       summary = try await ReproducibleTar.write(plan, to: output, options: options, progress: progress)
     }
     endWriteProgress(progress)
+    if let removed = summary.removedNames { reportRemovedNames(removed) }
     var line = "\(toStandardOutput ? "standard output" : output)\(combined ? " (.tar.co)" : ""): \(counted(summary.members, "member")), \(counted(Int(clamping: summary.dataBytes), "data byte"))\(gzipNote)"
-    if summary.deduplicated > 0 { line += ", \(summary.deduplicated) stored as hard links" }
+    if summary.deduplicated > 0 {
+      line += ", \(counted(summary.deduplicated, "file")) stored as \(summary.deduplicated == 1 ? "a hard link" : "hard links")"
+    }
     if let stats = summary.index { line += ", index \(counted(stats.files, "entry", "entries")) in \(counted(stats.slots, "slot"))" + packingSummary(stats) }
     printError(line)
   }

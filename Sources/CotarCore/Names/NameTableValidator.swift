@@ -11,7 +11,7 @@ extension CotarValidator {
     let found = try await table.entries(withPrefix: [])
     var problems: [String] = []
     if found.count != expected.count {
-      problems.append("name table lists \(found.count) paths, the tar has \(expected.count)")
+      problems.append("name table lists \(found.count) path\(found.count == 1 ? "" : "s"), the tar has \(expected.count)")
     }
     var foundByPath: [[UInt8]: NameEntry] = [:]
     for entry in found { foundByPath[entry.pathBytes] = entry }

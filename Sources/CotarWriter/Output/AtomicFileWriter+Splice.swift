@@ -82,6 +82,22 @@ extension AtomicFileWriter {
     }
   }
 
+  /// Gives the temporary file the owner `user` and group `group` (`fchown`), as far as this
+  /// process may: a process that is not root cannot give a file away, and may set only a group
+  /// it belongs to. What it may not do is left as it is (the file keeps the caller's owner);
+  /// call it before ``setPermissions(_:)``, as a change of owner clears set-ID bits.
+  ///
+  /// - Throws: `CotarError` `.io` for a failure other than `EPERM`.
+  public func setOwner(user: UInt32, group: UInt32) throws {
+    for (newUser, newGroup) in [(user, group), (UInt32.max, group)] {
+      if fchown(descriptor, uid_t(newUser), gid_t(newGroup)) == 0 { return }
+      let code = errno
+      guard code == EPERM else {
+        throw SystemCallError(call: "fchown", errno: code).cotarError("cannot keep the owner", source: temporaryPath)
+      }
+    }
+  }
+
   /// Sets the permission bits the file will have once moved into place.
   ///
   /// - Throws: `CotarError` `.io`.

@@ -24,6 +24,8 @@ enum PendingTemporaryFiles {
 
   private struct State {
     var entries: Set<Entry> = []
+    /// Staging directories (`pack`'s): removed with the files in them.
+    var directories: Set<String> = []
     /// Set by ``removeAll()``: the process is exiting, no new temporary file may appear.
     var closed = false
   }
@@ -54,13 +56,36 @@ enum PendingTemporaryFiles {
     _ = state.withLock { $0.entries.remove(entry) }
   }
 
-  /// Removes every registered temporary file and refuses new ones (the process is exiting).
-  /// Not async-signal-safe: call it from a dispatch signal source.
+  /// Registers the staging directory at `path` (which holds files only), so that
+  /// ``removeAll()`` removes it with what is in it.
+  static func addDirectory(_ path: String) {
+    _ = state.withLock { $0.directories.insert(path) }
+  }
+
+  /// Forgets the staging directory at `path` (removed by its writer).
+  static func removeDirectory(_ path: String) {
+    _ = state.withLock { $0.directories.remove(path) }
+  }
+
+  /// Removes every registered temporary file and staging directory and refuses new ones (the
+  /// process is exiting). Not async-signal-safe: call it from a dispatch signal source.
   static func removeAll() {
     state.withLock { state in
       state.closed = true
       for entry in state.entries { try? Syscall.unlink(at: entry.directory, bytes: entry.name) }
       state.entries.removeAll()
+      // Deepest first: a staging directory may sit in another (`pack` to S3).
+      for directory in state.directories.sorted(by: { $0.count > $1.count }) { removeFlatDirectory(directory) }
+      state.directories.removeAll()
     }
+  }
+
+  /// Removes the files in the directory at `path`, then the directory (it holds no
+  /// subdirectories).
+  static func removeFlatDirectory(_ path: String) {
+    for name in (try? Syscall.directoryEntries(bytes: Array(path.utf8))) ?? [] {
+      try? Syscall.unlink(path + "/" + String(decoding: name, as: UTF8.self))
+    }
+    try? Syscall.removeDirectory(path)
   }
 }

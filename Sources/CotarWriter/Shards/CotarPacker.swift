@@ -25,6 +25,8 @@ import CotarCore
 public enum CotarPacker {
   /// Points of the procedure where a test can inject a failure (``Options/failpoint``).
   public enum Step: String, CaseIterable, Sendable {
+    /// Every shard is complete in the staging directory; none is moved into place yet.
+    case shardsStaged = "shards-staged"
     /// Every shard was moved into place; the manifest is not yet.
     case shardsPublished = "shards-published"
   }
@@ -335,6 +337,7 @@ public enum CotarPacker {
           compression: options.gzip != nil ? ShardManifest.Shard.gzip : nil,
           uncompressedSize: options.gzip != nil ? summary.tarBytes : nil))
     }
+    try options.failpoint?(.shardsStaged)
     let files = shards.flatMap { options.files(ofShard: $0.name) }
     if !options.overwrite, let existing = files.first(where: { access(directory + $0, F_OK) == 0 }) {
       throw CotarError(.outputExists, "output exists; pass --force to replace it", source: directory + existing)
@@ -423,13 +426,23 @@ public enum CotarPacker {
     try moveIntoPlace(from, to: destination, overwrite: overwrite, what: "the shard")
   }
 
-  /// Creates a fresh directory `PREFIX` + random suffix (`mkdtemp`).
+  /// Creates a fresh directory `PREFIX` + random suffix (`mkdtemp`), which SIGINT and SIGTERM
+  /// remove with the files in it until ``removeTree(_:)`` removes it (README "Outputs").
   package static func makeStagingDirectory(_ prefix: String) throws -> String {
+    let staging: String
     do {
-      return try Syscall.makeTemporaryDirectory(prefix + "XXXXXX")
+      staging = try Syscall.makeTemporaryDirectory(prefix + "XXXXXX")
     } catch {
-      throw error.cotarError("cannot create a staging directory", source: prefix)
+      throw error.cotarError("cannot create a staging directory in \(directoryPart(of: prefix))", source: prefix + "XXXXXX")
     }
+    PendingTemporaryFiles.addDirectory(staging)
+    return staging
+  }
+
+  /// The directory part of `prefix` (`.` when it has none), for messages.
+  private static func directoryPart(of prefix: String) -> String {
+    guard let slash = prefix.lastIndex(of: "/") else { return "." }
+    return slash == prefix.startIndex ? "/" : String(prefix[..<slash])
   }
 
   /// Removes `.STEM.staging-XXXXXX` directories left by a killed run: those no live run holds
@@ -453,10 +466,8 @@ public enum CotarPacker {
 
   /// Removes the files in a staging directory, then the directory (it holds no subdirectories).
   package static func removeTree(_ path: String) {
-    for name in (try? Syscall.directoryEntries(bytes: Array(path.utf8))) ?? [] {
-      try? Syscall.unlink(path + "/" + String(decoding: name, as: UTF8.self))
-    }
-    try? Syscall.removeDirectory(path)
+    PendingTemporaryFiles.removeFlatDirectory(path)
+    PendingTemporaryFiles.removeDirectory(path)
   }
 
   /// Creates `path` and its missing parents (`mkdir -p`).

@@ -98,6 +98,9 @@ public enum ArchiveAppender {
     /// Why the old sidecar index was rebuilt from a full scan instead of reused: it did not
     /// describe the tar (`nil` when it was reused, or there was none).
     public var rebuiltBecause: String?
+    /// The `ARCHIVE.names` removed with the new index because ``Options/names`` was `false`
+    /// (it described the archive before the append), when there was one.
+    public var removedNames: String?
   }
 
   /// Appends `plan` to the archive at `path`.
@@ -137,7 +140,8 @@ public enum ArchiveAppender {
     do {
       prepared = try await prepare(old, options: options)
     } catch let error as CotarError
-      where (error.code == .corruptIndex || error.code == .staleIndex) && old.layout == .tarWithSidecar
+      where (error.code == .corruptIndex || error.code == .staleIndex || error.code == .staleNameTable)
+      && old.layout == .tarWithSidecar
     {
       // The sidecar does not describe the tar (changed since it was indexed, e.g. by
       // `tar --delete`): the tar is the truth, so both sidecars are rebuilt from a full
@@ -153,6 +157,7 @@ public enum ArchiveAppender {
     try options.failpoint?(.scanned)
 
     let output = try AtomicFileWriter(destination: path, overwrite: true)
+    try output.setOwner(user: lock.user, group: lock.group)
     try output.setPermissions(lock.mode)
     try output.copyPrefix(ofFile: path, length: tail.end - tail.missingPadding)
     // A tar whose last member's data ends at end of file without its padding (the scan
@@ -170,6 +175,7 @@ public enum ArchiveAppender {
     var namesSidecar: AtomicFileWriter?
     if let namesBytes, old.layout != .combined {
       let namesWriter = try AtomicFileWriter(destination: path + NameTableFormat.sidecarSuffix, overwrite: true)
+      try namesWriter.setOwner(user: lock.user, group: lock.group)
       try namesWriter.write(namesBytes)
       try namesWriter.flush()
       namesSidecar = namesWriter
@@ -191,6 +197,7 @@ public enum ArchiveAppender {
       // (as `cotar tar --co --index` writes).
       if old.layout != .combined || access(path + ".index", F_OK) == 0 {
         let indexWriter = try AtomicFileWriter(destination: path + ".index", overwrite: true)
+        try indexWriter.setOwner(user: lock.user, group: lock.group)
         try indexWriter.write(built.bytes)
         try indexWriter.flush()
         sidecar = indexWriter
@@ -202,8 +209,16 @@ public enum ArchiveAppender {
     try output.commit()
     syncParentDirectory(of: path)
     try options.failpoint?(.renamed)
+    // Without a new name table, an ARCHIVE.names beside the new index would describe the
+    // archive before the append: it goes with the index's commit (SPEC §12.5).
+    let oldNames = path + NameTableFormat.sidecarSuffix
+    var removedNames: String?
     if let sidecar {
-      try sidecar.commit()
+      if !options.names, old.layout != .combined, access(oldNames, F_OK) == 0 {
+        if try sidecar.commit(removing: oldNames) { removedNames = oldNames }
+      } else {
+        try sidecar.commit()
+      }
       syncParentDirectory(of: path)
       try options.failpoint?(.sidecarRenamed)
     }
@@ -212,7 +227,8 @@ public enum ArchiveAppender {
       layout: old.layout, oldEnd: tail.end, scanStart: tail.scanStart, reusedRecords: old.records.count,
       appended: writer.membersWritten, dataBytes: writer.dataBytesWritten,
       superseded: stats?.duplicatesDropped ?? 0, newSize: output.bytesWritten, index: stats,
-      createdSidecar: old.layout == .tar && stats != nil, namePaths: names?.count, rebuiltBecause: rebuiltBecause)
+      createdSidecar: old.layout == .tar && stats != nil, namePaths: names?.count, rebuiltBecause: rebuiltBecause,
+      removedNames: removedNames)
   }
 
   /// The builders for the new index and name table, primed with the old ones, and the end of
@@ -240,8 +256,10 @@ public enum ArchiveAppender {
     if scansNames {
       names = NameTableBuilder()
     } else if options.names, let table = try await old.nameTable() {
+      let entries = try await table.entries(withPrefix: [])
+      if old.layout == .tarWithSidecar { try old.refuseStale(names: entries) }
       var fresh = NameTableBuilder()
-      for entry in try await table.entries(withPrefix: []) { fresh.add(entry) }
+      for entry in entries { fresh.add(entry) }
       names = fresh
     }
     var scanned = scansNames ? names : nil
@@ -308,6 +326,28 @@ struct OldArchive {
     guard let path, access(path + NameTableFormat.sidecarSuffix, F_OK) == 0 else { return nil }
     let names = try FileSource(path: path + NameTableFormat.sidecarSuffix)
     return try await NameTable.open(in: names, endingAt: try await names.size())
+  }
+
+  /// Throws `.staleNameTable` unless the sidecar name table's `entries` that carry data (files,
+  /// hard links other than links to symlinks) are exactly the old index's records: an append
+  /// stopped between renaming the new index and renaming the new `.names` leaves the older
+  /// table beside the newer index (SPEC §9.2.4), and extending it would lose members.
+  func refuseStale(names entries: [NameEntry]) throws {
+    var described = Set<CotarIndexRecord>(minimumCapacity: records.count)
+    var representable = true
+    for entry in entries where entry.kind == .file || entry.kind == .hardLink {
+      if entry.kind == .hardLink && entry.dataOffset == 0 && entry.size == 0 { continue }
+      guard let blocks = UInt32(exactly: entry.dataOffset / 512), let size = UInt32(exactly: entry.size) else {
+        representable = false
+        break
+      }
+      described.insert(CotarIndexRecord(hash: PathHash.fnv1a64(bytes: entry.pathBytes), blockOffset: blocks, size: size))
+    }
+    guard !representable || described != Set(records) else { return }
+    throw CotarError(
+      .staleNameTable,
+      "the name table does not match the index (members with data: \(described.count) in the table, \(records.count) in the index, or at other offsets): it describes an earlier build",
+      source: (path ?? "") + NameTableFormat.sidecarSuffix)
   }
 
   /// The filled slots of an old index, refusing one that holds a hash twice: a valid index
@@ -428,6 +468,9 @@ final class ArchiveLock {
   private var descriptor: Int32
   /// The archive's permission bits, kept for the replacement file.
   let mode: UInt32
+  /// The archive's owner and group, kept for the replacement file where this process may.
+  let user: UInt32
+  let group: UInt32
 
   init(path: String) throws {
     let (fd, opened) = try openRegularFile(path)
@@ -441,6 +484,8 @@ final class ArchiveLock {
     }
     self.descriptor = fd
     self.mode = UInt32(opened.st_mode & 0o7777)
+    self.user = UInt32(opened.st_uid)
+    self.group = UInt32(opened.st_gid)
   }
 
   func release() {

@@ -53,6 +53,9 @@ public enum ReproducibleTar {
     public var outputBytes: UInt64
     /// Index statistics, when an index was written.
     public var index: IndexBuildStats?
+    /// The `OUTPUT.names` of an earlier build removed with the new sidecar index, which was
+    /// written without a name table (``Options/names`` `false`), when there was one.
+    public var removedNames: String?
   }
 
   /// Writes `plan` to `destination` atomically (temporary file, fsync, rename): a failure
@@ -64,7 +67,8 @@ public enum ReproducibleTar {
   ///   - options: layout and index options.
   ///   - progress: called after each member.
   /// - Returns: counts and index statistics.
-  /// - Throws: `CotarError` `.outputExists`, `.invalidArgument` when an output is one of the
+  /// - Throws: `CotarError` `.outputExists` (also for an `OUTPUT.names` that a sidecar index
+  ///   without a name table would leave stale, unless `options.overwrite`), `.invalidArgument` when an output is one of the
   ///   input files, `.io` (unreadable input, full disk), or index build errors
   ///   (`.limitExceeded` for a file of 4 GiB or more, `.hashCollision`); `CancellationError`
   ///   when the task is cancelled (no output is left).
@@ -77,12 +81,25 @@ public enum ReproducibleTar {
     if options.sidecar { try OutputGuard.refuse(destination: destination + ".index", sameAs: inputs) }
     let output = try AtomicFileWriter(destination: destination, overwrite: options.overwrite)
     let sidecar = options.sidecar ? try AtomicFileWriter(destination: destination + ".index", overwrite: options.overwrite) : nil
+    // A sidecar index without a name table: an OUTPUT.names beside it describes an earlier
+    // build; refused unless overwriting, then removed with the index's commit (SPEC §12.5).
+    let oldNames = destination + NameTableFormat.sidecarSuffix
+    let staleNames = options.sidecar && !options.names && !options.combined && (try? Syscall.linkStatus(oldNames)) != nil ? oldNames : nil
+    if let staleNames {
+      try OutputGuard.refuse(destination: staleNames, sameAs: inputs)
+      guard options.overwrite else {
+        throw CotarError(
+          .outputExists,
+          "output exists: the name table of an earlier build, which an index without one would leave stale; pass --force to replace the index and remove it",
+          source: staleNames)
+      }
+    }
     var namesWriter: AtomicFileWriter?
     if options.names, options.sidecar, !options.combined {
       try OutputGuard.refuse(destination: destination + NameTableFormat.sidecarSuffix, sameAs: inputs)
       namesWriter = try AtomicFileWriter(destination: destination + NameTableFormat.sidecarSuffix, overwrite: options.overwrite)
     }
-    let summary = try await write(plan, into: output, options: options, progress: progress) { names, index in
+    var summary = try await write(plan, into: output, options: options, progress: progress) { names, index in
       if let names, let namesWriter {
         try namesWriter.write(names)
         try namesWriter.commit()
@@ -90,7 +107,13 @@ public enum ReproducibleTar {
       if let index { try sidecar?.write(index) }
     }
     try output.commit()
-    try sidecar?.commit()
+    if let sidecar {
+      if let staleNames {
+        if try sidecar.commit(removing: staleNames) { summary.removedNames = staleNames }
+      } else {
+        try sidecar.commit()
+      }
+    }
     return summary
   }
 

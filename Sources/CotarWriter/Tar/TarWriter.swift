@@ -98,8 +98,10 @@ public final class TarWriter {
       case .directory: .directory
       }
     let isLink = member.kind == .hardLink || member.kind == .symbolicLink
+    // The path as stored (a directory with its `/`), as a scanner of the archive reads it:
+    // the name table and the index's superseding compare stored paths (SPEC §6, §12.5).
     return TarEntry(
-      pathBytes: member.pathBytes, kind: kind, headerOffset: headerOffset, dataOffset: dataOffset,
+      pathBytes: member.storedName, kind: kind, headerOffset: headerOffset, dataOffset: dataOffset,
       size: member.size, linkTargetBytes: isLink ? member.linkTargetBytes : nil, mode: member.mode)
   }
 
