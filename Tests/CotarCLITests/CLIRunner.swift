@@ -38,6 +38,35 @@ enum CLI {
     try await launch(URL(fileURLWithPath: "/bin/sh"), ["-c", script], in: directory)
   }
 
+  /// Runs `cotar arguments` in `directory` with `COTAR_PAUSE_AT=step` (debug builds), sends
+  /// it `signal` once it says it paused there, and returns how it ended. Reading its stderr
+  /// and waiting block, so both run off the cooperative threads.
+  static func interrupt(
+    _ arguments: [String], in directory: String, pausedAt step: String, with signal: Int32
+  ) async throws -> (reason: Process.TerminationReason, status: Int32) {
+    let binary = executable.path
+    return try await ProcessRunner.offThePool { () throws -> (Process.TerminationReason, Int32) in
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: binary)
+      process.arguments = arguments
+      process.currentDirectoryURL = URL(fileURLWithPath: directory)
+      process.environment = ProcessInfo.processInfo.environment.merging(["COTAR_PAUSE_AT": step]) { $1 }
+      let err = Pipe()
+      process.standardError = err
+      process.standardOutput = FileHandle.nullDevice
+      try process.run()
+      var seen = Data()
+      while !String(decoding: seen, as: UTF8.self).contains("paused at") {
+        let chunk = err.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        seen.append(chunk)
+      }
+      kill(process.processIdentifier, signal)
+      process.waitUntilExit()
+      return (process.terminationReason, process.terminationStatus)
+    }
+  }
+
   /// A fresh temporary directory under this test process's ``ScratchSpace``.
   static func temporaryDirectory() throws -> URL {
     try ScratchSpace.directory("cotar-cli")

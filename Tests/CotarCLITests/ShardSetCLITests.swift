@@ -138,27 +138,9 @@ struct ShardSetCLITests {
     let directory = try Self.treeOfSixty()
     defer { try? FileManager.default.removeItem(at: directory) }
     for signalNumber in [SIGINT, SIGTERM] {
-      let (binary, path) = (CLI.executable.path, directory.path)
-      let status = try await ProcessRunner.offThePool { () throws -> Int32 in
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["pack", "data", "--shard-size", "8KiB", "-o", "shards/p", "--force"]
-        process.currentDirectoryURL = URL(fileURLWithPath: path)
-        process.environment = ProcessInfo.processInfo.environment.merging(["COTAR_PAUSE_AT": "shards-staged"]) { $1 }
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("paused at") {
-          let chunk = err.fileHandleForReading.availableData
-          if chunk.isEmpty { break }
-          seen.append(chunk)
-        }
-        kill(process.processIdentifier, signalNumber)
-        process.waitUntilExit()
-        return process.terminationStatus
-      }
+      let (_, status) = try await CLI.interrupt(
+        ["pack", "data", "--shard-size", "8KiB", "-o", "shards/p", "--force"], in: directory.path,
+        pausedAt: "shards-staged", with: signalNumber)
       #expect(status == 128 + signalNumber, "signal \(signalNumber)")
       let left = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("shards").path)
       #expect(left.isEmpty, "signal \(signalNumber): \(left)")

@@ -121,27 +121,8 @@ final class WriterCLITests {
     for index in 0..<6 { try write("add/big\(index).bin", [UInt8](repeating: UInt8(index + 1), count: 4 << 20)) }
     // Deterministic: pause at a step and kill there.
     for step in ["prefix-copied", "first-member", "tail-written", "synced"] {
-      let (binary, directory) = (Self.binary, dir)
-      // Reading the pipe and waiting block: they run off the cooperative threads.
-      let reason = try await ProcessRunner.offThePool { () throws -> Process.TerminationReason in
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["append", "big.tar.co", "--base", "add", "."]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = ProcessInfo.processInfo.environment.merging(["COTAR_PAUSE_AT": step]) { $1 }
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("paused at") {
-          let chunk = err.fileHandleForReading.availableData
-          if chunk.isEmpty { break }
-          seen.append(chunk)
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        return process.terminationReason
-      }
+      let (reason, _) = try await CLI.interrupt(
+        ["append", "big.tar.co", "--base", "add", "."], in: dir, pausedAt: step, with: SIGKILL)
       #expect(reason == .uncaughtSignal, "\(step)")
       #expect(try await oldOrNew("big.tar.co") == "old", "\(step)")
     }

@@ -15,6 +15,32 @@ struct WriterTarTests {
     return try await ReproducibleTar.write(plan, to: dir.at(output), options: .init(combined: combined))
   }
 
+  @Test("a file whose content was compared for deduplication and then changed is refused, not copied under its duplicates' links")
+  func comparedFileChangedBeforeItsCopyIsRefused() async throws {
+    let dir = try WriterTempDir()
+    try dir.write("tree/a.txt", "same content")
+    try dir.write("tree/b.txt", "same content")
+    try dir.write("tree/c.txt", "other text!!")
+    let collection = try TarInputCollector(options: .init(base: dir.at("tree"))).collect(["."])
+    let plan = try TarPlan.plan(collection.inputs, digest: writerContentDigest)
+    #expect(plan.deduplicated == 1)
+    // a.txt, which b.txt is to link to, is rewritten at the same size after the comparison
+    // (after a pause longer than a coarse file-system timestamp's granule).
+    try await Task.sleep(for: .milliseconds(20))
+    try dir.write("tree/a.txt", "changed text")
+    let failure = await #expect(throws: CotarError.self) {
+      try await ReproducibleTar.write(plan, to: dir.at("out.tar"), options: .init(combined: true))
+    }
+    #expect(failure?.path == "a.txt", "\(String(describing: failure))")
+    #expect(failure?.message.contains("after its content was compared with identical files") == true, "\(String(describing: failure))")
+    #expect(!FileManager.default.fileExists(atPath: dir.at("out.tar")))
+    // A new run lists a.txt again and writes the archive.
+    try dir.write("tree/a.txt", "same content")
+    let again = try TarPlan.plan(
+      try TarInputCollector(options: .init(base: dir.at("tree"))).collect(["."]).inputs, digest: writerContentDigest)
+    _ = try await ReproducibleTar.write(again, to: dir.at("out.tar"), options: .init(combined: true))
+  }
+
   @Test func sameBytesTwiceAndWhateverTheCreationOrder() async throws {
     let dir = try WriterTempDir()
     try writerMakeTree(in: dir, root: "one")

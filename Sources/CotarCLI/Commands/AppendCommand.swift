@@ -53,7 +53,7 @@ struct AppendCommand: AsyncParsableCommand {
     }
     let layout = summary.createdSidecar ? "tar, new sidecar index" : summary.layout.rawValue
     var line = "\(archive) (\(layout)): appended \(counted(summary.appended, "member")) at byte \(summary.oldEnd)"
-    line += ", reused \(summary.reusedRecords) index records, scanned from byte \(summary.scanStart)"
+    line += ", reused \(counted(summary.reusedRecords, "index record")), scanned from byte \(summary.scanStart)"
     if summary.superseded > 0 { line += ", \(counted(summary.superseded, "path")) superseded" }
     if let stats = summary.index { line += ", index \(counted(stats.files, "entry", "entries")) in \(counted(stats.slots, "slot"))" + packingSummary(stats) }
     if let paths = summary.namePaths { line += ", name table of \(counted(paths, "path"))" }

@@ -103,7 +103,7 @@ public enum OutputGuard {
   public static func inputs(of plan: TarPlan.Result) -> Set<FileIdentity> {
     var identities = Set<FileIdentity>()
     for member in plan.members {
-      if case .checkedFile(_, let identity) = member.data { identities.insert(identity) }
+      if let (_, identity) = member.data.checkedPath { identities.insert(identity) }
     }
     return identities
   }

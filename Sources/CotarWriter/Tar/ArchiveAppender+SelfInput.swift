@@ -26,7 +26,7 @@ extension ArchiveAppender {
       Array((output.lastIndex(of: "/").map { String(output[output.index(after: $0)...]) } ?? output).utf8)
     })
     for planned in plan.members {
-      guard case .checkedFile(let file, let identity) = planned.data else { continue }
+      guard let (file, identity) = planned.data.checkedPath else { continue }
       if let output = identities[identity] {
         let what = output == path ? "is the archive itself" : "is the archive's sidecar \(output), which this append rewrites"
         throw CotarError(

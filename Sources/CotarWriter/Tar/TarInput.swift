@@ -35,13 +35,20 @@ public struct TarInput: Hashable, Sendable {
   /// Device and inode as `lstat(2)` saw them during the walk, when known; a writer refuses
   /// a file that is no longer this object when it opens it.
   public var identity: FileIdentity?
+  /// The status-change time (`st_ctim`, nanoseconds since 1970) `lstat(2)` saw during the
+  /// walk, when known: a file whose content was compared for deduplication must still have it
+  /// when it is copied (``TarPlan/plan(_:digest:)``).
+  public var changeTime: Int64?
 
   /// Creates an input.
-  public init(archivePath: [UInt8], filesystemPath: [UInt8], kind: Kind, identity: FileIdentity? = nil) {
+  public init(
+    archivePath: [UInt8], filesystemPath: [UInt8], kind: Kind, identity: FileIdentity? = nil, changeTime: Int64? = nil
+  ) {
     self.archivePath = archivePath
     self.filesystemPath = filesystemPath
     self.kind = kind
     self.identity = identity
+    self.changeTime = changeTime
   }
 
   /// The archive path as text.

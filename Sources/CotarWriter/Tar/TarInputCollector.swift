@@ -84,7 +84,8 @@ public struct TarInputCollector: Sendable {
       found[archivePath] = TarInput(
         archivePath: archivePath, filesystemPath: filesystemPath,
         kind: .file(size: UInt64(info.st_size), executable: info.st_mode & 0o111 != 0),
-        identity: FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)))
+        identity: FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)),
+        changeTime: Self.nanoseconds(info.changeTime))
     case S_IFLNK:
       guard !archivePath.isEmpty else { throw CotarError(.invalidArgument, "the base directory is a symbolic link", source: display) }
       let target = try Self.readLink(filesystemPath, display: display)
@@ -125,6 +126,11 @@ public struct TarInputCollector: Sendable {
     } catch {
       throw error.cotarError("cannot read", source: display)
     }
+  }
+
+  /// A `stat` time as nanoseconds since 1970 (saturating: never traps on a hostile time).
+  package static func nanoseconds(_ time: (seconds: Int64, nanoseconds: Int64)) -> Int64 {
+    time.seconds.multipliedReportingOverflow(by: 1_000_000_000).partialValue &+ time.nanoseconds
   }
 
   /// Opens a listed regular file for reading without following a symbolic link or blocking

@@ -57,7 +57,9 @@ public enum TarPlan {
         continue
       }
       let sizeKey = SizeKey(size: size, executable: executable)
+      var compared = false
       if let digest, (groupSizes[sizeKey] ?? 0) > 1 {
+        compared = true
         let key = ContentKey(size: sizeKey, digest: try digest(input))
         if let target = firstByContent[key] {
           members.append(
@@ -69,9 +71,17 @@ public enum TarPlan {
         }
         firstByContent[key] = input.archivePath
       }
-      members.append(PlannedMember(member: member, data: size == 0 ? .none : input.identity.map { .checkedFile(input.filesystemPath, $0) } ?? .file(input.filesystemPath)))
+      members.append(PlannedMember(member: member, data: size == 0 ? .none : Self.data(of: input, compared: compared)))
     }
     return Result(members: members, deduplicated: deduplicated)
+  }
+
+  /// How a file's data is read: checked to be the object the walk saw, and, when its content
+  /// was compared with others' (`compared`), unchanged since the walk.
+  private static func data(of input: TarInput, compared: Bool) -> TarMemberData {
+    guard let identity = input.identity else { return .file(input.filesystemPath) }
+    if compared, let changeTime = input.changeTime { return .comparedFile(input.filesystemPath, identity, changeTime: changeTime) }
+    return .checkedFile(input.filesystemPath, identity)
   }
 
   private struct SizeKey: Hashable {

@@ -30,6 +30,20 @@ public enum TarMemberData: Sendable {
   case file([UInt8])
   /// A local file that must still be the object the walk saw (same device and inode).
   case checkedFile([UInt8], FileIdentity)
+  /// A local file as ``checkedFile``, whose content was also compared with other files' (for
+  /// deduplication): it must still have the status-change time the walk saw (nanoseconds),
+  /// or the files stored as links to it would get bytes they never had.
+  case comparedFile([UInt8], FileIdentity, changeTime: Int64)
+}
+
+extension TarMemberData {
+  /// The path and identity of a ``checkedFile`` or ``comparedFile``.
+  var checkedPath: (path: [UInt8], identity: FileIdentity)? {
+    switch self {
+    case .checkedFile(let path, let identity), .comparedFile(let path, let identity, _): (path, identity)
+    case .none, .bytes, .file: nil
+    }
+  }
 }
 
 /// Streams tar members to a ``TarOutput``: header blocks, then data padded to 512 bytes.
@@ -84,6 +98,8 @@ public final class TarWriter {
       try copyFile(path, size: member.size, member: member, identity: nil)
     case .checkedFile(let path, let identity):
       try copyFile(path, size: member.size, member: member, identity: identity)
+    case .comparedFile(let path, let identity, let changeTime):
+      try copyFile(path, size: member.size, member: member, identity: identity, comparedAt: changeTime)
     }
     let padding = Int((512 - member.size % 512) % 512)
     if padding > 0 { try output.write([UInt8](repeating: 0, count: padding)) }
@@ -115,10 +131,18 @@ public final class TarWriter {
     return offset
   }
 
-  private func copyFile(_ path: [UInt8], size: UInt64, member: TarMember, identity: FileIdentity?) throws {
+  private func copyFile(
+    _ path: [UInt8], size: UInt64, member: TarMember, identity: FileIdentity?, comparedAt changeTime: Int64? = nil
+  ) throws {
     let display = String(decoding: path, as: UTF8.self)
     let (fd, info) = try TarInputCollector.openListedFile(path, identity: identity, display: display, member: member.path)
     defer { Syscall.close(fd) }
+    if let changeTime, TarInputCollector.nanoseconds(info.changeTime) != changeTime {
+      throw CotarError(
+        .io,
+        "file changed since it was listed (its status-change time differs), after its content was compared with identical files stored as links to it; archive it again",
+        path: member.path, source: display)
+    }
     guard UInt64(info.st_size) == size else {
       throw CotarError(
         .io, "file changed size since it was listed (\(size) → \(info.st_size) bytes); archive it again",
