@@ -61,7 +61,7 @@ func writeRemoteIndex(
     throw CotarError(.invalidArgument, "the output is the input", source: SourceResolver.redacted(destination))
   }
   if !includingTar, index.noNames, SourceResolver.scheme(of: destination) != "s3" {
-    try refuseExistingNames(namesSidecarPath(forIndex: destination), force: force)
+    try OutputGuard.refuseStaleNames(namesSidecarPath(forIndex: destination), overwrite: force)
   }
   try await remote.withSession(needed: true) { session in
     let source = try session.source(tar)
@@ -144,7 +144,7 @@ func writeIndex(of tar: String, to destination: String, index: IndexOptions, for
   let staleNames = includingTar || !index.noNames ? nil : namesSidecarPath(forIndex: destination)
   if let staleNames {
     try OutputGuard.refuse(destination: staleNames, sameAs: inputs)
-    try refuseExistingNames(staleNames, force: force)
+    try OutputGuard.refuseStaleNames(staleNames, overwrite: force)
   }
   let writer = try AtomicFileWriter(destination: destination, overwrite: force)
   let source = try FileSource(path: tar)
@@ -171,18 +171,6 @@ func writeIndex(of tar: String, to destination: String, index: IndexOptions, for
   try writer.write(result.index.bytes)
   try commit(writer, removingStaleNames: staleNames)
   printError(buildSummary(result, output: destination))
-}
-
-/// Refuses, unless `force`, an existing name-table sidecar `path` that `--no-names` would
-/// leave beside the new index: it counts as an existing output.
-///
-/// - Throws: `CotarError` `.outputExists`.
-func refuseExistingNames(_ path: String, force: Bool) throws {
-  guard !force, (try? Syscall.linkStatus(path)) != nil else { return }
-  throw CotarError(
-    .outputExists,
-    "output exists: the name table of an earlier index, which --no-names would leave stale; pass --force to replace the index and remove it",
-    source: path)
 }
 
 /// Commits `writer`; with `stale`, removes that name-table sidecar with the commit (see

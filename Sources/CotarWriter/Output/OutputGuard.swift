@@ -29,6 +29,20 @@ public enum OutputGuard {
       source: destination)
   }
 
+  /// Refuses, unless `overwrite`, an existing name-table sidecar `path` that a new index
+  /// written without a name table would leave stale beside it (SPEC §12.5): it counts as an
+  /// existing output. With `overwrite` the writer removes it with the index's commit
+  /// (``AtomicFileWriter/commit(removing:)``).
+  ///
+  /// - Throws: `CotarError` `.outputExists` naming `path`.
+  public static func refuseStaleNames(_ path: String, overwrite: Bool) throws {
+    guard !overwrite, (try? Syscall.linkStatus(path)) != nil else { return }
+    throw CotarError(
+      .outputExists,
+      "output exists: the name table of an earlier build, which an index without one would leave stale; pass --force to replace the index and remove it",
+      source: path)
+  }
+
   /// Refuses an existing `destination` that is not a regular file, with or without `--force`:
   /// a writer makes a new regular file and renames it over the destination, which would
   /// replace a device, FIFO or socket node (as root, `-o /dev/null --force` would destroy

@@ -214,7 +214,7 @@ public enum ArchiveAppender {
     let oldNames = path + NameTableFormat.sidecarSuffix
     var removedNames: String?
     if let sidecar {
-      if !options.names, old.layout != .combined, access(oldNames, F_OK) == 0 {
+      if !options.names, old.layout != .combined {
         if try sidecar.commit(removing: oldNames) { removedNames = oldNames }
       } else {
         try sidecar.commit()

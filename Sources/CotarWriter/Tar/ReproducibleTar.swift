@@ -79,21 +79,15 @@ public enum ReproducibleTar {
     let inputs = OutputGuard.inputs(of: plan)
     try OutputGuard.refuse(destination: destination, sameAs: inputs)
     if options.sidecar { try OutputGuard.refuse(destination: destination + ".index", sameAs: inputs) }
-    let output = try AtomicFileWriter(destination: destination, overwrite: options.overwrite)
-    let sidecar = options.sidecar ? try AtomicFileWriter(destination: destination + ".index", overwrite: options.overwrite) : nil
     // A sidecar index without a name table: an OUTPUT.names beside it describes an earlier
     // build; refused unless overwriting, then removed with the index's commit (SPEC §12.5).
-    let oldNames = destination + NameTableFormat.sidecarSuffix
-    let staleNames = options.sidecar && !options.names && !options.combined && (try? Syscall.linkStatus(oldNames)) != nil ? oldNames : nil
+    let staleNames = options.sidecar && !options.names && !options.combined ? destination + NameTableFormat.sidecarSuffix : nil
     if let staleNames {
       try OutputGuard.refuse(destination: staleNames, sameAs: inputs)
-      guard options.overwrite else {
-        throw CotarError(
-          .outputExists,
-          "output exists: the name table of an earlier build, which an index without one would leave stale; pass --force to replace the index and remove it",
-          source: staleNames)
-      }
+      try OutputGuard.refuseStaleNames(staleNames, overwrite: options.overwrite)
     }
+    let output = try AtomicFileWriter(destination: destination, overwrite: options.overwrite)
+    let sidecar = options.sidecar ? try AtomicFileWriter(destination: destination + ".index", overwrite: options.overwrite) : nil
     var namesWriter: AtomicFileWriter?
     if options.names, options.sidecar, !options.combined {
       try OutputGuard.refuse(destination: destination + NameTableFormat.sidecarSuffix, sameAs: inputs)
